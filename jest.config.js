@@ -1,0 +1,35 @@
+// Two projects: `unit` (pure logic, milliseconds, no processes) and
+// `integration` (a real kube-apiserver + etcd started once in globalSetup, and
+// network-namespace labs that need root). `npm test` runs both.
+const transform = {
+  "^.+\\.[tj]s$": [
+    "ts-jest",
+    // pepr requires ESM-only packages; ts-jest turns them into CommonJS for Jest on Node 20.
+    { tsconfig: { allowJs: true, module: "commonjs", esModuleInterop: true, skipLibCheck: true }, diagnostics: false },
+  ],
+};
+const transformIgnorePatterns = [
+  "/node_modules/(?!(kubernetes-fluent-client|@kubernetes/client-node|openid-client|oauth4webapi|jose|hpagent|jsonpath-plus|@jsep-plugin|jsep)/)",
+];
+
+module.exports = {
+  // The integration tests share one API server and one set of network namespaces.
+  maxWorkers: 1,
+  projects: [
+    {
+      displayName: "unit",
+      testMatch: ["<rootDir>/capabilities/**/*.test.ts", "<rootDir>/crds/**/*.test.ts", "<rootDir>/test/unit/**/*.test.ts"],
+      transform,
+      transformIgnorePatterns,
+    },
+    {
+      displayName: "integration",
+      testMatch: ["<rootDir>/test/integration/**/*.test.ts", "<rootDir>/test/lab/**/*.test.ts"],
+      transform,
+      transformIgnorePatterns,
+      globalSetup: "<rootDir>/test/integration/global-setup.ts",
+      globalTeardown: "<rootDir>/test/integration/global-teardown.ts",
+      testTimeout: 120000,
+    },
+  ],
+};
