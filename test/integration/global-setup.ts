@@ -1,1 +1,15 @@
-export default async function globalSetup(): Promise<void> {}
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot, startControlPlane, startModule } from "../harness/local-cluster";
+
+/** Ports away from `npm start`'s defaults, so tests can run beside a local session. */
+export const testCluster = { stateDir: join(repoRoot, ".lab", "test-cluster"), apiPort: 16443, etcdPort: 12379 };
+
+export default async function globalSetup(): Promise<void> {
+  mkdirSync(testCluster.stateDir, { recursive: true });
+  const cluster = await startControlPlane(testCluster);
+  process.env.KUBECONFIG = cluster.kubeconfig;
+  process.env.KUBECTL = cluster.kubectl;
+  writeFileSync(join(testCluster.stateDir, "env.json"), JSON.stringify(cluster));
+  await startModule(cluster);
+}

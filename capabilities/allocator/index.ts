@@ -1,0 +1,26 @@
+/**
+ * The allocator capability: pools -> IPs. Bindings only; the work is in the
+ * reconciler (runtime.ts, service-controller.ts) and the shared parser.
+ */
+import { Capability, a } from "pepr";
+import { IPAddressPool } from "../../crds/register";
+import { admitConfigObject } from "../shared/kube/config-admission";
+import { admitService } from "./service-admission";
+import { configChanged } from "../shared/kube/config-changes";
+import { onNamespace, onServiceDelete, onServiceUpsert } from "./runtime";
+
+export const allocator = new Capability({
+  name: "allocator",
+  description: "Assigns LoadBalancer Service IPs from IPAddressPools and keeps pool status current",
+});
+const { When } = allocator;
+
+When(IPAddressPool).IsCreatedOrUpdated().Validate(admitConfigObject("IPAddressPool"));
+When(a.Service).IsCreatedOrUpdated().Validate(admitService);
+
+When(IPAddressPool).IsCreatedOrUpdated().Watch(configChanged);
+When(IPAddressPool).IsDeleted().Watch(configChanged);
+When(a.Service).IsCreatedOrUpdated().Watch(onServiceUpsert);
+When(a.Service).IsDeleted().Watch(onServiceDelete);
+When(a.Namespace).IsCreatedOrUpdated().Watch((ns) => onNamespace(ns.metadata!.name!, ns.metadata?.labels ?? {}));
+When(a.Namespace).IsDeleted().Watch((ns) => onNamespace(ns.metadata!.name!, undefined));

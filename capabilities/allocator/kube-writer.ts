@@ -1,0 +1,80 @@
+/** The Service controller's edge: status patches, Events and IPAddressPool status on the API server. */
+import type { V1Service } from "@kubernetes/client-node";
+import { K8s, kind } from "kubernetes-fluent-client";
+import { IPAddressPool } from "../../crds/register";
+import type { Allocator } from "../shared/allocator/allocator";
+import { recordEvent } from "../shared/kube/events";
+import { allocatorMetrics, toGaugeValue } from "./metrics";
+import { ANNOTATION } from "./service-request";
+import type { ServiceWriter } from "./service-controller";
+
+const component = "metallb-controller";
+
+export class KubeServiceWriter implements ServiceWriter {
+  constructor(
+    private readonly engine: Allocator,
+    private readonly namespace: string,
+  ) {}
+
+  /** One /status merge patch carries both the ingress list and the pool annotation, as MetalLB does. */
+  async writeStatus(svc: V1Service, ips: readonly string[], pool: string | undefined): Promise<void> {
+    await K8s(kind.Service).PatchStatus({
+      metadata: {
+        name: svc.metadata!.name,
+        namespace: svc.metadata!.namespace,
+        annotations: { [ANNOTATION.allocatedFromPool]: pool ?? null } as unknown as Record<string, string>,
+      },
+      status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
+    });
+  }
+
+  event(svc: V1Service, type: "Normal" | "Warning", reason: string, message: string): void {
+    void recordEvent({ ...svc, apiVersion: "v1", kind: "Service" }, type, reason, message, component);
+  }
+
+  poolsChanged(poolNames: ReadonlySet<string>): void {
+    for (const name of poolNames) {
+      const stats = this.engine.poolStats(name);
+      if (!stats) continue;
+      allocatorMetrics.addressesInUse.set({ pool: name }, toGaugeValue(stats.assignedIPv4 + stats.assignedIPv6));
+      allocatorMetrics.addressesTotal.set(
+        { pool: name },
+        toGaugeValue(stats.assignedIPv4 + stats.assignedIPv6 + stats.availableIPv4 + stats.availableIPv6),
+      );
+      this.schedulePoolStatus(name);
+    }
+  }
+
+  private readonly pendingPools = new Set<string>();
+  private poolTimer?: NodeJS.Timeout;
+
+  /** Pool status is a summary: coalesce bursts into at most one write per pool every 500 ms. */
+  private schedulePoolStatus(name: string): void {
+    this.pendingPools.add(name);
+    this.poolTimer ??= setTimeout(() => {
+      this.poolTimer = undefined;
+      const names = [...this.pendingPools];
+      this.pendingPools.clear();
+      for (const pool of names) void this.writePoolStatus(pool);
+    }, 500);
+  }
+
+  private async writePoolStatus(name: string): Promise<void> {
+    const stats = this.engine.poolStats(name);
+    if (!stats) return;
+    const int64 = (n: bigint) => toGaugeValue(n);
+    try {
+      await K8s(IPAddressPool).PatchStatus({
+        metadata: { name, namespace: this.namespace },
+        status: {
+          assignedIPv4: int64(stats.assignedIPv4),
+          assignedIPv6: int64(stats.assignedIPv6),
+          availableIPv4: int64(stats.availableIPv4),
+          availableIPv6: int64(stats.availableIPv6),
+        },
+      });
+    } catch {
+      // The pool may have just been deleted; the next change rewrites it.
+    }
+  }
+}

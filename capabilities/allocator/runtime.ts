@@ -1,0 +1,67 @@
+/**
+ * The allocator as it runs in the watcher (or `pepr dev`): one engine, one
+ * Service controller, fed by the capability's Watch bindings.
+ */
+import type { V1Service } from "@kubernetes/client-node";
+import { K8s, kind } from "kubernetes-fluent-client";
+import { Log } from "pepr";
+import { Allocator } from "../shared/allocator/allocator";
+import { parseConfig, type Config } from "../shared/config";
+import { configChanged, onConfigChanged } from "../shared/kube/config-changes";
+import { readConfig } from "../shared/kube/config-source";
+import { reportConfigurationState } from "../shared/kube/configuration-state";
+import { settings } from "../shared/settings";
+import { KubeServiceWriter } from "./kube-writer";
+import { ServiceController } from "./service-controller";
+
+let controller: ServiceController | undefined;
+const log = Log.child({ component: "allocator" });
+
+/** Initial load: configuration, namespaces and every Service, before any event is acted on. */
+export async function startAllocator(): Promise<void> {
+  const engine = new Allocator();
+  controller = new ServiceController(engine, new KubeServiceWriter(engine, settings.namespace), {
+    loadBalancerClass: settings.loadBalancerClass,
+    log: (msg, extra) => log.warn(extra ?? {}, msg),
+  });
+  const input = await readConfig(settings.namespace);
+  const config = await applyConfig(input);
+  const services = (await K8s(kind.Service).Get()).items;
+  const namespaces = new Map(input.namespaces!.map((n) => [n.name, n.labels ?? {}]));
+  controller.load(config?.pools ?? [], services, namespaces);
+  log.info({ services: services.length, pools: config?.pools.length ?? 0 }, "allocator loaded");
+}
+
+/** Parses the configuration and reports the outcome; undefined keeps the last good one in force. */
+async function applyConfig(input: Awaited<ReturnType<typeof readConfig>>): Promise<Config | undefined> {
+  const parsed = parseConfig(input);
+  await reportConfigurationState(
+    "controller",
+    "poolReconcilerValid",
+    parsed.ok ? [] : parsed.errors.map((e) => e.message),
+  );
+  if (!parsed.ok) {
+    log.error({ errors: parsed.errors.map((e) => e.message) }, "configuration rejected; keeping the last good one");
+    return undefined;
+  }
+  return parsed.config;
+}
+
+async function reloadConfig(): Promise<void> {
+  if (!controller) return;
+  try {
+    const config = await applyConfig(await readConfig(settings.namespace));
+    if (config) controller.onPools(config.pools);
+  } catch (err) {
+    log.error({ err }, "reading the configuration failed; will retry");
+    configChanged();
+  }
+}
+onConfigChanged(() => void reloadConfig());
+
+export const onServiceUpsert = (svc: V1Service): void => controller?.onServiceUpsert(svc);
+export const onServiceDelete = (svc: V1Service): void => controller?.onServiceDelete(svc);
+export const onNamespace = (name: string, labels: Record<string, string> | undefined): void => {
+  controller?.onNamespace(name, labels);
+  configChanged(); // namespaceSelectors resolve against namespace labels
+};

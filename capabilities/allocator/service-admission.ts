@@ -1,0 +1,35 @@
+/**
+ * Service admission. Malformed metallb annotations are refused (they could never
+ * be honoured); a well-formed request that would leave the Service pending is
+ * admitted with a warning, which kubectl prints, saying why.
+ */
+import type { V1Service } from "@kubernetes/client-node";
+import type { PeprValidateRequest } from "pepr";
+import { checkServiceRequest, parseConfig, type Config } from "../shared/config";
+import { readConfig } from "../shared/kube/config-source";
+import { settings } from "../shared/settings";
+import { isHandled } from "./service-request";
+
+/** Admission runs on every Service write: the configuration is re-read at most this often. */
+const configTtlMs = 2000;
+let cached: { at: number; config?: Config } | undefined;
+
+async function currentConfig(): Promise<Config | undefined> {
+  if (!cached || Date.now() - cached.at > configTtlMs) {
+    const parsed = parseConfig(await readConfig(settings.namespace));
+    cached = { at: Date.now(), config: parsed.ok ? parsed.config : undefined };
+  }
+  return cached.config;
+}
+
+const asksForSomething = (svc: V1Service): boolean =>
+  Boolean(svc.spec?.loadBalancerIP) ||
+  Object.keys(svc.metadata?.annotations ?? {}).some((k) => k.startsWith("metallb.io/") || k.startsWith("metallb.universe.tf/"));
+
+export async function admitService(req: PeprValidateRequest<V1Service>) {
+  const svc = req.Raw;
+  if (!isHandled(svc, settings.loadBalancerClass) || !asksForSomething(svc)) return req.Approve();
+  const verdict = checkServiceRequest(svc, await currentConfig());
+  if (verdict.errors.length) return req.Deny(verdict.errors.join("; "), 400, verdict.warnings);
+  return req.Approve(verdict.warnings);
+}

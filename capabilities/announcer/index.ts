@@ -1,0 +1,27 @@
+/**
+ * The announcer capability, controller side: admission for the L2/BGP
+ * configuration kinds. L2 owner election and BGP session planning build on it.
+ */
+import { Capability } from "pepr";
+import { BFDProfile, BGPAdvertisement, BGPPeer, Community, L2Advertisement } from "../../crds/register";
+import { admitConfigObject } from "../shared/kube/config-admission";
+import { configChanged } from "../shared/kube/config-changes";
+
+export const announcer = new Capability({
+  name: "announcer",
+  description: "Decides which nodes announce which IPs, over L2 or BGP",
+});
+const { When } = announcer;
+
+When(L2Advertisement).IsCreatedOrUpdated().Validate(admitConfigObject("L2Advertisement"));
+When(BGPAdvertisement).IsCreatedOrUpdated().Validate(admitConfigObject("BGPAdvertisement"));
+When(BGPPeer).IsCreatedOrUpdated().Validate(admitConfigObject("BGPPeer"));
+When(Community).IsCreatedOrUpdated().Validate(admitConfigObject("Community"));
+When(BFDProfile).IsCreatedOrUpdated().Validate(admitConfigObject("BFDProfile"));
+When(BFDProfile).IsDeleted().Validate(admitConfigObject("BFDProfile"));
+
+// The configuration is parsed as a whole: any change to these kinds re-reads it.
+for (const model of [L2Advertisement, BGPAdvertisement, BGPPeer, Community, BFDProfile]) {
+  When(model).IsCreatedOrUpdated().Watch(configChanged);
+  When(model).IsDeleted().Watch(configChanged);
+}

@@ -1,0 +1,48 @@
+/** Kubernetes Events on the objects users look at (`kubectl describe service`). */
+import { K8s, kind } from "kubernetes-fluent-client";
+import { randomBytes } from "node:crypto";
+
+export interface EventTarget {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+}
+
+export type EventType = "Normal" | "Warning";
+
+/** Best effort: an Event that cannot be written must never fail the reconcile that emits it. */
+export async function recordEvent(
+  target: EventTarget,
+  type: EventType,
+  reason: string,
+  message: string,
+  component: string,
+): Promise<void> {
+  const name = target.metadata?.name ?? "unknown";
+  const namespace = target.metadata?.namespace ?? "default";
+  const now = new Date().toISOString();
+  try {
+    await K8s(kind.CoreEvent).Create({
+      metadata: { name: `${name}.${randomBytes(8).toString("hex")}`, namespace },
+      involvedObject: {
+        apiVersion: target.apiVersion ?? "v1",
+        kind: target.kind ?? "Service",
+        name,
+        namespace,
+        uid: target.metadata?.uid,
+        resourceVersion: target.metadata?.resourceVersion,
+      },
+      type,
+      reason,
+      message,
+      source: { component },
+      reportingComponent: component,
+      reportingInstance: process.env.HOSTNAME ?? component,
+      firstTimestamp: now as unknown as Date,
+      lastTimestamp: now as unknown as Date,
+      count: 1,
+    });
+  } catch {
+    // Events are advisory; status and metrics carry the truth.
+  }
+}

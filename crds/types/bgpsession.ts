@@ -1,0 +1,72 @@
+import type { MetallbObject, Timestamp } from "./common";
+
+/** Where the Secret key holding the TCP MD5 password is. */
+export interface SecretKeyReference {
+  name: string;
+  /** Defaults to the BGPSession's namespace. */
+  namespace?: string;
+  /** Defaults to "password". */
+  key?: string;
+}
+
+/**
+ * What the agent on `node` should dial, fully resolved from the BGPPeer by the
+ * controller so the agent needs no configuration parsing. node and peer are
+ * immutable: they are the object's identity.
+ */
+export interface BGPSessionSpec {
+  node: string;
+  /** BGPPeer name. */
+  peer: string;
+  peerAddress?: string;
+  peerASN?: number;
+  myASN?: number;
+  sourceAddress?: string;
+  /** Defaults to 179. */
+  peerPort?: number;
+  routerID?: string;
+  /** Seconds (not a duration string, unlike BGPPeer): 0 or 3..65535. */
+  holdTime?: number;
+  ebgpMultiHop?: boolean;
+  passwordSecretRef?: SecretKeyReference;
+  enableGracefulRestart?: boolean;
+}
+
+/** RFC 4271 §8 states. */
+export type BGPSessionState = "Idle" | "Connect" | "Active" | "OpenSent" | "OpenConfirm" | "Established";
+
+export const BGP_SESSION_STATES: readonly BGPSessionState[] = [
+  "Idle",
+  "Connect",
+  "Active",
+  "OpenSent",
+  "OpenConfirm",
+  "Established",
+];
+
+export interface BGPMessageCounters {
+  open?: number;
+  update?: number;
+  keepalive?: number;
+  notification?: number;
+  routeRefresh?: number;
+  total?: number;
+}
+
+/** Written by the node agent. */
+export interface BGPSessionStatus {
+  state?: BGPSessionState;
+  /** Entered the current state at (RFC 3339). */
+  since?: Timestamp;
+  /** Seconds. */
+  negotiatedHoldTime?: number;
+  capabilities?: string[];
+  advertisedPrefixes?: number;
+  receivedPrefixes?: number;
+  lastError?: string;
+  messages?: { sent?: BGPMessageCounters; received?: BGPMessageCounters };
+  observedGeneration?: number;
+  lastUpdateTime?: Timestamp;
+}
+
+export type BGPSession = MetallbObject<BGPSessionSpec, BGPSessionStatus>;

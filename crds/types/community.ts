@@ -1,0 +1,15 @@
+import type { EmptyStatus, MetallbObject } from "./common";
+
+export interface CommunityAlias {
+  name: string;
+  /** "AA:NN" or "large:A:B:C". */
+  value: string;
+}
+
+export interface CommunitySpec {
+  communities?: CommunityAlias[];
+}
+
+export type CommunityStatus = EmptyStatus;
+
+export type Community = MetallbObject<CommunitySpec, CommunityStatus>;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the system tools the test suite and the lab need (Debian packages)
+# when they are missing. Idempotent and quiet on a machine that has them.
+set -euo pipefail
+packages=(
+  iproute2 curl openssl           # namespaces/veth, health checks, certificates
+  iputils-arping iputils-ping ndisc6 tcpdump   # L2 clients and captures
+  frr bird2 gobgpd                # real BGP peers
+  python3 make g++                # node-gyp for the native addon
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the module against a local real control plane: kube-apiserver + etcd on
+# 127.0.0.1:${API_PORT:-6443}, and `pepr dev` serving the webhooks and reconcilers.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+state="$PWD/.lab/control-plane"
+kubeconfig="$(bash hack/control-plane.sh up "$state")"
+bin="$(bash hack/build-control-plane.sh)"
+cleanup() { bash hack/control-plane.sh down "$state"; }
+trap cleanup EXIT
+cat <<MSG
+
+  Local control plane is up. In another shell:
+    export KUBECONFIG=$kubeconfig
+    alias kubectl=$bin/kubectl      # or any kubectl >= 1.32
+    kubectl apply -f examples/
+    kubectl get ipaddresspools,bgpsessions -n metallb-system
+
+  Ctrl-C stops the module and the control plane.
+
+MSG
+KUBECONFIG="$kubeconfig" npx pepr dev --host localhost --yes

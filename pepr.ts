@@ -1,0 +1,30 @@
+/**
+ * The PeprModule: wires the capabilities. Start-up work that must precede the
+ * watches (CRDs, namespace) runs first, and only where the controller runs: never
+ * at build time (`pepr build` executes this file) and never in admission pods.
+ */
+import { Log, PeprModule } from "pepr";
+import cfg from "./package.json";
+import { allocator } from "./capabilities/allocator";
+import { startAllocator } from "./capabilities/allocator/runtime";
+import { announcer } from "./capabilities/announcer";
+import { ensureCRDs, ensureNamespace } from "./capabilities/shared/kube/bootstrap";
+import { settings } from "./capabilities/shared/settings";
+
+const isBuild = process.env.PEPR_MODE === "build";
+const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev");
+
+(async () => {
+  if (runsControllers) {
+    await ensureNamespace(settings.namespace);
+    await ensureCRDs();
+  }
+  new PeprModule(cfg, [allocator, announcer]);
+  if (runsControllers) {
+    await startAllocator();
+    Log.info("metallb-pepr controller ready");
+  }
+})().catch((err) => {
+  Log.error({ err }, "metallb-pepr failed to start");
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+/**
+ * The local system under test: a real kube-apiserver + etcd (hack/control-plane.sh)
+ * and this Pepr module running against it through `pepr dev --host localhost`,
+ * so the API server itself calls our admission webhooks over HTTPS.
+ * Shared by Jest's global setup and by `npm start`.
+ */
+import { ChildProcess, execFile, spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+export const repoRoot = resolve(__dirname, "..", "..");
+
+export interface ClusterOptions {
+  /** Where certs, logs, pid files and the kubeconfig go. */
+  stateDir: string;
+  apiPort: number;
+  etcdPort: number;
+}
+
+export interface RunningCluster {
+  kubeconfig: string;
+  kubectl: string;
+  stateDir: string;
+}
+
+/** Starts etcd and kube-apiserver (building them on first use); resolves with the kubeconfig path. */
+export async function startControlPlane(opts: ClusterOptions): Promise<RunningCluster> {
+  const env = { ...process.env, API_PORT: String(opts.apiPort), ETCD_PORT: String(opts.etcdPort) };
+  const script = join(repoRoot, "hack", "control-plane.sh");
+  const { stdout } = await run("bash", [script, "up", opts.stateDir], { env, maxBuffer: 1 << 24 }).catch((e) => {
+    throw new Error(`the local control plane did not start: ${e.stderr || e.message}`);
+  });
+  const bin = (await run("bash", [join(repoRoot, "hack", "build-control-plane.sh")])).stdout.trim();
+  return { kubeconfig: stdout.trim().split("\n").pop()!, kubectl: join(bin, "kubectl"), stateDir: opts.stateDir };
+}
+
+export async function stopControlPlane(stateDir: string): Promise<void> {
+  await run("bash", [join(repoRoot, "hack", "control-plane.sh"), "down", stateDir]);
+}
+
+/**
+ * Runs the module with `pepr dev` (build, register webhooks with the API server,
+ * serve admission on :3000 and run the watchers in one process). Resolves once
+ * the webhook server is listening and the controller has started.
+ */
+export async function startModule(cluster: RunningCluster, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+  const logPath = join(cluster.stateDir, "pepr-dev.log");
+  const out = openSync(logPath, "w");
+  const child = spawn(join(repoRoot, "node_modules", ".bin", "pepr"), ["dev", "--host", "localhost", "--yes"], {
+    cwd: repoRoot,
+    env: { ...process.env, ...extraEnv, KUBECONFIG: cluster.kubeconfig },
+    stdio: ["ignore", out, out],
+    detached: true, // its own process group, so stopModule reaches the forked module too
+  });
+  closeSync(out);
+  writeFileSync(join(cluster.stateDir, "pepr-dev.pid"), String(child.pid));
+  const deadline = Date.now() + 240_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`pepr dev exited with ${child.exitCode}; see ${logPath}`);
+    const log = readFileSync(logPath, "utf8");
+    if (log.includes("Server listening on port 3000") && log.includes(readyMarker)) return child;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`pepr dev did not become ready within 240s; see ${logPath}`);
+}
+
+/** Logged by pepr.ts once the controller's own start-up (CRDs, caches) is done. */
+export const readyMarker = "metallb-pepr controller ready";
+
+/** Stops `pepr dev` (which removes its webhook configurations on exit) by its recorded process group. */
+export async function stopModule(stateDir: string): Promise<void> {
+  const pidFile = join(stateDir, "pepr-dev.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  try {
+    process.kill(-pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    /* already gone */
+  }
+}
