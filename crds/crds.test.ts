@@ -149,6 +149,11 @@ describe("CRD manifests", () => {
     }
   });
 
+  it("matches the bundle the controller embeds (run `npm run gen:crds` after editing a CRD)", () => {
+    const bundle: unknown = JSON.parse(readFileSync(join(__dirname, "generated", "crds.json"), "utf8"));
+    expect(bundle).toEqual(crds);
+  });
+
   it("gives short names only to BGPSession", () => {
     for (const crd of crds) {
       expect(crd.spec.names.shortNames).toEqual(crd.spec.names.kind === "BGPSession" ? ["bgps"] : undefined);
@@ -388,6 +393,14 @@ describe("examples", () => {
     expect(crd?.spec.versions.find((v) => v.name === version)?.served).toBe(true);
     expect(obj.metadata.namespace).toBe("metallb-system");
     expect(schemaErrors(obj)).toEqual([]);
+  });
+
+  it("reads the same under YAML 1.1 (kubectl's and PyYAML's dialect) as under 1.2", () => {
+    for (const file of readdirSync(examplesDir).filter((f) => /\.ya?ml$/.test(f))) {
+      const text = readFileSync(join(examplesDir, file), "utf8");
+      const read = (version: "1.1" | "1.2") => parseAllDocuments(text, { version }).map((d) => d.toJS());
+      expect({ file, docs: read("1.1") }).toEqual({ file, docs: read("1.2") });
+    }
   });
 
   it("shows both BGPPeer versions", () => {

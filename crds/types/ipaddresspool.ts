@@ -20,7 +20,7 @@ export interface IPAddressPoolSpec {
   serviceAllocation?: ServiceAllocation;
 }
 
-/** Counts written by the allocator; IPv6 counts saturate at Number.MAX_SAFE_INTEGER in practice. */
+/** Counts written by the allocator. IPv6 counts of huge blocks exceed 2^53, so treat them as approximate in JS. */
 export interface IPAddressPoolStatus {
   assignedIPv4: number;
   assignedIPv6: number;

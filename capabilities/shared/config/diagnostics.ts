@@ -6,6 +6,9 @@ import type { ConfigError, ConfigKind, ObjectRef } from "./types";
 
 export const q = (value: unknown): string => JSON.stringify(String(value));
 
+/** Numbers as they are (MetalLB's %d), anything else quoted. */
+export const show = (value: unknown): string => (typeof value === "number" ? String(value) : q(value));
+
 export interface IssueOptions {
   related?: ObjectRef[];
   transient?: boolean;

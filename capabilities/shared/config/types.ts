@@ -182,13 +182,18 @@ export interface BFDProfileModel {
   readonly minimumTtl: number;
 }
 
-/** The whole parsed configuration. Maps iterate in name order. */
+export interface CommunityAliasModel {
+  readonly name: string;
+  readonly value: CommunityValue;
+}
+
+/** The whole parsed configuration. Every list is sorted by name. */
 export interface Config {
-  readonly pools: ReadonlyMap<string, Pool>;
-  readonly l2Advertisements: ReadonlyMap<string, L2AdvertisementModel>;
-  readonly bgpAdvertisements: ReadonlyMap<string, BGPAdvertisementModel>;
-  readonly peers: ReadonlyMap<string, PeerModel>;
-  readonly bfdProfiles: ReadonlyMap<string, BFDProfileModel>;
-  /** Community aliases by name. */
-  readonly communities: ReadonlyMap<string, CommunityValue>;
+  readonly pools: readonly Pool[];
+  readonly l2Advertisements: readonly L2AdvertisementModel[];
+  readonly bgpAdvertisements: readonly BGPAdvertisementModel[];
+  readonly peers: readonly PeerModel[];
+  readonly bfdProfiles: readonly BFDProfileModel[];
+  /** Community aliases from every Community object. */
+  readonly communities: readonly CommunityAliasModel[];
 }

@@ -6,7 +6,6 @@
 import type { IP } from "../../../shared/net/ip";
 import { attributeCode, encodeAttribute, encodeCapability } from "./encode";
 import {
-  AS_TRANS,
   AttrFlag,
   AttrType,
   BGP_VERSION,
@@ -69,8 +68,6 @@ export function validateOpen(open: OpenMessage, ctx: OpenContext): BgpError | un
       encodeCapability({ type: "four-octet-as", asn: ctx.localAS }),
     );
   }
-  // RFC 6793 §4.1 does not require My AS = AS_TRANS, so a mismatch is tolerated.
-  void AS_TRANS;
   return undefined;
 }
 
@@ -235,7 +232,7 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
     const present = new Set(kept.map(attributeCode));
     const required = [AttrType.ORIGIN, AttrType.AS_PATH, ...(update.nlri.length > 0 ? [AttrType.NEXT_HOP] : [])];
     for (const code of required) {
-      if (!present.has(code) && !problems.some((p) => p.startsWith(`attribute ${code} `))) {
+      if (!present.has(code)) {
         raise("treat-as-withdraw", `well-known attribute ${code} is missing`);
       }
     }

@@ -1,0 +1,264 @@
+/**
+ * BGPPeer: ASNs, address, timers, authentication, BFD reference, and the fields
+ * metallb-pepr does not implement.
+ */
+import type { BGPPeerSpec } from "../../../crds/types";
+import { parseIP, type IP } from "../net/ip";
+import { isIntIn, q, show, type Diagnostics, type ObjectDiagnostics } from "./diagnostics";
+import { parseDuration } from "./duration";
+import { namedObjects } from "./objects";
+import { checkSelectorList, selectNames, selectionsOverlap } from "./selectors";
+import type { BFDProfileModel, ConfigInput, PeerModel } from "./types";
+
+const MAX_U32 = 4294967295;
+const BASIC_AUTH = "kubernetes.io/basic-auth";
+const DEFAULT_HOLD_S = 90;
+
+const notSupported = (what: string, fix: string): string => `${what} is not supported by metallb-pepr; ${fix}`;
+
+/** Parses a duration field into milliseconds, reporting unparseable text. */
+function durationField(spec: BGPPeerSpec, field: "holdTime" | "keepaliveTime" | "connectTime", d: ObjectDiagnostics): number | undefined {
+  const text = spec[field];
+  if (text === undefined || text === null || text === "") return undefined;
+  const ms = parseDuration(String(text));
+  if (ms === undefined || ms < 0) {
+    d.error(`spec.${field}`, `spec.${field}: invalid duration ${q(text)}; write a duration such as "90s" or "1m30s"`);
+    return undefined;
+  }
+  return ms;
+}
+
+/** Hold and keepalive times in seconds, with MetalLB's defaults (90s, hold/3, 3x keepalive). */
+function timers(spec: BGPPeerSpec, d: ObjectDiagnostics): { hold: number; keepalive: number } {
+  const holdMs = durationField(spec, "holdTime", d);
+  const keepMs = durationField(spec, "keepaliveTime", d);
+  let hold = DEFAULT_HOLD_S;
+  if (holdMs !== undefined) {
+    const bad = (why: string) => d.error("spec.holdTime", `spec.holdTime: invalid hold time ${q(spec.holdTime)}: ${why}`);
+    if (holdMs !== 0 && holdMs < 3000) bad("must be 0 or >=3s");
+    else if (holdMs % 1000 !== 0) bad(`must be a whole number of seconds`);
+    else if (holdMs > 65535000) bad("must be at most 65535s");
+    else hold = holdMs / 1000;
+  }
+  if (keepMs === undefined) return { hold, keepalive: hold / 3 };
+  const keepalive = keepMs / 1000;
+  if (holdMs === undefined) {
+    // Only the keepalive given: the hold time follows it.
+    const implied = Math.min(Math.floor(3 * keepalive), 65535);
+    if (implied !== 0 && implied < 3) {
+      d.error("spec.keepaliveTime", `spec.keepaliveTime: invalid keepaliveTime ${q(spec.keepaliveTime)}: the hold time it implies (3 times) must be 0 or >=3s; set spec.holdTime too`);
+    }
+    return { hold: implied, keepalive };
+  }
+  if (keepalive >= hold && !(keepalive === 0 && hold === 0)) {
+    d.error(
+      "spec.keepaliveTime",
+      `spec.keepaliveTime: invalid keepaliveTime ${q(spec.keepaliveTime)}, must be lower than holdTime ${q(spec.holdTime)}`,
+    );
+  }
+  return { hold, keepalive };
+}
+
+function asn(value: unknown, field: string, what: string, d: ObjectDiagnostics): number | undefined {
+  if (!isIntIn(value, 1, MAX_U32)) {
+    d.error(field, `${field}: invalid ${what} ${show(value)}, must be in 1-${MAX_U32} range`);
+    return undefined;
+  }
+  return value;
+}
+
+function parseASNs(spec: BGPPeerSpec, d: ObjectDiagnostics): { my?: number; peer?: number } {
+  let my: number | undefined;
+  if (spec.myASN === undefined || spec.myASN === null || spec.myASN === 0) {
+    d.error("spec.myASN", "spec.myASN: missing local ASN; set spec.myASN to the AS number of the cluster nodes");
+  } else {
+    my = asn(spec.myASN, "spec.myASN", "local ASN", d);
+  }
+  const hasPeerASN = spec.peerASN !== undefined && spec.peerASN !== null && spec.peerASN !== 0;
+  const dyn = spec.dynamicASN;
+  let peer: number | undefined;
+  if (hasPeerASN && dyn !== undefined) {
+    d.error("spec.dynamicASN", "spec.dynamicASN: both peer ASN and dynamicASN specified; set only spec.peerASN");
+  } else if (dyn !== undefined) {
+    if (dyn !== "internal" && dyn !== "external") {
+      d.error("spec.dynamicASN", `spec.dynamicASN: invalid dynamicASN ${q(dyn)}`);
+    }
+    d.error("spec.dynamicASN", `spec.dynamicASN: ${notSupported("dynamicASN", "set spec.peerASN to the peer's AS number instead")}`);
+  } else if (!hasPeerASN) {
+    d.error("spec.peerASN", "spec.peerASN: missing peer ASN and dynamicASN; set spec.peerASN to the peer's AS number");
+  } else {
+    peer = asn(spec.peerASN, "spec.peerASN", "peer ASN", d);
+  }
+  return { my, peer };
+}
+
+function parseAddresses(spec: BGPPeerSpec, d: ObjectDiagnostics): { address?: IP; source?: IP; routerID?: IP } {
+  const addrText = spec.peerAddress ?? "";
+  const iface = spec.interface ?? "";
+  let address: IP | undefined;
+  if (addrText !== "" && iface !== "") {
+    d.error("spec.interface", "spec.interface: peer has both Address and Interface specified; set only spec.peerAddress");
+  } else if (iface !== "") {
+    d.error("spec.interface", `spec.interface: ${notSupported(`BGP unnumbered (interface ${q(iface)})`, "set spec.peerAddress to the peer's IP address instead")}`);
+  } else if (addrText === "") {
+    d.error("spec.peerAddress", "spec.peerAddress: peer has no Address or Interface specified; set spec.peerAddress to the peer's IP address");
+  } else {
+    address = parseIP(addrText);
+    if (!address) d.error("spec.peerAddress", `spec.peerAddress: invalid BGPPeer address ${q(addrText)}; write an IPv4 or IPv6 address such as "192.0.2.1"`);
+  }
+  let source: IP | undefined;
+  if (spec.sourceAddress) {
+    source = parseIP(spec.sourceAddress);
+    if (!source) {
+      d.error("spec.sourceAddress", `spec.sourceAddress: invalid source IP ${q(spec.sourceAddress)}; write an IP address of the node`);
+    } else if (address && source.family !== address.family) {
+      d.error(
+        "spec.sourceAddress",
+        `spec.sourceAddress: source IP ${q(spec.sourceAddress)} and peer address ${q(addrText)} are of different IP families; use a source address of the peer's family`,
+      );
+    }
+  }
+  let routerID: IP | undefined;
+  if (spec.routerID) {
+    routerID = parseIP(spec.routerID);
+    if (!routerID || routerID.family !== 4) {
+      routerID = undefined;
+      d.error("spec.routerID", `spec.routerID: invalid router ID ${q(spec.routerID)}; a router ID is written as an IPv4 address such as "10.0.0.1"`);
+    }
+  }
+  return { address, source, routerID };
+}
+
+function parsePassword(
+  name: string,
+  spec: BGPPeerSpec,
+  input: ConfigInput,
+  d: ObjectDiagnostics,
+): { password?: string; secret?: { name: string; namespace: string } } {
+  const ref = spec.passwordSecret;
+  if (!ref) return { password: spec.password || undefined };
+  if (spec.password) {
+    d.error(
+      "spec.passwordSecret",
+      `spec.passwordSecret: can not have both password and secret ref set in peer config ${q(input.namespace)}/${q(name)}; use either spec.password or spec.passwordSecret`,
+    );
+    return {};
+  }
+  if (!ref.name) {
+    d.error("spec.passwordSecret.name", "spec.passwordSecret.name: missing secret name; name a Secret holding the password");
+    return {};
+  }
+  if (ref.namespace && ref.namespace !== input.namespace) {
+    d.error(
+      "spec.passwordSecret.namespace",
+      `spec.passwordSecret.namespace: the password Secret must be in the ${q(input.namespace)} namespace, not ${q(ref.namespace)}`,
+    );
+    return {};
+  }
+  const secretRef = { name: ref.name, namespace: input.namespace };
+  if (!input.secrets) return { secret: secretRef };
+  const where = `${q(secretRef.namespace)}/${q(secretRef.name)}`;
+  const secret = input.secrets.find((s) => s.metadata?.name === ref.name && (s.metadata?.namespace ?? input.namespace) === input.namespace);
+  if (!secret) {
+    d.error("spec.passwordSecret", `spec.passwordSecret: secret ${where} not found; create a Secret of type ${BASIC_AUTH} with a "password" key`, {
+      transient: true,
+    });
+  } else if (secret.type !== BASIC_AUTH) {
+    d.error("spec.passwordSecret", `spec.passwordSecret: secret type mismatch on ${where}, type ${q(BASIC_AUTH)} is expected`);
+  } else if (secret.data?.password === undefined) {
+    d.error("spec.passwordSecret", `spec.passwordSecret: password not specified in the secret ${where}; add a "password" key`);
+  } else {
+    return { password: Buffer.from(secret.data.password, "base64").toString("utf8"), secret: secretRef };
+  }
+  return { secret: secretRef };
+}
+
+export function parsePeers(input: ConfigInput, bfdProfiles: ReadonlyMap<string, BFDProfileModel>, diags: Diagnostics): Map<string, PeerModel> {
+  const peers = new Map<string, PeerModel>();
+  const sessions: Session[] = [];
+  for (const { name, obj } of namedObjects("BGPPeer", input.bgpPeers, input.namespace, diags)) {
+    const d = diags.for("BGPPeer", name);
+    const spec: BGPPeerSpec = obj.spec ?? ({} as BGPPeerSpec);
+    if (spec.disableMP) d.warn("spec.disableMP", "spec.disableMP: disableMP is deprecated and has no effect");
+    const { my, peer } = parseASNs(spec, d);
+    if (spec.ebgpMultiHop && my !== undefined && my === peer) {
+      d.error("spec.ebgpMultiHop", `spec.ebgpMultiHop: invalid ebgp-multihop parameter set for an ibgp peer; remove it (peerASN equals myASN ${my})`);
+    }
+    if (spec.localASN !== undefined && spec.localASN !== null) {
+      d.error("spec.localASN", `spec.localASN: ${notSupported(`localASN ${show(spec.localASN)}`, "remove spec.localASN and set spec.myASN to the AS number to present")}`);
+    }
+    if (spec.vrf) d.error("spec.vrf", `spec.vrf: ${notSupported(`vrf ${q(spec.vrf)}`, "remove spec.vrf to peer from the default VRF")}`);
+    if (spec.dualStackAddressFamily) {
+      d.error("spec.dualStackAddressFamily", `spec.dualStackAddressFamily: ${notSupported("dualStackAddressFamily", "define one BGPPeer per address family")}`);
+    }
+    const { address, source, routerID } = parseAddresses(spec, d);
+    const port = spec.peerPort === undefined || spec.peerPort === null || spec.peerPort === 0 ? 179 : spec.peerPort;
+    if (!isIntIn(port, 1, 16384)) d.error("spec.peerPort", `spec.peerPort: invalid peer port ${show(port)}, must be in 1-16384 range`);
+    const { hold, keepalive } = timers(spec, d);
+    const connectMs = durationField(spec, "connectTime", d);
+    if (connectMs !== undefined && (connectMs % 1000 !== 0 || connectMs < 1000 || connectMs > 65535000)) {
+      d.error("spec.connectTime", `spec.connectTime: invalid connect time ${q(spec.connectTime)}: must be a whole number of seconds from 1s to 65535s`);
+    }
+    const { password, secret } = parsePassword(name, spec, input, d);
+    const nodeSelectors = checkSelectorList(spec.nodeSelectors, { field: "spec.nodeSelectors", parseError: "failed to parse node selector", listName: "nodeSelectors" }, d);
+    if (spec.bfdProfile) {
+      d.warn("spec.bfdProfile", `spec.bfdProfile: BFD is not implemented by metallb-pepr yet; profile ${q(spec.bfdProfile)} is accepted but no BFD session runs`);
+      if (!bfdProfiles.has(spec.bfdProfile)) {
+        d.error(
+          "spec.bfdProfile",
+          `spec.bfdProfile: peer ${q(name)} referencing non existing bfd profile ${q(spec.bfdProfile)}; create that BFDProfile or remove spec.bfdProfile`,
+          { transient: true, related: [{ kind: "BFDProfile", name: spec.bfdProfile }] },
+        );
+      }
+    }
+    peers.set(name, {
+      name,
+      myASN: my ?? 0,
+      peerASN: peer ?? 0,
+      address: address ?? { family: 4, value: 0n },
+      port,
+      holdTimeSeconds: hold,
+      keepaliveTimeSeconds: keepalive,
+      connectTimeSeconds: connectMs === undefined ? undefined : connectMs / 1000,
+      routerID,
+      sourceAddress: source,
+      password,
+      passwordSecret: secret,
+      ebgpMultiHop: spec.ebgpMultiHop ?? false,
+      enableGracefulRestart: spec.enableGracefulRestart ?? false,
+      nodeSelectors,
+      nodes: input.nodes ? selectNames(nodeSelectors, input.nodes) : undefined,
+      bfdProfile: spec.bfdProfile || undefined,
+    });
+    if (address) {
+      const session = { name, address, port, nodeSelectors };
+      checkDuplicateSession(sessions, session, spec.peerAddress ?? "", input, d);
+      sessions.push(session);
+    }
+  }
+  return peers;
+}
+
+interface Session {
+  name: string;
+  address: IP;
+  port: number;
+  nodeSelectors: PeerModel["nodeSelectors"];
+}
+
+/** One node cannot run two sessions to the same address and port. */
+function checkDuplicateSession(earlier: readonly Session[], me: Session, addrText: string, input: ConfigInput, d: ObjectDiagnostics): void {
+  const other = earlier.find(
+    (o) =>
+      o.address.family === me.address.family &&
+      o.address.value === me.address.value &&
+      o.port === me.port &&
+      selectionsOverlap(o.nodeSelectors, me.nodeSelectors, input.nodes),
+  );
+  if (!other) return;
+  d.error(
+    "spec.peerAddress",
+    `spec.peerAddress: peer ${q(addrText)} port ${me.port} is already defined in BGPPeer ${q(other.name)} for some of the same nodes; merge the two peers or give them disjoint nodeSelectors`,
+    { related: [{ kind: "BGPPeer", name: other.name }] },
+  );
+}
