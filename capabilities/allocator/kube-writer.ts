@@ -1,9 +1,10 @@
 /** The Service controller's edge: status patches, Events and IPAddressPool status on the API server. */
 import type { V1Service } from "@kubernetes/client-node";
-import { K8s, kind } from "kubernetes-fluent-client";
+import { K8s } from "kubernetes-fluent-client";
 import { IPAddressPool } from "../../crds/register";
 import type { Allocator } from "../shared/allocator/allocator";
 import { recordEvent } from "../shared/kube/events";
+import { kubeHttp } from "../shared/kube/http";
 import { allocatorMetrics, toGaugeValue } from "./metrics";
 import { ANNOTATION } from "./service-request";
 import type { ServiceWriter } from "./service-controller";
@@ -18,12 +19,9 @@ export class KubeServiceWriter implements ServiceWriter {
 
   /** One /status merge patch carries both the ingress list and the pool annotation, as MetalLB does. */
   async writeStatus(svc: V1Service, ips: readonly string[], pool: string | undefined): Promise<void> {
-    await K8s(kind.Service).PatchStatus({
-      metadata: {
-        name: svc.metadata!.name,
-        namespace: svc.metadata!.namespace,
-        annotations: { [ANNOTATION.allocatedFromPool]: pool ?? null } as unknown as Record<string, string>,
-      },
+    const { name, namespace } = svc.metadata!;
+    await kubeHttp().mergePatch(`/api/v1/namespaces/${namespace}/services/${name}/status`, {
+      metadata: { annotations: { [ANNOTATION.allocatedFromPool]: pool ?? null } },
       status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
     });
   }

@@ -221,7 +221,8 @@ export class ServiceController {
     if (svc.spec?.ipFamilyPolicy === "PreferDualStack" && held.ips.length === 1) {
       const grown = this.engine.addMissingFamily(held.serviceKey);
       if (grown.ok) {
-        this.writer.event(svc, "Normal", "IPAllocated", `Assigned additional IP ${formatIP(grown.value.ips[1])}`);
+        const added = grown.value.ips.find((ip) => !held.ips.some((h) => ipEquals(h, ip)))!;
+        this.writer.event(svc, "Normal", "IPAllocated", `Assigned additional IP ${formatIP(added)}`);
         return this.publish(svc, grown.value.ips, grown.value.pool);
       }
     }

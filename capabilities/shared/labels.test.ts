@@ -25,7 +25,9 @@ describe("selectorMatches", () => {
   });
 
   it("treats an absent key as NotIn-satisfying and In-failing", () => {
-    expect(selectorMatches({ matchExpressions: [{ key: "zone", operator: "NotIn", values: ["a"] }] }, labels)).toBe(true);
+    expect(selectorMatches({ matchExpressions: [{ key: "zone", operator: "NotIn", values: ["a"] }] }, labels)).toBe(
+      true,
+    );
     expect(selectorMatches({ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }, labels)).toBe(false);
   });
 
@@ -59,7 +61,9 @@ describe("selectorMatches", () => {
 
 describe("anySelectorMatches / formatLabels", () => {
   it("ORs a list of selectors; an empty list matches nothing", () => {
-    expect(anySelectorMatches([{ matchLabels: { app: "x" } }, { matchLabels: { app: "web" } }], { app: "web" })).toBe(true);
+    expect(anySelectorMatches([{ matchLabels: { app: "x" } }, { matchLabels: { app: "web" } }], { app: "web" })).toBe(
+      true,
+    );
     expect(anySelectorMatches([], { app: "web" })).toBe(false);
   });
 

@@ -67,8 +67,16 @@ describe("pool choice", () => {
   });
 
   it("orders default pools by name, whatever order they were configured in", () => {
-    const a = allocatorWith(pool("zz", ["192.0.2.0/24"]), pool("bb", ["198.51.100.0/31"]), pool("mm", ["203.0.113.0/24"]));
-    expect(["s1", "s2", "s3"].map((s) => ips(a.allocate(svc(s))))).toEqual([["198.51.100.0"], ["198.51.100.1"], ["203.0.113.0"]]);
+    const a = allocatorWith(
+      pool("zz", ["192.0.2.0/24"]),
+      pool("bb", ["198.51.100.0/31"]),
+      pool("mm", ["203.0.113.0/24"]),
+    );
+    expect(["s1", "s2", "s3"].map((s) => ips(a.allocate(svc(s))))).toEqual([
+      ["198.51.100.0"],
+      ["198.51.100.1"],
+      ["203.0.113.0"],
+    ]);
     expect(a.assignmentOf("default/s3")?.pool).toBe("mm");
   });
 
@@ -95,7 +103,9 @@ describe("pool choice", () => {
       pool("team-a", ["10.1.0.0/24"], { serviceAllocation: { namespaces: ["team-a"] } }),
       pool("prod", ["10.2.0.0/24"], { serviceAllocation: { namespaceSelectors: [{ matchLabels: { env: "prod" } }] } }),
       pool("dbs", ["10.3.0.0/24"], {
-        serviceAllocation: { serviceSelectors: [{ matchExpressions: [{ key: "app", operator: "In", values: ["db"] }] }] },
+        serviceAllocation: {
+          serviceSelectors: [{ matchExpressions: [{ key: "app", operator: "In", values: ["db"] }] }],
+        },
       }),
     );
     expect(ips(a.allocate(svc("team-a/web")))).toEqual(["10.1.0.0"]);
@@ -115,7 +125,9 @@ describe("pool choice", () => {
     expect(ips(a.allocate(svc("s3", { pool: "team" })))).toBe('pool "team" not compatible for ip assignment');
     expect(ips(a.allocate(svc("s4", { pool: "a" })))).toEqual(["192.0.2.0"]);
     expect(ips(a.allocate(svc("s5", { pool: "a" })))).toBe('no available IPs in pool "a" for IPv4 IPFamily');
-    expect(ips(a.allocate(svc("s6", { pool: "a", ipFamilies: [6] })))).toBe('no available IPs in pool "a" for IPv6 IPFamily');
+    expect(ips(a.allocate(svc("s6", { pool: "a", ipFamilies: [6] })))).toBe(
+      'no available IPs in pool "a" for IPv6 IPFamily',
+    );
   });
 
   it("moves a Service whose pool annotation changed", () => {
@@ -146,8 +158,12 @@ describe("requested IPs", () => {
   it("assigns addresses inside a pool and refuses the rest", () => {
     const alloc = a();
     expect(ips(alloc.allocate(svc("s1", { requestedIPs: [ip("192.0.2.77")] })))).toEqual(["192.0.2.77"]);
-    expect(ips(alloc.allocate(svc("s2", { requestedIPs: [ip("10.0.0.1")] })))).toBe('"10.0.0.1" is not allowed in config');
-    expect(ips(alloc.allocate(svc("s3", { requestedIPs: [ip("203.0.113.5")] })))).toBe('pool "team" not compatible for ip assignment');
+    expect(ips(alloc.allocate(svc("s2", { requestedIPs: [ip("10.0.0.1")] })))).toBe(
+      '"10.0.0.1" is not allowed in config',
+    );
+    expect(ips(alloc.allocate(svc("s3", { requestedIPs: [ip("203.0.113.5")] })))).toBe(
+      'pool "team" not compatible for ip assignment',
+    );
     expect(ips(alloc.allocate(svc("team/s4", { requestedIPs: [ip("203.0.113.5")] })))).toEqual(["203.0.113.5"]);
   });
 
@@ -156,7 +172,9 @@ describe("requested IPs", () => {
     expect(ips(alloc.allocate(svc("s1", { pool: "b", requestedIPs: [ip("192.0.2.7")] })))).toBe(
       'requested loadBalancer IP(s) "192.0.2.7" is not compatible with requested address pool "b"',
     );
-    expect(ips(alloc.allocate(svc("s2", { pool: "nope", requestedIPs: [ip("192.0.2.7")] })))).toBe('unknown pool "nope"');
+    expect(ips(alloc.allocate(svc("s2", { pool: "nope", requestedIPs: [ip("192.0.2.7")] })))).toBe(
+      'unknown pool "nope"',
+    );
     expect(ips(alloc.allocate(svc("s3", { pool: "a", requestedIPs: [ip("192.0.2.7")] })))).toEqual(["192.0.2.7"]);
   });
 
@@ -176,14 +194,22 @@ describe("requested IPs", () => {
     expect(ips(alloc.allocate(svc("s3", { requestedIPs: [ip("2001:db8::5")] })))).toBe(
       'requested loadBalancer IP(s) "2001:db8::5" does not match the ipFamily of the service',
     );
-    const dual = svc("s4", { ipFamilyPolicy: "RequireDualStack", ipFamilies: [6, 4], requestedIPs: [ip("192.0.2.9"), ip("2001:db8::9")] });
+    const dual = svc("s4", {
+      ipFamilyPolicy: "RequireDualStack",
+      ipFamilies: [6, 4],
+      requestedIPs: [ip("192.0.2.9"), ip("2001:db8::9")],
+    });
     expect(ips(alloc.allocate(dual))).toEqual(["2001:db8::9", "192.0.2.9"]);
     expect(ips(alloc.allocate(svc("s5", { ipFamilies: [] })))).toBe('service "default/s5" has no cluster IPs');
   });
 
   it("accepts a pair only from one pool", () => {
     const alloc = allocatorWith(pool("v4", ["192.0.2.0/24"]), pool("v6", ["2001:db8::/120"]));
-    const dual = svc("s1", { ipFamilyPolicy: "RequireDualStack", ipFamilies: [4, 6], requestedIPs: [ip("192.0.2.1"), ip("2001:db8::1")] });
+    const dual = svc("s1", {
+      ipFamilyPolicy: "RequireDualStack",
+      ipFamilies: [4, 6],
+      requestedIPs: [ip("192.0.2.1"), ip("2001:db8::1")],
+    });
     expect(ips(alloc.allocate(dual))).toBe('"192.0.2.1,2001:db8::1" is not allowed in config');
   });
 });
@@ -216,7 +242,15 @@ describe("assign (re-claiming)", () => {
     const after = allocatorWith(pool("p", ["192.0.2.0/28"]));
     for (const s of status) expect(after.assign(svc(s.key), s.ips).ok).toBe(true);
     const fresh = ["n1", "n2", "n3", "n4", "n5", "n6", "n7"].map((k) => ips(after.allocate(svc(k))));
-    expect(fresh).toEqual([["192.0.2.2"], ["192.0.2.5"], ["192.0.2.6"], ["192.0.2.10"], ["192.0.2.11"], ["192.0.2.12"], ["192.0.2.13"]]);
+    expect(fresh).toEqual([
+      ["192.0.2.2"],
+      ["192.0.2.5"],
+      ["192.0.2.6"],
+      ["192.0.2.10"],
+      ["192.0.2.11"],
+      ["192.0.2.12"],
+      ["192.0.2.13"],
+    ]);
     const all = [...after.allAssignments()].flatMap((x) => x.ips.map(formatIP));
     expect(new Set(all).size).toBe(all.length);
   });
@@ -253,7 +287,10 @@ describe("IP families", () => {
 
   it("PreferDualStack prefers a pool giving both, even a lower-ranked one", () => {
     const a = allocatorWith(pool("a-v4", ["198.51.100.0/24"]), dualPool);
-    expect(ips(a.allocate(svc("s1", { ipFamilyPolicy: "PreferDualStack", ipFamilies: [4, 6] })))).toEqual(["192.0.2.0", "2001:db8::"]);
+    expect(ips(a.allocate(svc("s1", { ipFamilyPolicy: "PreferDualStack", ipFamilies: [4, 6] })))).toEqual([
+      "192.0.2.0",
+      "2001:db8::",
+    ]);
   });
 
   it("PreferDualStack falls back to the primary family, then the other", () => {
@@ -303,9 +340,9 @@ describe("sharing", () => {
     const r = a.allocate(shared("s3", 80, { requestedIPs: [ip("192.0.2.0")] }));
     expect(errorCode(r)).toBe("portInUse");
     expect(ips(r)).toBe('port TCP/80 is already in use on "192.0.2.0"');
-    expect(ips(a.allocate(shared("s4", 80, { ports: [{ protocol: "UDP", port: 80 }], requestedIPs: [ip("192.0.2.0")] })))).toEqual([
-      "192.0.2.0",
-    ]);
+    expect(
+      ips(a.allocate(shared("s4", 80, { ports: [{ protocol: "UDP", port: 80 }], requestedIPs: [ip("192.0.2.0")] }))),
+    ).toEqual(["192.0.2.0"]);
   });
 
   it("needs equal backend keys: Local services share only with identical selectors", () => {
@@ -315,19 +352,27 @@ describe("sharing", () => {
     expect(ips(a.allocate(local("s1", 80, { b: "2", a: "1" })))).toEqual(["192.0.2.9"]);
     expect(ips(a.allocate(local("s2", 443, { a: "1", b: "2" })))).toEqual(["192.0.2.9"]);
     expect(errorCode(a.allocate(local("s3", 8080, { a: "1" })))).toBe("sharingConflict");
-    expect(errorCode(a.allocate(shared("s4", 8081, { backendKey: backendKeyFor("Cluster", { a: "1" }), requestedIPs: [ip("192.0.2.9")] })))).toBe(
-      "sharingConflict",
-    );
-    expect(ips(a.allocate(shared("s5", 8082, { backendKey: backendKeyFor("Cluster", { a: "1" }) })))).toEqual(["192.0.2.0"]);
+    expect(
+      errorCode(
+        a.allocate(
+          shared("s4", 8081, { backendKey: backendKeyFor("Cluster", { a: "1" }), requestedIPs: [ip("192.0.2.9")] }),
+        ),
+      ),
+    ).toBe("sharingConflict");
+    expect(ips(a.allocate(shared("s5", 8082, { backendKey: backendKeyFor("Cluster", { a: "1" }) })))).toEqual([
+      "192.0.2.0",
+    ]);
   });
 
   it("refuses different or missing keys", () => {
     const a = allocatorWith(pool("p", ["192.0.2.0/24"]));
     a.allocate(shared("s1", 80, { requestedIPs: [ip("192.0.2.5")] }));
-    expect(errorCode(a.allocate(shared("s2", 81, { sharingKey: "other", requestedIPs: [ip("192.0.2.5")] })))).toBe("sharingConflict");
-    expect(errorCode(a.allocate(svc("s3", { ports: [{ protocol: "TCP", port: 82 }], requestedIPs: [ip("192.0.2.5")] })))).toBe(
+    expect(errorCode(a.allocate(shared("s2", 81, { sharingKey: "other", requestedIPs: [ip("192.0.2.5")] })))).toBe(
       "sharingConflict",
     );
+    expect(
+      errorCode(a.allocate(svc("s3", { ports: [{ protocol: "TCP", port: 82 }], requestedIPs: [ip("192.0.2.5")] }))),
+    ).toBe("sharingConflict");
     expect(ips(a.allocate(shared("s4", 81, { sharingKey: "other" })))).toEqual(["192.0.2.0"]);
   });
 
@@ -392,7 +437,10 @@ describe("setPools", () => {
   it("re-checks serviceAllocation when the Service is next processed", () => {
     const a = allocatorWith(pool("p", ["192.0.2.0/24"]), pool("z", ["198.51.100.0/24"]));
     a.allocate(svc("s1"));
-    a.setPools([pool("p", ["192.0.2.0/24"], { serviceAllocation: { namespaces: ["team"] } }), pool("z", ["198.51.100.0/24"])]);
+    a.setPools([
+      pool("p", ["192.0.2.0/24"], { serviceAllocation: { namespaces: ["team"] } }),
+      pool("z", ["198.51.100.0/24"]),
+    ]);
     expect(ips(a.allocate(svc("s1")))).toEqual(["198.51.100.0"]);
   });
 });
@@ -403,16 +451,21 @@ describe("big pools and statistics", () => {
     for (let i = 0; i < 300; i++) a.allocate(svc(`s${i}`));
     expect(ips(a.allocate(svc("next")))).toEqual(["10.0.1.47"]);
     expect(ips(a.allocate(svc("six", { ipFamilies: [6] })))).toEqual(["2001:db8::"]);
-    expect(ips(a.allocate(svc("pinned6", { ipFamilies: [6], requestedIPs: [ip("2001:db8::ffff:ffff:ffff:ffff")] })))).toEqual([
-      "2001:db8::ffff:ffff:ffff:ffff",
-    ]);
+    expect(
+      ips(a.allocate(svc("pinned6", { ipFamilies: [6], requestedIPs: [ip("2001:db8::ffff:ffff:ffff:ffff")] }))),
+    ).toEqual(["2001:db8::ffff:ffff:ffff:ffff"]);
     expect(a.poolStats("v4")).toEqual({
       assignedIPv4: 301n,
       assignedIPv6: 0n,
       availableIPv4: 16777216n - 131072n - 301n,
       availableIPv6: 0n,
     });
-    expect(a.poolStats("v6")).toEqual({ assignedIPv4: 0n, assignedIPv6: 2n, availableIPv4: 0n, availableIPv6: MAX_INT64 - 2n });
+    expect(a.poolStats("v6")).toEqual({
+      assignedIPv4: 0n,
+      assignedIPv6: 2n,
+      availableIPv4: 0n,
+      availableIPv6: MAX_INT64 - 2n,
+    });
     expect(a.poolStats("nope")).toBeUndefined();
   });
 

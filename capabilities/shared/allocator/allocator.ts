@@ -72,10 +72,17 @@ export class Allocator {
     if (!cluster.ok) return cluster;
     const fit = checkFamiliesFit(ips, request);
     if (!fit.ok) return fit;
-    const pool = poolCovering(this.pools, this.poolsByName, ips, request.pool ?? this.assignments.get(request.serviceKey)?.pool);
+    const pool = poolCovering(
+      this.pools,
+      this.poolsByName,
+      ips,
+      request.pool ?? this.assignments.get(request.serviceKey)?.pool,
+    );
     if (!pool) return errors.notInConfig(ips);
     if (request.pool !== undefined && pool.name !== request.pool) {
-      return this.poolsByName.has(request.pool) ? errors.poolMismatch(ips, request.pool) : errors.unknownPool(request.pool);
+      return this.poolsByName.has(request.pool)
+        ? errors.poolMismatch(ips, request.pool)
+        : errors.unknownPool(request.pool);
     }
     if (!poolAdmits(pool.pool, request)) return errors.poolIncompatible(pool.name);
     for (const ip of ips) {
@@ -312,7 +319,8 @@ export class Allocator {
   private reindexPools(): void {
     for (const u of this.usage.values()) {
       for (const pool of this.pools) pool.markUsed(u.ip);
-      for (const name of new Set(u.holders.map((h) => h.pool))) this.poolsByName.get(name)?.countAssigned(u.ip.family, 1);
+      for (const name of new Set(u.holders.map((h) => h.pool)))
+        this.poolsByName.get(name)?.countAssigned(u.ip.family, 1);
     }
   }
 }

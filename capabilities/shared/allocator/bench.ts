@@ -32,8 +32,14 @@ interface Scenario {
   readonly pool: Pool;
   readonly family: Family;
   readonly count: number;
-  /** Release-and-reallocate cycles after the initial fill (0: plain fill). */
-  readonly churn: number;
+  /**
+   * fill: timed sequential allocations; churn: after an untimed fill, timed cycles of
+   * releasing a random holder and allocating again; holes: after an untimed fill, every
+   * other address is released (worst fragmentation), then the holes are refilled, timed.
+   */
+  readonly mode: "fill" | "churn" | "holes";
+  /** Timed operations. */
+  readonly ops: number;
 }
 
 const cidr = (text: string) => parseCIDR(text)!;
@@ -63,7 +69,8 @@ const median = (xs: number[]): number => {
   return s[Math.floor((s.length - 1) / 2)];
 };
 
-const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+const percentile = (sorted: Float64Array, p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
 const MiB = 1024 * 1024;
 
@@ -95,17 +102,22 @@ function runOnce(sc: Scenario, gc: (() => void) | undefined, latencies: Float64A
   };
 
   let from = process.hrtime.bigint();
-  if (sc.churn === 0) {
+  if (sc.mode === "fill") {
     for (let i = 0; i < sc.count; i++) timedAllocate(i);
   } else {
-    // Untimed fill, then timed cycles that free a random holder and allocate again.
     for (let i = 0; i < sc.count; i++) allocator.allocate(request(i, sc.family));
-    const rand = lcg(42);
-    from = process.hrtime.bigint();
-    for (let c = 0; c < sc.churn; c++) {
-      const victim = Math.floor(rand() * sc.count);
-      allocator.release(`bench/svc-${victim}`);
-      timedAllocate(victim);
+    if (sc.mode === "churn") {
+      const rand = lcg(42);
+      from = process.hrtime.bigint();
+      for (let c = 0; c < sc.ops; c++) {
+        const victim = Math.floor(rand() * sc.count);
+        allocator.release(`bench/svc-${victim}`);
+        timedAllocate(victim);
+      }
+    } else {
+      for (let i = 0; i < sc.count; i += 2) allocator.release(`bench/svc-${i}`);
+      from = process.hrtime.bigint();
+      for (let i = 0; i < sc.count; i += 2) timedAllocate(i);
     }
   }
   const seconds = Number(process.hrtime.bigint() - from) / 1e9;
@@ -122,7 +134,9 @@ function runOnce(sc: Scenario, gc: (() => void) | undefined, latencies: Float64A
 
 /** Fragmentation of the free-address index (reaches into internals on purpose: bench only). */
 function countRuns(allocator: Allocator): number {
-  const pools = (allocator as unknown as { pools: Array<{ cidrsOf(f: Family): Array<{ used: { runCount: number } }> }> }).pools;
+  const pools = (
+    allocator as unknown as { pools: Array<{ cidrsOf(f: Family): Array<{ used: { runCount: number } }> }> }
+  ).pools;
   return pools.reduce((n, p) => n + [...p.cidrsOf(4), ...p.cidrsOf(6)].reduce((m, c) => m + c.used.runCount, 0), 0);
 }
 
@@ -132,8 +146,11 @@ function scenarios(): Scenario[] {
     [V4_POOL, 4],
     [V6_POOL, 6],
   ] as const) {
-    for (const count of [1_000, 10_000, 100_000]) out.push({ name: "sequential fill", pool, family, count, churn: 0 });
-    out.push({ name: "churn after 100k", pool, family, count: 100_000, churn: 10_000 });
+    for (const count of [1_000, 10_000, 100_000]) {
+      out.push({ name: "sequential fill", pool, family, count, mode: "fill", ops: count });
+    }
+    out.push({ name: "churn after 100k", pool, family, count: 100_000, mode: "churn", ops: 10_000 });
+    out.push({ name: "refill 50k holes of 100k", pool, family, count: 100_000, mode: "holes", ops: 50_000 });
   }
   return out;
 }
@@ -143,7 +160,7 @@ export async function runAllocatorBench(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   for (const sc of scenarios()) {
     const runs = sc.count >= 100_000 ? 3 : 5;
-    const ops = sc.churn || sc.count;
+    const ops = sc.ops;
     const latencies = new Float64Array(ops * runs);
     const samples: RunSample[] = [];
     for (let r = 0; r < runs; r++) {
@@ -170,7 +187,18 @@ export async function runAllocatorBench(): Promise<BenchResult[]> {
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 function printTable(results: readonly BenchResult[]): void {
-  const header = ["scenario", "pool", "allocations", "runs", "allocs/s (median)", "p50 µs", "p99 µs", "RSS Δ MiB", "heap Δ MiB", "runs in index"];
+  const header = [
+    "scenario",
+    "pool",
+    "allocations",
+    "runs",
+    "allocs/s (median)",
+    "p50 µs",
+    "p99 µs",
+    "RSS Δ MiB",
+    "heap Δ MiB",
+    "runs in index",
+  ];
   const rows = results.map((r) => [
     r.scenario,
     r.pool,

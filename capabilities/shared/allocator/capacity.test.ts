@@ -28,8 +28,9 @@ describe("capacity", () => {
     expect(poolCapacity([cidr("2001:db8::/64")], false).v6).toBe(MAX_INT64);
     expect(poolCapacity([cidr("2001:db8::/66")], false).v6).toBe(MAX_INT64);
     expect(poolCapacity([cidr("2001:db8::/67")], false).v6).toBe(1n << 61n);
-    expect(poolCapacity([cidr("2001:db8::/67"), cidr("2001:db9::/67"), cidr("2001:dba::/67"), cidr("2001:dbb::/67")], false).v6).toBe(
-      MAX_INT64,
-    );
+    expect(
+      poolCapacity([cidr("2001:db8::/67"), cidr("2001:db9::/67"), cidr("2001:dba::/67"), cidr("2001:dbb::/67")], false)
+        .v6,
+    ).toBe(MAX_INT64);
   });
 });

@@ -21,13 +21,20 @@ export const errors = {
   notInConfig: <T>(ips: readonly IP[]) => fail<T>("notInConfig", `${quoteIPs(ips)} is not allowed in config`),
   unknownPool: <T>(pool: string) => fail<T>("unknownPool", `unknown pool "${pool}"`),
   poolMismatch: <T>(ips: readonly IP[], pool: string) =>
-    fail<T>("poolMismatch", `requested loadBalancer IP(s) ${quoteIPs(ips)} is not compatible with requested address pool "${pool}"`),
+    fail<T>(
+      "poolMismatch",
+      `requested loadBalancer IP(s) ${quoteIPs(ips)} is not compatible with requested address pool "${pool}"`,
+    ),
   poolIncompatible: <T>(pool: string) => fail<T>("poolIncompatible", `pool "${pool}" not compatible for ip assignment`),
   noSuitablePool: <T>(families: string) => fail<T>("noSuitablePool", `no suitable pool for ${families} IPFamily`),
   noAvailableIPs: <T>() => fail<T>("noAvailableIPs", "no available IPs"),
   noAvailableIPsInPool: <T>(pool: string, family: Family) =>
     fail<T>("noAvailableIPs", `no available IPs in pool "${pool}" for ${familyName(family)} IPFamily`),
   sharingConflict: <T>(serviceKey: string, others: readonly string[]) =>
-    fail<T>("sharingConflict", `can't change sharing key for "${serviceKey}", address also in use by ${others.join(",")}`),
-  portInUse: <T>(port: ServicePort, ip: IP) => fail<T>("portInUse", `port ${portName(port)} is already in use on "${formatIP(ip)}"`),
+    fail<T>(
+      "sharingConflict",
+      `can't change sharing key for "${serviceKey}", address also in use by ${others.join(",")}`,
+    ),
+  portInUse: <T>(port: ServicePort, ip: IP) =>
+    fail<T>("portInUse", `port ${portName(port)} is already in use on "${formatIP(ip)}"`),
 };

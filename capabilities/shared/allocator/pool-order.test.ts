@@ -30,7 +30,9 @@ describe("poolAdmits", () => {
     const sel = { serviceSelectors: [{ matchLabels: { app: "db" } }, { matchLabels: { app: "web" } }] };
     expect(poolAdmits(pool("p", [], { serviceAllocation: sel }), web)).toBe(true);
     expect(poolAdmits(pool("p", [], { serviceAllocation: { ...sel, namespaces: ["team-b"] } }), web)).toBe(false);
-    expect(poolAdmits(pool("p", [], { serviceAllocation: { serviceSelectors: [{ matchLabels: { app: "db" } }] } }), web)).toBe(false);
+    expect(
+      poolAdmits(pool("p", [], { serviceAllocation: { serviceSelectors: [{ matchLabels: { app: "db" } }] } }), web),
+    ).toBe(false);
   });
 });
 
@@ -48,6 +50,14 @@ describe("candidatePools", () => {
       pool("manual", [], { autoAssign: false }),
       pool("manual-pinned", [], { autoAssign: false, serviceAllocation: { priority: 1 } }),
     ];
-    expect(names(candidatePools(pools, svc("web")))).toEqual(["p1", "p2-a", "p2-b", "p-unset", "p-zero", "alpha", "zeta"]);
+    expect(names(candidatePools(pools, svc("web")))).toEqual([
+      "p1",
+      "p2-a",
+      "p2-b",
+      "p-unset",
+      "p-zero",
+      "alpha",
+      "zeta",
+    ]);
   });
 });

@@ -30,7 +30,9 @@ export function poolAdmits(pool: Pool, request: ServiceRequest): boolean {
 function namespaceAdmitted(sa: ServiceAllocation, request: ServiceRequest): boolean {
   const selectors = sa.namespaceSelectors ?? [];
   if (sizeOf(sa.namespaces) === 0 && selectors.length === 0) return true;
-  return namespaceListed(sa.namespaces, request.namespace) || anySelectorMatches(selectors, request.namespaceLabels ?? {});
+  return (
+    namespaceListed(sa.namespaces, request.namespace) || anySelectorMatches(selectors, request.namespaceLabels ?? {})
+  );
 }
 
 function serviceAdmitted(sa: ServiceAllocation, request: ServiceRequest): boolean {

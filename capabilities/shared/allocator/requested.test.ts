@@ -13,7 +13,9 @@ describe("parseRequestedIPs", () => {
 
   it("refuses both sources at once and unparseable addresses", () => {
     const both = parseRequestedIPs("192.0.2.1", "192.0.2.2");
-    expect(!both.ok && both.error.message).toBe("service can not have both metallb.io/loadBalancerIPs and svc.Spec.LoadBalancerIP");
+    expect(!both.ok && both.error.message).toBe(
+      "service can not have both metallb.io/loadBalancerIPs and svc.Spec.LoadBalancerIP",
+    );
     const bad = parseRequestedIPs("192.0.2.1,nope", undefined);
     expect(!bad.ok && bad.error.message).toBe('invalid requested loadbalancer IPs: "nope" is not an IP address');
   });
@@ -36,7 +38,9 @@ describe("checkFamiliesFit", () => {
 
   it("allows at most two addresses, one per family", () => {
     const prefer = svc("a", { ipFamilyPolicy: "PreferDualStack" });
-    expect(message(checkFamiliesFit([ip("192.0.2.1"), ip("192.0.2.2")], prefer))).toBe('"192.0.2.1" and "192.0.2.2" have the same family');
+    expect(message(checkFamiliesFit([ip("192.0.2.1"), ip("192.0.2.2")], prefer))).toBe(
+      '"192.0.2.1" and "192.0.2.2" have the same family',
+    );
     expect(message(checkFamiliesFit([ip("192.0.2.1"), ip("2001:db8::1"), ip("192.0.2.3")], prefer))).toBe(
       'more than two addresses "192.0.2.1,2001:db8::1,192.0.2.3"',
     );

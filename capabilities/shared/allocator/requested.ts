@@ -10,13 +10,19 @@ import type { Result, ServiceRequest } from "./types";
  * Reads metallb.io/loadBalancerIPs (comma-separated, spaces trimmed) or
  * spec.loadBalancerIP; both at once is an error, as in MetalLB. No request gives [].
  */
-export function parseRequestedIPs(annotation: string | undefined, specLoadBalancerIP: string | undefined): Result<IP[]> {
+export function parseRequestedIPs(
+  annotation: string | undefined,
+  specLoadBalancerIP: string | undefined,
+): Result<IP[]> {
   const fromAnnotation = annotation?.trim() ?? "";
   const fromSpec = specLoadBalancerIP?.trim() ?? "";
   if (fromAnnotation !== "" && fromSpec !== "") {
     return errors.invalid("service can not have both metallb.io/loadBalancerIPs and svc.Spec.LoadBalancerIP");
   }
-  const texts = (fromAnnotation || fromSpec).split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const texts = (fromAnnotation || fromSpec)
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   const ips: IP[] = [];
   for (const text of texts) {
     const ip = parseIP(text);
@@ -54,14 +60,19 @@ export function checkFamiliesFit(ips: readonly IP[], request: ServiceRequest): R
         return true;
     }
   })();
-  return fits ? ok(undefined) : errors.invalid(`requested loadBalancer IP(s) ${quoteIPs(ips)} does not match the ipFamily of the service`);
+  return fits
+    ? ok(undefined)
+    : errors.invalid(`requested loadBalancer IP(s) ${quoteIPs(ips)} does not match the ipFamily of the service`);
 }
 
 /** A Service needs a cluster IP, and two (one per family) to require dual stack. */
 export function checkClusterFamilies(request: ServiceRequest): Result<void> {
   const families = request.ipFamilies;
   if (families.length === 0) return errors.invalid(`service "${request.serviceKey}" has no cluster IPs`);
-  if ((request.ipFamilyPolicy ?? "SingleStack") === "RequireDualStack" && !(families.includes(4) && families.includes(6))) {
+  if (
+    (request.ipFamilyPolicy ?? "SingleStack") === "RequireDualStack" &&
+    !(families.includes(4) && families.includes(6))
+  ) {
     return errors.invalid(`not enough cluster IPs for RequireDualStack on service "${request.serviceKey}"`);
   }
   return ok(undefined);

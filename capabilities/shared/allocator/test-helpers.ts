@@ -21,7 +21,13 @@ export function pool(name: string, cidrs: string[], extra: Partial<Pool> = {}): 
 /** A single-stack IPv4 Service in namespace "default" unless told otherwise. */
 export function svc(name: string, extra: Partial<ServiceRequest> = {}): ServiceRequest {
   const [namespace, short] = name.includes("/") ? name.split("/") : ["default", name];
-  return { serviceKey: `${namespace}/${short}`, namespace, ipFamilies: [4], ports: [{ protocol: "TCP", port: 80 }], ...extra };
+  return {
+    serviceKey: `${namespace}/${short}`,
+    namespace,
+    ipFamilies: [4],
+    ports: [{ protocol: "TCP", port: 80 }],
+    ...extra,
+  };
 }
 
 /** The assigned addresses as text, or the error message (so expectations read naturally). */

@@ -80,7 +80,9 @@ export interface AllocationError {
   readonly message: string;
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AllocationError };
+export type Result<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: AllocationError };
 
 export type AllocationResult = Result<Assignment>;
 

@@ -54,4 +54,40 @@ describe("UsedRuns", () => {
     for (let i = 0; i < 5000; i++) runs.add(runs.lowestFree(0n, 1n << 24n)!);
     expect(runs.runCount).toBe(1);
   });
+
+  it.each([false, true])("agrees with a plain set under random adds and removes (skip buggy: %p)", (skipBuggy) => {
+    const runs = new UsedRuns(skipBuggy ? isBuggyIPv4Value : undefined);
+    const model = new Set<bigint>();
+    const high = 1023n;
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const expectedLowest = (): bigint | undefined => {
+      for (let v = 0n; v <= high; v++) if (!model.has(v) && !(skipBuggy && isBuggyIPv4Value(v))) return v;
+      return undefined;
+    };
+    for (let step = 0; step < 4000; step++) {
+      const v = BigInt(Math.floor(rand() * 1024));
+      if (model.has(v)) {
+        model.delete(v);
+        runs.remove(v);
+      } else if (!(skipBuggy && isBuggyIPv4Value(v))) {
+        model.add(v);
+        runs.add(v);
+      }
+      if (step % 50 === 0) {
+        expect(runs.lowestFree(0n, high)).toBe(expectedLowest());
+        for (const probe of [v, v + 1n, 5n])
+          expect(runs.has(probe) || (skipBuggy && isBuggyIPv4Value(probe))).toBe(
+            model.has(probe) || (skipBuggy && isBuggyIPv4Value(probe)),
+          );
+      }
+    }
+    // Fill the rest from the bottom: must end exactly full.
+    for (let v = runs.lowestFree(0n, high); v !== undefined; v = runs.lowestFree(0n, high)) {
+      expect(model.has(v)).toBe(false);
+      model.add(v);
+      runs.add(v);
+    }
+    expect(expectedLowest()).toBeUndefined();
+  });
 });

@@ -1,6 +1,6 @@
 /** Kubernetes Events on the objects users look at (`kubectl describe service`). */
-import { K8s, kind } from "kubernetes-fluent-client";
 import { randomBytes } from "node:crypto";
+import { kubeHttp } from "./http";
 
 export interface EventTarget {
   apiVersion?: string;
@@ -22,7 +22,9 @@ export async function recordEvent(
   const namespace = target.metadata?.namespace ?? "default";
   const now = new Date().toISOString();
   try {
-    await K8s(kind.CoreEvent).Create({
+    await kubeHttp().send("POST", `/api/v1/namespaces/${namespace}/events`, {
+      apiVersion: "v1",
+      kind: "Event",
       metadata: { name: `${name}.${randomBytes(8).toString("hex")}`, namespace },
       involvedObject: {
         apiVersion: target.apiVersion ?? "v1",
@@ -38,8 +40,8 @@ export async function recordEvent(
       source: { component },
       reportingComponent: component,
       reportingInstance: process.env.HOSTNAME ?? component,
-      firstTimestamp: now as unknown as Date,
-      lastTimestamp: now as unknown as Date,
+      firstTimestamp: now,
+      lastTimestamp: now,
       count: 1,
     });
   } catch {

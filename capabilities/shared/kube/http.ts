@@ -1,0 +1,95 @@
+/**
+ * A minimal keep-alive JSON client for the hot write paths (Service status,
+ * Events, BGPSession status). kubernetes-fluent-client re-reads the kubeconfig
+ * and opens a new TLS connection for every request, which would dominate the
+ * cost of publishing thousands of allocations; this reuses a small pool of
+ * connections. Credentials come from the same kubeconfig (or in-cluster).
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { Agent, request, type RequestOptions } from "node:https";
+
+export class KubeHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    method: string,
+    path: string,
+  ) {
+    super(`${method} ${path}: HTTP ${status}: ${body.slice(0, 300)}`);
+  }
+}
+
+export class KubeHttp {
+  private base?: Promise<{ url: URL; options: RequestOptions }>;
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig = loadKubeConfig(),
+    maxSockets = 16,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets });
+  }
+
+  private resolveBase(): Promise<{ url: URL; options: RequestOptions }> {
+    this.base ??= (async () => {
+      const cluster = this.kubeConfig.getCurrentCluster();
+      if (!cluster) throw new Error("the kubeconfig has no current cluster");
+      const options: RequestOptions = {};
+      await this.kubeConfig.applyToHTTPSOptions(options);
+      return { url: new URL(cluster.server), options };
+    })();
+    return this.base;
+  }
+
+  async send<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+    const { url, options } = await this.resolveBase();
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        {
+          ...options,
+          agent: this.agent,
+          method,
+          hostname: url.hostname,
+          port: url.port || 443,
+          path: `${url.pathname.replace(/\/$/, "")}${path}`,
+          headers: {
+            ...(options.headers ?? {}),
+            Accept: "application/json",
+            ...(payload ? { "Content-Type": contentType, "Content-Length": payload.length } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            if ((res.statusCode ?? 0) >= 300) return reject(new KubeHttpError(res.statusCode ?? 0, text, method, path));
+            resolve((text ? JSON.parse(text) : undefined) as T);
+          });
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end(payload);
+    });
+  }
+
+  mergePatch<T>(path: string, patch: unknown): Promise<T> {
+    return this.send<T>("PATCH", path, patch, "application/merge-patch+json");
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+let shared: KubeHttp | undefined;
+/** One pool per process. */
+export const kubeHttp = (): KubeHttp => (shared ??= new KubeHttp());

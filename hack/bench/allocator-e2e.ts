@@ -1,0 +1,219 @@
+/**
+ * End-to-end allocation benchmark on a real kube-apiserver.
+ *
+ * For N in (100, 1,000, 10,000) Services created as fast as possible:
+ *   - trivial: a client that, for each new Service, makes the same API writes our
+ *     controller makes (one status+annotation merge patch, one Event) with a
+ *     precomputed address and no allocation logic. This is the physical limit of
+ *     this API server on this machine, measured in the same run.
+ *   - controller: this module (pepr dev) allocating for real.
+ * Both are observed the same way: one watch in this process notes when each
+ * Service first shows an address. Then a paced run at 100 creates/s reports
+ * create-to-IP latency. Controller RSS is read from /proc.
+ *
+ *   npm run bench -- allocator-e2e [sizes...]
+ */
+import { K8s, kind } from "kubernetes-fluent-client";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { KubeHttp } from "../../capabilities/shared/kube/http";
+import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule } from "../../test/harness/local-cluster";
+
+const stateDir = join(repoRoot, ".lab", "bench-cluster");
+const poolPrefix = "2001:db8:b::"; // documentation prefix; Services are IPv6 so 10,000 fit in one pool
+const concurrency = 32;
+
+interface Row {
+  mode: "trivial" | "controller" | "controller-paced";
+  services: number;
+  totalMs: number;
+  ratePerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  rssMB?: number;
+}
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+const serviceBody = (name: string) => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name },
+  spec: { type: "LoadBalancer", ipFamilies: ["IPv6"], selector: { app: name }, ports: [{ port: 80, protocol: "TCP" }] },
+});
+
+/** Watches a namespace and resolves with the time each Service first showed an address. */
+async function observeIPs(namespace: string, expected: number) {
+  const seen = new Map<string, number>();
+  let done: () => void = () => {};
+  const all = new Promise<void>((r) => (done = r));
+  const watcher = K8s(kind.Service)
+    .InNamespace(namespace)
+    .Watch((svc) => {
+      const name = svc.metadata!.name!;
+      if (!seen.has(name) && svc.status?.loadBalancer?.ingress?.length) {
+        seen.set(name, performance.now());
+        if (seen.size === expected) done();
+      }
+    });
+  await watcher.start();
+  return { seen, all, close: () => watcher.close() };
+}
+
+async function createServices(http: KubeHttp, namespace: string, n: number, ratePerSec?: number) {
+  const createdAt = new Map<string, number>();
+  let next = 0;
+  const start = performance.now();
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      if (ratePerSec) {
+        const due = start + (i * 1000) / ratePerSec;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      const name = `svc-${i}`;
+      createdAt.set(name, performance.now());
+      await http.send("POST", `/api/v1/namespaces/${namespace}/services`, serviceBody(name));
+    }
+  };
+  await Promise.all(Array.from({ length: ratePerSec ? 8 : concurrency }, worker));
+  return { createdAt, start };
+}
+
+/** The same writes our controller makes per Service, with no decision logic. */
+async function trivialController(http: KubeHttp, namespace: string) {
+  let counter = 0;
+  const watcher = K8s(kind.Service)
+    .InNamespace(namespace)
+    .Watch(async (svc, phase) => {
+      if (phase !== "ADDED" || svc.status?.loadBalancer?.ingress?.length) return;
+      const name = svc.metadata!.name!;
+      const ip = `${poolPrefix}${(++counter).toString(16)}`;
+      await http.mergePatch(`/api/v1/namespaces/${namespace}/services/${name}/status`, {
+        metadata: { annotations: { "metallb.io/ip-allocated-from-pool": "bench" } },
+        status: { loadBalancer: { ingress: [{ ip }] } },
+      });
+      await http.send("POST", `/api/v1/namespaces/${namespace}/events`, {
+        metadata: { generateName: `${name}.` },
+        involvedObject: { apiVersion: "v1", kind: "Service", name, namespace },
+        type: "Normal",
+        reason: "IPAllocated",
+        message: `Assigned IP ["${ip}"]`,
+        source: { component: "trivial" },
+      });
+    });
+  await watcher.start();
+  return () => watcher.close();
+}
+
+async function deleteAllServices(http: KubeHttp, namespace: string) {
+  await http.send("DELETE", `/api/v1/namespaces/${namespace}/services`);
+  for (;;) {
+    const list = await http.send<{ items: unknown[] }>("GET", `/api/v1/namespaces/${namespace}/services?limit=1`);
+    if (list.items.length === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function moduleRssMB(): number | undefined {
+  try {
+    const devPid = readFileSync(join(stateDir, "pepr-dev.pid"), "utf8").trim();
+    const ps = execFileSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
+    const rows = ps.trim().split("\n").map((l) => l.trim().split(/\s+/, 3));
+    const children = (p: string): string[] =>
+      rows.filter((r) => r[1] === p).flatMap((r) => [r[0], ...children(r[0])]);
+    const pid = children(devPid).find((p) => /pepr-module/.test(rows.find((r) => r[0] === p)![2]));
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+async function measure(http: KubeHttp, mode: Row["mode"], namespace: string, n: number, ratePerSec?: number): Promise<Row> {
+  const observer = await observeIPs(namespace, n);
+  const { createdAt, start } = await createServices(http, namespace, n, ratePerSec);
+  await Promise.race([
+    observer.all,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`${mode} ${n}: only ${observer.seen.size} got IPs in 10 min`)), 600_000)),
+  ]);
+  observer.close();
+  const latencies = [...observer.seen].map(([name, t]) => t - createdAt.get(name)!);
+  const end = Math.max(...observer.seen.values());
+  const totalMs = end - start;
+  return {
+    mode,
+    services: n,
+    totalMs: Math.round(totalMs),
+    ratePerSec: Math.round((n / totalMs) * 1000),
+    p50Ms: Math.round(quantile(latencies, 0.5)),
+    p99Ms: Math.round(quantile(latencies, 0.99)),
+    rssMB: mode === "trivial" ? undefined : moduleRssMB(),
+  };
+}
+
+async function main() {
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const ns = sizes.length ? sizes : [100, 1000, 10000];
+  mkdirSync(stateDir, { recursive: true });
+  const cluster = await startControlPlane({ stateDir, apiPort: 26443, etcdPort: 22379 });
+  process.env.KUBECONFIG = cluster.kubeconfig;
+  const http = new KubeHttp(undefined, concurrency);
+  const rows: Row[] = [];
+  try {
+    for (const name of ["bench-trivial", "bench"]) {
+      await http.send("POST", "/api/v1/namespaces", { metadata: { name } }).catch(() => undefined);
+    }
+    const stopTrivial = await trivialController(http, "bench-trivial");
+    for (const n of ns) {
+      rows.push(await measure(http, "trivial", "bench-trivial", n));
+      await deleteAllServices(http, "bench-trivial");
+    }
+    stopTrivial();
+
+    await startModule(cluster, { LOG_LEVEL: "warn" });
+    await http.send("POST", "/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools", {
+      apiVersion: "metallb.io/v1beta1",
+      kind: "IPAddressPool",
+      metadata: { name: "bench" },
+      spec: { addresses: [`${poolPrefix}/112`] },
+    });
+    await new Promise((r) => setTimeout(r, 2000)); // configuration settles
+    for (const n of ns) {
+      rows.push(await measure(http, "controller", "bench", n));
+      await deleteAllServices(http, "bench");
+    }
+    rows.push(await measure(http, "controller-paced", "bench", 1000, 100));
+  } finally {
+    http.close();
+    await stopModule(stateDir);
+    await stopControlPlane(stateDir);
+  }
+
+  console.log("\nmode               services  total ms   rate/s   p50 ms   p99 ms   RSS MB");
+  for (const r of rows) {
+    console.log(
+      `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${r.rssMB === undefined ? "       -" : r.rssMB.toFixed(0).padStart(8)}`,
+    );
+  }
+  for (const n of ns) {
+    const t = rows.find((r) => r.mode === "trivial" && r.services === n)!;
+    const c = rows.find((r) => r.mode === "controller" && r.services === n)!;
+    console.log(`controller/trivial time at ${n}: ${(c.totalMs / t.totalMs).toFixed(2)}x`);
+  }
+  const out = join(repoRoot, "bench", "results");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "allocator-e2e.json"), JSON.stringify({ when: new Date().toISOString(), rows }, null, 2));
+  console.log(JSON.stringify({ rows }));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
