@@ -9,7 +9,14 @@ import type { Alias } from "./communities";
 import { parseCommunity } from "./communities";
 import { isIntIn, q, show, type Diagnostics, type ObjectDiagnostics } from "./diagnostics";
 import { namedObjects } from "./objects";
-import { checkDuplicateStrings, checkSelectorList, formatSelector, selectNames, selectionsOverlap, selectorSyntaxProblem } from "./selectors";
+import {
+  checkDuplicateStrings,
+  checkSelectorList,
+  formatSelector,
+  selectNames,
+  selectionsOverlap,
+  selectorSyntaxProblem,
+} from "./selectors";
 import type {
   BGPAdvertisementModel,
   ConfigInput,
@@ -20,7 +27,12 @@ import type {
   StandardCommunity,
 } from "./types";
 
-type AdSpec = { ipAddressPools?: string[]; ipAddressPoolSelectors?: LabelSelector[]; nodeSelectors?: LabelSelector[]; serviceSelectors?: LabelSelector[] };
+type AdSpec = {
+  ipAddressPools?: string[];
+  ipAddressPoolSelectors?: LabelSelector[];
+  nodeSelectors?: LabelSelector[];
+  serviceSelectors?: LabelSelector[];
+};
 
 interface CommonParts {
   pools: string[];
@@ -30,14 +42,27 @@ interface CommonParts {
 }
 
 /** Pool and node/service selection, shared by both advertisement kinds. */
-function commonParts(spec: AdSpec, pools: ReadonlyMap<string, Pool>, input: ConfigInput, d: ObjectDiagnostics): CommonParts {
+function commonParts(
+  spec: AdSpec,
+  pools: ReadonlyMap<string, Pool>,
+  input: ConfigInput,
+  d: ObjectDiagnostics,
+): CommonParts {
   const names = checkDuplicateStrings(spec.ipAddressPools, "spec.ipAddressPools", "ipAddressPools", d);
   const poolSelectors = checkSelectorList(
     spec.ipAddressPoolSelectors,
-    { field: "spec.ipAddressPoolSelectors", parseError: "failed to parse ipAddressPoolSelector", listName: "ipAddressPoolSelectors" },
+    {
+      field: "spec.ipAddressPoolSelectors",
+      parseError: "failed to parse ipAddressPoolSelector",
+      listName: "ipAddressPoolSelectors",
+    },
     d,
   );
-  const nodeSelectors = checkSelectorList(spec.nodeSelectors, { field: "spec.nodeSelectors", parseError: "failed to parse node selector", listName: "nodeSelectors" }, d);
+  const nodeSelectors = checkSelectorList(
+    spec.nodeSelectors,
+    { field: "spec.nodeSelectors", parseError: "failed to parse node selector", listName: "nodeSelectors" },
+    d,
+  );
   const serviceSelectors = checkSelectorList(
     spec.serviceSelectors,
     { field: "spec.serviceSelectors", parseError: "failed to parse service selector", listName: "serviceSelectors" },
@@ -45,9 +70,13 @@ function commonParts(spec: AdSpec, pools: ReadonlyMap<string, Pool>, input: Conf
   );
   (spec.ipAddressPools ?? []).forEach((p, i) => {
     if (!pools.has(p)) {
-      d.warn(`spec.ipAddressPools[${i}]`, `spec.ipAddressPools[${i}]: IPAddressPool ${q(p)} does not exist; nothing is announced for it until it is created`, {
-        related: [{ kind: "IPAddressPool", name: p }],
-      });
+      d.warn(
+        `spec.ipAddressPools[${i}]`,
+        `spec.ipAddressPools[${i}]: IPAddressPool ${q(p)} does not exist; nothing is announced for it until it is created`,
+        {
+          related: [{ kind: "IPAddressPool", name: p }],
+        },
+      );
     }
   });
   let selected: string[];
@@ -55,7 +84,8 @@ function commonParts(spec: AdSpec, pools: ReadonlyMap<string, Pool>, input: Conf
     selected = [...pools.keys()];
   } else {
     const set = new Set(names.filter((n) => pools.has(n)));
-    for (const pool of pools.values()) if (poolSelectors.length > 0 && anySelectorMatches(poolSelectors, pool.labels)) set.add(pool.name);
+    for (const pool of pools.values())
+      if (poolSelectors.length > 0 && anySelectorMatches(poolSelectors, pool.labels)) set.add(pool.name);
     selected = [...set];
   }
   return {
@@ -68,7 +98,10 @@ function commonParts(spec: AdSpec, pools: ReadonlyMap<string, Pool>, input: Conf
 
 const IFNAME = /^[^\s/:]{1,15}$/;
 
-function preferredNodeSelectors(list: readonly PreferredNodeSelector[] | undefined, d: ObjectDiagnostics): PreferredNodeSelector[] {
+function preferredNodeSelectors(
+  list: readonly PreferredNodeSelector[] | undefined,
+  d: ObjectDiagnostics,
+): PreferredNodeSelector[] {
   const seen = new Set<string>();
   const out: PreferredNodeSelector[] = [];
   (list ?? []).forEach((p, i) => {
@@ -77,10 +110,17 @@ function preferredNodeSelectors(list: readonly PreferredNodeSelector[] | undefin
       return d.error(`${field}.weight`, `${field}.weight: invalid weight ${show(p?.weight)}, must be in 1-100 range`);
     }
     const problem = selectorSyntaxProblem(p.preference ?? {});
-    if (problem) return d.error(`${field}.preference`, `${field}.preference: failed to parse preferred node selectors: ${problem}`);
+    if (problem)
+      return d.error(
+        `${field}.preference`,
+        `${field}.preference: failed to parse preferred node selectors: ${problem}`,
+      );
     const text = `${p.weight}:${formatSelector(p.preference ?? {})}`;
     if (seen.has(text)) {
-      return d.error(field, `${field}: duplicate definition of preferredNodeSelectors ${q(formatSelector(p.preference ?? {}))} with weight ${p.weight}; remove the repeated entry`);
+      return d.error(
+        field,
+        `${field}: duplicate definition of preferredNodeSelectors ${q(formatSelector(p.preference ?? {}))} with weight ${p.weight}; remove the repeated entry`,
+      );
     }
     seen.add(text);
     out.push({ weight: p.weight, preference: p.preference ?? {} });
@@ -88,16 +128,28 @@ function preferredNodeSelectors(list: readonly PreferredNodeSelector[] | undefin
   return out;
 }
 
-export function parseL2Advertisements(input: ConfigInput, pools: ReadonlyMap<string, Pool>, diags: Diagnostics): L2AdvertisementModel[] {
+export function parseL2Advertisements(
+  input: ConfigInput,
+  pools: ReadonlyMap<string, Pool>,
+  diags: Diagnostics,
+): L2AdvertisementModel[] {
   const out: L2AdvertisementModel[] = [];
-  for (const { name, obj } of namedObjects<L2Advertisement>("L2Advertisement", input.l2Advertisements, input.namespace, diags)) {
+  for (const { name, obj } of namedObjects<L2Advertisement>(
+    "L2Advertisement",
+    input.l2Advertisements,
+    input.namespace,
+    diags,
+  )) {
     const d = diags.for("L2Advertisement", name);
     const spec = obj.spec ?? {};
     const common = commonParts(spec, pools, input, d);
     const interfaces = new Set<string>();
     (spec.interfaces ?? []).forEach((ifname, i) => {
       if (!IFNAME.test(String(ifname)) || ifname === "." || ifname === "..") {
-        return d.error(`spec.interfaces[${i}]`, `spec.interfaces[${i}]: invalid interface name ${q(ifname)}; use a network interface name such as "eth0"`);
+        return d.error(
+          `spec.interfaces[${i}]`,
+          `spec.interfaces[${i}]: invalid interface name ${q(ifname)}; use a network interface name such as "eth0"`,
+        );
       }
       interfaces.add(ifname);
     });
@@ -146,17 +198,29 @@ function aggregation(spec: BGPAdvertisement["spec"] & object, d: ObjectDiagnosti
   let v6 = 128;
   if (spec.aggregationLength !== undefined && spec.aggregationLength !== null) {
     if (isIntIn(spec.aggregationLength, 1, 32)) v4 = spec.aggregationLength;
-    else d.error("spec.aggregationLength", `spec.aggregationLength: invalid aggregation length ${show(spec.aggregationLength)} for IPv4; use 1 to 32`);
+    else
+      d.error(
+        "spec.aggregationLength",
+        `spec.aggregationLength: invalid aggregation length ${show(spec.aggregationLength)} for IPv4; use 1 to 32`,
+      );
   }
   if (spec.aggregationLengthV6 !== undefined && spec.aggregationLengthV6 !== null) {
     if (isIntIn(spec.aggregationLengthV6, 0, 128)) v6 = spec.aggregationLengthV6;
-    else d.error("spec.aggregationLengthV6", `spec.aggregationLengthV6: invalid aggregation length ${show(spec.aggregationLengthV6)} for IPv6; use 1 to 128`);
+    else
+      d.error(
+        "spec.aggregationLengthV6",
+        `spec.aggregationLengthV6: invalid aggregation length ${show(spec.aggregationLengthV6)} for IPv6; use 1 to 128`,
+      );
   }
   return { v4, v6 };
 }
 
 /** The aggregated prefix must contain nothing outside the pool: it may not be shorter than the pool's blocks. */
-function checkAggregationAgainstPools(ad: BGPAdvertisementModel, pools: ReadonlyMap<string, Pool>, d: ObjectDiagnostics): void {
+function checkAggregationAgainstPools(
+  ad: BGPAdvertisementModel,
+  pools: ReadonlyMap<string, Pool>,
+  d: ObjectDiagnostics,
+): void {
   for (const poolName of ad.pools) {
     const pool = pools.get(poolName)!;
     for (const family of [4, 6] as Family[]) {
@@ -194,18 +258,27 @@ function checkLocalPref(
   if (ad.serviceSelectors.length > 0) return;
   for (const other of earlier) {
     if (other.serviceSelectors.length > 0 || other.localPref === ad.localPref) continue;
-    const peersOverlap = ad.peers.length === 0 || other.peers.length === 0 || ad.peers.some((p) => other.peers.includes(p));
+    const peersOverlap =
+      ad.peers.length === 0 || other.peers.length === 0 || ad.peers.some((p) => other.peers.includes(p));
     if (!peersOverlap || !selectionsOverlap(ad.nodeSelectors, other.nodeSelectors, input.nodes)) continue;
     const pool = ad.pools.find((name) => {
       if (!other.pools.includes(name)) return false;
       const fams = familiesOf(pools.get(name)!);
-      return (fams.has(4) && ad.aggregationLength === other.aggregationLength) || (fams.has(6) && ad.aggregationLengthV6 === other.aggregationLengthV6);
+      return (
+        (fams.has(4) && ad.aggregationLength === other.aggregationLength) ||
+        (fams.has(6) && ad.aggregationLengthV6 === other.aggregationLengthV6)
+      );
     });
     if (pool === undefined) continue;
     d.error(
       "spec.localPref",
       `spec.localPref: invalid local preference ${ad.localPref}: local preference ${other.localPref} was already set for the same type of BGP update by BGPAdvertisement ${q(other.name)} (IPAddressPool ${q(pool)}, same aggregation length, common peers and nodes); give both advertisements the same localPref or separate their pools, peers or nodes`,
-      { related: [{ kind: "BGPAdvertisement", name: other.name }, { kind: "IPAddressPool", name: pool }] },
+      {
+        related: [
+          { kind: "BGPAdvertisement", name: other.name },
+          { kind: "IPAddressPool", name: pool },
+        ],
+      },
     );
     return;
   }
@@ -220,7 +293,12 @@ export function parseBGPAdvertisements(
 ): BGPAdvertisementModel[] {
   const out: BGPAdvertisementModel[] = [];
   const peerNames = new Set(peers.map((p) => p.name));
-  for (const { name, obj } of namedObjects<BGPAdvertisement>("BGPAdvertisement", input.bgpAdvertisements, input.namespace, diags)) {
+  for (const { name, obj } of namedObjects<BGPAdvertisement>(
+    "BGPAdvertisement",
+    input.bgpAdvertisements,
+    input.namespace,
+    diags,
+  )) {
     const d = diags.for("BGPAdvertisement", name);
     const spec = obj.spec ?? {};
     const common = commonParts(spec, pools, input, d);
@@ -231,14 +309,22 @@ export function parseBGPAdvertisements(
     let localPref = 0;
     if (spec.localPref !== undefined && spec.localPref !== null) {
       if (isIntIn(spec.localPref, 0, 4294967295)) localPref = spec.localPref;
-      else d.error("spec.localPref", `spec.localPref: invalid local preference ${show(spec.localPref)}, must be in 0-4294967295 range`);
+      else
+        d.error(
+          "spec.localPref",
+          `spec.localPref: invalid local preference ${show(spec.localPref)}, must be in 0-4294967295 range`,
+        );
     }
     const peerList = checkDuplicateStrings(spec.peers, "spec.peers", "peers", d);
     (spec.peers ?? []).forEach((p, i) => {
       if (!peerNames.has(p)) {
-        d.warn(`spec.peers[${i}]`, `spec.peers[${i}]: BGPPeer ${q(p)} does not exist; nothing is sent to it until it is created`, {
-          related: [{ kind: "BGPPeer", name: p }],
-        });
+        d.warn(
+          `spec.peers[${i}]`,
+          `spec.peers[${i}]: BGPPeer ${q(p)} does not exist; nothing is sent to it until it is created`,
+          {
+            related: [{ kind: "BGPPeer", name: p }],
+          },
+        );
       }
     });
     const communities = resolveCommunities(spec.communities, aliases, d);

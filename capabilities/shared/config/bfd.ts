@@ -6,7 +6,10 @@ import { isIntIn, q, show, type Diagnostics } from "./diagnostics";
 import { namedObjects } from "./objects";
 import type { BFDProfileModel, Config, ConfigInput } from "./types";
 
-const RANGES: Record<"receiveInterval" | "transmitInterval" | "detectMultiplier" | "echoInterval" | "minimumTtl", [number, number, number]> = {
+const RANGES: Record<
+  "receiveInterval" | "transmitInterval" | "detectMultiplier" | "echoInterval" | "minimumTtl",
+  [number, number, number]
+> = {
   // [min, max, default]
   receiveInterval: [10, 60000, 300],
   transmitInterval: [10, 60000, 300],
@@ -48,11 +51,14 @@ export function parseBFDProfiles(input: ConfigInput, diags: Diagnostics): Map<st
  * Refuses deleting a BFDProfile a BGPPeer references: the message to deny with, or
  * undefined when the delete is fine. Takes the parsed model or the raw objects.
  */
-export function checkBFDProfileDelete(name: string, config: Config | Pick<ConfigInput, "bgpPeers">): string | undefined {
+export function checkBFDProfileDelete(
+  name: string,
+  config: Config | Pick<ConfigInput, "bgpPeers">,
+): string | undefined {
   const users =
     "peers" in config
       ? config.peers.filter((p) => p.bfdProfile === name).map((p) => p.name)
-      : (config.bgpPeers ?? []).filter((p) => p.spec?.bfdProfile === name).map((p) => p.metadata?.name ?? "");
+      : (config.bgpPeers ?? []).filter((p) => p?.spec?.bfdProfile === name).map((p) => p.metadata?.name ?? "");
   if (users.length === 0) return undefined;
   const list = users.sort().map(q).join(", ");
   return `failed to delete BFDProfile ${q(name)}, used by BGPPeer ${list}; remove spec.bfdProfile from ${users.length > 1 ? "those peers" : "that peer"} first`;

@@ -25,7 +25,11 @@ export function parseCommunity(text: string): CommunityParse {
     for (const p of parts) {
       const n = section(p, 0xffff);
       if (n === undefined) {
-        return { ok: false, shape: false, error: `invalid community value: invalid section ${q(p)} of community ${q(text)}: must be a number from 0 to 65535` };
+        return {
+          ok: false,
+          shape: false,
+          error: `invalid community value: invalid section ${q(p)} of community ${q(text)}: must be a number from 0 to 65535`,
+        };
       }
       nums.push(n);
     }
@@ -43,7 +47,11 @@ export function parseCommunity(text: string): CommunityParse {
     for (const p of parts.slice(1)) {
       const n = section(p, 0xffffffff);
       if (n === undefined) {
-        return { ok: false, shape: false, error: `invalid community value: invalid section ${q(p)} of community ${q(text)}: must be a number from 0 to 4294967295` };
+        return {
+          ok: false,
+          shape: false,
+          error: `invalid community value: invalid section ${q(p)} of community ${q(text)}: must be a number from 0 to 4294967295`,
+        };
       }
       nums.push(n);
     }
@@ -72,9 +80,13 @@ export function parseCommunityAliases(input: ConfigInput, diags: Diagnostics): M
       const prior = aliases.get(alias);
       if (prior) {
         const where = prior.owner.name === name ? "in this Community" : `in Community ${q(prior.owner.name)}`;
-        return d.error(`${field}.name`, `${field}.name: duplicate definition of community ${q(alias)}, already defined ${where}; alias names must be unique across all Communities`, {
-          related: prior.owner.name === name ? undefined : [prior.owner],
-        });
+        return d.error(
+          `${field}.name`,
+          `${field}.name: duplicate definition of community ${q(alias)}, already defined ${where}; alias names must be unique across all Communities`,
+          {
+            related: prior.owner.name === name ? undefined : [prior.owner],
+          },
+        );
       }
       aliases.set(alias, { value: parsed.value, owner: { kind: "Community", name } });
     });

@@ -1,6 +1,15 @@
 /** Go time.Duration text ("90s", "1m30s", "500ms", "0"), as the CRDs carry it. */
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60000,
+  h: 3600000,
+};
 
 /** Milliseconds, or undefined when the text is not a Go duration. */
 export function parseDuration(text: string): number | undefined {

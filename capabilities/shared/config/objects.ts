@@ -40,14 +40,20 @@ export function namedObjects<T extends Named>(
       continue;
     }
     const ns = obj.metadata?.namespace;
-    if (ns !== undefined && ns !== "" && ns !== namespace) d.error(kind, name, "metadata.namespace", namespaceMessage(namespace, ns));
+    if (ns !== undefined && ns !== "" && ns !== namespace)
+      d.error(kind, name, "metadata.namespace", namespaceMessage(namespace, ns));
     withNames.push({ name, obj });
   }
   withNames.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: { name: string; obj: T }[] = [];
   for (const entry of withNames) {
     if (out.length > 0 && out[out.length - 1].name === entry.name) {
-      d.error(kind, entry.name, "metadata.name", `metadata.name: duplicate definition of ${NOUN[kind]} ${q(entry.name)}`);
+      d.error(
+        kind,
+        entry.name,
+        "metadata.name",
+        `metadata.name: duplicate definition of ${NOUN[kind]} ${q(entry.name)}`,
+      );
       continue;
     }
     out.push(entry);

@@ -9,6 +9,7 @@ import { parseCommunityAliases } from "./communities";
 import { Diagnostics } from "./diagnostics";
 import { parsePeers } from "./peers";
 import { parsePools } from "./pools";
+import { conformInput } from "./shape";
 import type { Config, ConfigError, ConfigInput, ParseOptions, ParseResult } from "./types";
 
 export interface Analysis {
@@ -18,8 +19,9 @@ export interface Analysis {
 }
 
 /** Runs every rule and returns the model together with structured errors and warnings. */
-export function analyzeConfig(input: ConfigInput, options: ParseOptions = {}): Analysis {
+export function analyzeConfig(raw: ConfigInput, options: ParseOptions = {}): Analysis {
   const d = new Diagnostics();
+  const input = conformInput(raw, d);
   const bfdProfiles = parseBFDProfiles(input, d);
   const aliases = parseCommunityAliases(input, d);
   const pools = parsePools(input, d);
@@ -32,7 +34,9 @@ export function analyzeConfig(input: ConfigInput, options: ParseOptions = {}): A
     bgpAdvertisements,
     peers,
     bfdProfiles: [...bfdProfiles.values()],
-    communities: [...aliases.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, a]) => ({ name, value: a.value })),
+    communities: [...aliases.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, a]) => ({ name, value: a.value })),
   };
   if (!options.deferReferences) return { config, errors: d.errors, warnings: d.warnings };
   return {

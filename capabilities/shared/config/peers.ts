@@ -17,7 +17,11 @@ const DEFAULT_HOLD_S = 90;
 const notSupported = (what: string, fix: string): string => `${what} is not supported by metallb-pepr; ${fix}`;
 
 /** Parses a duration field into milliseconds, reporting unparseable text. */
-function durationField(spec: BGPPeerSpec, field: "holdTime" | "keepaliveTime" | "connectTime", d: ObjectDiagnostics): number | undefined {
+function durationField(
+  spec: BGPPeerSpec,
+  field: "holdTime" | "keepaliveTime" | "connectTime",
+  d: ObjectDiagnostics,
+): number | undefined {
   const text = spec[field];
   if (text === undefined || text === null || text === "") return undefined;
   const ms = parseDuration(String(text));
@@ -34,7 +38,8 @@ function timers(spec: BGPPeerSpec, d: ObjectDiagnostics): { hold: number; keepal
   const keepMs = durationField(spec, "keepaliveTime", d);
   let hold = DEFAULT_HOLD_S;
   if (holdMs !== undefined) {
-    const bad = (why: string) => d.error("spec.holdTime", `spec.holdTime: invalid hold time ${q(spec.holdTime)}: ${why}`);
+    const bad = (why: string) =>
+      d.error("spec.holdTime", `spec.holdTime: invalid hold time ${q(spec.holdTime)}: ${why}`);
     if (holdMs !== 0 && holdMs < 3000) bad("must be 0 or >=3s");
     else if (holdMs % 1000 !== 0) bad(`must be a whole number of seconds`);
     else if (holdMs > 65535000) bad("must be at most 65535s");
@@ -46,7 +51,10 @@ function timers(spec: BGPPeerSpec, d: ObjectDiagnostics): { hold: number; keepal
     // Only the keepalive given: the hold time follows it.
     const implied = Math.min(Math.floor(3 * keepalive), 65535);
     if (implied !== 0 && implied < 3) {
-      d.error("spec.keepaliveTime", `spec.keepaliveTime: invalid keepaliveTime ${q(spec.keepaliveTime)}: the hold time it implies (3 times) must be 0 or >=3s; set spec.holdTime too`);
+      d.error(
+        "spec.keepaliveTime",
+        `spec.keepaliveTime: invalid keepaliveTime ${q(spec.keepaliveTime)}: the hold time it implies (3 times) must be 0 or >=3s; set spec.holdTime too`,
+      );
     }
     return { hold: implied, keepalive };
   }
@@ -83,7 +91,10 @@ function parseASNs(spec: BGPPeerSpec, d: ObjectDiagnostics): { my?: number; peer
     if (dyn !== "internal" && dyn !== "external") {
       d.error("spec.dynamicASN", `spec.dynamicASN: invalid dynamicASN ${q(dyn)}`);
     }
-    d.error("spec.dynamicASN", `spec.dynamicASN: ${notSupported("dynamicASN", "set spec.peerASN to the peer's AS number instead")}`);
+    d.error(
+      "spec.dynamicASN",
+      `spec.dynamicASN: ${notSupported("dynamicASN", "set spec.peerASN to the peer's AS number instead")}`,
+    );
   } else if (!hasPeerASN) {
     d.error("spec.peerASN", "spec.peerASN: missing peer ASN and dynamicASN; set spec.peerASN to the peer's AS number");
   } else {
@@ -97,20 +108,36 @@ function parseAddresses(spec: BGPPeerSpec, d: ObjectDiagnostics): { address?: IP
   const iface = spec.interface ?? "";
   let address: IP | undefined;
   if (addrText !== "" && iface !== "") {
-    d.error("spec.interface", "spec.interface: peer has both Address and Interface specified; set only spec.peerAddress");
+    d.error(
+      "spec.interface",
+      "spec.interface: peer has both Address and Interface specified; set only spec.peerAddress",
+    );
   } else if (iface !== "") {
-    d.error("spec.interface", `spec.interface: ${notSupported(`BGP unnumbered (interface ${q(iface)})`, "set spec.peerAddress to the peer's IP address instead")}`);
+    d.error(
+      "spec.interface",
+      `spec.interface: ${notSupported(`BGP unnumbered (interface ${q(iface)})`, "set spec.peerAddress to the peer's IP address instead")}`,
+    );
   } else if (addrText === "") {
-    d.error("spec.peerAddress", "spec.peerAddress: peer has no Address or Interface specified; set spec.peerAddress to the peer's IP address");
+    d.error(
+      "spec.peerAddress",
+      "spec.peerAddress: peer has no Address or Interface specified; set spec.peerAddress to the peer's IP address",
+    );
   } else {
     address = parseIP(addrText);
-    if (!address) d.error("spec.peerAddress", `spec.peerAddress: invalid BGPPeer address ${q(addrText)}; write an IPv4 or IPv6 address such as "192.0.2.1"`);
+    if (!address)
+      d.error(
+        "spec.peerAddress",
+        `spec.peerAddress: invalid BGPPeer address ${q(addrText)}; write an IPv4 or IPv6 address such as "192.0.2.1"`,
+      );
   }
   let source: IP | undefined;
   if (spec.sourceAddress) {
     source = parseIP(spec.sourceAddress);
     if (!source) {
-      d.error("spec.sourceAddress", `spec.sourceAddress: invalid source IP ${q(spec.sourceAddress)}; write an IP address of the node`);
+      d.error(
+        "spec.sourceAddress",
+        `spec.sourceAddress: invalid source IP ${q(spec.sourceAddress)}; write an IP address of the node`,
+      );
     } else if (address && source.family !== address.family) {
       d.error(
         "spec.sourceAddress",
@@ -123,7 +150,10 @@ function parseAddresses(spec: BGPPeerSpec, d: ObjectDiagnostics): { address?: IP
     routerID = parseIP(spec.routerID);
     if (!routerID || routerID.family !== 4) {
       routerID = undefined;
-      d.error("spec.routerID", `spec.routerID: invalid router ID ${q(spec.routerID)}; a router ID is written as an IPv4 address such as "10.0.0.1"`);
+      d.error(
+        "spec.routerID",
+        `spec.routerID: invalid router ID ${q(spec.routerID)}; a router ID is written as an IPv4 address such as "10.0.0.1"`,
+      );
     }
   }
   return { address, source, routerID };
@@ -145,7 +175,10 @@ function parsePassword(
     return {};
   }
   if (!ref.name) {
-    d.error("spec.passwordSecret.name", "spec.passwordSecret.name: missing secret name; name a Secret holding the password");
+    d.error(
+      "spec.passwordSecret.name",
+      "spec.passwordSecret.name: missing secret name; name a Secret holding the password",
+    );
     return {};
   }
   if (ref.namespace && ref.namespace !== input.namespace) {
@@ -158,22 +191,38 @@ function parsePassword(
   const secretRef = { name: ref.name, namespace: input.namespace };
   if (!input.secrets) return { secret: secretRef };
   const where = `${q(secretRef.namespace)}/${q(secretRef.name)}`;
-  const secret = input.secrets.find((s) => s.metadata?.name === ref.name && (s.metadata?.namespace ?? input.namespace) === input.namespace);
+  const secret = input.secrets.find(
+    (s) => s.metadata?.name === ref.name && (s.metadata?.namespace ?? input.namespace) === input.namespace,
+  );
   if (!secret) {
-    d.error("spec.passwordSecret", `spec.passwordSecret: secret ${where} not found; create a Secret of type ${BASIC_AUTH} with a "password" key`, {
-      transient: true,
-    });
+    d.error(
+      "spec.passwordSecret",
+      `spec.passwordSecret: secret ${where} not found; create a Secret of type ${BASIC_AUTH} with a "password" key`,
+      {
+        transient: true,
+      },
+    );
   } else if (secret.type !== BASIC_AUTH) {
-    d.error("spec.passwordSecret", `spec.passwordSecret: secret type mismatch on ${where}, type ${q(BASIC_AUTH)} is expected`);
+    d.error(
+      "spec.passwordSecret",
+      `spec.passwordSecret: secret type mismatch on ${where}, type ${q(BASIC_AUTH)} is expected`,
+    );
   } else if (secret.data?.password === undefined) {
-    d.error("spec.passwordSecret", `spec.passwordSecret: password not specified in the secret ${where}; add a "password" key`);
+    d.error(
+      "spec.passwordSecret",
+      `spec.passwordSecret: password not specified in the secret ${where}; add a "password" key`,
+    );
   } else {
     return { password: Buffer.from(secret.data.password, "base64").toString("utf8"), secret: secretRef };
   }
   return { secret: secretRef };
 }
 
-export function parsePeers(input: ConfigInput, bfdProfiles: ReadonlyMap<string, BFDProfileModel>, diags: Diagnostics): Map<string, PeerModel> {
+export function parsePeers(
+  input: ConfigInput,
+  bfdProfiles: ReadonlyMap<string, BFDProfileModel>,
+  diags: Diagnostics,
+): Map<string, PeerModel> {
   const peers = new Map<string, PeerModel>();
   const sessions: Session[] = [];
   for (const { name, obj } of namedObjects("BGPPeer", input.bgpPeers, input.namespace, diags)) {
@@ -182,27 +231,51 @@ export function parsePeers(input: ConfigInput, bfdProfiles: ReadonlyMap<string, 
     if (spec.disableMP) d.warn("spec.disableMP", "spec.disableMP: disableMP is deprecated and has no effect");
     const { my, peer } = parseASNs(spec, d);
     if (spec.ebgpMultiHop && my !== undefined && my === peer) {
-      d.error("spec.ebgpMultiHop", `spec.ebgpMultiHop: invalid ebgp-multihop parameter set for an ibgp peer; remove it (peerASN equals myASN ${my})`);
+      d.error(
+        "spec.ebgpMultiHop",
+        `spec.ebgpMultiHop: invalid ebgp-multihop parameter set for an ibgp peer; remove it (peerASN equals myASN ${my})`,
+      );
     }
     if (spec.localASN !== undefined && spec.localASN !== null) {
-      d.error("spec.localASN", `spec.localASN: ${notSupported(`localASN ${show(spec.localASN)}`, "remove spec.localASN and set spec.myASN to the AS number to present")}`);
+      d.error(
+        "spec.localASN",
+        `spec.localASN: ${notSupported(`localASN ${show(spec.localASN)}`, "remove spec.localASN and set spec.myASN to the AS number to present")}`,
+      );
     }
-    if (spec.vrf) d.error("spec.vrf", `spec.vrf: ${notSupported(`vrf ${q(spec.vrf)}`, "remove spec.vrf to peer from the default VRF")}`);
+    if (spec.vrf)
+      d.error(
+        "spec.vrf",
+        `spec.vrf: ${notSupported(`vrf ${q(spec.vrf)}`, "remove spec.vrf to peer from the default VRF")}`,
+      );
     if (spec.dualStackAddressFamily) {
-      d.error("spec.dualStackAddressFamily", `spec.dualStackAddressFamily: ${notSupported("dualStackAddressFamily", "define one BGPPeer per address family")}`);
+      d.error(
+        "spec.dualStackAddressFamily",
+        `spec.dualStackAddressFamily: ${notSupported("dualStackAddressFamily", "define one BGPPeer per address family")}`,
+      );
     }
     const { address, source, routerID } = parseAddresses(spec, d);
     const port = spec.peerPort === undefined || spec.peerPort === null || spec.peerPort === 0 ? 179 : spec.peerPort;
-    if (!isIntIn(port, 1, 16384)) d.error("spec.peerPort", `spec.peerPort: invalid peer port ${show(port)}, must be in 1-16384 range`);
+    if (!isIntIn(port, 1, 16384))
+      d.error("spec.peerPort", `spec.peerPort: invalid peer port ${show(port)}, must be in 1-16384 range`);
     const { hold, keepalive } = timers(spec, d);
     const connectMs = durationField(spec, "connectTime", d);
     if (connectMs !== undefined && (connectMs % 1000 !== 0 || connectMs < 1000 || connectMs > 65535000)) {
-      d.error("spec.connectTime", `spec.connectTime: invalid connect time ${q(spec.connectTime)}: must be a whole number of seconds from 1s to 65535s`);
+      d.error(
+        "spec.connectTime",
+        `spec.connectTime: invalid connect time ${q(spec.connectTime)}: must be a whole number of seconds from 1s to 65535s`,
+      );
     }
     const { password, secret } = parsePassword(name, spec, input, d);
-    const nodeSelectors = checkSelectorList(spec.nodeSelectors, { field: "spec.nodeSelectors", parseError: "failed to parse node selector", listName: "nodeSelectors" }, d);
+    const nodeSelectors = checkSelectorList(
+      spec.nodeSelectors,
+      { field: "spec.nodeSelectors", parseError: "failed to parse node selector", listName: "nodeSelectors" },
+      d,
+    );
     if (spec.bfdProfile) {
-      d.warn("spec.bfdProfile", `spec.bfdProfile: BFD is not implemented by metallb-pepr yet; profile ${q(spec.bfdProfile)} is accepted but no BFD session runs`);
+      d.warn(
+        "spec.bfdProfile",
+        `spec.bfdProfile: BFD is not implemented by metallb-pepr yet; profile ${q(spec.bfdProfile)} is accepted but no BFD session runs`,
+      );
       if (!bfdProfiles.has(spec.bfdProfile)) {
         d.error(
           "spec.bfdProfile",
@@ -247,7 +320,13 @@ interface Session {
 }
 
 /** One node cannot run two sessions to the same address and port. */
-function checkDuplicateSession(earlier: readonly Session[], me: Session, addrText: string, input: ConfigInput, d: ObjectDiagnostics): void {
+function checkDuplicateSession(
+  earlier: readonly Session[],
+  me: Session,
+  addrText: string,
+  input: ConfigInput,
+  d: ObjectDiagnostics,
+): void {
   const other = earlier.find(
     (o) =>
       o.address.family === me.address.family &&

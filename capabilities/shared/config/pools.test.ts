@@ -9,7 +9,9 @@ describe("IPAddressPool rules", () => {
   });
 
   it("object outside the configuration namespace", () => {
-    expect(errorsOf({ pools: [{ metadata: { name: "p", namespace: "default" }, spec: { addresses: ["192.0.2.0/24"] } }] })).toEqual([
+    expect(
+      errorsOf({ pools: [{ metadata: { name: "p", namespace: "default" }, spec: { addresses: ["192.0.2.0/24"] } }] }),
+    ).toEqual([
       'IPAddressPool "p": metadata.namespace: resource must be created in metallb-system namespace, not "default"; move it to the "metallb-system" namespace',
     ]);
   });
@@ -57,7 +59,9 @@ describe("IPAddressPool rules", () => {
   });
 
   it("overlap across pools names both pools", () => {
-    expect(errorsOf({ pools: [pool("pool-b", ["198.51.100.0/24", "192.0.2.0/25"]), pool("pool-a", ["192.0.2.0/24"])] })).toEqual([
+    expect(
+      errorsOf({ pools: [pool("pool-b", ["198.51.100.0/24", "192.0.2.0/25"]), pool("pool-a", ["192.0.2.0/24"])] }),
+    ).toEqual([
       'IPAddressPool "pool-b": spec.addresses[1] "192.0.2.0/25" overlaps with "192.0.2.0/24" in IPAddressPool "pool-a"; pools must not share addresses',
     ]);
   });
@@ -85,35 +89,49 @@ describe("IPAddressPool rules", () => {
   });
 
   it("duplicate namespaces", () => {
-    expect(errorsOf({ pools: [pool("p", ["192.0.2.0/24"], { serviceAllocation: { namespaces: ["a", "b", "a"] } })] })).toEqual([
+    expect(
+      errorsOf({ pools: [pool("p", ["192.0.2.0/24"], { serviceAllocation: { namespaces: ["a", "b", "a"] } })] }),
+    ).toEqual([
       'IPAddressPool "p": spec.serviceAllocation.namespaces[2]: duplicate definition in namespaces field "a"; list each namespace once',
     ]);
   });
 
   it("duplicate namespaceSelectors", () => {
     const sel = { matchLabels: { team: "x" } };
-    expect(errorsOf({ pools: [pool("p", ["192.0.2.0/24"], { serviceAllocation: { namespaceSelectors: [sel, sel] } })] })).toEqual([
+    expect(
+      errorsOf({ pools: [pool("p", ["192.0.2.0/24"], { serviceAllocation: { namespaceSelectors: [sel, sel] } })] }),
+    ).toEqual([
       'IPAddressPool "p": spec.serviceAllocation.namespaceSelectors[1]: duplicate definition of namespaceSelectors "team=x"; remove the repeated selector',
     ]);
   });
 
   it("duplicate serviceSelectors", () => {
     const sel = { matchExpressions: [{ key: "app", operator: "In" as const, values: ["b", "a"] }] };
-    expect(errorsOf({ pools: [pool("p", ["192.0.2.0/24"], { serviceAllocation: { serviceSelectors: [sel, sel] } })] })).toEqual([
+    expect(
+      errorsOf({ pools: [pool("p", ["192.0.2.0/24"], { serviceAllocation: { serviceSelectors: [sel, sel] } })] }),
+    ).toEqual([
       'IPAddressPool "p": spec.serviceAllocation.serviceSelectors[1]: duplicate definition of serviceSelectors "app in (a,b)"; remove the repeated selector',
     ]);
   });
 
   it("invalid namespace selector", () => {
     const sel = { matchExpressions: [{ key: "team", operator: "In" as const, values: [] }] };
-    expect(errorsOf({ pools: [pool("p", ["192.0.2.0/24"], { serviceAllocation: { namespaceSelectors: [sel] } })] })).toEqual([
+    expect(
+      errorsOf({ pools: [pool("p", ["192.0.2.0/24"], { serviceAllocation: { namespaceSelectors: [sel] } })] }),
+    ).toEqual([
       'IPAddressPool "p": spec.serviceAllocation.namespaceSelectors[0]: invalid namespace label selector: values must be non-empty for operator "In" on key "team"',
     ]);
   });
 
   it("invalid service selector", () => {
     expect(
-      errorsOf({ pools: [pool("p", ["192.0.2.0/24"], { serviceAllocation: { serviceSelectors: [{ matchLabels: { "bad key": "x" } }] } })] }),
+      errorsOf({
+        pools: [
+          pool("p", ["192.0.2.0/24"], {
+            serviceAllocation: { serviceSelectors: [{ matchLabels: { "bad key": "x" } }] },
+          }),
+        ],
+      }),
     ).toEqual([
       'IPAddressPool "p": spec.serviceAllocation.serviceSelectors[0]: invalid service label selector: invalid label key "bad key": the name must be 1-63 characters of letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
     ]);
@@ -127,7 +145,14 @@ describe("IPAddressPool rules", () => {
 describe("IPAddressPool model", () => {
   it("summarizes ranges, keeps listed order and applies defaults", () => {
     const [p] = configOf({ pools: [pool("p", ["192.0.2.10-192.0.2.20", "2001:db8::/126", "10.0.0.0/24"])] }).pools;
-    expect(p.cidrs.map(formatCIDR)).toEqual(["192.0.2.10/31", "192.0.2.12/30", "192.0.2.16/30", "192.0.2.20/32", "2001:db8::/126", "10.0.0.0/24"]);
+    expect(p.cidrs.map(formatCIDR)).toEqual([
+      "192.0.2.10/31",
+      "192.0.2.12/30",
+      "192.0.2.16/30",
+      "192.0.2.20/32",
+      "2001:db8::/126",
+      "10.0.0.0/24",
+    ]);
     expect(p.addresses.map((a) => a.text)).toEqual(["192.0.2.10-192.0.2.20", "2001:db8::/126", "10.0.0.0/24"]);
     expect(p.autoAssign).toBe(true);
     expect(p.avoidBuggyIPs).toBe(false);
@@ -140,7 +165,12 @@ describe("IPAddressPool model", () => {
 
   it("resolves namespaceSelectors into the namespace set", () => {
     const c = configOf({
-      pools: [pool("p", ["192.0.2.0/24"], { autoAssign: false, serviceAllocation: { priority: 5, namespaces: ["a"], namespaceSelectors: [{ matchLabels: { team: "x" } }] } })],
+      pools: [
+        pool("p", ["192.0.2.0/24"], {
+          autoAssign: false,
+          serviceAllocation: { priority: 5, namespaces: ["a"], namespaceSelectors: [{ matchLabels: { team: "x" } }] },
+        }),
+      ],
       namespaces: [
         { name: "b", labels: { team: "x" } },
         { name: "c", labels: { team: "y" } },
@@ -153,6 +183,8 @@ describe("IPAddressPool model", () => {
   });
 
   it("lists pools by name", () => {
-    expect(configOf({ pools: [pool("z", ["10.0.1.0/24"]), pool("a", ["10.0.0.0/24"])] }).pools.map((p) => p.name)).toEqual(["a", "z"]);
+    expect(
+      configOf({ pools: [pool("z", ["10.0.1.0/24"]), pool("a", ["10.0.0.0/24"])] }).pools.map((p) => p.name),
+    ).toEqual(["a", "z"]);
   });
 });

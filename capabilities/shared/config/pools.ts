@@ -21,7 +21,8 @@ export function parseAddress(text: string, field: string, poolName: string, d: O
     const bad = (why: string) => d.error(field, `${field}: invalid IP range ${q(s)}: ${why}; ${ADDRESS_HINT}`);
     if (!start) return void bad(`invalid start IP ${q(parts[0])}`);
     if (!end) return void bad(`invalid end IP ${q(parts.slice(1).join("-"))}`);
-    if (start.family !== end.family) return void bad(`start IP ${q(parts[0])} and end IP ${q(parts[1])} are of different families`);
+    if (start.family !== end.family)
+      return void bad(`start IP ${q(parts[0])} and end IP ${q(parts[1])} are of different families`);
     if (start.value > end.value) return void bad(`start IP ${q(parts[0])} is after the end IP ${q(parts[1])}`);
     return rangeToCIDRs(start, end);
   }
@@ -58,7 +59,10 @@ function parseServiceAllocation(
   if (!sa) return undefined;
   const base = "spec.serviceAllocation";
   if (sa.priority !== undefined && !isIntIn(sa.priority, -(2 ** 31), 2 ** 31 - 1)) {
-    d.error(`${base}.priority`, `${base}.priority: invalid priority ${show(sa.priority)}; use a whole number (lower is tried first)`);
+    d.error(
+      `${base}.priority`,
+      `${base}.priority: invalid priority ${show(sa.priority)}; use a whole number (lower is tried first)`,
+    );
   }
   const names = new Set<string>();
   (sa.namespaces ?? []).forEach((ns, i) => {
@@ -68,7 +72,11 @@ function parseServiceAllocation(
   });
   const namespaceSelectors = checkSelectorList(
     sa.namespaceSelectors,
-    { field: `${base}.namespaceSelectors`, parseError: "invalid namespace label selector", listName: "namespaceSelectors" },
+    {
+      field: `${base}.namespaceSelectors`,
+      parseError: "invalid namespace label selector",
+      listName: "namespaceSelectors",
+    },
     d,
   );
   const serviceSelectors = checkSelectorList(
@@ -106,9 +114,13 @@ export function parsePools(input: ConfigInput, diags: Diagnostics): Map<string, 
           `${field} ${q(entry.text)} overlaps with ${q(clash.text)} in spec.addresses[${clash.index}] of the same pool; list each address once`,
         );
       } else if (clash) {
-        d.error(field, `${field} ${q(entry.text)} overlaps with ${q(clash.text)} in IPAddressPool ${q(clash.pool)}; pools must not share addresses`, {
-          related: [{ kind: "IPAddressPool", name: clash.pool }],
-        });
+        d.error(
+          field,
+          `${field} ${q(entry.text)} overlaps with ${q(clash.text)} in IPAddressPool ${q(clash.pool)}; pools must not share addresses`,
+          {
+            related: [{ kind: "IPAddressPool", name: clash.pool }],
+          },
+        );
       }
       spans.push(span);
       addresses.push(entry);

@@ -118,10 +118,16 @@ export function checkSelectorList(
 }
 
 /** Reports repeated strings in a list (pool names, peers, communities...). */
-export function checkDuplicateStrings(list: readonly string[] | undefined, field: string, listName: string, d: ObjectDiagnostics): string[] {
+export function checkDuplicateStrings(
+  list: readonly string[] | undefined,
+  field: string,
+  listName: string,
+  d: ObjectDiagnostics,
+): string[] {
   const seen = new Set<string>();
   (list ?? []).forEach((v, i) => {
-    if (seen.has(v)) d.error(`${field}[${i}]`, `${field}[${i}]: duplicate definition of ${listName} ${q(v)}; list each value once`);
+    if (seen.has(v))
+      d.error(`${field}[${i}]`, `${field}[${i}]: duplicate definition of ${listName} ${q(v)}; list each value once`);
     seen.add(v);
   });
   return [...seen];
@@ -129,7 +135,8 @@ export function checkDuplicateStrings(list: readonly string[] | undefined, field
 
 /** Names of the objects any selector picks; an empty list picks all of them. */
 export function selectNames(selectors: readonly LabelSelector[], objects: readonly NamedLabels[]): string[] {
-  const picked = selectors.length === 0 ? objects : objects.filter((o) => anySelectorMatches(selectors, o.labels ?? {}));
+  const picked =
+    selectors.length === 0 ? objects : objects.filter((o) => anySelectorMatches(selectors, o.labels ?? {}));
   return picked.map((o) => o.name).sort();
 }
 

@@ -9,7 +9,12 @@ import { q } from "./diagnostics";
 import type { Config, Pool } from "./types";
 
 export interface ServiceLike {
-  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
   spec?: { loadBalancerIP?: string };
 }
 
@@ -35,12 +40,17 @@ function poolHas(pool: Pool, ip: IP): boolean {
 
 /** Parses the requested addresses; reports malformed ones. */
 function requestedIPs(text: string, field: string, errors: string[]): IP[] | undefined {
-  const parts = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const parts = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   const ips: IP[] = [];
   for (const part of parts) {
     const ip = parseIP(part);
     if (!ip) {
-      errors.push(`${field}: invalid requested loadbalancer IPs: ${q(part)} is not an IP address; list one or two addresses separated by a comma, such as "192.0.2.10,2001:db8::10"`);
+      errors.push(
+        `${field}: invalid requested loadbalancer IPs: ${q(part)} is not an IP address; list one or two addresses separated by a comma, such as "192.0.2.10,2001:db8::10"`,
+      );
       return undefined;
     }
     ips.push(ip);
@@ -50,13 +60,19 @@ function requestedIPs(text: string, field: string, errors: string[]): IP[] | und
     return undefined;
   }
   if (ips.length === 2 && ips[0].family === ips[1].family) {
-    errors.push(`${field}: ${q(parts[0])} and ${q(parts[1])} have the same family; request at most one address per IP family`);
+    errors.push(
+      `${field}: ${q(parts[0])} and ${q(parts[1])} have the same family; request at most one address per IP family`,
+    );
     return undefined;
   }
   return ips;
 }
 
-export function checkServiceRequest(service: ServiceLike, config?: Config, options: ServiceCheckOptions = {}): ServiceCheck {
+export function checkServiceRequest(
+  service: ServiceLike,
+  config?: Config,
+  options: ServiceCheckOptions = {},
+): ServiceCheck {
   const errors: string[] = [];
   const warnings: string[] = [];
   const ns = service.metadata?.namespace ?? "default";
@@ -79,7 +95,9 @@ export function checkServiceRequest(service: ServiceLike, config?: Config, optio
   const specIP = service.spec?.loadBalancerIP?.trim() ?? "";
   let ips: IP[] | undefined;
   if (ipsAnnotation && ipsAnnotation.text.trim() !== "" && specIP !== "") {
-    errors.push(`service can not have both ${ipsAnnotation.key} and svc.Spec.LoadBalancerIP; remove spec.loadBalancerIP`);
+    errors.push(
+      `service can not have both ${ipsAnnotation.key} and svc.Spec.LoadBalancerIP; remove spec.loadBalancerIP`,
+    );
   } else if (ipsAnnotation && ipsAnnotation.text.trim() !== "") {
     ips = requestedIPs(ipsAnnotation.text, `annotation ${ipsAnnotation.key}`, errors);
   } else if (specIP !== "") {
@@ -88,32 +106,46 @@ export function checkServiceRequest(service: ServiceLike, config?: Config, optio
 
   const poolName = value("address-pool")?.text.trim();
   if (config) {
-    for (const reason of pendingReasons(service, config, ips ?? [], poolName || undefined, options)) warnings.push(prefix + reason);
+    for (const reason of pendingReasons(service, config, ips ?? [], poolName || undefined, options))
+      warnings.push(prefix + reason);
   }
   return { errors: errors.map((e) => prefix + e), warnings };
 }
 
 /** Why a well-formed request would leave the Service pending. */
-function pendingReasons(service: ServiceLike, config: Config, ips: IP[], poolName: string | undefined, options: ServiceCheckOptions): string[] {
+function pendingReasons(
+  service: ServiceLike,
+  config: Config,
+  ips: IP[],
+  poolName: string | undefined,
+  options: ServiceCheckOptions,
+): string[] {
   const out: string[] = [];
   const pools = new Map(config.pools.map((p) => [p.name, p]));
   const targets = new Set<Pool>();
   if (poolName !== undefined) {
     const pool = pools.get(poolName);
     if (!pool) {
-      out.push(`unknown pool ${q(poolName)}; the Service stays pending until an IPAddressPool named ${q(poolName)} exists`);
+      out.push(
+        `unknown pool ${q(poolName)}; the Service stays pending until an IPAddressPool named ${q(poolName)} exists`,
+      );
       return out;
     }
     targets.add(pool);
     for (const ip of ips) {
       if (!poolHas(pool, ip)) {
-        out.push(`requested loadBalancer IP(s) ${q(formatIP(ip))} is not compatible with requested address pool ${q(poolName)}; request an address of that pool or drop one of the two annotations`);
+        out.push(
+          `requested loadBalancer IP(s) ${q(formatIP(ip))} is not compatible with requested address pool ${q(poolName)}; request an address of that pool or drop one of the two annotations`,
+        );
       }
     }
   } else {
     const owners = ips.map((ip) => config.pools.find((p) => poolHas(p, ip)));
     ips.forEach((ip, i) => {
-      if (!owners[i]) out.push(`${q(formatIP(ip))} is not allowed in config: no IPAddressPool contains it; the Service stays pending until one does`);
+      if (!owners[i])
+        out.push(
+          `${q(formatIP(ip))} is not allowed in config: no IPAddressPool contains it; the Service stays pending until one does`,
+        );
     });
     const found = owners.filter((p): p is Pool => p !== undefined);
     if (found.length === 2 && found[0] !== found[1]) {
@@ -132,7 +164,9 @@ function pendingReasons(service: ServiceLike, config: Config, ips: IP[], poolNam
       ipFamilies: [],
     });
     if (!admitted) {
-      out.push(`pool ${q(pool.name)} not compatible for ip assignment: its serviceAllocation does not admit this Service's namespace or labels`);
+      out.push(
+        `pool ${q(pool.name)} not compatible for ip assignment: its serviceAllocation does not admit this Service's namespace or labels`,
+      );
     }
   }
   return out;

@@ -11,9 +11,18 @@ import { parseConfig } from "./parse";
 import type { Config, ConfigInput, ParseOptions } from "./types";
 
 export const NS = "metallb-system";
-const meta = (name: string, labels?: Record<string, string>) => ({ name, namespace: NS, ...(labels ? { labels } : {}) });
+const meta = (name: string, labels?: Record<string, string>) => ({
+  name,
+  namespace: NS,
+  ...(labels ? { labels } : {}),
+});
 
-export const pool = (name: string, addresses: string[], spec: Partial<IPAddressPoolSpec> = {}, labels?: Record<string, string>) => ({
+export const pool = (
+  name: string,
+  addresses: string[],
+  spec: Partial<IPAddressPoolSpec> = {},
+  labels?: Record<string, string>,
+) => ({
   metadata: meta(name, labels),
   spec: { addresses, ...spec },
 });
@@ -23,7 +32,10 @@ export const peer = (name: string, spec: Partial<BGPPeerSpec>) => ({
 });
 export const l2 = (name: string, spec: L2AdvertisementSpec = {}) => ({ metadata: meta(name), spec });
 export const bgpAd = (name: string, spec: BGPAdvertisementSpec = {}) => ({ metadata: meta(name), spec });
-export const community = (name: string, communities: CommunityAlias[]) => ({ metadata: meta(name), spec: { communities } });
+export const community = (name: string, communities: CommunityAlias[]) => ({
+  metadata: meta(name),
+  spec: { communities },
+});
 export const bfd = (name: string, spec: BFDProfileSpec = {}) => ({ metadata: meta(name), spec });
 
 export const input = (parts: Partial<ConfigInput>): ConfigInput => ({ namespace: NS, ...parts });

@@ -16,7 +16,13 @@ import type {
 import type { CIDR, IP } from "../net/ip";
 
 /** The metallb.io kinds the parser reads. */
-export type ConfigKind = "IPAddressPool" | "L2Advertisement" | "BGPAdvertisement" | "BGPPeer" | "BFDProfile" | "Community";
+export type ConfigKind =
+  | "IPAddressPool"
+  | "L2Advertisement"
+  | "BGPAdvertisement"
+  | "BGPPeer"
+  | "BFDProfile"
+  | "Community";
 
 /** Something with a name and labels: a Node or a Namespace. */
 export interface NamedLabels {
@@ -129,7 +135,9 @@ export interface LargeCommunity {
   readonly local2: number;
 }
 
-export type CommunityValue = { readonly type: "standard"; readonly standard: StandardCommunity } | { readonly type: "large"; readonly large: LargeCommunity };
+export type CommunityValue =
+  | { readonly type: "standard"; readonly standard: StandardCommunity }
+  | { readonly type: "large"; readonly large: LargeCommunity };
 
 export interface BGPAdvertisementModel {
   readonly name: string;

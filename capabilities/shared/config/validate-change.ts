@@ -27,7 +27,10 @@ export interface ChangeVerdict {
   warnings: string[];
 }
 
-const LIST: Record<ConfigKind, "pools" | "l2Advertisements" | "bgpAdvertisements" | "bgpPeers" | "bfdProfiles" | "communities"> = {
+const LIST: Record<
+  ConfigKind,
+  "pools" | "l2Advertisements" | "bgpAdvertisements" | "bgpPeers" | "bfdProfiles" | "communities"
+> = {
   IPAddressPool: "pools",
   L2Advertisement: "l2Advertisements",
   BGPAdvertisement: "bgpAdvertisements",
@@ -69,7 +72,9 @@ export function validateChange(existing: ConfigInput, change: ConfigChange): Cha
   const blocking = result.errors.filter(involves);
   const warnings = [
     ...result.warnings.filter(involves).map((w) => w.message),
-    ...result.errors.filter((e) => !involves(e)).map((e) => `existing configuration is invalid (unrelated to this change): ${e.message}`),
+    ...result.errors
+      .filter((e) => !involves(e))
+      .map((e) => `existing configuration is invalid (unrelated to this change): ${e.message}`),
   ];
   if (blocking.length > 0) return { allowed: false, message: blocking.map((e) => e.message).join("\n"), warnings };
   return { allowed: true, warnings };

@@ -4,7 +4,7 @@
  * RFC 7606 §2 approaches; when several apply the most severe wins.
  */
 import type { IP } from "../../../shared/net/ip";
-import { attributeCode, encodeAttribute, encodeCapability } from "./encode";
+import { attributeCode, defaultAttributeFlags, encodeAttribute, encodeCapability } from "./encode";
 import {
   AttrFlag,
   AttrType,
@@ -154,7 +154,7 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
   const seen = new Set<number>();
   for (const attr of update.attributes) {
     const code = attributeCode(attr);
-    const flags = attr.flags ?? 0;
+    const flags = attr.flags ?? defaultAttributeFlags(code);
     if (seen.has(code)) {
       // RFC 7606 §3 g: repeated MP_REACH/MP_UNREACH is a Malformed Attribute List;
       // any other repeat is discarded, keeping the first.

@@ -1,0 +1,50 @@
+import { ip } from "./fixtures";
+import { AS_TRANS, IPV4_UNICAST, IPV6_UNICAST } from "./messages";
+import { buildOpen, negotiate } from "./negotiate";
+
+const cfg = { localAS: 64512, routerId: ip("10.0.0.1"), holdTime: 90, families: [IPV4_UNICAST, IPV6_UNICAST], routeRefresh: true };
+
+describe("buildOpen", () => {
+  it("advertises MP for each family, route refresh and the 4-octet AS", () => {
+    expect(buildOpen(cfg, false)).toEqual({
+      type: "open",
+      version: 4,
+      myAS: 64512,
+      holdTime: 90,
+      bgpId: ip("10.0.0.1"),
+      capabilities: [
+        { type: "multiprotocol", afi: 1, safi: 1 },
+        { type: "multiprotocol", afi: 2, safi: 1 },
+        { type: "route-refresh" },
+        { type: "four-octet-as", asn: 64512 },
+      ],
+    });
+  });
+
+  it("uses AS_TRANS when the AS needs 4 octets (RFC 6793 §4.1)", () => {
+    expect(buildOpen({ ...cfg, localAS: 65536 }, false).myAS).toBe(AS_TRANS);
+    expect(buildOpen({ ...cfg, localAS: 65535 }, false).myAS).toBe(65535);
+  });
+});
+
+describe("negotiate", () => {
+  const ours = buildOpen({ ...cfg, gracefulRestart: { restartTime: 120, forwardingState: true } }, false);
+
+  it("intersects families, requires both sides for 4-octet AS, route refresh and GR", () => {
+    const n = negotiate(ours, { ...ours, holdTime: 30, bgpId: ip("10.0.0.2"), capabilities: [{ type: "multiprotocol", afi: 2, safi: 1 }] });
+    expect(n).toEqual({
+      peerAS: 64512,
+      peerRouterId: ip("10.0.0.2"),
+      holdTime: 30,
+      keepaliveTime: 10,
+      fourOctetAS: false,
+      families: [IPV6_UNICAST],
+      routeRefresh: false,
+      gracefulRestart: false,
+    });
+  });
+
+  it("hold 0 gives keepalive 0", () => {
+    expect(negotiate(ours, { ...ours, holdTime: 0 })).toMatchObject({ holdTime: 0, keepaliveTime: 0, gracefulRestart: true });
+  });
+});
