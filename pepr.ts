@@ -9,6 +9,7 @@ import { allocator } from "./capabilities/allocator";
 import { startAllocator } from "./capabilities/allocator/runtime";
 import { announcer } from "./capabilities/announcer";
 import { ensureCRDs, ensureNamespace } from "./capabilities/shared/kube/bootstrap";
+import { retryTransient } from "./capabilities/shared/kube/retry";
 import { settings } from "./capabilities/shared/settings";
 
 const isBuild = process.env.PEPR_MODE === "build";
@@ -16,12 +17,12 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
 
 (async () => {
   if (runsControllers) {
-    await ensureNamespace(settings.namespace);
-    await ensureCRDs();
+    await retryTransient(() => ensureNamespace(settings.namespace));
+    await retryTransient(ensureCRDs);
   }
   new PeprModule(cfg, [allocator, announcer]);
   if (runsControllers) {
-    await startAllocator();
+    await retryTransient(startAllocator);
     Log.info("metallb-pepr controller ready");
   }
 })().catch((err) => {

@@ -75,7 +75,10 @@ function closed(schema: Schema): Schema {
 
 // CRD schemas carry x-kubernetes-* keywords and Kubernetes formats that ajv does not know.
 const ajv = new Ajv({ strict: false, allErrors: true });
-ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+ajv.addFormat("int32", {
+  type: "number",
+  validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+});
 ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isSafeInteger(n) });
 ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/);
 const validators = new Map<string, ValidateFunction>();
@@ -92,12 +95,16 @@ function validatorFor(kind: string, version: string): ValidateFunction {
 }
 function schemaErrors(obj: K8sObject): string[] {
   const validate = validatorFor(obj.kind, obj.apiVersion.split("/")[1]);
-  return validate(obj) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+  return validate(obj)
+    ? []
+    : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
 }
 
 function loadExamples(): { file: string; obj: K8sObject }[] {
   const out: { file: string; obj: K8sObject }[] = [];
-  for (const file of readdirSync(examplesDir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(examplesDir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(examplesDir, file), "utf8"))) {
       if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
       const obj = doc.toJS() as K8sObject | null;
@@ -124,30 +131,41 @@ describe("CRD manifests", () => {
     for (const k of ALL_KINDS) {
       const crd = byKind.get(k.kind);
       expect(crd).toBeDefined();
-      expect(crd?.spec.names).toMatchObject({ kind: k.kind, plural: k.plural, singular: k.singular, listKind: `${k.kind}List` });
+      expect(crd?.spec.names).toMatchObject({
+        kind: k.kind,
+        plural: k.plural,
+        singular: k.singular,
+        listKind: `${k.kind}List`,
+      });
     }
   });
 
-  it.each(crds.map((c) => [c.metadata.name, c] as const))("%s: group, scope, versions, status subresource", (_name, crd) => {
-    expect(crd.apiVersion).toBe("apiextensions.k8s.io/v1");
-    expect(crd.spec.group).toBe(GROUP);
-    expect(crd.spec.scope).toBe("Namespaced");
-    const storage = crd.spec.versions.filter((v) => v.storage);
-    expect(storage).toHaveLength(1);
-    expect(storage[0].name).toBe(KINDS[crd.spec.names.kind as keyof typeof KINDS].version);
-    for (const v of crd.spec.versions) {
-      expect(v.served).toBe(true);
-      expect(v.subresources?.status).toEqual({});
-      const root = v.schema.openAPIV3Schema;
-      expect(root.type).toBe("object");
-      expect(root.properties?.spec?.type).toBe("object");
-      expect(root.properties?.status?.type).toBe("object");
-      // Every printer column must point at a field that exists in the schema.
-      for (const col of v.additionalPrinterColumns ?? []) {
-        expect({ column: col.name, found: schemaAt(root, col.jsonPath) !== undefined }).toEqual({ column: col.name, found: true });
+  it.each(crds.map((c) => [c.metadata.name, c] as const))(
+    "%s: group, scope, versions, status subresource",
+    (_name, crd) => {
+      expect(crd.apiVersion).toBe("apiextensions.k8s.io/v1");
+      expect(crd.spec.group).toBe(GROUP);
+      expect(crd.spec.scope).toBe("Namespaced");
+      const storage = crd.spec.versions.filter((v) => v.storage);
+      expect(storage).toHaveLength(1);
+      expect(storage[0].name).toBe(KINDS[crd.spec.names.kind as keyof typeof KINDS].version);
+      for (const v of crd.spec.versions) {
+        expect(v.served).toBe(true);
+        expect(v.subresources?.status).toEqual({});
+        const root = v.schema.openAPIV3Schema;
+        expect(root.type).toBe("object");
+        expect(root.properties?.spec?.type).toBe("object");
+        expect(root.properties?.status?.type).toBe("object");
+        // Every printer column must point at a field that exists in the schema.
+        for (const col of v.additionalPrinterColumns ?? []) {
+          expect({ column: col.name, found: schemaAt(root, col.jsonPath) !== undefined }).toEqual({
+            column: col.name,
+            found: true,
+          });
+        }
       }
-    }
-  });
+    },
+  );
 
   it("matches the bundle the controller embeds (run `npm run gen:crds` after editing a CRD)", () => {
     const bundle: unknown = JSON.parse(readFileSync(join(__dirname, "generated", "crds.json"), "utf8"));
@@ -194,13 +212,22 @@ describe("CRD manifests", () => {
         ["Multi Hops", ".spec.ebgpMultiHop", "string"],
       ]);
     }
-    expect(columns("BFDProfile").map((c) => c[0])).toEqual(["Passive Mode", "Transmit Interval", "Receive Interval", "Multiplier"]);
+    expect(columns("BFDProfile").map((c) => c[0])).toEqual([
+      "Passive Mode",
+      "Transmit Interval",
+      "Receive Interval",
+      "Multiplier",
+    ]);
     expect(columns("ServiceL2Status")).toEqual([
       ["Allocated Node", ".status.node", "string"],
       ["Service Name", ".status.serviceName", "string"],
       ["Service Namespace", ".status.serviceNamespace", "string"],
     ]);
-    expect(columns("ServiceBGPStatus").map((c) => c[1])).toEqual([".status.node", ".status.serviceName", ".status.serviceNamespace"]);
+    expect(columns("ServiceBGPStatus").map((c) => c[1])).toEqual([
+      ".status.node",
+      ".status.serviceName",
+      ".status.serviceNamespace",
+    ]);
     expect(columns("ConfigurationState")).toEqual([
       ["Result", ".status.result", "string"],
       ["ErrorSummary", ".status.errorSummary", "string"],
@@ -281,7 +308,9 @@ describe("CRD manifests", () => {
         "connect time should be between 1 seconds to 65535",
         "connect time should contain a whole number of seconds",
       ]);
-      expect(rules("BGPPeer", ".spec.enableGracefulRestart", v)).toEqual(["EnableGracefulRestart cannot be changed after creation"]);
+      expect(rules("BGPPeer", ".spec.enableGracefulRestart", v)).toEqual([
+        "EnableGracefulRestart cannot be changed after creation",
+      ]);
       expect(rules("BGPPeer", ".spec", v)).toContain("peerASN and dynamicASN are mutually exclusive, set only one");
     }
     for (const kind of ["ServiceL2Status", "ServiceBGPStatus"]) {
@@ -293,19 +322,47 @@ describe("CRD manifests", () => {
 
   describe("schemas reject what the API server would", () => {
     const obj = (apiVersion: string, kind: string, spec: Record<string, unknown>, status?: Record<string, unknown>) =>
-      ({ apiVersion, kind, metadata: { name: "x", namespace: "metallb-system" }, spec, ...(status ? { status } : {}) }) as K8sObject;
+      ({
+        apiVersion,
+        kind,
+        metadata: { name: "x", namespace: "metallb-system" },
+        spec,
+        ...(status ? { status } : {}),
+      }) as K8sObject;
 
     it.each([
-      ["misspelt field", obj("metallb.io/v1beta1", "IPAddressPool", { adresses: ["192.0.2.0/24"] }), /additional|required/],
+      [
+        "misspelt field",
+        obj("metallb.io/v1beta1", "IPAddressPool", { adresses: ["192.0.2.0/24"] }),
+        /additional|required/,
+      ],
       ["missing addresses", obj("metallb.io/v1beta1", "IPAddressPool", {}), /addresses/],
-      ["aggregationLength 0", obj("metallb.io/v1beta1", "BGPAdvertisement", { aggregationLength: 0 }), /aggregationLength/],
+      [
+        "aggregationLength 0",
+        obj("metallb.io/v1beta1", "BGPAdvertisement", { aggregationLength: 0 }),
+        /aggregationLength/,
+      ],
       ["peer ASN above 32 bits", obj("metallb.io/v1beta2", "BGPPeer", { myASN: 1, peerASN: 2 ** 32 }), /peerASN/],
       ["unknown dynamicASN", obj("metallb.io/v1beta2", "BGPPeer", { myASN: 1, dynamicASN: "any" }), /dynamicASN/],
       ["BFD multiplier 1", obj("metallb.io/v1beta1", "BFDProfile", { detectMultiplier: 1 }), /detectMultiplier/],
-      ["L2 weight 101", obj("metallb.io/v1beta1", "L2Advertisement", { preferredNodeSelectors: [{ weight: 101, preference: {} }] }), /weight/],
-      ["selector operator", obj("metallb.io/v1beta1", "L2Advertisement", { nodeSelectors: [{ matchExpressions: [{ key: "a", operator: "Is" }] }] }), /operator/],
+      [
+        "L2 weight 101",
+        obj("metallb.io/v1beta1", "L2Advertisement", { preferredNodeSelectors: [{ weight: 101, preference: {} }] }),
+        /weight/,
+      ],
+      [
+        "selector operator",
+        obj("metallb.io/v1beta1", "L2Advertisement", {
+          nodeSelectors: [{ matchExpressions: [{ key: "a", operator: "Is" }] }],
+        }),
+        /operator/,
+      ],
       ["session without node", obj("metallb.io/v1beta1", "BGPSession", { peer: "p" }), /node/],
-      ["unknown session state", obj("metallb.io/v1beta1", "BGPSession", { node: "n", peer: "p" }, { state: "Up" }), /state/],
+      [
+        "unknown session state",
+        obj("metallb.io/v1beta1", "BGPSession", { node: "n", peer: "p" }, { state: "Up" }),
+        /state/,
+      ],
       ["bad result", obj("metallb.io/v1beta1", "ConfigurationState", {}, { result: "OK" }), /result/],
     ])("%s", (_what, o, pattern) => {
       expect(schemaErrors(o).join("\n")).toMatch(pattern);
@@ -373,27 +430,38 @@ describe("examples", () => {
 
   it("has every required file", () => {
     const files = new Set(examples.map((e) => e.file));
-    for (const f of ["ipaddresspool", "l2advertisement", "bgppeer", "bgpadvertisement", "community", "bfdprofile", "service"]) {
+    for (const f of [
+      "ipaddresspool",
+      "l2advertisement",
+      "bgppeer",
+      "bgpadvertisement",
+      "community",
+      "bfdprofile",
+      "service",
+    ]) {
       expect(files).toContain(`${f}.yaml`);
     }
   });
 
-  it.each(examples.map((e) => [`${e.file}: ${e.obj.kind}/${e.obj.metadata?.name}`, e.obj] as const))("%s", (_label, obj) => {
-    if (obj.apiVersion === "v1") {
-      // The only core object the examples may hold is a LoadBalancer Service using our annotations.
-      expect(obj.kind).toBe("Service");
-      expect(obj.spec?.type).toBe("LoadBalancer");
-      expect(Object.keys(obj.metadata.annotations ?? {})).toContain("metallb.io/address-pool");
-      return;
-    }
-    const [group, version] = obj.apiVersion.split("/");
-    expect(group).toBe(GROUP);
-    const crd = byKind.get(obj.kind);
-    expect(crd).toBeDefined();
-    expect(crd?.spec.versions.find((v) => v.name === version)?.served).toBe(true);
-    expect(obj.metadata.namespace).toBe("metallb-system");
-    expect(schemaErrors(obj)).toEqual([]);
-  });
+  it.each(examples.map((e) => [`${e.file}: ${e.obj.kind}/${e.obj.metadata?.name}`, e.obj] as const))(
+    "%s",
+    (_label, obj) => {
+      if (obj.apiVersion === "v1") {
+        // The only core object the examples may hold is a LoadBalancer Service using our annotations.
+        expect(obj.kind).toBe("Service");
+        expect(obj.spec?.type).toBe("LoadBalancer");
+        expect(Object.keys(obj.metadata.annotations ?? {})).toContain("metallb.io/address-pool");
+        return;
+      }
+      const [group, version] = obj.apiVersion.split("/");
+      expect(group).toBe(GROUP);
+      const crd = byKind.get(obj.kind);
+      expect(crd).toBeDefined();
+      expect(crd?.spec.versions.find((v) => v.name === version)?.served).toBe(true);
+      expect(obj.metadata.namespace).toBe("metallb-system");
+      expect(schemaErrors(obj)).toEqual([]);
+    },
+  );
 
   it("reads the same under YAML 1.1 (kubectl's and PyYAML's dialect) as under 1.2", () => {
     for (const file of readdirSync(examplesDir).filter((f) => /\.ya?ml$/.test(f))) {
@@ -425,10 +493,15 @@ describe("examples", () => {
     const doc = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"].map(block);
     const blocks = examples
       .filter((e) => e.obj.kind === "IPAddressPool")
-      .flatMap((e) => (e.obj.spec?.addresses as string[]).map((a) => ({ pool: e.obj.metadata.name, text: a, ...block(a) })));
+      .flatMap((e) =>
+        (e.obj.spec?.addresses as string[]).map((a) => ({ pool: e.obj.metadata.name, text: a, ...block(a) })),
+      );
     expect(blocks.length).toBeGreaterThanOrEqual(6);
     for (const b of blocks) {
-      expect({ block: b.text, documentation: doc.some((d) => d.family === b.family && d.first <= b.first && b.last <= d.last) }).toEqual({
+      expect({
+        block: b.text,
+        documentation: doc.some((d) => d.family === b.family && d.first <= b.first && b.last <= d.last),
+      }).toEqual({
         block: b.text,
         documentation: true,
       });

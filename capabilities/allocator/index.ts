@@ -22,5 +22,9 @@ When(IPAddressPool).IsCreatedOrUpdated().Watch(configChanged);
 When(IPAddressPool).IsDeleted().Watch(configChanged);
 When(a.Service).IsCreatedOrUpdated().Watch(onServiceUpsert);
 When(a.Service).IsDeleted().Watch(onServiceDelete);
-When(a.Namespace).IsCreatedOrUpdated().Watch((ns) => onNamespace(ns.metadata!.name!, ns.metadata?.labels ?? {}));
-When(a.Namespace).IsDeleted().Watch((ns) => onNamespace(ns.metadata!.name!, undefined));
+When(a.Namespace)
+  .IsCreatedOrUpdated()
+  .Watch((ns) => onNamespace(ns.metadata!.name!, ns.metadata?.labels ?? {}));
+When(a.Namespace)
+  .IsDeleted()
+  .Watch((ns) => onNamespace(ns.metadata!.name!, undefined));

@@ -10,4 +10,5 @@ export const allocatorMetrics = {
 };
 
 /** Gauges are floats: huge IPv6 pools saturate at Number.MAX_SAFE_INTEGER rather than lose precision silently. */
-export const toGaugeValue = (n: bigint): number => (n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n));
+export const toGaugeValue = (n: bigint): number =>
+  n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);

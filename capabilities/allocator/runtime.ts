@@ -51,13 +51,15 @@ async function reloadConfig(): Promise<void> {
   if (!controller) return;
   try {
     const config = await applyConfig(await readConfig(settings.namespace));
+    // An invalid configuration keeps the last good one in force: resume with it.
     if (config) controller.onPools(config.pools);
+    else controller.releaseHold();
   } catch (err) {
     log.error({ err }, "reading the configuration failed; will retry");
     configChanged();
   }
 }
-onConfigChanged(() => void reloadConfig());
+onConfigChanged({ pending: () => controller?.holdForConfig(), changed: () => void reloadConfig() });
 
 export const onServiceUpsert = (svc: V1Service): void => controller?.onServiceUpsert(svc);
 export const onServiceDelete = (svc: V1Service): void => controller?.onServiceDelete(svc);

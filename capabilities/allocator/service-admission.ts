@@ -24,7 +24,9 @@ async function currentConfig(): Promise<Config | undefined> {
 
 const asksForSomething = (svc: V1Service): boolean =>
   Boolean(svc.spec?.loadBalancerIP) ||
-  Object.keys(svc.metadata?.annotations ?? {}).some((k) => k.startsWith("metallb.io/") || k.startsWith("metallb.universe.tf/"));
+  Object.keys(svc.metadata?.annotations ?? {}).some(
+    (k) => k.startsWith("metallb.io/") || k.startsWith("metallb.universe.tf/"),
+  );
 
 export async function admitService(req: PeprValidateRequest<V1Service>) {
   const svc = req.Raw;

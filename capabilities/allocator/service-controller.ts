@@ -48,6 +48,7 @@ export class ServiceController {
   private readonly inFlight = new Set<string>();
   private readonly touchedPools = new Set<string>();
   private loaded = false;
+  private held = false;
   private draining = false;
   private writesInFlight = 0;
   private readonly waiters: Array<() => void> = [];
@@ -65,7 +66,11 @@ export class ServiceController {
    * Initial load: the full Service list, holders of addresses first (most addresses
    * first), so existing assignments are re-claimed before anything new is handed out.
    */
-  load(pools: readonly Pool[], services: readonly V1Service[], namespaces: ReadonlyMap<string, Record<string, string>>): void {
+  load(
+    pools: readonly Pool[],
+    services: readonly V1Service[],
+    namespaces: ReadonlyMap<string, Record<string, string>>,
+  ): void {
     for (const [ns, labels] of namespaces) this.namespaceLabels.set(ns, labels);
     this.engine.setPools(pools);
     for (const svc of services) this.remember(svc);
@@ -93,8 +98,22 @@ export class ServiceController {
     if (this.loaded) for (const [key, svc] of this.services) if (svc.metadata?.namespace === name) this.markDirty(key);
   }
 
+  /**
+   * A configuration change is on its way: make no decision until it arrives, or
+   * a Service could be given an address from a pool that is being deleted.
+   */
+  holdForConfig(): void {
+    this.held = true;
+  }
+
+  releaseHold(): void {
+    this.held = false;
+    if (this.dirty.size) this.schedule();
+  }
+
   /** A new valid configuration: re-account existing assignments, then revisit every Service. */
   onPools(pools: readonly Pool[]): void {
+    this.held = false;
     if (!this.loaded) return;
     const change = this.engine.setPools(pools);
     for (const p of pools) this.touchedPools.add(p.name);
@@ -128,7 +147,7 @@ export class ServiceController {
   }
 
   private schedule(): void {
-    if (this.draining) return;
+    if (this.draining || this.held) return;
     this.draining = true;
     setImmediate(() => this.drain());
   }
@@ -203,9 +222,16 @@ export class ServiceController {
       return;
     }
 
-    const result = request.requestedIPs ? this.engine.assign(request, request.requestedIPs) : this.engine.allocate(request);
+    const result = request.requestedIPs
+      ? this.engine.assign(request, request.requestedIPs)
+      : this.engine.allocate(request);
     if (!result.ok) {
-      this.writer.event(svc, "Warning", "AllocationFailed", `Failed to allocate IP for "${key}": ${result.error.message}`);
+      this.writer.event(
+        svc,
+        "Warning",
+        "AllocationFailed",
+        `Failed to allocate IP for "${key}": ${result.error.message}`,
+      );
       if (current.length) this.publish(svc, [], undefined);
       return;
     }
@@ -236,7 +262,8 @@ export class ServiceController {
     this.touchedPools.add(held.pool);
     // A freed address may let a pending Service through.
     for (const [other, svc] of this.services) {
-      if (other !== key && ingressIPs(svc).length === 0 && isHandled(svc, this.opts.loadBalancerClass)) this.dirty.add(other);
+      if (other !== key && ingressIPs(svc).length === 0 && isHandled(svc, this.opts.loadBalancerClass))
+        this.dirty.add(other);
     }
   }
 

@@ -18,7 +18,8 @@ export const ANNOTATION = {
 
 const LEGACY_PREFIX = "metallb.universe.tf/";
 
-export const serviceKey = (svc: V1Service): string => `${svc.metadata?.namespace ?? "default"}/${svc.metadata?.name ?? ""}`;
+export const serviceKey = (svc: V1Service): string =>
+  `${svc.metadata?.namespace ?? "default"}/${svc.metadata?.name ?? ""}`;
 
 /** A user annotation, preferring metallb.io/ over its deprecated metallb.universe.tf/ twin. */
 export function annotation(svc: V1Service, key: string): string | undefined {
@@ -57,8 +58,14 @@ function clusterFamilies(svc: V1Service): Family[] {
 }
 
 /** Builds the engine request; an error when the metallb annotations cannot be read. */
-export function toServiceRequest(svc: V1Service, namespaceLabels: Record<string, string> | undefined): Result<ServiceRequest> {
-  const requested = parseRequestedIPs(annotation(svc, ANNOTATION.loadBalancerIPs), svc.spec?.loadBalancerIP || undefined);
+export function toServiceRequest(
+  svc: V1Service,
+  namespaceLabels: Record<string, string> | undefined,
+): Result<ServiceRequest> {
+  const requested = parseRequestedIPs(
+    annotation(svc, ANNOTATION.loadBalancerIPs),
+    svc.spec?.loadBalancerIP || undefined,
+  );
   if (!requested.ok) return requested;
   const policy = (svc.spec?.ipFamilyPolicy ?? "SingleStack") as IPFamilyPolicy;
   return {

@@ -18,7 +18,13 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
-import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule } from "../../test/harness/local-cluster";
+import {
+  repoRoot,
+  startControlPlane,
+  startModule,
+  stopControlPlane,
+  stopModule,
+} from "../../test/harness/local-cluster";
 
 const stateDir = join(repoRoot, ".lab", "bench-cluster");
 const poolPrefix = "2001:db8:b::"; // documentation prefix; Services are IPv6 so 10,000 fit in one pool
@@ -125,9 +131,11 @@ function moduleRssMB(): number | undefined {
   try {
     const devPid = readFileSync(join(stateDir, "pepr-dev.pid"), "utf8").trim();
     const ps = execFileSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
-    const rows = ps.trim().split("\n").map((l) => l.trim().split(/\s+/, 3));
-    const children = (p: string): string[] =>
-      rows.filter((r) => r[1] === p).flatMap((r) => [r[0], ...children(r[0])]);
+    const rows = ps
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/, 3));
+    const children = (p: string): string[] => rows.filter((r) => r[1] === p).flatMap((r) => [r[0], ...children(r[0])]);
     const pid = children(devPid).find((p) => /pepr-module/.test(rows.find((r) => r[0] === p)![2]));
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
@@ -136,12 +144,20 @@ function moduleRssMB(): number | undefined {
   }
 }
 
-async function measure(http: KubeHttp, mode: Row["mode"], namespace: string, n: number, ratePerSec?: number): Promise<Row> {
+async function measure(
+  http: KubeHttp,
+  mode: Row["mode"],
+  namespace: string,
+  n: number,
+  ratePerSec?: number,
+): Promise<Row> {
   const observer = await observeIPs(namespace, n);
   const { createdAt, start } = await createServices(http, namespace, n, ratePerSec);
   await Promise.race([
     observer.all,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`${mode} ${n}: only ${observer.seen.size} got IPs in 10 min`)), 600_000)),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`${mode} ${n}: only ${observer.seen.size} got IPs in 10 min`)), 600_000),
+    ),
   ]);
   observer.close();
   const latencies = [...observer.seen].map(([name, t]) => t - createdAt.get(name)!);
@@ -159,7 +175,10 @@ async function measure(http: KubeHttp, mode: Row["mode"], namespace: string, n: 
 }
 
 async function main() {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   const ns = sizes.length ? sizes : [100, 1000, 10000];
   mkdirSync(stateDir, { recursive: true });
   const cluster = await startControlPlane({ stateDir, apiPort: 26443, etcdPort: 22379 });

@@ -45,7 +45,10 @@ export async function stopControlPlane(stateDir: string): Promise<void> {
  * serve admission on :3000 and run the watchers in one process). Resolves once
  * the webhook server is listening and the controller has started.
  */
-export async function startModule(cluster: RunningCluster, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+export async function startModule(
+  cluster: RunningCluster,
+  extraEnv: Record<string, string> = {},
+): Promise<ChildProcess> {
   const logPath = join(cluster.stateDir, "pepr-dev.log");
   const out = openSync(logPath, "w");
   const child = spawn(join(repoRoot, "node_modules", ".bin", "pepr"), ["dev", "--host", "localhost", "--yes"], {
@@ -55,6 +58,7 @@ export async function startModule(cluster: RunningCluster, extraEnv: Record<stri
     detached: true, // its own process group, so stopModule reaches the forked module too
   });
   closeSync(out);
+  child.unref(); // stopModule ends it by pid; it must not keep Jest alive
   writeFileSync(join(cluster.stateDir, "pepr-dev.pid"), String(child.pid));
   const deadline = Date.now() + 240_000;
   while (Date.now() < deadline) {

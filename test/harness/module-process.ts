@@ -14,10 +14,13 @@ const webhookName = "pepr-metallb-pepr";
 
 function descendants(pid: number): Array<{ pid: number; args: string }> {
   const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
-  const rows = out.trim().split("\n").map((l) => {
-    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
-    return { pid: Number(m[1]), ppid: Number(m[2]), args: m[3] };
-  });
+  const rows = out
+    .trim()
+    .split("\n")
+    .map((l) => {
+      const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
+      return { pid: Number(m[1]), ppid: Number(m[2]), args: m[3] };
+    });
   const found: Array<{ pid: number; args: string }> = [];
   const walk = (p: number) => rows.filter((r) => r.ppid === p).forEach((r) => (found.push(r), walk(r.pid)));
   walk(pid);
@@ -39,7 +42,8 @@ export async function crashModule(stateDir: string): Promise<SavedModule> {
   const vwc = JSON.parse(await kubectlOk(["get", "validatingwebhookconfiguration", webhookName, "-o", "json"]));
   const url: string = vwc.webhooks[0].clientConfig.url;
   const apiPath = /\/validate\/([^/?]+)/.exec(url)![1];
-  for (const meta of ["resourceVersion", "uid", "creationTimestamp", "managedFields", "generation"]) delete vwc.metadata[meta];
+  for (const meta of ["resourceVersion", "uid", "creationTimestamp", "managedFields", "generation"])
+    delete vwc.metadata[meta];
   process.kill(child.pid, "SIGKILL");
   return { bundle, apiPath, webhooks: JSON.stringify(vwc) };
 }

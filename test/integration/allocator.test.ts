@@ -21,11 +21,19 @@ const pool = (name: string, addresses: string[], extra: Record<string, unknown> 
   spec: { addresses, ...extra },
 });
 
-const service = (name: string, opts: { annotations?: Record<string, string>; spec?: Record<string, unknown> } = {}) => ({
+const service = (
+  name: string,
+  opts: { annotations?: Record<string, string>; spec?: Record<string, unknown> } = {},
+) => ({
   apiVersion: "v1",
   kind: "Service",
   metadata: { name, namespace: appNs, annotations: opts.annotations ?? {} },
-  spec: { type: "LoadBalancer", selector: { app: name }, ports: [{ name: "http", port: 80, protocol: "TCP" }], ...opts.spec },
+  spec: {
+    type: "LoadBalancer",
+    selector: { app: name },
+    ports: [{ name: "http", port: 80, protocol: "TCP" }],
+    ...opts.spec,
+  },
 });
 
 async function getSvc(name: string): Promise<Svc> {
@@ -42,7 +50,17 @@ async function ipsOf(name: string, count = 1): Promise<string[]> {
 }
 
 async function eventsFor(name: string): Promise<string> {
-  return kubectlOk(["get", "events", "-n", appNs, "--field-selector", `involvedObject.name=${name}`, "-o", "custom-columns=REASON:.reason,MESSAGE:.message", "--no-headers"]);
+  return kubectlOk([
+    "get",
+    "events",
+    "-n",
+    appNs,
+    "--field-selector",
+    `involvedObject.name=${name}`,
+    "-o",
+    "custom-columns=REASON:.reason,MESSAGE:.message",
+    "--no-headers",
+  ]);
 }
 
 const apply = (objects: object[]) => kubectlOk(["apply", "-f", "-"], yaml(objects));
@@ -68,7 +86,10 @@ describe("allocation", () => {
     expect(await ipsOf("first")).toEqual(["198.51.100.10"]);
     const svc = await getSvc("first");
     expect(svc.metadata.annotations?.["metallb.io/ip-allocated-from-pool"]).toBe("alloc-a");
-    await eventually(async () => ((await eventsFor("first")).includes("IPAllocated") ? true : undefined), "IPAllocated event");
+    await eventually(
+      async () => ((await eventsFor("first")).includes("IPAllocated") ? true : undefined),
+      "IPAllocated event",
+    );
     await apply([service("second")]);
     expect(await ipsOf("second")).toEqual(["198.51.100.11"]);
   });
@@ -88,7 +109,10 @@ describe("allocation", () => {
     await apply([service("holder")]);
     expect(await ipsOf("holder")).toEqual(["198.51.100.20"]);
     await apply([service("waiter")]);
-    await eventually(async () => ((await eventsFor("waiter")).includes("AllocationFailed") ? true : undefined), "AllocationFailed event");
+    await eventually(
+      async () => ((await eventsFor("waiter")).includes("AllocationFailed") ? true : undefined),
+      "AllocationFailed event",
+    );
     expect(ips(await getSvc("waiter"))).toEqual([]);
     // Freeing the address lets the pending Service through.
     await kubectlOk(["delete", "svc", "holder", "-n", appNs]);
@@ -117,7 +141,10 @@ describe("allocation", () => {
     await apply([service("mover", { annotations: { "metallb.io/address-pool": "alloc-old" } })]);
     expect(await ipsOf("mover")).toEqual(["198.51.100.50"]);
     await kubectlOk(["delete", "ipaddresspool", "alloc-old", "-n", ns]);
-    await eventually(async () => (ips(await getSvc("mover")).length === 0 ? true : undefined), "the IP of a removed pool to be cleared");
+    await eventually(
+      async () => (ips(await getSvc("mover")).length === 0 ? true : undefined),
+      "the IP of a removed pool to be cleared",
+    );
   });
 
   it("keeps IPAddressPool status current", async () => {
@@ -136,7 +163,10 @@ describe("Service admission", () => {
   beforeEach(() => apply([pool("adm-pool", ["198.51.100.80/29"])]));
 
   it("refuses an unparseable requested IP", async () => {
-    const r = await kubectl(["apply", "-f", "-"], yaml([service("bad-ip", { annotations: { "metallb.io/loadBalancerIPs": "198.51.100.999" } })]));
+    const r = await kubectl(
+      ["apply", "-f", "-"],
+      yaml([service("bad-ip", { annotations: { "metallb.io/loadBalancerIPs": "198.51.100.999" } })]),
+    );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("198.51.100.999");
   });
@@ -144,14 +174,22 @@ describe("Service admission", () => {
   it("refuses the annotation together with spec.loadBalancerIP", async () => {
     const r = await kubectl(
       ["apply", "-f", "-"],
-      yaml([service("both", { annotations: { "metallb.io/loadBalancerIPs": "198.51.100.81" }, spec: { loadBalancerIP: "198.51.100.82" } })]),
+      yaml([
+        service("both", {
+          annotations: { "metallb.io/loadBalancerIPs": "198.51.100.81" },
+          spec: { loadBalancerIP: "198.51.100.82" },
+        }),
+      ]),
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/loadBalancerIP/);
   });
 
   it("admits a request that would stay pending, with a warning kubectl prints", async () => {
-    const r = await kubectl(["apply", "-f", "-"], yaml([service("unknown-pool", { annotations: { "metallb.io/address-pool": "no-such-pool" } })]));
+    const r = await kubectl(
+      ["apply", "-f", "-"],
+      yaml([service("unknown-pool", { annotations: { "metallb.io/address-pool": "no-such-pool" } })]),
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Warning: .*no-such-pool/);
   });

@@ -23,12 +23,24 @@ describe("CRDs installed by the controller at start-up", () => {
     "configurationstates",
     "bgpsessions",
   ])("%s.metallb.io is Established", async (plural) => {
-    const out = await kubectlOk(["get", "crd", `${plural}.metallb.io`, "-o", "jsonpath={.status.conditions[?(@.type=='Established')].status}"]);
+    const out = await kubectlOk([
+      "get",
+      "crd",
+      `${plural}.metallb.io`,
+      "-o",
+      "jsonpath={.status.conditions[?(@.type=='Established')].status}",
+    ]);
     expect(out).toBe("True");
   });
 
   it("creates the configuration namespace with the privileged Pod Security level", async () => {
-    const out = await kubectlOk(["get", "ns", ns, "-o", "jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}"]);
+    const out = await kubectlOk([
+      "get",
+      "ns",
+      ns,
+      "-o",
+      "jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}",
+    ]);
     expect(out).toBe("privileged");
   });
 });
@@ -69,8 +81,17 @@ spec: {node: node-a, peer: router, peerAddress: 192.0.2.1, peerASN: 64512, myASN
   it("shows Node, Peer, Address, ASN, State, Uptime, Advertised, Received, Age", async () => {
     await kubectlOk(["apply", "-f", "-"], session);
     await kubectlOk([
-      "patch", "bgpsession", "node-a-router", "-n", ns, "--subresource=status", "--type=merge",
-      "-p", JSON.stringify({ status: { state: "Established", since: new Date().toISOString(), advertisedPrefixes: 3, receivedPrefixes: 0 } }),
+      "patch",
+      "bgpsession",
+      "node-a-router",
+      "-n",
+      ns,
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({
+        status: { state: "Established", since: new Date().toISOString(), advertisedPrefixes: 3, receivedPrefixes: 0 },
+      }),
     ]);
     const [header, row] = (await kubectlOk(["get", "bgpsessions", "-n", ns])).trim().split("\n");
     expect(header).toMatch(/^NAME\s+NODE\s+PEER\s+ADDRESS\s+ASN\s+STATE\s+UPTIME\s+ADVERTISED\s+RECEIVED\s+AGE/);
@@ -95,12 +116,15 @@ spec: {addresses: ["192.0.2.300/24"]}
   });
 
   it("refuses configuration objects outside the configuration namespace", async () => {
-    const r = await kubectl(["apply", "-f", "-"], `
+    const r = await kubectl(
+      ["apply", "-f", "-"],
+      `
 apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: elsewhere, namespace: default}
 spec: {addresses: ["198.51.100.0/28"]}
-`);
+`,
+    );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`resource must be created in ${ns} namespace`);
   });

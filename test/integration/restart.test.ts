@@ -19,17 +19,24 @@ const servicesYaml = (from: number, to: number) =>
       apiVersion: "v1",
       kind: "Service",
       metadata: { name: `svc-${from + i}`, namespace: appNs },
-      spec: { type: "LoadBalancer", ipFamilies: ["IPv6"], selector: { app: "x" }, ports: [{ port: 80, protocol: "TCP" }] },
+      spec: {
+        type: "LoadBalancer",
+        ipFamilies: ["IPv6"],
+        selector: { app: "x" },
+        ports: [{ port: 80, protocol: "TCP" }],
+      },
     }),
   ).join("\n---\n");
 
 async function assigned(): Promise<Map<string, string[]>> {
   const list = JSON.parse(await kubectlOk(["get", "svc", "-n", appNs, "-o", "json"]));
   return new Map(
-    list.items.map((s: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: Array<{ ip: string }> } } }) => [
-      s.metadata.name,
-      (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
-    ]),
+    list.items.map(
+      (s: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: Array<{ ip: string }> } } }) => [
+        s.metadata.name,
+        (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
+      ],
+    ),
   );
 }
 
@@ -42,47 +49,48 @@ afterAll(async () => {
   restarted?.kill("SIGTERM");
 });
 
-it(
-  "restart mid-creation: no duplicate, no moved IP, every Service served",
-  async () => {
-    await kubectlOk(["create", "namespace", appNs]);
-    await kubectlOk(
-      ["apply", "-f", "-"],
-      JSON.stringify({
-        apiVersion: "metallb.io/v1beta1",
-        kind: "IPAddressPool",
-        metadata: { name: "restart-pool", namespace: ns },
-        spec: { addresses: ["2001:db8:ff::/118"] }, // documentation prefix, 1,024 addresses
-      }),
-    );
+it("restart mid-creation: no duplicate, no moved IP, every Service served", async () => {
+  await kubectlOk(["create", "namespace", appNs]);
+  await kubectlOk(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "metallb.io/v1beta1",
+      kind: "IPAddressPool",
+      metadata: { name: "restart-pool", namespace: ns },
+      spec: { addresses: ["2001:db8:ff::/118"] }, // documentation prefix, 1,024 addresses
+    }),
+  );
 
-    const crashAfter = 3 * batch;
-    for (let from = 0; from < crashAfter; from += batch) await kubectlOk(["create", "-f", "-"], servicesYaml(from, from + batch));
-    // Let some, not necessarily all, of the first Services be published.
-    await eventually(async () => ([...(await assigned()).values()].filter((ips) => ips.length).length >= 50 ? true : undefined), "first IPs");
+  const crashAfter = 3 * batch;
+  for (let from = 0; from < crashAfter; from += batch)
+    await kubectlOk(["create", "-f", "-"], servicesYaml(from, from + batch));
+  // Let some, not necessarily all, of the first Services be published.
+  await eventually(
+    async () => ([...(await assigned()).values()].filter((ips) => ips.length).length >= 50 ? true : undefined),
+    "first IPs",
+  );
 
-    const saved = await crashModule(testCluster.stateDir);
-    const beforeCrash = await assigned();
-    const publishedBefore = [...beforeCrash].filter(([, ips]) => ips.length > 0);
-    expect(publishedBefore.length).toBeGreaterThan(0);
+  const saved = await crashModule(testCluster.stateDir);
+  const beforeCrash = await assigned();
+  const publishedBefore = [...beforeCrash].filter(([, ips]) => ips.length > 0);
+  expect(publishedBefore.length).toBeGreaterThan(0);
 
-    // Creation goes on while the controller is down.
-    for (let from = crashAfter; from < total; from += batch) await kubectlOk(["create", "-f", "-"], servicesYaml(from, from + batch));
+  // Creation goes on while the controller is down.
+  for (let from = crashAfter; from < total; from += batch)
+    await kubectlOk(["create", "-f", "-"], servicesYaml(from, from + batch));
 
-    restarted = await restartModule(saved, testCluster.stateDir);
+  restarted = await restartModule(saved, testCluster.stateDir);
 
-    const after = await eventually(
-      async () => {
-        const now = await assigned();
-        return [...now.values()].every((ips) => ips.length === 1) && now.size === total ? now : undefined;
-      },
-      "every Service to get an IP after the restart",
-      180_000,
-    );
+  const after = await eventually(
+    async () => {
+      const now = await assigned();
+      return [...now.values()].every((ips) => ips.length === 1) && now.size === total ? now : undefined;
+    },
+    "every Service to get an IP after the restart",
+    180_000,
+  );
 
-    for (const [name, ips] of publishedBefore) expect({ name, ips: after.get(name) }).toEqual({ name, ips });
-    const all = [...after.values()].map((ips) => ips[0]);
-    expect(new Set(all).size).toBe(total);
-  },
-  600_000,
-);
+  for (const [name, ips] of publishedBefore) expect({ name, ips: after.get(name) }).toEqual({ name, ips });
+  const all = [...after.values()].map((ips) => ips[0]);
+  expect(new Set(all).size).toBe(total);
+}, 600_000);

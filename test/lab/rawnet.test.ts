@@ -13,7 +13,13 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildSync } from "esbuild";
-import { L2_NEEDS_LINUX, locateAddon, loadRawnet, MD5_NEEDS_LINUX, ADDON_ENV } from "../../capabilities/announcer/agent/native";
+import {
+  L2_NEEDS_LINUX,
+  locateAddon,
+  loadRawnet,
+  MD5_NEEDS_LINUX,
+  ADDON_ENV,
+} from "../../capabilities/announcer/agent/native";
 
 const ROOT = resolve(__dirname, "../..");
 const ADDON = join(ROOT, "build", "Release", "rawnet.node");
@@ -42,7 +48,11 @@ interface Run {
 function run(cmd: string, args: string[], timeoutMs = 10000, env?: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((done) => {
     execFile(cmd, args, { timeout: timeoutMs, env: env ?? process.env }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code as number) : null) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === "number"
+          ? ((err as { code: number }).code as number)
+          : null
+        : 0;
       done({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -82,7 +92,9 @@ class Child {
       const line = this.lines.find((l) => l.startsWith(prefix));
       if (line !== undefined) return line;
       if (this.proc.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`no "${prefix}" line (exit ${this.proc.exitCode}); stdout: ${this.lines.join(" | ")}; stderr: ${this.stderr}`);
+        throw new Error(
+          `no "${prefix}" line (exit ${this.proc.exitCode}); stdout: ${this.lines.join(" | ")}; stderr: ${this.stderr}`,
+        );
       }
       await new Promise<void>((r) => {
         const t = setTimeout(r, 100);
@@ -161,7 +173,8 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
   let responder: Child;
   let responderMac = "";
 
-  const inNs = (ns: string, cmd: string, args: string[], timeoutMs?: number) => run("ip", ["netns", "exec", ns, cmd, ...args], timeoutMs);
+  const inNs = (ns: string, cmd: string, args: string[], timeoutMs?: number) =>
+    run("ip", ["netns", "exec", ns, cmd, ...args], timeoutMs);
   const startNode = (ns: string, script: string, args: string[]) => {
     const c = new Child("ip", ["netns", "exec", ns, process.execPath, script, ...args], env);
     children.push(c);
@@ -178,7 +191,9 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
       }
     });
     if (missing.length) {
-      throw new Error(`missing tools: ${missing.join(", ")}; apt-get install -y iproute2 iputils-arping iputils-ping ndisc6`);
+      throw new Error(
+        `missing tools: ${missing.join(", ")}; apt-get install -y iproute2 iputils-arping iputils-ping ndisc6`,
+      );
     }
     ensureAddon();
     dir = mkdtempSync(join(tmpdir(), "mlbt-raw-"));
@@ -218,7 +233,11 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
     await sh("ip", ["-n", NS_B, "link", "set", IF_B, "up"]);
 
     responder = startNode(NS_A, responderJs, [IF_A, VIP4, VIP6]);
-    const ready = JSON.parse((await responder.waitFor("READY ", 10000)).slice("READY ".length)) as { index: number; mac: string; type: number };
+    const ready = JSON.parse((await responder.waitFor("READY ", 10000)).slice("READY ".length)) as {
+      index: number;
+      mac: string;
+      type: number;
+    };
     responderMac = ready.mac;
   });
 
@@ -230,8 +249,15 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
 
   describe("L2", () => {
     it("interfaceInfo reports the interface's index and MAC", async () => {
-      const link = JSON.parse(await sh("ip", ["-n", NS_A, "-j", "link", "show", IF_A])) as Array<{ ifindex: number; address: string }>;
-      const ready = JSON.parse(responder.lines.find((l) => l.startsWith("READY "))!.slice(6)) as { index: number; mac: string; type: number };
+      const link = JSON.parse(await sh("ip", ["-n", NS_A, "-j", "link", "show", IF_A])) as Array<{
+        ifindex: number;
+        address: string;
+      }>;
+      const ready = JSON.parse(responder.lines.find((l) => l.startsWith("READY "))!.slice(6)) as {
+        index: number;
+        mac: string;
+        type: number;
+      };
       expect(ready).toEqual({ index: link[0].ifindex, mac: link[0].address, type: 1 });
     });
 
@@ -298,7 +324,10 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
 
     it("closePacket releases the event loop: the responder exits on its own after SIGTERM", async () => {
       responder.proc.kill("SIGTERM");
-      const code = await Promise.race([responder.exited, new Promise<string>((r) => setTimeout(() => r("still running"), 3000))]);
+      const code = await Promise.race([
+        responder.exited,
+        new Promise<string>((r) => setTimeout(() => r("still running"), 3000)),
+      ]);
       expect(responder.lines).toContain("CLOSED");
       expect(code).toBe(0);
     });
@@ -307,7 +336,12 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
   describe("TCP MD5", () => {
     const KEY = "s3cret";
     const connect = (ip: string, port: number, key: string, source = "-", ttl = "-") =>
-      run("ip", ["netns", "exec", NS_B, process.execPath, md5Js, "connect", ip, String(port), key, source, ttl, "2000"], 10000, env);
+      run(
+        "ip",
+        ["netns", "exec", NS_B, process.execPath, md5Js, "connect", ip, String(port), key, source, ttl, "2000"],
+        10000,
+        env,
+      );
 
     it("a keyed listener accepts a client with the right key and data flows (IPv4 and IPv6)", async () => {
       const peers = [
@@ -333,9 +367,18 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
     });
 
     it("setMd5 adds a key to a listening socket", async () => {
-      const server = startNode(NS_A, md5Js, ["listen", "192.0.2.11", "1180", "[]", JSON.stringify([{ ip: "192.0.2.12", key: KEY }])]);
+      const server = startNode(NS_A, md5Js, [
+        "listen",
+        "192.0.2.11",
+        "1180",
+        "[]",
+        JSON.stringify([{ ip: "192.0.2.12", key: KEY }]),
+      ]);
       await server.waitFor("LISTENING", 10000);
-      const [right, wrong] = await Promise.all([connect("192.0.2.11", 1180, KEY), connect("192.0.2.11", 1180, "other")]);
+      const [right, wrong] = await Promise.all([
+        connect("192.0.2.11", 1180, KEY),
+        connect("192.0.2.11", 1180, "other"),
+      ]);
       expect(right.stdout.trim()).toBe("ECHO");
       expect(wrong.stdout.trim()).toBe("TIMEOUT");
       await server.stop();

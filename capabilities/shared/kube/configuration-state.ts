@@ -16,7 +16,13 @@ export async function reportConfigurationState(name: string, conditionType: stri
   const valid = errors.length === 0;
   try {
     await K8s(ConfigurationState).Apply(
-      { metadata: { name, namespace: settings.namespace, labels: { "metallb.io/component-type": name.startsWith("speaker") ? "speaker" : "controller" } } },
+      {
+        metadata: {
+          name,
+          namespace: settings.namespace,
+          labels: { "metallb.io/component-type": name.startsWith("speaker") ? "speaker" : "controller" },
+        },
+      },
       { force: true },
     );
     await K8s(ConfigurationState).PatchStatus({

@@ -1,4 +1,14 @@
-import { cidrContains, cidrsOverlap, formatCIDR, formatIP, ipFromBytes, ipToBytes, parseCIDR, parseIP, rangeToCIDRs } from "./ip";
+import {
+  cidrContains,
+  cidrsOverlap,
+  formatCIDR,
+  formatIP,
+  ipFromBytes,
+  ipToBytes,
+  parseCIDR,
+  parseIP,
+  rangeToCIDRs,
+} from "./ip";
 
 const ip = (s: string) => {
   const v = parseIP(s);

@@ -89,7 +89,8 @@ export function ipToBytes(ip: IP): Buffer {
 
 /** Inverse of ipToBytes; the length (4 or 16) decides the family. */
 export function ipFromBytes(bytes: Uint8Array): IP {
-  if (bytes.length !== 4 && bytes.length !== 16) throw new RangeError(`an IP address has 4 or 16 bytes, got ${bytes.length}`);
+  if (bytes.length !== 4 && bytes.length !== 16)
+    throw new RangeError(`an IP address has 4 or 16 bytes, got ${bytes.length}`);
   let value = 0n;
   for (const b of bytes) value = (value << 8n) | BigInt(b);
   return { family: bytes.length === 4 ? 4 : 6, value };

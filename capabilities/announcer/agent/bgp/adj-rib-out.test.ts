@@ -6,15 +6,32 @@ import { IPV4_UNICAST, IPV6_UNICAST, type UpdateMessage } from "./messages";
 
 const opts = { fourOctetAS: true, families: [IPV4_UNICAST, IPV6_UNICAST] };
 const attrs = { asPath: [{ type: "sequence" as const, asns: [64512] }], communities: [0xfde80001] };
-const v4 = (p: string, over: Partial<Route> = {}): Route => ({ prefix: cidr(p), nextHop: ip("192.0.2.10"), attributes: attrs, ...over });
-const v6 = (p: string): Route => ({ prefix: cidr(p), nextHop: ip("2001:db8::10"), linkLocalNextHop: ip("fe80::10"), attributes: attrs });
+const v4 = (p: string, over: Partial<Route> = {}): Route => ({
+  prefix: cidr(p),
+  nextHop: ip("192.0.2.10"),
+  attributes: attrs,
+  ...over,
+});
+const v6 = (p: string): Route => ({
+  prefix: cidr(p),
+  nextHop: ip("2001:db8::10"),
+  linkLocalNextHop: ip("fe80::10"),
+  attributes: attrs,
+});
 
 const nlriOf = (u: UpdateMessage) => [...u.nlri, ...u.attributes.flatMap((a) => (a.type === "mp-reach" ? a.nlri : []))];
-const withdrawnOf = (u: UpdateMessage) => [...u.withdrawn, ...u.attributes.flatMap((a) => (a.type === "mp-unreach" ? a.withdrawn : []))];
+const withdrawnOf = (u: UpdateMessage) => [
+  ...u.withdrawn,
+  ...u.attributes.flatMap((a) => (a.type === "mp-unreach" ? a.withdrawn : [])),
+];
 
 describe("planUpdates", () => {
   it("groups routes with identical attributes into one UPDATE", () => {
-    const plan = planUpdates(new Map(), [v4("10.0.0.1/32"), v4("10.0.0.2/32"), v4("10.0.0.3/32", { attributes: { ...attrs, med: 5 } })], opts);
+    const plan = planUpdates(
+      new Map(),
+      [v4("10.0.0.1/32"), v4("10.0.0.2/32"), v4("10.0.0.3/32", { attributes: { ...attrs, med: 5 } })],
+      opts,
+    );
     expect(plan.updates).toHaveLength(2);
     expect(plan.updates.map((u) => u.nlri.length).sort()).toEqual([1, 2]);
     const first = plan.updates.find((u) => u.nlri.length === 2)!;
@@ -61,9 +78,15 @@ describe("planUpdates", () => {
   });
 
   it("skips families that were not negotiated and bad next hops", () => {
-    const plan = planUpdates(new Map(), [v6("2001:db8::1/128"), v4("10.0.0.1/32", { nextHop: ip("2001:db8::1") })], { ...opts, families: [IPV4_UNICAST] });
+    const plan = planUpdates(new Map(), [v6("2001:db8::1/128"), v4("10.0.0.1/32", { nextHop: ip("2001:db8::1") })], {
+      ...opts,
+      families: [IPV4_UNICAST],
+    });
     expect(plan.updates).toEqual([]);
-    expect(plan.rejected.map((r) => r.reason)).toEqual(["IPv6 unicast was not negotiated", "next hop family differs from the prefix family"]);
+    expect(plan.rejected.map((r) => r.reason)).toEqual([
+      "IPv6 unicast was not negotiated",
+      "next hop family differs from the prefix family",
+    ]);
   });
 
   it.each([
@@ -79,7 +102,9 @@ describe("planUpdates", () => {
     for (const s of sizes.slice(0, -1)) expect(s).toBeGreaterThan(4096 - perPrefix - 1);
     const seen = plan.updates.flatMap(nlriOf);
     expect(seen).toHaveLength(10000);
-    expect(plan.updates.length).toBe(Math.ceil(10000 / Math.floor((4096 - (sizes[0]! - perPrefix * nlriOf(plan.updates[0]!).length)) / perPrefix)));
+    expect(plan.updates.length).toBe(
+      Math.ceil(10000 / Math.floor((4096 - (sizes[0]! - perPrefix * nlriOf(plan.updates[0]!).length)) / perPrefix)),
+    );
     // Every message decodes back.
     for (const u of plan.updates) expect(decodeMessage(encodeMessage(u, opts), opts).ok).toBe(true);
 

@@ -138,7 +138,9 @@ function withdrawals(prefixes: CIDR[], max: number): UpdateMessage[] {
   const v4 = prefixes.filter((p) => p.family === 4).sort(compareCIDR);
   const v6 = prefixes.filter((p) => p.family === 6).sort(compareCIDR);
   return [
-    ...pack(v4, max - UPDATE_FIXED).map((run): UpdateMessage => ({ type: "update", withdrawn: run, attributes: [], nlri: [] })),
+    ...pack(v4, max - UPDATE_FIXED).map(
+      (run): UpdateMessage => ({ type: "update", withdrawn: run, attributes: [], nlri: [] }),
+    ),
     ...pack(v6, max - UPDATE_FIXED - MP_FIXED).map(
       (run): UpdateMessage => ({
         type: "update",
@@ -178,9 +180,11 @@ function announcements(group: Group, opts: PlanOptions, max: number): UpdateMess
 }
 
 function unsendable(r: Route, families: readonly AfiSafi[]): string | undefined {
-  if (!families.some((f) => sameAfiSafi(f, familyOf(r.prefix)))) return `IPv${r.prefix.family} unicast was not negotiated`;
+  if (!families.some((f) => sameAfiSafi(f, familyOf(r.prefix))))
+    return `IPv${r.prefix.family} unicast was not negotiated`;
   if (r.nextHop.family !== r.prefix.family) return "next hop family differs from the prefix family";
-  if (r.linkLocalNextHop && (r.prefix.family !== 6 || r.linkLocalNextHop.family !== 6)) return "a link-local next hop needs an IPv6 route";
+  if (r.linkLocalNextHop && (r.prefix.family !== 6 || r.linkLocalNextHop.family !== 6))
+    return "a link-local next hop needs an IPv6 route";
   return undefined;
 }
 

@@ -30,7 +30,12 @@ describe("round trips", () => {
       subcode: 11,
       data: fromHex("0102"),
     });
-    expect(roundTrip({ type: "route-refresh", afi: 2, safi: 1, subtype: 0 })).toEqual({ type: "route-refresh", afi: 2, safi: 1, subtype: 0 });
+    expect(roundTrip({ type: "route-refresh", afi: 2, safi: 1, subtype: 0 })).toEqual({
+      type: "route-refresh",
+      afi: 2,
+      safi: 1,
+      subtype: 0,
+    });
   });
 
   it("OPEN with every capability, unknown ones kept raw", () => {
@@ -66,7 +71,10 @@ describe("round trips", () => {
     const r = errorOf(frame(1, body));
     expect(r.code).toBe(2); // the 4-octet AS capability has length 0: malformed
     const ok = decodeMessage(frame(1, "04 fde8 005a c0000201 0a 02 08 01 04 0001 00 01 02 00"), four);
-    expect(ok.ok && ok.message.type === "open" && ok.message.capabilities).toEqual([{ type: "multiprotocol", afi: 1, safi: 1 }, { type: "route-refresh" }]);
+    expect(ok.ok && ok.message.type === "open" && ok.message.capabilities).toEqual([
+      { type: "multiprotocol", afi: 1, safi: 1 },
+      { type: "route-refresh" },
+    ]);
   });
 
   it("UPDATE with every attribute, 4-octet and 2-octet AS", () => {
@@ -88,10 +96,20 @@ describe("round trips", () => {
       { type: "large-communities", communities: [{ globalAdmin: 4200000000, localData1: 7, localData2: 8 }] },
       { type: "as4-path", segments: [{ type: "sequence", asns: [4200000000] }] },
       { type: "as4-aggregator", asn: 4200000000, address: ip("192.0.2.9") },
-      { type: "unknown", code: 99, flags: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE | AttrFlag.PARTIAL, value: fromHex("beef") },
+      {
+        type: "unknown",
+        code: 99,
+        flags: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE | AttrFlag.PARTIAL,
+        value: fromHex("beef"),
+      },
     ];
     for (const opts of [four, two]) {
-      const msg: Message = { type: "update", withdrawn: [cidr("10.0.0.0/8"), cidr("0.0.0.0/0")], attributes, nlri: [cidr("203.0.113.5/32"), cidr("198.51.100.0/22")] };
+      const msg: Message = {
+        type: "update",
+        withdrawn: [cidr("10.0.0.0/8"), cidr("0.0.0.0/0")],
+        attributes,
+        nlri: [cidr("203.0.113.5/32"), cidr("198.51.100.0/22")],
+      };
       const back = roundTrip(msg, opts);
       if (back.type !== "update") throw new Error();
       expect(back.withdrawn).toEqual(msg.withdrawn);
@@ -104,7 +122,13 @@ describe("round trips", () => {
 
   it("IPv6 MP_REACH with a 32-octet next hop and MP_UNREACH", () => {
     const attributes: PathAttribute[] = [
-      { type: "mp-reach", afi: 2, safi: 1, nextHops: [ip("2001:db8::1"), ip("fe80::abcd")], nlri: [cidr("2001:db8:100::/40"), cidr("2001:db8::5/128")] },
+      {
+        type: "mp-reach",
+        afi: 2,
+        safi: 1,
+        nextHops: [ip("2001:db8::1"), ip("fe80::abcd")],
+        nlri: [cidr("2001:db8:100::/40"), cidr("2001:db8::5/128")],
+      },
       { type: "mp-unreach", afi: 2, safi: 1, withdrawn: [cidr("2001:db8:200::/48")] },
       { type: "origin", origin: 0 },
       { type: "as-path", segments: [] },
@@ -124,7 +148,12 @@ describe("round trips", () => {
 
   it("an attribute longer than 255 octets uses Extended Length and decodes back", () => {
     const communities = Array.from({ length: 300 }, (_, i) => 0xfde80000 + i);
-    const back = roundTrip({ type: "update", withdrawn: [], attributes: [{ type: "communities", communities }], nlri: [] });
+    const back = roundTrip({
+      type: "update",
+      withdrawn: [],
+      attributes: [{ type: "communities", communities }],
+      nlri: [],
+    });
     expect(back.type === "update" && back.attributes[0]).toEqual({ type: "communities", flags: 0xd0, communities });
   });
 
@@ -132,7 +161,12 @@ describe("round trips", () => {
     const raw = fromHex("0001 80 0c 000000000000000000000000 00"); // VPNv4-ish, no NLRI
     const bytes = frame(2, `0000 0014 80 0e 11 ${raw.toString("hex")}`);
     const r = decodeMessage(bytes, four);
-    expect(r.ok && r.message.type === "update" && r.message.attributes[0]).toEqual({ type: "unknown", code: 14, flags: 0x80, value: raw });
+    expect(r.ok && r.message.type === "update" && r.message.attributes[0]).toEqual({
+      type: "unknown",
+      code: 14,
+      flags: 0x80,
+      value: raw,
+    });
   });
 });
 
@@ -172,7 +206,9 @@ describe("structural decode errors (RFC 4271 §6.1, §6.2, §6.3)", () => {
 
   it("OPEN keeps non-capability optional parameters for validation", () => {
     const r = decodeMessage(frame(1, "04 fde8 005a c0000201 03 01 01 00"), four);
-    expect(r.ok && r.message.type === "open" && r.message.otherParameters).toEqual([{ paramType: 1, value: fromHex("00") }]);
+    expect(r.ok && r.message.type === "open" && r.message.otherParameters).toEqual([
+      { paramType: 1, value: fromHex("00") },
+    ]);
   });
 
   it("withdrawn or attribute length overrunning the UPDATE → 3/1 Malformed Attribute List", () => {
@@ -201,7 +237,10 @@ describe("attribute-level facts left for validation", () => {
   });
 
   it("AS_PATH: zero-length segment, unknown segment type, overrun, one trailing octet", () => {
-    expect(update("40 02 02 02 00").attributes[0]).toMatchObject({ type: "malformed", problem: "segment of length zero" });
+    expect(update("40 02 02 02 00").attributes[0]).toMatchObject({
+      type: "malformed",
+      problem: "segment of length zero",
+    });
     expect(update("40 02 06 07 01 00000001").attributes[0]).toMatchObject({ type: "malformed" });
     expect(update("40 02 06 02 02 00000001").attributes[0]).toMatchObject({ type: "malformed" });
     expect(update("40 02 07 02 01 00000001 02").attributes[0]).toMatchObject({ type: "malformed" });

@@ -30,7 +30,9 @@ import {
 } from "./messages";
 import { ErrorCode, HeaderSubcode, OpenSubcode, UpdateSubcode } from "./notification";
 
-export type DecodeResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly error: BgpError };
+export type DecodeResult =
+  | { readonly ok: true; readonly message: Message }
+  | { readonly ok: false; readonly error: BgpError };
 
 const fail = (error: BgpError): DecodeResult => ({ ok: false, error });
 
@@ -51,7 +53,12 @@ export interface Header {
  */
 export function checkHeader(buf: Buffer): Header | BgpError {
   if (buf.length < HEADER_LENGTH) {
-    return bgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `only ${buf.length} octets`, lengthData(buf.length));
+    return bgpError(
+      ErrorCode.MESSAGE_HEADER,
+      HeaderSubcode.BAD_MESSAGE_LENGTH,
+      `only ${buf.length} octets`,
+      lengthData(buf.length),
+    );
   }
   for (let i = 0; i < 16; i++) {
     if (buf[i] !== 0xff) {
@@ -97,7 +104,14 @@ export function decodeMessage(frame: Buffer, opts: CodecOptions): DecodeResult {
   const bounds = BODY_BOUNDS[header.type];
   if (!bounds) {
     // RFC 4271 §6.1: data is the bad Type field.
-    return fail(bgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_TYPE, `unknown message type ${header.type}`, Buffer.from([header.type])));
+    return fail(
+      bgpError(
+        ErrorCode.MESSAGE_HEADER,
+        HeaderSubcode.BAD_MESSAGE_TYPE,
+        `unknown message type ${header.type}`,
+        Buffer.from([header.type]),
+      ),
+    );
   }
   const body = frame.subarray(HEADER_LENGTH);
   if (body.length < bounds[0] || body.length > bounds[1]) {
@@ -116,7 +130,10 @@ export function decodeMessage(frame: Buffer, opts: CodecOptions): DecodeResult {
     case MessageType.UPDATE:
       return decodeUpdate(body, opts);
     case MessageType.NOTIFICATION:
-      return { ok: true, message: { type: "notification", code: body[0]!, subcode: body[1]!, data: Buffer.from(body.subarray(2)) } };
+      return {
+        ok: true,
+        message: { type: "notification", code: body[0]!, subcode: body[1]!, data: Buffer.from(body.subarray(2)) },
+      };
     case MessageType.KEEPALIVE:
       return { ok: true, message: { type: "keepalive" } };
     default:
@@ -130,12 +147,15 @@ export function decodeMessage(frame: Buffer, opts: CodecOptions): DecodeResult {
 // ---------------------------------------------------------------- OPEN
 
 /** RFC 4271 §6.2: a recognised optional parameter that is malformed gives subcode 0 (Unspecific). */
-const openUnspecific = (reason: string): DecodeResult => fail(bgpError(ErrorCode.OPEN_MESSAGE, OpenSubcode.UNSPECIFIC, reason));
+const openUnspecific = (reason: string): DecodeResult =>
+  fail(bgpError(ErrorCode.OPEN_MESSAGE, OpenSubcode.UNSPECIFIC, reason));
 
 function decodeOpen(body: Buffer): DecodeResult {
   const optLength = body[9]!;
   if (10 + optLength !== body.length) {
-    return openUnspecific(`optional parameters length ${optLength} does not match the message (${body.length - 10} octets follow)`);
+    return openUnspecific(
+      `optional parameters length ${optLength} does not match the message (${body.length - 10} octets follow)`,
+    );
   }
   const capabilities: Capability[] = [];
   const otherParameters: { paramType: number; value: Buffer }[] = [];
@@ -197,11 +217,16 @@ function decodeCapability(code: number, value: Buffer): Capability | string {
       if (value.length !== 4) return `4-octet AS capability has length ${value.length}, want 4`;
       return { type: "four-octet-as", asn: value.readUInt32BE(0) };
     case CapabilityCode.GRACEFUL_RESTART: {
-      if (value.length < 2 || (value.length - 2) % 4 !== 0) return `graceful restart capability has length ${value.length}`;
+      if (value.length < 2 || (value.length - 2) % 4 !== 0)
+        return `graceful restart capability has length ${value.length}`;
       const head = value.readUInt16BE(0);
       const families: GracefulRestartFamily[] = [];
       for (let p = 2; p < value.length; p += 4) {
-        families.push({ afi: value.readUInt16BE(p), safi: value[p + 2]!, forwardingState: (value[p + 3]! & 0x80) !== 0 });
+        families.push({
+          afi: value.readUInt16BE(p),
+          safi: value[p + 2]!,
+          forwardingState: (value[p + 3]! & 0x80) !== 0,
+        });
       }
       return { type: "graceful-restart", restartState: (head & 0x8000) !== 0, restartTime: head & 0x0fff, families };
     }
@@ -220,17 +245,24 @@ function decodeUpdate(body: Buffer, opts: CodecOptions): DecodeResult {
   // RFC 7606 §4 agrees: without them the NLRI cannot be located, so the session resets.
   const withdrawnLength = body.readUInt16BE(0);
   if (2 + withdrawnLength + 2 > body.length) {
-    return updateError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `withdrawn routes length ${withdrawnLength} overruns the message`);
+    return updateError(
+      UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
+      `withdrawn routes length ${withdrawnLength} overruns the message`,
+    );
   }
   const attrStart = 2 + withdrawnLength + 2;
   const attrLength = body.readUInt16BE(2 + withdrawnLength);
   const attrEnd = attrStart + attrLength;
   if (attrEnd > body.length) {
-    return updateError(UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `total path attribute length ${attrLength} overruns the message`);
+    return updateError(
+      UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
+      `total path attribute length ${attrLength} overruns the message`,
+    );
   }
   // RFC 7606 §5.3: NLRI that cannot be parsed cannot be withdrawn either: session reset.
   const withdrawn = decodePrefixes(body.subarray(2, 2 + withdrawnLength), 4);
-  if (typeof withdrawn === "string") return updateError(UpdateSubcode.INVALID_NETWORK_FIELD, `withdrawn routes: ${withdrawn}`);
+  if (typeof withdrawn === "string")
+    return updateError(UpdateSubcode.INVALID_NETWORK_FIELD, `withdrawn routes: ${withdrawn}`);
   const nlri = decodePrefixes(body.subarray(attrEnd), 4);
   if (typeof nlri === "string") return updateError(UpdateSubcode.INVALID_NETWORK_FIELD, `NLRI: ${nlri}`);
 
@@ -295,7 +327,12 @@ const malformed = (code: number, flags: number, value: Buffer, problem: string):
   problem,
 });
 
-const SEGMENT_TYPES: Readonly<Record<number, AsPathSegmentType>> = { 1: "set", 2: "sequence", 3: "confed-sequence", 4: "confed-set" };
+const SEGMENT_TYPES: Readonly<Record<number, AsPathSegmentType>> = {
+  1: "set",
+  2: "sequence",
+  3: "confed-sequence",
+  4: "confed-set",
+};
 
 /** RFC 4271 §4.3 / RFC 6793 §3 / RFC 7606 §7.2: segments of (type, count, AS numbers). */
 function decodeAsPath(value: Buffer, asSize: 2 | 4): AsPathSegment[] | string {
@@ -338,9 +375,13 @@ function decodeAttribute(code: number, flags: number, value: Buffer, opts: Codec
     case AttrType.NEXT_HOP:
       return len === 4 ? { type: "next-hop", flags, nextHop: readIP(value) } : bad(`NEXT_HOP length ${len}, want 4`);
     case AttrType.MULTI_EXIT_DISC:
-      return len === 4 ? { type: "med", flags, med: value.readUInt32BE(0) } : bad(`MULTI_EXIT_DISC length ${len}, want 4`);
+      return len === 4
+        ? { type: "med", flags, med: value.readUInt32BE(0) }
+        : bad(`MULTI_EXIT_DISC length ${len}, want 4`);
     case AttrType.LOCAL_PREF:
-      return len === 4 ? { type: "local-pref", flags, localPref: value.readUInt32BE(0) } : bad(`LOCAL_PREF length ${len}, want 4`);
+      return len === 4
+        ? { type: "local-pref", flags, localPref: value.readUInt32BE(0) }
+        : bad(`LOCAL_PREF length ${len}, want 4`);
     case AttrType.ATOMIC_AGGREGATE:
       return len === 0 ? { type: "atomic-aggregate", flags } : bad(`ATOMIC_AGGREGATE length ${len}, want 0`);
     case AttrType.AGGREGATOR: {
@@ -364,7 +405,11 @@ function decodeAttribute(code: number, flags: number, value: Buffer, opts: Codec
       if (len === 0 || len % 12 !== 0) return bad(`LARGE_COMMUNITY length ${len} is not a non-zero multiple of 12`);
       const communities = [];
       for (let p = 0; p < len; p += 12) {
-        communities.push({ globalAdmin: value.readUInt32BE(p), localData1: value.readUInt32BE(p + 4), localData2: value.readUInt32BE(p + 8) });
+        communities.push({
+          globalAdmin: value.readUInt32BE(p),
+          localData1: value.readUInt32BE(p + 4),
+          localData2: value.readUInt32BE(p + 8),
+        });
       }
       return { type: "large-communities", flags, communities };
     }
@@ -400,7 +445,8 @@ function decodeMpReach(flags: number, value: Buffer): PathAttribute {
   const allowed = family === 4 ? [4] : [16, 32];
   if (!allowed.includes(nhLength)) return bad(`next hop length ${nhLength} is wrong for AFI ${afi}`);
   const nextHops: IP[] = [];
-  for (let p = 4; p < 4 + nhLength; p += family === 4 ? 4 : 16) nextHops.push(readIP(value.subarray(p, p + (family === 4 ? 4 : 16))));
+  for (let p = 4; p < 4 + nhLength; p += family === 4 ? 4 : 16)
+    nextHops.push(readIP(value.subarray(p, p + (family === 4 ? 4 : 16))));
   const nlri = decodePrefixes(value.subarray(nlriStart), family);
   if (typeof nlri === "string") return bad(`MP_REACH_NLRI NLRI: ${nlri}`);
   return { type: "mp-reach", flags, afi, safi, nextHops, nlri };

@@ -11,8 +11,12 @@ describe("byte-exact encoding from the RFC formats", () => {
   });
 
   it("NOTIFICATION carries code, subcode, data (RFC 4271 §4.5)", () => {
-    expect(encodeMessage({ type: "notification", code: 6, subcode: 2, data: Buffer.alloc(0) })).toEqual(fromHex(`${MARKER} 0015 03 06 02`));
-    expect(encodeMessage({ type: "notification", code: 2, subcode: 1, data: fromHex("0004") })).toEqual(fromHex(`${MARKER} 0017 03 02 01 0004`));
+    expect(encodeMessage({ type: "notification", code: 6, subcode: 2, data: Buffer.alloc(0) })).toEqual(
+      fromHex(`${MARKER} 0015 03 06 02`),
+    );
+    expect(encodeMessage({ type: "notification", code: 2, subcode: 1, data: fromHex("0004") })).toEqual(
+      fromHex(`${MARKER} 0017 03 02 01 0004`),
+    );
   });
 
   it("ROUTE-REFRESH is AFI, reserved, SAFI (RFC 2918 §3)", () => {
@@ -86,7 +90,9 @@ describe("byte-exact encoding from the RFC formats", () => {
       "40 02 06 02 02 fde9 fdea" +
       "40 03 04 c0000201" +
       "18 c63364";
-    expect(bytes).toEqual(fromHex(`${MARKER} ${(19 + body.replace(/ /g, "").length / 2).toString(16).padStart(4, "0")} 02 ${body}`));
+    expect(bytes).toEqual(
+      fromHex(`${MARKER} ${(19 + body.replace(/ /g, "").length / 2).toString(16).padStart(4, "0")} 02 ${body}`),
+    );
   });
 
   it("AS_PATH uses 4 octets when both sides negotiated it, AS_TRANS otherwise (RFC 6793 §4.2.2)", () => {
@@ -101,28 +107,43 @@ describe("byte-exact encoding from the RFC formats", () => {
     expect(encodeAttribute({ type: "communities", communities: [0xfde80064, 0xffffff01] }, fourOctet)).toEqual(
       fromHex("c0 08 08 fde80064 ffffff01"),
     );
-    expect(encodeAttribute({ type: "large-communities", communities: [{ globalAdmin: 64512, localData1: 1, localData2: 2 }] }, fourOctet)).toEqual(
-      fromHex("c0 20 0c 0000fc00 00000001 00000002"),
-    );
+    expect(
+      encodeAttribute(
+        { type: "large-communities", communities: [{ globalAdmin: 64512, localData1: 1, localData2: 2 }] },
+        fourOctet,
+      ),
+    ).toEqual(fromHex("c0 20 0c 0000fc00 00000001 00000002"));
     expect(encodeAttribute({ type: "atomic-aggregate" }, fourOctet)).toEqual(fromHex("40 06 00"));
-    expect(encodeAttribute({ type: "aggregator", asn: 65001, address: ip("10.0.0.1") }, twoOctet)).toEqual(fromHex("c0 07 06 fde9 0a000001"));
-    expect(encodeAttribute({ type: "aggregator", asn: 65001, address: ip("10.0.0.1") }, fourOctet)).toEqual(fromHex("c0 07 08 0000fde9 0a000001"));
+    expect(encodeAttribute({ type: "aggregator", asn: 65001, address: ip("10.0.0.1") }, twoOctet)).toEqual(
+      fromHex("c0 07 06 fde9 0a000001"),
+    );
+    expect(encodeAttribute({ type: "aggregator", asn: 65001, address: ip("10.0.0.1") }, fourOctet)).toEqual(
+      fromHex("c0 07 08 0000fde9 0a000001"),
+    );
   });
 
   it("MP_REACH_NLRI for IPv6 with global + link-local next hop (RFC 4760 §3, RFC 2545 §3)", () => {
     const bytes = encodeAttribute(
-      { type: "mp-reach", afi: 2, safi: 1, nextHops: [ip("2001:db8::1"), ip("fe80::1")], nlri: [cidr("2001:db8:1::/48")] },
+      {
+        type: "mp-reach",
+        afi: 2,
+        safi: 1,
+        nextHops: [ip("2001:db8::1"), ip("fe80::1")],
+        nlri: [cidr("2001:db8:1::/48")],
+      },
       fourOctet,
     );
     expect(bytes).toEqual(
-      fromHex("80 0e 2c 0002 01 20 20010db8000000000000000000000001 fe800000000000000000000000000001 00 30 20010db80001"),
+      fromHex(
+        "80 0e 2c 0002 01 20 20010db8000000000000000000000001 fe800000000000000000000000000001 00 30 20010db80001",
+      ),
     );
   });
 
   it("MP_UNREACH_NLRI for IPv6 (RFC 4760 §4)", () => {
-    expect(encodeAttribute({ type: "mp-unreach", afi: 2, safi: 1, withdrawn: [cidr("2001:db8::/32")] }, fourOctet)).toEqual(
-      fromHex("80 0f 08 0002 01 20 20010db8"),
-    );
+    expect(
+      encodeAttribute({ type: "mp-unreach", afi: 2, safi: 1, withdrawn: [cidr("2001:db8::/32")] }, fourOctet),
+    ).toEqual(fromHex("80 0f 08 0002 01 20 20010db8"));
   });
 
   it("sets Extended Length only when the value exceeds 255 octets (RFC 4271 §4.3)", () => {
@@ -135,9 +156,17 @@ describe("byte-exact encoding from the RFC formats", () => {
   });
 
   it("writes unknown attributes with their own flags", () => {
-    expect(encodeAttribute({ type: "unknown", code: 99, flags: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE | AttrFlag.PARTIAL, value: fromHex("abcd") }, fourOctet)).toEqual(
-      fromHex("e0 63 02 abcd"),
-    );
+    expect(
+      encodeAttribute(
+        {
+          type: "unknown",
+          code: 99,
+          flags: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE | AttrFlag.PARTIAL,
+          value: fromHex("abcd"),
+        },
+        fourOctet,
+      ),
+    ).toEqual(fromHex("e0 63 02 abcd"));
   });
 
   it("refuses values that cannot be represented", () => {

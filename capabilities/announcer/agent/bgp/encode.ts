@@ -67,7 +67,8 @@ const asn = (value: number, fourOctet: boolean): Buffer =>
 function encodeAsPath(segments: readonly AsPathSegment[], fourOctet: boolean): Buffer {
   const parts: Buffer[] = [];
   for (const seg of segments) {
-    if (seg.asns.length === 0 || seg.asns.length > 255) throw new RangeError("an AS_PATH segment holds 1..255 AS numbers");
+    if (seg.asns.length === 0 || seg.asns.length > 255)
+      throw new RangeError("an AS_PATH segment holds 1..255 AS numbers");
     parts.push(u8(AS_PATH_SEGMENT_CODES[seg.type]), u8(seg.asns.length), ...seg.asns.map((a) => asn(a, fourOctet)));
   }
   return Buffer.concat(parts);
@@ -250,7 +251,8 @@ export function encodeMessage(msg: Message, opts: CodecOptions = { fourOctetAS: 
       break;
   }
   const length = HEADER_LENGTH + body.length;
-  if (length > MAX_MESSAGE_LENGTH) throw new RangeError(`a ${msg.type} of ${length} octets exceeds ${MAX_MESSAGE_LENGTH}`);
+  if (length > MAX_MESSAGE_LENGTH)
+    throw new RangeError(`a ${msg.type} of ${length} octets exceeds ${MAX_MESSAGE_LENGTH}`);
   return Buffer.concat([Buffer.alloc(16, 0xff), u16(length), u8(TYPE_CODES[msg.type]), body]);
 }
 

@@ -16,7 +16,12 @@ const peerOpen = (over: Partial<OpenMessage> = {}): OpenMessage => ({
     { type: "multiprotocol", afi: 2, safi: 1 },
     { type: "route-refresh" },
     { type: "four-octet-as", asn: 65001 },
-    { type: "graceful-restart", restartState: false, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] },
+    {
+      type: "graceful-restart",
+      restartState: false,
+      restartTime: 120,
+      families: [{ afi: 1, safi: 1, forwardingState: true }],
+    },
   ],
   ...over,
 });
@@ -33,7 +38,13 @@ function run(state: FsmState, ...events: FsmEvent[]): { state: FsmState; actions
 }
 
 const toEstablished = (cfg = config, open = peerOpen()) =>
-  run(initialState(cfg), { type: "ManualStart" }, { type: "TcpCRAcked" }, { type: "BGPOpen", message: open }, { type: "KeepAliveMsg" });
+  run(
+    initialState(cfg),
+    { type: "ManualStart" },
+    { type: "TcpCRAcked" },
+    { type: "BGPOpen", message: open },
+    { type: "KeepAliveMsg" },
+  );
 
 describe("a full session", () => {
   it("Idle → Connect → OpenSent → OpenConfirm → Established → stop", () => {
@@ -73,7 +84,11 @@ describe("a full session", () => {
         families: [IPV4_UNICAST, IPV6_UNICAST],
         routeRefresh: true,
         gracefulRestart: false,
-        peerGracefulRestart: { restartState: false, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] },
+        peerGracefulRestart: {
+          restartState: false,
+          restartTime: 120,
+          families: [{ afi: 1, safi: 1, forwardingState: true }],
+        },
       },
     });
 
@@ -94,7 +109,12 @@ describe("a full session", () => {
   });
 
   it("hold time 0 means no keepalives and no hold timer", () => {
-    const r = run(initialState(config), { type: "ManualStart" }, { type: "TcpConnectionConfirmed" }, { type: "BGPOpen", message: peerOpen({ holdTime: 0 }) });
+    const r = run(
+      initialState(config),
+      { type: "ManualStart" },
+      { type: "TcpConnectionConfirmed" },
+      { type: "BGPOpen", message: peerOpen({ holdTime: 0 }) },
+    );
     expect(r.actions[2]).toEqual([{ type: "SendKeepalive" }, { type: "StopTimer", timer: "Hold" }]);
     const e = run(r.state, { type: "KeepAliveMsg" }, { type: "KeepaliveTimerExpires" }, { type: "KeepAliveMsg" });
     expect(e.state.name).toBe("Established");
@@ -115,7 +135,11 @@ describe("a full session", () => {
   });
 
   it("passive sessions wait in Active and never dial", () => {
-    const r = run(initialState(fsmConfig({ ...config, passive: true })), { type: "ManualStart" }, { type: "ConnectRetryTimerExpires" });
+    const r = run(
+      initialState(fsmConfig({ ...config, passive: true })),
+      { type: "ManualStart" },
+      { type: "ConnectRetryTimerExpires" },
+    );
     expect(r.state.name).toBe("Active");
     expect(r.actions.flat()).toEqual([]);
     expect(step(r.state, { type: "TcpConnectionConfirmed" }).state.name).toBe("OpenSent");
@@ -150,7 +174,11 @@ describe("error transitions", () => {
 
   it("header and OPEN decode errors are sent back", () => {
     const error = { code: 1, subcode: 1, data: Buffer.alloc(0), reason: "marker is not all ones" };
-    expect(step(openSent, { type: "BGPHeaderErr", error }).actions[0]).toMatchObject({ type: "SendNotification", code: 1, subcode: 1 });
+    expect(step(openSent, { type: "BGPHeaderErr", error }).actions[0]).toMatchObject({
+      type: "SendNotification",
+      code: 1,
+      subcode: 1,
+    });
     const oerr = { code: 2, subcode: 0, data: Buffer.alloc(0), reason: "bad" };
     expect(step(openSent, { type: "BGPOpenMsgErr", error: oerr }).actions[0]).toMatchObject({ code: 2, subcode: 0 });
   });
@@ -158,12 +186,21 @@ describe("error transitions", () => {
   it("unexpected messages are FSM errors with the RFC 6608 subcode for the state", () => {
     expect(step(openSent, { type: "KeepAliveMsg" }).actions[0]).toMatchObject({ code: 5, subcode: 1 });
     const confirm = step(openSent, { type: "BGPOpen", message: peerOpen() }).state;
-    expect(step(confirm, { type: "UpdateMsg", message: endOfRib(IPV4_UNICAST) }).actions[0]).toMatchObject({ code: 5, subcode: 2 });
-    expect(step(toEstablished().state, { type: "BGPOpen", message: peerOpen() }).actions[0]).toMatchObject({ code: 5, subcode: 3 });
+    expect(step(confirm, { type: "UpdateMsg", message: endOfRib(IPV4_UNICAST) }).actions[0]).toMatchObject({
+      code: 5,
+      subcode: 2,
+    });
+    expect(step(toEstablished().state, { type: "BGPOpen", message: peerOpen() }).actions[0]).toMatchObject({
+      code: 5,
+      subcode: 3,
+    });
   });
 
   it("NOTIFICATION from the peer ends the session without a reply", () => {
-    const r = step(toEstablished().state, { type: "NotifMsg", message: { type: "notification", code: 6, subcode: 4, data: Buffer.alloc(0) } });
+    const r = step(toEstablished().state, {
+      type: "NotifMsg",
+      message: { type: "notification", code: 6, subcode: 4, data: Buffer.alloc(0) },
+    });
     expect(r.state.name).toBe("Idle");
     expect(r.actions.some((a) => a.type === "SendNotification")).toBe(false);
     expect(r.actions).toContainEqual({ type: "SessionDown", reason: "peer sent Cease / Administrative Reset" });
@@ -181,7 +218,11 @@ describe("error transitions", () => {
   it("ConnectRetry expiry in Connect redials", () => {
     const r = run(initialState(config), { type: "ManualStart" }, { type: "ConnectRetryTimerExpires" });
     expect(r.state.name).toBe("Connect");
-    expect(r.actions[1]).toEqual([{ type: "DropConnection" }, { type: "ConnectTcp" }, { type: "StartTimer", timer: "ConnectRetry", seconds: 30 }]);
+    expect(r.actions[1]).toEqual([
+      { type: "DropConnection" },
+      { type: "ConnectTcp" },
+      { type: "StartTimer", timer: "ConnectRetry", seconds: 30 },
+    ]);
   });
 
   it("UPDATE errors: treat-as-withdraw and discard continue, session reset ends", () => {
@@ -190,7 +231,10 @@ describe("error transitions", () => {
     const taw = step(est, { type: "UpdateMsgErr", verdict: { outcome: "treat-as-withdraw", update, problems: ["x"] } });
     expect(taw.state.name).toBe("Established");
     expect(taw.actions).toContainEqual({ type: "ProcessUpdate", message: update, treatAsWithdraw: true });
-    const disc = step(est, { type: "UpdateMsgErr", verdict: { outcome: "attribute-discard", update, problems: ["x"] } });
+    const disc = step(est, {
+      type: "UpdateMsgErr",
+      verdict: { outcome: "attribute-discard", update, problems: ["x"] },
+    });
     expect(disc.actions).toContainEqual({ type: "ProcessUpdate", message: update, treatAsWithdraw: false });
     const reset = step(est, {
       type: "UpdateMsgErr",
@@ -206,11 +250,17 @@ describe("error transitions", () => {
 
   it("route refresh for a negotiated family asks for a resend; others are ignored", () => {
     const est = toEstablished().state;
-    expect(step(est, { type: "RouteRefreshMsg", message: { type: "route-refresh", afi: 2, safi: 1 } }).actions).toContainEqual({
+    expect(
+      step(est, { type: "RouteRefreshMsg", message: { type: "route-refresh", afi: 2, safi: 1 } }).actions,
+    ).toContainEqual({
       type: "ResendRoutes",
       family: IPV6_UNICAST,
     });
-    expect(step(est, { type: "RouteRefreshMsg", message: { type: "route-refresh", afi: 25, safi: 70 } }).actions.some((a) => a.type === "ResendRoutes")).toBe(false);
+    expect(
+      step(est, { type: "RouteRefreshMsg", message: { type: "route-refresh", afi: 25, safi: 70 } }).actions.some(
+        (a) => a.type === "ResendRoutes",
+      ),
+    ).toBe(false);
   });
 
   it("Idle refuses incoming connections and ignores stray timers", () => {
@@ -237,7 +287,12 @@ describe("backoff and damping", () => {
 
   it("resets the backoff only after Established has been stable; a quick flap keeps growing", () => {
     const cfg = fsmConfig({ ...config, backoff: { initial: 2, max: 30, stableTime: 45 } });
-    let s = run(initialState(cfg), { type: "ManualStart" }, { type: "TcpConnectionFails" }, { type: "IdleHoldTimerExpires" }).state;
+    let s = run(
+      initialState(cfg),
+      { type: "ManualStart" },
+      { type: "TcpConnectionFails" },
+      { type: "IdleHoldTimerExpires" },
+    ).state;
     expect(s.retryDelay).toBe(4);
     const est = run(s, { type: "TcpCRAcked" }, { type: "BGPOpen", message: peerOpen() }, { type: "KeepAliveMsg" });
     expect(est.actions[2]).toContainEqual({ type: "StartTimer", timer: "Stable", seconds: 45 });
@@ -247,17 +302,27 @@ describe("backoff and damping", () => {
     expect(flap.actions).toContainEqual({ type: "StartTimer", timer: "IdleHold", seconds: 4 });
     // Stable for long enough: back to the initial delay.
     s = step(est.state, { type: "StableTimerExpires" }).state;
-    expect(step(s, { type: "TcpConnectionFails" }).actions).toContainEqual({ type: "StartTimer", timer: "IdleHold", seconds: 2 });
+    expect(step(s, { type: "TcpConnectionFails" }).actions).toContainEqual({
+      type: "StartTimer",
+      timer: "IdleHold",
+      seconds: 2,
+    });
   });
 });
 
 describe("graceful restart and End-of-RIB", () => {
-  const grConfig = fsmConfig({ ...config, gracefulRestart: { restartTime: 120, forwardingState: true }, restarting: true });
+  const grConfig = fsmConfig({
+    ...config,
+    gracefulRestart: { restartTime: 120, forwardingState: true },
+    restarting: true,
+  });
 
   it("advertises the R bit after our restart and clears it once End-of-RIB is out", () => {
     const r = toEstablished(grConfig);
     const open = r.actions[1]!.find((a) => a.type === "SendOpen");
-    expect(open && open.type === "SendOpen" && open.message.capabilities.find((c) => c.type === "graceful-restart")).toEqual({
+    expect(
+      open && open.type === "SendOpen" && open.message.capabilities.find((c) => c.type === "graceful-restart"),
+    ).toEqual({
       type: "graceful-restart",
       restartState: true,
       restartTime: 120,
@@ -277,9 +342,15 @@ describe("graceful restart and End-of-RIB", () => {
     expect(step(all.state, { type: "InitialAdvertisementDone" }).actions).toEqual([]); // once per session
 
     // A later reconnect in the same process no longer claims a restart.
-    const again = run(step(all.state, { type: "TcpConnectionFails" }).state, { type: "IdleHoldTimerExpires" }, { type: "TcpCRAcked" });
+    const again = run(
+      step(all.state, { type: "TcpConnectionFails" }).state,
+      { type: "IdleHoldTimerExpires" },
+      { type: "TcpCRAcked" },
+    );
     const open2 = again.actions[1]!.find((a) => a.type === "SendOpen");
-    expect(open2 && open2.type === "SendOpen" && open2.message.capabilities.find((c) => c.type === "graceful-restart")).toMatchObject({ restartState: false });
+    expect(
+      open2 && open2.type === "SendOpen" && open2.message.capabilities.find((c) => c.type === "graceful-restart"),
+    ).toMatchObject({ restartState: false });
   });
 
   it("sends End-of-RIB for negotiated families even without graceful restart (RFC 4724 §4)", () => {

@@ -145,7 +145,13 @@ export type FsmAction =
   | { readonly type: "DropConnection" }
   | { readonly type: "SendOpen"; readonly message: OpenMessage }
   | { readonly type: "SendKeepalive" }
-  | { readonly type: "SendNotification"; readonly code: number; readonly subcode: number; readonly data: Buffer; readonly reason: string }
+  | {
+      readonly type: "SendNotification";
+      readonly code: number;
+      readonly subcode: number;
+      readonly data: Buffer;
+      readonly reason: string;
+    }
   | { readonly type: "SendUpdate"; readonly message: UpdateMessage }
   | { readonly type: "StartTimer"; readonly timer: TimerName; readonly seconds: number }
   | { readonly type: "StopTimer"; readonly timer: TimerName }
@@ -162,7 +168,13 @@ export interface StepResult {
 
 const start = (timer: TimerName, seconds: number): FsmAction => ({ type: "StartTimer", timer, seconds });
 const stop = (timer: TimerName): FsmAction => ({ type: "StopTimer", timer });
-const notify = (e: BgpError): FsmAction => ({ type: "SendNotification", code: e.code, subcode: e.subcode, data: e.data, reason: e.reason });
+const notify = (e: BgpError): FsmAction => ({
+  type: "SendNotification",
+  code: e.code,
+  subcode: e.subcode,
+  data: e.data,
+  reason: e.reason,
+});
 const SESSION_TIMERS: readonly TimerName[] = ["ConnectRetry", "Hold", "Keepalive", "Stable"];
 
 /** Leaves Idle for Connect (dialling) or Active (waiting to be dialled). */
@@ -211,7 +223,12 @@ function manualStop(s: FsmState): StepResult {
   const opened = s.name === "OpenSent" || s.name === "OpenConfirm" || s.name === "Established";
   if (opened) {
     actions.push(
-      notify({ code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data: Buffer.alloc(0), reason: "administrative shutdown" }),
+      notify({
+        code: ErrorCode.CEASE,
+        subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN,
+        data: Buffer.alloc(0),
+        reason: "administrative shutdown",
+      }),
     );
   }
   actions.push(...SESSION_TIMERS.map(stop), stop("IdleHold"));
@@ -235,7 +252,8 @@ const fsmError = (s: FsmState, event: FsmEvent): StepResult => {
 const isTimerEvent = (e: FsmEvent): boolean => e.type.endsWith("TimerExpires");
 
 /** Restart the hold timer on any message from the peer (RFC 4271 §8.2.2), unless hold time is 0. */
-const holdRestart = (n: Negotiated | undefined): FsmAction[] => (n && n.holdTime > 0 ? [start("Hold", n.holdTime)] : []);
+const holdRestart = (n: Negotiated | undefined): FsmAction[] =>
+  n && n.holdTime > 0 ? [start("Hold", n.holdTime)] : [];
 
 const unchanged = (s: FsmState): StepResult => ({ state: s, actions: [] });
 
@@ -276,7 +294,11 @@ function connecting(s: FsmState, e: FsmEvent): StepResult {
       // §8.2.2 Connect: drop the attempt and dial again; Active: dial.
       return {
         state: { ...s, name: "Connect" },
-        actions: [...(s.name === "Connect" ? [{ type: "DropConnection" } as const] : []), { type: "ConnectTcp" }, start("ConnectRetry", s.config.connectRetryTime)],
+        actions: [
+          ...(s.name === "Connect" ? [{ type: "DropConnection" } as const] : []),
+          { type: "ConnectTcp" },
+          start("ConnectRetry", s.config.connectRetryTime),
+        ],
       };
     case "TcpCRAcked":
     case "TcpConnectionConfirmed":
@@ -297,7 +319,12 @@ function connecting(s: FsmState, e: FsmEvent): StepResult {
 function commonOpened(s: FsmState, e: FsmEvent): StepResult | undefined {
   switch (e.type) {
     case "HoldTimerExpires":
-      return fail(s, "hold timer expired", { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0, data: Buffer.alloc(0), reason: "hold timer expired" });
+      return fail(s, "hold timer expired", {
+        code: ErrorCode.HOLD_TIMER_EXPIRED,
+        subcode: 0,
+        data: Buffer.alloc(0),
+        reason: "hold timer expired",
+      });
     case "TcpConnectionFails":
       return fail(s, "TCP connection closed");
     case "NotifMsg":
@@ -323,11 +350,17 @@ function openSent(s: FsmState, e: FsmEvent): StepResult {
   const common = commonOpened(s, e);
   if (common) return common;
   if (e.type === "BGPOpen") {
-    const error = validateOpen(e.message, { localAS: s.config.localAS, localId: s.config.routerId, ...(s.config.peerAS !== undefined ? { expectedPeerAS: s.config.peerAS } : {}) });
+    const error = validateOpen(e.message, {
+      localAS: s.config.localAS,
+      localId: s.config.routerId,
+      ...(s.config.peerAS !== undefined ? { expectedPeerAS: s.config.peerAS } : {}),
+    });
     if (error) return fail(s, error.reason, error);
     const negotiated = negotiate(s.sentOpen ?? buildOpen(s.config, s.restarting), e.message);
     const timers =
-      negotiated.holdTime > 0 ? [start("Keepalive", negotiated.keepaliveTime), start("Hold", negotiated.holdTime)] : [stop("Hold")];
+      negotiated.holdTime > 0
+        ? [start("Keepalive", negotiated.keepaliveTime), start("Hold", negotiated.holdTime)]
+        : [stop("Hold")];
     return { state: { ...s, name: "OpenConfirm", negotiated }, actions: [{ type: "SendKeepalive" }, ...timers] };
   }
   return isTimerEvent(e) || e.type === "InitialAdvertisementDone" ? unchanged(s) : fsmError(s, e);
@@ -343,7 +376,11 @@ function openConfirm(s: FsmState, e: FsmEvent): StepResult {
       const n = s.negotiated!;
       return {
         state: { ...s, name: "Established", connectRetryCounter: 0 },
-        actions: [...holdRestart(n), start("Stable", s.config.backoff.stableTime), { type: "SessionEstablished", negotiated: n }],
+        actions: [
+          ...holdRestart(n),
+          start("Stable", s.config.backoff.stableTime),
+          { type: "SessionEstablished", negotiated: n },
+        ],
       };
     }
     default:
@@ -369,14 +406,20 @@ function established(s: FsmState, e: FsmEvent): StepResult {
     case "KeepAliveMsg":
       return { state: s, actions: holdRestart(n) };
     case "UpdateMsg":
-      return { state: s, actions: [...holdRestart(n), { type: "ProcessUpdate", message: e.message, treatAsWithdraw: false }] };
+      return {
+        state: s,
+        actions: [...holdRestart(n), { type: "ProcessUpdate", message: e.message, treatAsWithdraw: false }],
+      };
     case "UpdateMsgErr": {
       const v = e.verdict;
       // RFC 7606 §2: only "session reset" ends the session.
       if (v.outcome === "session-reset") return fail(s, v.error.reason, v.error);
       return {
         state: s,
-        actions: [...holdRestart(n), { type: "ProcessUpdate", message: v.update, treatAsWithdraw: v.outcome === "treat-as-withdraw" }],
+        actions: [
+          ...holdRestart(n),
+          { type: "ProcessUpdate", message: v.update, treatAsWithdraw: v.outcome === "treat-as-withdraw" },
+        ],
       };
     }
     case "RouteRefreshMsg": {

@@ -41,7 +41,12 @@ const SEEDS: Message[] = [
       { type: "multiprotocol", afi: 2, safi: 1 },
       { type: "route-refresh" },
       { type: "four-octet-as", asn: 4200000000 },
-      { type: "graceful-restart", restartState: true, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] },
+      {
+        type: "graceful-restart",
+        restartState: true,
+        restartTime: 120,
+        families: [{ afi: 1, safi: 1, forwardingState: true }],
+      },
       { type: "unknown", code: 70, value: Buffer.alloc(0) },
     ],
   },
@@ -50,7 +55,13 @@ const SEEDS: Message[] = [
     withdrawn: [cidr("10.1.0.0/16")],
     attributes: [
       { type: "origin", origin: 0 },
-      { type: "as-path", segments: [{ type: "sequence", asns: [65001, 65002] }, { type: "set", asns: [7] }] },
+      {
+        type: "as-path",
+        segments: [
+          { type: "sequence", asns: [65001, 65002] },
+          { type: "set", asns: [7] },
+        ],
+      },
       { type: "next-hop", nextHop: ip("192.0.2.1") },
       { type: "med", med: 10 },
       { type: "local-pref", localPref: 100 },
@@ -66,7 +77,13 @@ const SEEDS: Message[] = [
     type: "update",
     withdrawn: [],
     attributes: [
-      { type: "mp-reach", afi: 2, safi: 1, nextHops: [ip("2001:db8::1"), ip("fe80::1")], nlri: [cidr("2001:db8:1::/48")] },
+      {
+        type: "mp-reach",
+        afi: 2,
+        safi: 1,
+        nextHops: [ip("2001:db8::1"), ip("fe80::1")],
+        nlri: [cidr("2001:db8:1::/48")],
+      },
       { type: "mp-unreach", afi: 2, safi: 1, withdrawn: [cidr("2001:db8:2::/48")] },
       { type: "origin", origin: 2 },
       { type: "as-path", segments: [] },
@@ -76,7 +93,16 @@ const SEEDS: Message[] = [
   { type: "update", withdrawn: [], attributes: [{ type: "mp-unreach", afi: 2, safi: 1, withdrawn: [] }], nlri: [] },
 ];
 
-const EVENT_TYPES = new Set<FsmEvent["type"]>(["BGPOpen", "KeepAliveMsg", "UpdateMsg", "UpdateMsgErr", "NotifMsg", "RouteRefreshMsg", "BGPHeaderErr", "BGPOpenMsgErr"]);
+const EVENT_TYPES = new Set<FsmEvent["type"]>([
+  "BGPOpen",
+  "KeepAliveMsg",
+  "UpdateMsg",
+  "UpdateMsgErr",
+  "NotifMsg",
+  "RouteRefreshMsg",
+  "BGPHeaderErr",
+  "BGPOpenMsgErr",
+]);
 
 function setLength(buf: Buffer): Buffer {
   if (buf.length >= 18) buf.writeUInt16BE(Math.min(buf.length, 0xffff), 16);
@@ -89,7 +115,8 @@ function mutate(next: () => number, seed: Buffer): Buffer {
   for (let i = 0; i < edits; i++) {
     const op = next() % 6;
     const at = next() % Math.max(buf.length, 1);
-    if (op <= 2) buf[at] = next() & 0xff; // overwrite (bias toward the body)
+    if (op <= 2)
+      buf[at] = next() & 0xff; // overwrite (bias toward the body)
     else if (op === 3) buf = Buffer.concat([buf.subarray(0, at), Buffer.from([next() & 0xff]), buf.subarray(at)]);
     else if (op === 4) buf = Buffer.concat([buf.subarray(0, at), buf.subarray(at + 1 + (next() % 4))]);
     else buf = buf.subarray(0, Math.max(at, 0));
@@ -154,7 +181,9 @@ describe("fuzz", () => {
   });
 
   const dir = join(__dirname, "testdata", "fuzz-regressions");
-  const files = readdirSync(dir).filter((f) => f.endsWith(".hex")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".hex"))
+    .sort();
   it("has regression inputs", () => expect(files.length).toBeGreaterThan(0));
   it.each(files)("regression %s", (file) => {
     const input = fromHex(readFileSync(join(dir, file), "utf8"));

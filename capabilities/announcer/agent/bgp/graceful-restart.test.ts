@@ -27,8 +27,17 @@ describe("End-of-RIB (RFC 4724 §2)", () => {
 
   it("ordinary UPDATEs are not markers", () => {
     expect(isEndOfRib({ type: "update", withdrawn: [cidr("10.0.0.0/8")], attributes: [], nlri: [] })).toBe(false);
-    expect(isEndOfRib({ type: "update", withdrawn: [], attributes: [{ type: "mp-unreach", afi: 2, safi: 1, withdrawn: [cidr("2001:db8::/32")] }], nlri: [] })).toBe(false);
-    expect(isEndOfRib({ type: "update", withdrawn: [], attributes: [{ type: "origin", origin: 0 }], nlri: [] })).toBe(false);
+    expect(
+      isEndOfRib({
+        type: "update",
+        withdrawn: [],
+        attributes: [{ type: "mp-unreach", afi: 2, safi: 1, withdrawn: [cidr("2001:db8::/32")] }],
+        nlri: [],
+      }),
+    ).toBe(false);
+    expect(isEndOfRib({ type: "update", withdrawn: [], attributes: [{ type: "origin", origin: 0 }], nlri: [] })).toBe(
+      false,
+    );
   });
 
   it("lists the families still owed a marker", () => {

@@ -38,7 +38,9 @@ export function frameToEvent(frame: Frame, ctx: InboundContext): FsmEvent {
       return { type: "RouteRefreshMsg", message: m };
     case "update": {
       const verdict = validateUpdate(m, ctx);
-      return verdict.outcome === "ok" ? { type: "UpdateMsg", message: verdict.update } : { type: "UpdateMsgErr", verdict };
+      return verdict.outcome === "ok"
+        ? { type: "UpdateMsg", message: verdict.update }
+        : { type: "UpdateMsgErr", verdict };
     }
   }
 }

@@ -2,7 +2,13 @@ import { ip } from "./fixtures";
 import { AS_TRANS, IPV4_UNICAST, IPV6_UNICAST } from "./messages";
 import { buildOpen, negotiate } from "./negotiate";
 
-const cfg = { localAS: 64512, routerId: ip("10.0.0.1"), holdTime: 90, families: [IPV4_UNICAST, IPV6_UNICAST], routeRefresh: true };
+const cfg = {
+  localAS: 64512,
+  routerId: ip("10.0.0.1"),
+  holdTime: 90,
+  families: [IPV4_UNICAST, IPV6_UNICAST],
+  routeRefresh: true,
+};
 
 describe("buildOpen", () => {
   it("advertises MP for each family, route refresh and the 4-octet AS", () => {
@@ -31,7 +37,12 @@ describe("negotiate", () => {
   const ours = buildOpen({ ...cfg, gracefulRestart: { restartTime: 120, forwardingState: true } }, false);
 
   it("intersects families, requires both sides for 4-octet AS, route refresh and GR", () => {
-    const n = negotiate(ours, { ...ours, holdTime: 30, bgpId: ip("10.0.0.2"), capabilities: [{ type: "multiprotocol", afi: 2, safi: 1 }] });
+    const n = negotiate(ours, {
+      ...ours,
+      holdTime: 30,
+      bgpId: ip("10.0.0.2"),
+      capabilities: [{ type: "multiprotocol", afi: 2, safi: 1 }],
+    });
     expect(n).toEqual({
       peerAS: 64512,
       peerRouterId: ip("10.0.0.2"),
@@ -45,6 +56,10 @@ describe("negotiate", () => {
   });
 
   it("hold 0 gives keepalive 0", () => {
-    expect(negotiate(ours, { ...ours, holdTime: 0 })).toMatchObject({ holdTime: 0, keepaliveTime: 0, gracefulRestart: true });
+    expect(negotiate(ours, { ...ours, holdTime: 0 })).toMatchObject({
+      holdTime: 0,
+      keepaliveTime: 0,
+      gracefulRestart: true,
+    });
   });
 });

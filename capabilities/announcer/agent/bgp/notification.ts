@@ -39,7 +39,12 @@ export const UpdateSubcode = {
   MALFORMED_AS_PATH: 11,
 } as const;
 
-export const FsmSubcode = { UNSPECIFIED: 0, UNEXPECTED_IN_OPENSENT: 1, UNEXPECTED_IN_OPENCONFIRM: 2, UNEXPECTED_IN_ESTABLISHED: 3 } as const;
+export const FsmSubcode = {
+  UNSPECIFIED: 0,
+  UNEXPECTED_IN_OPENSENT: 1,
+  UNEXPECTED_IN_OPENCONFIRM: 2,
+  UNEXPECTED_IN_ESTABLISHED: 3,
+} as const;
 
 export const CeaseSubcode = {
   MAX_PREFIXES: 1,

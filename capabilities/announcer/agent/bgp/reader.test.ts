@@ -39,8 +39,12 @@ describe("MessageReader", () => {
   });
 
   it("reports a length outside 19..4096 as 1/2 with the length", () => {
-    expect(new MessageReader().push(fromHex(`${MARKER} 0010 04`))).toMatchObject([{ kind: "error", error: { code: 1, subcode: 2, data: fromHex("0010") } }]);
-    expect(new MessageReader().push(fromHex(`${MARKER} 1001 02`))).toMatchObject([{ kind: "error", error: { code: 1, subcode: 2, data: fromHex("1001") } }]);
+    expect(new MessageReader().push(fromHex(`${MARKER} 0010 04`))).toMatchObject([
+      { kind: "error", error: { code: 1, subcode: 2, data: fromHex("0010") } },
+    ]);
+    expect(new MessageReader().push(fromHex(`${MARKER} 1001 02`))).toMatchObject([
+      { kind: "error", error: { code: 1, subcode: 2, data: fromHex("1001") } },
+    ]);
   });
 
   it("frames a 4096-octet message", () => {

@@ -6,7 +6,9 @@
 import { checkHeader } from "./decode";
 import { HEADER_LENGTH, type BgpError } from "./messages";
 
-export type Frame = { readonly kind: "frame"; readonly bytes: Buffer } | { readonly kind: "error"; readonly error: BgpError };
+export type Frame =
+  | { readonly kind: "frame"; readonly bytes: Buffer }
+  | { readonly kind: "error"; readonly error: BgpError };
 
 export class MessageReader {
   private pending: Buffer = Buffer.alloc(0);

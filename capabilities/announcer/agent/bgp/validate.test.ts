@@ -28,9 +28,19 @@ describe("validateOpen (RFC 4271 §6.2)", () => {
 
   it("peer AS mismatch or 0 → 2/2 Bad Peer AS; the 4-octet capability is the real AS", () => {
     expect(validateOpen(open({ myAS: 65002, capabilities: [] }), ctx)).toMatchObject({ code: 2, subcode: 2 });
-    expect(validateOpen(open({ myAS: AS_TRANS, capabilities: [{ type: "four-octet-as", asn: 4200000000 }] }), ctx)).toMatchObject({ code: 2, subcode: 2 });
-    expect(validateOpen(open({ myAS: AS_TRANS, capabilities: [{ type: "four-octet-as", asn: 4200000000 }] }), { ...ctx, expectedPeerAS: 4200000000 })).toBeUndefined();
-    expect(validateOpen(open({ myAS: 0, capabilities: [] }), { localAS: 1, localId: ip("10.0.0.1") })).toMatchObject({ code: 2, subcode: 2 });
+    expect(
+      validateOpen(open({ myAS: AS_TRANS, capabilities: [{ type: "four-octet-as", asn: 4200000000 }] }), ctx),
+    ).toMatchObject({ code: 2, subcode: 2 });
+    expect(
+      validateOpen(open({ myAS: AS_TRANS, capabilities: [{ type: "four-octet-as", asn: 4200000000 }] }), {
+        ...ctx,
+        expectedPeerAS: 4200000000,
+      }),
+    ).toBeUndefined();
+    expect(validateOpen(open({ myAS: 0, capabilities: [] }), { localAS: 1, localId: ip("10.0.0.1") })).toMatchObject({
+      code: 2,
+      subcode: 2,
+    });
   });
 
   it("hold time 1 or 2 → 2/6 Unacceptable Hold Time", () => {
@@ -46,7 +56,10 @@ describe("validateOpen (RFC 4271 §6.2)", () => {
   });
 
   it("unknown optional parameter → 2/4 Unsupported Optional Parameter", () => {
-    expect(validateOpen(open({ otherParameters: [{ paramType: 1, value: Buffer.alloc(1) }] }), ctx)).toMatchObject({ code: 2, subcode: 4 });
+    expect(validateOpen(open({ otherParameters: [{ paramType: 1, value: Buffer.alloc(1) }] }), ctx)).toMatchObject({
+      code: 2,
+      subcode: 4,
+    });
   });
 
   it("4-octet local AS with a peer lacking the capability → 2/7 naming the capability", () => {
@@ -63,14 +76,26 @@ const good: PathAttribute[] = [
 const ebgp = { ebgp: true };
 
 /** Encodes, decodes and validates, so every case goes through the real wire path. */
-function judge(attributes: readonly PathAttribute[], nlri = [cidr("203.0.113.0/24")], context: UpdateContext = ebgp): UpdateVerdict {
+function judge(
+  attributes: readonly PathAttribute[],
+  nlri = [cidr("203.0.113.0/24")],
+  context: UpdateContext = ebgp,
+): UpdateVerdict {
   const d = decodeMessage(encodeMessage({ type: "update", withdrawn: [], attributes, nlri }), { fourOctetAS: true });
   if (!d.ok || d.message.type !== "update") throw new Error("decode failed");
   return validateUpdate(d.message, context);
 }
 
-const withAttr = (extra: PathAttribute, replace?: string): PathAttribute[] => [...good.filter((a) => a.type !== replace), extra];
-const raw = (code: number, flags: number, hex: string): PathAttribute => ({ type: "unknown", code, flags, value: fromHex(hex) });
+const withAttr = (extra: PathAttribute, replace?: string): PathAttribute[] => [
+  ...good.filter((a) => a.type !== replace),
+  extra,
+];
+const raw = (code: number, flags: number, hex: string): PathAttribute => ({
+  type: "unknown",
+  code,
+  flags,
+  value: fromHex(hex),
+});
 
 describe("validateUpdate (RFC 7606)", () => {
   it("accepts a well-formed UPDATE", () => {
@@ -131,7 +156,13 @@ describe("validateUpdate (RFC 7606)", () => {
 
   it("no attributes needed without NLRI, and NEXT_HOP not needed with MP_REACH only (RFC 4760 §3)", () => {
     expect(judge([], []).outcome).toBe("ok");
-    const mp: PathAttribute = { type: "mp-reach", afi: 2, safi: 1, nextHops: [ip("2001:db8::1")], nlri: [cidr("2001:db8::/64")] };
+    const mp: PathAttribute = {
+      type: "mp-reach",
+      afi: 2,
+      safi: 1,
+      nextHops: [ip("2001:db8::1")],
+      nlri: [cidr("2001:db8::/64")],
+    };
     expect(judge([mp, good[0]!, good[1]!], []).outcome).toBe("ok");
     expect(judge([mp, good[0]!], []).outcome).toBe("treat-as-withdraw");
   });
@@ -139,7 +170,9 @@ describe("validateUpdate (RFC 7606)", () => {
   it("duplicates: extra copies discarded, first kept (§3 g)", () => {
     const v = judge([...good, { type: "med", med: 1 }, { type: "med", med: 2 }]);
     expect(v.outcome).toBe("attribute-discard");
-    expect(v.outcome !== "session-reset" && v.update.attributes.filter((a) => a.type === "med")).toEqual([{ type: "med", flags: 0x80, med: 1 }]);
+    expect(v.outcome !== "session-reset" && v.update.attributes.filter((a) => a.type === "med")).toEqual([
+      { type: "med", flags: 0x80, med: 1 },
+    ]);
   });
 
   it("duplicate MP_REACH or MP_UNREACH → session reset 3/1 (§3 g)", () => {
@@ -150,16 +183,25 @@ describe("validateUpdate (RFC 7606)", () => {
   });
 
   it("malformed MP_REACH / MP_UNREACH → session reset 3/9 (§7.11, §5.3; RFC 4760 §7)", () => {
-    expect(judge([raw(14, 0x80, "0002 01 04 c0000201 00"), ...good])).toMatchObject({ outcome: "session-reset", error: { code: 3, subcode: 9 } });
+    expect(judge([raw(14, 0x80, "0002 01 04 c0000201 00"), ...good])).toMatchObject({
+      outcome: "session-reset",
+      error: { code: 3, subcode: 9 },
+    });
     expect(judge([raw(14, 0x80, "0002 01 10 20010db8000000000000000000000001 00 81")], [])).toMatchObject({
       outcome: "session-reset",
       error: { code: 3, subcode: 9 },
     });
-    expect(judge([raw(15, 0x80, "0002 01 40 2001")], [])).toMatchObject({ outcome: "session-reset", error: { code: 3, subcode: 9 } });
+    expect(judge([raw(15, 0x80, "0002 01 40 2001")], [])).toMatchObject({
+      outcome: "session-reset",
+      error: { code: 3, subcode: 9 },
+    });
   });
 
   it("unrecognised well-known attribute → session reset 3/2 with the attribute as data (RFC 4271 §6.3)", () => {
-    expect(judge([...good, raw(200, 0x40, "01")])).toMatchObject({ outcome: "session-reset", error: { code: 3, subcode: 2, data: fromHex("40 c8 01 01") } });
+    expect(judge([...good, raw(200, 0x40, "01")])).toMatchObject({
+      outcome: "session-reset",
+      error: { code: 3, subcode: 2, data: fromHex("40 c8 01 01") },
+    });
   });
 
   it("unknown optional attributes are kept, transitive ones with their Partial bit", () => {
@@ -184,8 +226,16 @@ describe("validateUpdate (RFC 7606)", () => {
   });
 
   it("works on update objects built in code (flags default to the RFC's)", () => {
-    const u: UpdateMessage = { type: "update", withdrawn: [], attributes: [good[0]!, good[1]!], nlri: [cidr("10.0.0.0/8")] };
-    expect(validateUpdate(u, ebgp)).toMatchObject({ outcome: "treat-as-withdraw", problems: ["well-known attribute 3 is missing"] });
+    const u: UpdateMessage = {
+      type: "update",
+      withdrawn: [],
+      attributes: [good[0]!, good[1]!],
+      nlri: [cidr("10.0.0.0/8")],
+    };
+    expect(validateUpdate(u, ebgp)).toMatchObject({
+      outcome: "treat-as-withdraw",
+      problems: ["well-known attribute 3 is missing"],
+    });
     expect(validateUpdate({ ...u, attributes: good }, ebgp).outcome).toBe("ok");
   });
 });

@@ -39,7 +39,11 @@ const openError = (subcode: number, reason: string, data?: Buffer): BgpError =>
 export function validateOpen(open: OpenMessage, ctx: OpenContext): BgpError | undefined {
   // RFC 4271 §6.2: data is the largest version we support, as 2 octets.
   if (open.version !== BGP_VERSION) {
-    return openError(OpenSubcode.UNSUPPORTED_VERSION, `peer speaks BGP version ${open.version}, we speak ${BGP_VERSION}`, Buffer.from([0, BGP_VERSION]));
+    return openError(
+      OpenSubcode.UNSUPPORTED_VERSION,
+      `peer speaks BGP version ${open.version}, we speak ${BGP_VERSION}`,
+      Buffer.from([0, BGP_VERSION]),
+    );
   }
   const peerAS = peerASOf(open);
   // RFC 7607 §2: AS 0 in an OPEN is a Bad Peer AS.
@@ -58,7 +62,11 @@ export function validateOpen(open: OpenMessage, ctx: OpenContext): BgpError | un
   }
   // RFC 4271 §6.2 / RFC 5492 §4: Capabilities is the only optional parameter we know.
   const other = open.otherParameters?.[0];
-  if (other) return openError(OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER, `optional parameter type ${other.paramType} is not supported`);
+  if (other)
+    return openError(
+      OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER,
+      `optional parameter type ${other.paramType} is not supported`,
+    );
   // RFC 5492 §3: we refuse to run a 4-octet local AS over a 2-octet session (we never
   // emit AS4_PATH), naming the capability we need in the data field.
   if (ctx.localAS > 0xffff && !open.capabilities.some((c) => c.type === "four-octet-as")) {
@@ -170,7 +178,11 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
       // RFC 4271 §6.3: an unrecognised well-known attribute resets the session
       // (RFC 7606 leaves this unchanged); data is the attribute itself.
       if ((flags & AttrFlag.OPTIONAL) === 0 && EXPECTED_FLAGS[code] === undefined) {
-        return resetWith(UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, `unrecognised well-known attribute ${code}`, encodeAttribute(attr, { fourOctetAS: true }));
+        return resetWith(
+          UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE,
+          `unrecognised well-known attribute ${code}`,
+          encodeAttribute(attr, { fourOctetAS: true }),
+        );
       }
       // RFC 4271 §5: unknown optional attributes are kept (transitive ones would be
       // passed on with Partial set, non-transitive ones ignored when forwarding).
@@ -189,7 +201,11 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
       const handling = malformedHandling(code);
       if (handling === "session-reset") {
         // RFC 4760 §7: an incorrect MP attribute is an Optional Attribute Error.
-        return resetWith(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, attr.problem, encodeAttribute(attr, { fourOctetAS: true }));
+        return resetWith(
+          UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
+          attr.problem,
+          encodeAttribute(attr, { fourOctetAS: true }),
+        );
       }
       raise(handling, attr.problem);
       continue;
@@ -205,7 +221,10 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
         break;
       case "next-hop":
         // RFC 7606 §7.3 with RFC 4271 §6.3: a semantically invalid NEXT_HOP is treat-as-withdraw.
-        if (!isValidNextHop(attr.nextHop) || (ctx.localAddresses ?? []).some((a) => a.family === 4 && a.value === attr.nextHop.value)) {
+        if (
+          !isValidNextHop(attr.nextHop) ||
+          (ctx.localAddresses ?? []).some((a) => a.family === 4 && a.value === attr.nextHop.value)
+        ) {
           raise("treat-as-withdraw", "NEXT_HOP is not a valid host address for this session");
           continue;
         }
