@@ -15,10 +15,16 @@ const transformIgnorePatterns = [
 module.exports = {
   // The integration tests share one API server and one set of network namespaces.
   maxWorkers: 1,
+  // Integration hooks create and delete hundreds of objects; unit tests finish long before this.
+  testTimeout: 120000,
   projects: [
     {
       displayName: "unit",
-      testMatch: ["<rootDir>/capabilities/**/*.test.ts", "<rootDir>/crds/**/*.test.ts", "<rootDir>/test/unit/**/*.test.ts"],
+      testMatch: [
+        "<rootDir>/capabilities/**/*.test.ts",
+        "<rootDir>/crds/**/*.test.ts",
+        "<rootDir>/test/unit/**/*.test.ts",
+      ],
       transform,
       transformIgnorePatterns,
     },
@@ -29,7 +35,6 @@ module.exports = {
       transformIgnorePatterns,
       globalSetup: "<rootDir>/test/integration/global-setup.ts",
       globalTeardown: "<rootDir>/test/integration/global-teardown.ts",
-      testTimeout: 120000,
     },
   ],
 };

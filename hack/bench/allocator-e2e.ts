@@ -14,11 +14,11 @@
  *   npm run bench -- allocator-e2e [sizes...]
  */
 import { K8s, kind } from "kubernetes-fluent-client";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
 import {
+  findModuleProcess,
   repoRoot,
   startControlPlane,
   startModule,
@@ -129,16 +129,8 @@ async function deleteAllServices(http: KubeHttp, namespace: string) {
 
 function moduleRssMB(): number | undefined {
   try {
-    const devPid = readFileSync(join(stateDir, "pepr-dev.pid"), "utf8").trim();
-    const ps = execFileSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
-    const rows = ps
-      .trim()
-      .split("\n")
-      .map((l) => l.trim().split(/\s+/, 3));
-    const children = (p: string): string[] => rows.filter((r) => r[1] === p).flatMap((r) => [r[0], ...children(r[0])]);
-    const pid = children(devPid).find((p) => /pepr-module/.test(rows.find((r) => r[0] === p)![2]));
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+    const { pid } = findModuleProcess(stateDir);
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
   } catch {
     return undefined;
   }

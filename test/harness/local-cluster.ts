@@ -4,8 +4,8 @@
  * so the API server itself calls our admission webhooks over HTTPS.
  * Shared by Jest's global setup and by `npm start`.
  */
-import { ChildProcess, execFile, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 
@@ -73,11 +73,20 @@ export async function startModule(
 /** Logged by pepr.ts once the controller's own start-up (CRDs, caches) is done. */
 export const readyMarker = "metallb-pepr controller ready";
 
-/** Stops `pepr dev` (which removes its webhook configurations on exit) by its recorded process group. */
+/**
+ * Stops `pepr dev` (which removes its webhook configurations on exit) and any
+ * module process a test restarted in its place, each by its recorded process group.
+ */
 export async function stopModule(stateDir: string): Promise<void> {
-  const pidFile = join(stateDir, "pepr-dev.pid");
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, "utf8"));
+  for (const file of ["module-restart.pid", "pepr-dev.pid"]) {
+    const pidFile = join(stateDir, file);
+    if (!existsSync(pidFile)) continue;
+    await stopGroup(Number(readFileSync(pidFile, "utf8")));
+    rmSync(pidFile);
+  }
+}
+
+async function stopGroup(pid: number): Promise<void> {
   try {
     process.kill(-pid, "SIGTERM");
   } catch {
@@ -96,4 +105,22 @@ export async function stopModule(stateDir: string): Promise<void> {
   } catch {
     /* already gone */
   }
+}
+
+/** The module process `pepr dev` forked (it runs the bundle dist/pepr-<uuid>.js). */
+export function findModuleProcess(stateDir: string): { pid: number; bundle: string } {
+  const devPid = Number(readFileSync(join(stateDir, "pepr-dev.pid"), "utf8"));
+  const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line)!;
+      return { pid: Number(m[1]), ppid: Number(m[2]), args: m[3] };
+    });
+  const below = (pid: number): typeof rows => rows.filter((r) => r.ppid === pid).flatMap((r) => [r, ...below(r.pid)]);
+  for (const p of below(devPid)) {
+    const bundle = /(\S*dist\/pepr-[\w-]+\.js)/.exec(p.args)?.[1];
+    if (bundle) return { pid: p.pid, bundle };
+  }
+  throw new Error("the module process forked by pepr dev was not found");
 }

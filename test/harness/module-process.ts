@@ -4,28 +4,13 @@
  * its child dies, so they are saved first and put back once the new process
  * serves again (the in-cluster admission pods would have kept serving).
  */
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { kubectlOk } from "./kubectl";
-import { readyMarker, repoRoot } from "./local-cluster";
+import { findModuleProcess, readyMarker, repoRoot } from "./local-cluster";
 
 const webhookName = "pepr-metallb-pepr";
-
-function descendants(pid: number): Array<{ pid: number; args: string }> {
-  const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
-  const rows = out
-    .trim()
-    .split("\n")
-    .map((l) => {
-      const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
-      return { pid: Number(m[1]), ppid: Number(m[2]), args: m[3] };
-    });
-  const found: Array<{ pid: number; args: string }> = [];
-  const walk = (p: number) => rows.filter((r) => r.ppid === p).forEach((r) => (found.push(r), walk(r.pid)));
-  walk(pid);
-  return found;
-}
 
 export interface SavedModule {
   bundle: string;
@@ -35,10 +20,8 @@ export interface SavedModule {
 
 /** SIGKILLs the forked module (admission + controllers) and returns what a restart needs. */
 export async function crashModule(stateDir: string): Promise<SavedModule> {
-  const devPid = Number(readFileSync(join(stateDir, "pepr-dev.pid"), "utf8"));
-  const child = descendants(devPid).find((p) => /dist\/pepr-module-[^ ]+\.js/.test(p.args));
-  if (!child) throw new Error("the module process forked by pepr dev was not found");
-  const bundle = /(\S*dist\/pepr-module-[^ ]+\.js)/.exec(child.args)![1];
+  const child = findModuleProcess(stateDir);
+  const bundle = child.bundle;
   const vwc = JSON.parse(await kubectlOk(["get", "validatingwebhookconfiguration", webhookName, "-o", "json"]));
   const url: string = vwc.webhooks[0].clientConfig.url;
   const apiPath = /\/validate\/([^/?]+)/.exec(url)![1];
@@ -63,8 +46,12 @@ export async function restartModule(saved: SavedModule, stateDir: string): Promi
       LOG_LEVEL: "info",
     },
     stdio: ["ignore", out, out],
+    detached: true,
   });
   closeSync(out);
+  proc.unref();
+  // It replaces pepr dev's child until the end of the run; stopModule ends it.
+  writeFileSync(join(stateDir, "module-restart.pid"), String(proc.pid));
   const deadline = Date.now() + 120_000;
   while (!readFileSync(logPath, "utf8").includes(readyMarker)) {
     if (proc.exitCode !== null) throw new Error(`restarted module exited; see ${logPath}`);

@@ -3,7 +3,6 @@
  * restart no address is duplicated, no address already shown to a user has
  * changed, and every Service ends up with an address.
  */
-import type { ChildProcess } from "node:child_process";
 import { crashModule, restartModule } from "../harness/module-process";
 import { eventually, kubectl, kubectlOk } from "../harness/kubectl";
 import { testCluster } from "./global-setup";
@@ -40,13 +39,10 @@ async function assigned(): Promise<Map<string, string[]>> {
   );
 }
 
-let restarted: ChildProcess | undefined;
-
 afterAll(async () => {
   await kubectl(["delete", "namespace", appNs, "--wait=false"]);
   await kubectl(["delete", "svc", "--all", "-n", appNs, "--wait=false"]);
   await kubectl(["delete", "ipaddresspool", "restart-pool", "-n", ns]);
-  restarted?.kill("SIGTERM");
 });
 
 it("restart mid-creation: no duplicate, no moved IP, every Service served", async () => {
@@ -79,7 +75,7 @@ it("restart mid-creation: no duplicate, no moved IP, every Service served", asyn
   for (let from = crashAfter; from < total; from += batch)
     await kubectlOk(["create", "-f", "-"], servicesYaml(from, from + batch));
 
-  restarted = await restartModule(saved, testCluster.stateDir);
+  await restartModule(saved, testCluster.stateDir);
 
   const after = await eventually(
     async () => {
