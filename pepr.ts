@@ -8,6 +8,7 @@ import cfg from "./package.json";
 import { allocator } from "./capabilities/allocator";
 import { startAllocator } from "./capabilities/allocator/runtime";
 import { announcer } from "./capabilities/announcer";
+import { startAnnouncer } from "./capabilities/announcer/runtime";
 import { ensureCRDs, ensureNamespace } from "./capabilities/shared/kube/bootstrap";
 import { retryTransient } from "./capabilities/shared/kube/retry";
 import { settings } from "./capabilities/shared/settings";
@@ -23,6 +24,7 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
   new PeprModule(cfg, [allocator, announcer]);
   if (runsControllers) {
     await retryTransient(startAllocator);
+    await retryTransient(startAnnouncer);
     Log.info("metallb-pepr controller ready");
   }
 })().catch((err) => {

@@ -5,6 +5,7 @@
 #   npm run bench -- allocator-e2e [sizes...]   end to end on a real kube-apiserver
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export METALLB_PEPR_ROOT="$PWD"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 bundle() { npx esbuild "$1" --bundle --platform=node --target=node20 --log-level=warning --outfile="$out/$2.js"; }

@@ -281,7 +281,8 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   napi_handle_scope scope;
   if (!NAPI_OK(napi_open_handle_scope(env, &scope))) return;
   napi_value cb, recv;
-  if (!NAPI_OK(napi_get_reference_value(env, p->callback, &cb)) || cb == NULL || !NAPI_OK(napi_get_undefined(env, &recv))) {
+  /* napi_make_callback wants an object as `this`: the global object, as for a plain call. */
+  if (!NAPI_OK(napi_get_reference_value(env, p->callback, &cb)) || cb == NULL || !NAPI_OK(napi_get_global(env, &recv))) {
     napi_close_handle_scope(env, scope);
     return;
   }
@@ -303,7 +304,8 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       p->in_callback = 1;
       napi_status st = napi_make_callback(env, p->async, recv, cb, 1, &frame, &result);
       p->in_callback = 0;
-      if (st == napi_pending_exception) {
+      bool pending = false;
+      if (st != napi_ok && NAPI_OK(napi_is_exception_pending(env, &pending)) && pending) {
         /* Surface the callback's exception as an uncaught exception, as an EventEmitter would. */
         napi_value exc;
         if (NAPI_OK(napi_get_and_clear_last_exception(env, &exc))) napi_fatal_exception(env, exc);

@@ -10,7 +10,8 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-export const repoRoot = resolve(__dirname, "..", "..");
+/** Bundled scripts (benchmarks) run from a temp dir, so they name the root explicitly. */
+export const repoRoot = process.env.METALLB_PEPR_ROOT ?? resolve(__dirname, "..", "..");
 
 export interface ClusterOptions {
   /** Where certs, logs, pid files and the kubeconfig go. */
@@ -41,6 +42,36 @@ export async function stopControlPlane(stateDir: string): Promise<void> {
 }
 
 /**
+ * `pepr dev` serves on the fixed port 3000, so only one test run or benchmark
+ * on a machine may run the module at a time: others wait for this lock.
+ */
+const devLock = "/tmp/metallb-pepr-dev.lock";
+
+async function acquireDevLock(timeoutMs = 45 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      writeFileSync(devLock, String(process.pid), { flag: "wx" });
+      return;
+    } catch {
+      const holder = Number(readFileSync(devLock, "utf8") || 0);
+      if (!holder || !isAlive(holder)) rmSync(devLock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${devLock} is held by pid ${holder}`);
+      else await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Runs the module with `pepr dev` (build, register webhooks with the API server,
  * serve admission on :3000 and run the watchers in one process). Resolves once
  * the webhook server is listening and the controller has started.
@@ -49,6 +80,7 @@ export async function startModule(
   cluster: RunningCluster,
   extraEnv: Record<string, string> = {},
 ): Promise<ChildProcess> {
+  await acquireDevLock();
   const logPath = join(cluster.stateDir, "pepr-dev.log");
   const out = openSync(logPath, "w");
   const child = spawn(join(repoRoot, "node_modules", ".bin", "pepr"), ["dev", "--host", "localhost", "--yes"], {
@@ -84,6 +116,7 @@ export async function stopModule(stateDir: string): Promise<void> {
     await stopGroup(Number(readFileSync(pidFile, "utf8")));
     rmSync(pidFile);
   }
+  if (existsSync(devLock) && Number(readFileSync(devLock, "utf8")) === process.pid) rmSync(devLock);
 }
 
 async function stopGroup(pid: number): Promise<void> {

@@ -231,6 +231,17 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
     await sh("ip", ["netns", "exec", NS_B, "sysctl", "-qw", `net.ipv6.conf.${IF_B}.forwarding=1`]);
     await sh("ip", ["-n", NS_A, "link", "set", IF_A, "up"]);
     await sh("ip", ["-n", NS_B, "link", "set", IF_B, "up"]);
+    // The kernel applies carrier changes asynchronously (linkwatch); frames sent before both
+    // ends report LOWER_UP can be dropped, so wait for it.
+    for (const [ns, ifname] of [
+      [NS_A, IF_A],
+      [NS_B, IF_B],
+    ]) {
+      await poll(`${ifname} to come up`, 5000, async () => {
+        const [link] = JSON.parse(await sh("ip", ["-n", ns, "-j", "link", "show", ifname])) as Array<{ flags: string[]; operstate: string }>;
+        return link.flags.includes("LOWER_UP") && link.operstate === "UP" ? true : undefined;
+      });
+    }
 
     responder = startNode(NS_A, responderJs, [IF_A, VIP4, VIP6]);
     const ready = JSON.parse((await responder.waitFor("READY ", 10000)).slice("READY ".length)) as {
