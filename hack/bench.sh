@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Bundled with --keep-names: kubernetes-fluent-client maps kinds by class name.
 # Benchmarks: each prints a table and JSON (also written to bench/results/).
 #   npm run bench                      all of them
 #   npm run bench -- allocator         the pure allocation engine
@@ -8,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export METALLB_PEPR_ROOT="$PWD"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-bundle() { npx esbuild "$1" --bundle --platform=node --target=node20 --log-level=warning --outfile="$out/$2.js"; }
+bundle() { npx esbuild "$1" --bundle --platform=node --target=node20 --keep-names --log-level=warning --outfile="$out/$2.js"; }
 which="${1:-all}"; shift || true
 if [[ $which == all || $which == allocator ]]; then
   bundle capabilities/shared/allocator/bench.ts allocator && node --expose-gc "$out/allocator.js"
@@ -16,4 +17,19 @@ fi
 if [[ $which == all || $which == allocator-e2e ]]; then
   bash hack/build-control-plane.sh >/dev/null
   bundle hack/bench/allocator-e2e.ts allocator-e2e && node "$out/allocator-e2e.js" "$@"
+fi
+if [[ $which == all || $which == bgp ]]; then
+  # Root only: network namespaces, FRR (hack/install-deps.sh) and the rawnet addon.
+  if [[ $(id -u) -eq 0 && -x /usr/lib/frr/bgpd ]]; then
+    bundle hack/bench/bgp.ts bgp && node "$out/bgp.js"
+  else
+    echo "bgp: skipped (needs root and FRR: run hack/install-deps.sh as root)"
+  fi
+fi
+if [[ $which == all || $which == l2-failover ]]; then
+  bash hack/build-control-plane.sh >/dev/null
+  # esbuild (used to bundle the agent) stays external: it ships a native binary.
+  npx esbuild hack/bench/l2-failover.ts --bundle --platform=node --target=node20 --log-level=warning \
+    --external:esbuild --outfile="$out/l2-failover.js"
+  NODE_PATH="$PWD/node_modules" node "$out/l2-failover.js" "$@"
 fi

@@ -4,6 +4,7 @@
  *   openPacket(ifname, ethertype, onFrame[, bpf]) -> handle   AF_PACKET socket on one interface
  *   sendPacket(handle, frame) -> bytes sent
  *   closePacket(handle)
+ *   packetMembership(handle, mac, join)                      join/leave a link-layer multicast group
  *   interfaceInfo(ifname) -> { index, mac, type }
  *   md5Connect(ip, port, key[, sourceIp[, ttl]]) -> fd       non-blocking TCP with TCP_MD5SIG
  *   md5Listen(ip, port, peers) -> fd                         listening TCP with TCP_MD5SIG keys
@@ -199,6 +200,7 @@ typedef struct {
   napi_ref callback; /* onFrame */
   napi_async_context async;
   int fd;
+  int ifindex;
   int open;          /* until closePacket (or teardown) */
   int poll_started;  /* uv_poll_init_socket succeeded: uv_close is needed */
   int poll_closed;   /* the uv_close callback ran, or the poll was never initialised */
@@ -438,6 +440,7 @@ static napi_value open_packet(napi_env env, napi_callback_info info) {
   }
   p->env = env;
   p->fd = fd;
+  p->ifindex = (int)ifindex;
   p->buf = buf;
   p->skip_outgoing = skip_outgoing;
   p->poll_closed = 1; /* nothing for libuv to close yet */
@@ -537,6 +540,39 @@ static napi_value close_packet(napi_env env, napi_callback_info info) {
   if (!p) return NULL;
   packet_shutdown(p); /* idempotent */
   packet_release_js(env, p);
+  return NULL;
+}
+
+/* Joins (or leaves) a link-layer multicast group on the socket's interface, so that a NIC
+ * with a multicast filter delivers e.g. the solicited-node MAC 33:33:ff:xx:xx:xx. The kernel
+ * counts memberships per socket and drops them when the socket closes. */
+static napi_value packet_membership(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void *mac = NULL;
+  size_t maclen = 0;
+  bool join = false;
+  char context[64];
+  if (!NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return throw_napi(env, "napi_get_cb_info");
+  if (argc < 3) return throw_type(env, "packetMembership(handle, mac, join)");
+  packet_t *p = get_packet(env, argv[0]);
+  if (!p) return NULL;
+  if (get_bytes(env, argv[1], &mac, &maclen, "mac") < 0) return NULL;
+  if (maclen != 6) return throw_type(env, "mac must have 6 bytes");
+  if (!NAPI_OK(napi_get_value_bool(env, argv[2], &join))) return throw_type(env, "join must be a boolean");
+  snprintf(context, sizeof context, "packetMembership(%s)", p->ifname);
+  if (!p->open) return throw_errno(env, EBADF, "setsockopt", context, "the packet socket is closed");
+  struct packet_mreq mreq;
+  memset(&mreq, 0, sizeof mreq);
+  mreq.mr_ifindex = p->ifindex;
+  mreq.mr_type = PACKET_MR_MULTICAST;
+  mreq.mr_alen = 6;
+  memcpy(mreq.mr_address, mac, 6);
+  int opt = join ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP;
+  if (setsockopt(p->fd, SOL_PACKET, opt, &mreq, sizeof mreq) < 0) {
+    return throw_errno(env, errno, join ? "setsockopt(PACKET_ADD_MEMBERSHIP)" : "setsockopt(PACKET_DROP_MEMBERSHIP)", context,
+                       join ? NULL : "not a member of that group");
+  }
   return NULL;
 }
 
@@ -803,7 +839,7 @@ static napi_value init(napi_env env, napi_value exports) {
     const char *name;
     napi_callback fn;
   } fns[] = {
-      {"openPacket", open_packet}, {"sendPacket", send_packet}, {"closePacket", close_packet}, {"interfaceInfo", interface_info},
+      {"openPacket", open_packet}, {"sendPacket", send_packet}, {"closePacket", close_packet}, {"packetMembership", packet_membership}, {"interfaceInfo", interface_info},
       {"md5Connect", md5_connect}, {"md5Listen", md5_listen},   {"setMd5", set_md5},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -6,6 +6,8 @@ import { Capability } from "pepr";
 import { BFDProfile, BGPAdvertisement, BGPPeer, Community, L2Advertisement } from "../../crds/register";
 import { admitConfigObject } from "../shared/kube/config-admission";
 import { configChanged } from "../shared/kube/config-changes";
+import { onLeaseDelete, onLeaseUpsert } from "./l2/controller";
+import { Lease } from "./l2/lease-kind";
 
 export const announcer = new Capability({
   name: "announcer",
@@ -25,3 +27,19 @@ for (const model of [L2Advertisement, BGPAdvertisement, BGPPeer, Community, BFDP
   When(model).IsCreatedOrUpdated().Watch(configChanged);
   When(model).IsDeleted().Watch(configChanged);
 }
+
+// Nodes, Services and EndpointSlices: one Watch each, fanned out to the L2 and BGP
+// controllers (watch-fanout.ts). Subscribe there rather than adding a second binding.
+import { a } from "pepr";
+import { endpointSliceEvents, nodeEvents, serviceEvents } from "./watch-fanout";
+When(a.Node).IsCreatedOrUpdated().Watch((n) => nodeEvents.emit(n, "upsert"));
+When(a.Node).IsDeleted().Watch((n) => nodeEvents.emit(n, "delete"));
+When(a.Service).IsCreatedOrUpdated().Watch((s) => serviceEvents.emit(s, "upsert"));
+When(a.Service).IsDeleted().Watch((s) => serviceEvents.emit(s, "delete"));
+When(a.EndpointSlice).IsCreatedOrUpdated().Watch((e) => endpointSliceEvents.emit(e, "upsert"));
+When(a.EndpointSlice).IsDeleted().Watch((e) => endpointSliceEvents.emit(e, "delete"));
+
+// L2 owner election (l2/controller.ts) watches the agents' liveness Leases; it takes
+// Nodes, Services and EndpointSlices from the fan-out above.
+When(Lease).IsCreatedOrUpdated().Watch((l) => onLeaseUpsert(l));
+When(Lease).IsDeleted().Watch((l) => onLeaseDelete(l));

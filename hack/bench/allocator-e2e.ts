@@ -143,8 +143,11 @@ async function measure(
   n: number,
   ratePerSec?: number,
 ): Promise<Row> {
+  console.error(`${mode}: ${n} Services${ratePerSec ? ` at ${ratePerSec}/s` : ""}`);
   const observer = await observeIPs(namespace, n);
+  console.error(`  watching`);
   const { createdAt, start } = await createServices(http, namespace, n, ratePerSec);
+  console.error(`  created`);
   await Promise.race([
     observer.all,
     new Promise((_, reject) =>
@@ -173,7 +176,9 @@ async function main() {
     .filter((n) => n > 0);
   const ns = sizes.length ? sizes : [100, 1000, 10000];
   mkdirSync(stateDir, { recursive: true });
+  await stopControlPlane(stateDir); // a fresh etcd: nothing left from an earlier run
   const cluster = await startControlPlane({ stateDir, apiPort: 26443, etcdPort: 22379 });
+  console.error(`control plane up: ${cluster.kubeconfig}`);
   process.env.KUBECONFIG = cluster.kubeconfig;
   const http = new KubeHttp(undefined, concurrency);
   const rows: Row[] = [];
@@ -222,6 +227,15 @@ async function main() {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "allocator-e2e.json"), JSON.stringify({ when: new Date().toISOString(), rows }, null, 2));
   console.log(JSON.stringify({ rows }));
+}
+
+// Interrupted: still stop what this run started.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void stopModule(stateDir)
+      .then(() => stopControlPlane(stateDir))
+      .finally(() => process.exit(130));
+  });
 }
 
 main().catch((err) => {

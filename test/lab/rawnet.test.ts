@@ -238,7 +238,10 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
       [NS_B, IF_B],
     ]) {
       await poll(`${ifname} to come up`, 5000, async () => {
-        const [link] = JSON.parse(await sh("ip", ["-n", ns, "-j", "link", "show", ifname])) as Array<{ flags: string[]; operstate: string }>;
+        const [link] = JSON.parse(await sh("ip", ["-n", ns, "-j", "link", "show", ifname])) as Array<{
+          flags: string[];
+          operstate: string;
+        }>;
         return link.flags.includes("LOWER_UP") && link.operstate === "UP" ? true : undefined;
       });
     }
@@ -270,6 +273,11 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
         type: number;
       };
       expect(ready).toEqual({ index: link[0].ifindex, mac: link[0].address, type: 1 });
+    });
+
+    it("joins the IPv6 VIP's solicited-node multicast group on the interface", async () => {
+      const out = await sh("ip", ["-n", NS_A, "maddr", "show", "dev", IF_A]);
+      expect(out).toContain("link  33:33:ff:00:01:00");
     });
 
     it("the gratuitous ARP puts the VIP in the client's ARP cache", async () => {

@@ -44,9 +44,15 @@ export interface Md5Peer {
 
 /** The addon's exports, as implemented in native/rawnet.c. */
 export interface RawnetAddon {
-  openPacket(ifname: string, ethertype: number, onFrame: (frame: Buffer) => void, filter?: readonly BpfInstruction[] | null): PacketHandle;
+  openPacket(
+    ifname: string,
+    ethertype: number,
+    onFrame: (frame: Buffer) => void,
+    filter?: readonly BpfInstruction[] | null,
+  ): PacketHandle;
   sendPacket(handle: PacketHandle, frame: Uint8Array): number;
   closePacket(handle: PacketHandle): void;
+  packetMembership(handle: PacketHandle, mac: Uint8Array, join: boolean): void;
   interfaceInfo(ifname: string): InterfaceInfo;
   md5Connect(ip: string, port: number, key: string, sourceIp?: string | null, ttl?: number | null): number;
   md5Listen(ip: string, port: number, peers: readonly Md5Peer[]): number;
@@ -54,7 +60,10 @@ export interface RawnetAddon {
 }
 
 /** Where the addon is looked for, in order, and the first that exists. */
-export function locateAddon(env: NodeJS.ProcessEnv = process.env, startDir: string = __dirname): { found?: string; searched: string[] } {
+export function locateAddon(
+  env: NodeJS.ProcessEnv = process.env,
+  startDir: string = __dirname,
+): { found?: string; searched: string[] } {
   const explicit = env[ADDON_ENV];
   if (explicit) {
     const file = resolve(explicit);
@@ -81,18 +90,23 @@ let cached: RawnetAddon | undefined;
  * Throws a clear Error when the platform is not Linux or the addon is not built.
  */
 export function loadRawnet(feature: "l2" | "md5" = "l2", platform: NodeJS.Platform = process.platform): RawnetAddon {
-  if (platform !== "linux") throw new Error(`${feature === "l2" ? L2_NEEDS_LINUX : MD5_NEEDS_LINUX} (this platform is ${platform})`);
+  if (platform !== "linux")
+    throw new Error(`${feature === "l2" ? L2_NEEDS_LINUX : MD5_NEEDS_LINUX} (this platform is ${platform})`);
   if (cached) return cached;
   const { found, searched } = locateAddon();
   if (!found) {
-    throw new Error(`the rawnet native addon is not built (looked for ${searched.slice(0, 4).join(", ")}${searched.length > 4 ? ", ..." : ""}); run hack/build-native.sh, or set ${ADDON_ENV}`);
+    throw new Error(
+      `the rawnet native addon is not built (looked for ${searched.slice(0, 4).join(", ")}${searched.length > 4 ? ", ..." : ""}); run hack/build-native.sh, or set ${ADDON_ENV}`,
+    );
   }
   const mod: { exports: unknown } = { exports: {} };
   try {
     // dlopen rather than require: bundlers leave it alone and it needs no require cache.
     process.dlopen(mod, found, osConstants.dlopen.RTLD_NOW);
   } catch (err) {
-    throw new Error(`loading the rawnet native addon from ${found} failed: ${(err as Error).message}; rebuild it with hack/build-native.sh`);
+    throw new Error(
+      `loading the rawnet native addon from ${found} failed: ${(err as Error).message}; rebuild it with hack/build-native.sh`,
+    );
   }
   cached = mod.exports as RawnetAddon;
   return cached;
@@ -107,7 +121,12 @@ export function loadRawnet(feature: "l2" | "md5" = "l2", platform: NodeJS.Platfo
  * Buffer it may keep. An optional classic BPF `filter` drops frames in the kernel.
  * Needs CAP_NET_RAW. Keeps the process alive until closePacket.
  */
-export function openPacket(ifname: string, ethertype: number, onFrame: (frame: Buffer) => void, filter?: readonly BpfInstruction[]): PacketHandle {
+export function openPacket(
+  ifname: string,
+  ethertype: number,
+  onFrame: (frame: Buffer) => void,
+  filter?: readonly BpfInstruction[],
+): PacketHandle {
   return loadRawnet("l2").openPacket(ifname, ethertype, onFrame, filter ?? null);
 }
 
@@ -119,6 +138,20 @@ export function sendPacket(handle: PacketHandle, frame: Uint8Array): number {
 /** Stops receiving and closes the socket; idempotent. */
 export function closePacket(handle: PacketHandle): void {
   loadRawnet("l2").closePacket(handle);
+}
+
+/**
+ * Joins a link-layer multicast group on the socket's interface (counted per socket, left
+ * automatically on close). NICs filter multicast: without this an NS to the VIP's
+ * solicited-node MAC (33:33:ff:xx:xx:xx, see l2/ndp.ts solicitedNodeMAC) may never arrive.
+ */
+export function joinMulticast(handle: PacketHandle, mac: Uint8Array): void {
+  loadRawnet("l2").packetMembership(handle, mac, true);
+}
+
+/** Leaves one membership taken with joinMulticast. */
+export function leaveMulticast(handle: PacketHandle, mac: Uint8Array): void {
+  loadRawnet("l2").packetMembership(handle, mac, false);
 }
 
 /** Index, MAC and hardware type of an interface in the current network namespace. */

@@ -5,11 +5,13 @@
 import { K8s } from "kubernetes-fluent-client";
 import { ConfigurationState } from "../../../crds/register";
 import { settings } from "../settings";
+import { recordConfigResult } from "./config-metrics";
 
 let lastReported = new Map<string, string>();
 
 /** Writes Valid (no errors) or Invalid with the messages; skips writes that change nothing. */
 export async function reportConfigurationState(name: string, conditionType: string, errors: string[]): Promise<void> {
+  recordConfigResult(name, errors.length === 0);
   const fingerprint = JSON.stringify(errors);
   if (lastReported.get(name) === fingerprint) return;
   const now = new Date().toISOString();

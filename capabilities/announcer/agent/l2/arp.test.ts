@@ -46,21 +46,35 @@ describe("ARP (RFC 826)", () => {
 
   it("builds gratuitous ARP in request form (RFC 5227 announcement)", () => {
     const f = gratuitousArpRequestFrame(ip("192.0.2.100"), A);
-    expect(f.subarray(0, 42).equals(hex("ffffffffffff 02000000000a 0806  0001 0800 06 04 0001  02000000000a c0000264  000000000000 c0000264"))).toBe(
-      true,
-    );
+    expect(
+      f
+        .subarray(0, 42)
+        .equals(
+          hex("ffffffffffff 02000000000a 0806  0001 0800 06 04 0001  02000000000a c0000264  000000000000 c0000264"),
+        ),
+    ).toBe(true);
     expect(f.length).toBe(60);
   });
 
   it("builds gratuitous ARP in reply form", () => {
     const f = gratuitousArpReplyFrame(ip("192.0.2.100"), A);
-    expect(f.subarray(0, 42).equals(hex("ffffffffffff 02000000000a 0806  0001 0800 06 04 0002  02000000000a c0000264  ffffffffffff c0000264"))).toBe(
-      true,
-    );
+    expect(
+      f
+        .subarray(0, 42)
+        .equals(
+          hex("ffffffffffff 02000000000a 0806  0001 0800 06 04 0002  02000000000a c0000264  ffffffffffff c0000264"),
+        ),
+    ).toBe(true);
   });
 
   it("round-trips encode/decode", () => {
-    const p = { op: ARP_OP_REPLY, senderMac: A, senderIp: ip("10.1.2.3"), targetMac: B, targetIp: ip("10.3.2.1") } as const;
+    const p = {
+      op: ARP_OP_REPLY,
+      senderMac: A,
+      senderIp: ip("10.1.2.3"),
+      targetMac: B,
+      targetIp: ip("10.3.2.1"),
+    } as const;
     expect(decodeArp(encodeArp(p))).toEqual(p);
   });
 
@@ -74,6 +88,8 @@ describe("ARP (RFC 826)", () => {
   ])("rejects %s", (_n, h) => expect(decodeArp(hex(h))).toBeUndefined());
 
   it("refuses to encode IPv6 addresses", () => {
-    expect(() => encodeArp({ op: ARP_OP_REQUEST, senderMac: A, senderIp: ip("::1"), targetMac: B, targetIp: ip("10.0.0.1") })).toThrow(/IPv4/);
+    expect(() =>
+      encodeArp({ op: ARP_OP_REQUEST, senderMac: A, senderIp: ip("::1"), targetMac: B, targetIp: ip("10.0.0.1") }),
+    ).toThrow(/IPv4/);
   });
 });

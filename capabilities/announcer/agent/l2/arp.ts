@@ -44,7 +44,8 @@ export function decodeArp(payload: Buffer): ArpPacket | undefined {
 
 export function encodeArp(p: ArpPacket): Buffer {
   if (p.senderIp.family !== 4 || p.targetIp.family !== 4) throw new RangeError("ARP carries IPv4 addresses only");
-  if (p.senderMac.length !== MAC_LENGTH || p.targetMac.length !== MAC_LENGTH) throw new RangeError("ARP over Ethernet carries 6-byte MACs");
+  if (p.senderMac.length !== MAC_LENGTH || p.targetMac.length !== MAC_LENGTH)
+    throw new RangeError("ARP over Ethernet carries 6-byte MACs");
   const out = Buffer.alloc(ARP_LENGTH);
   out.writeUInt16BE(ARP_HTYPE_ETHERNET, 0);
   out.writeUInt16BE(ETHERTYPE_IPV4, 2);
@@ -82,7 +83,13 @@ export function arpReplyFrame(request: ArpPacket, ourMac: Buffer): Buffer {
  * target protocol address both `ip`, target hardware address zero.
  */
 export function gratuitousArpRequestFrame(ip: IP, mac: Buffer): Buffer {
-  return arpFrame(BROADCAST_MAC, mac, { op: ARP_OP_REQUEST, senderMac: mac, senderIp: ip, targetMac: ZERO_MAC, targetIp: ip });
+  return arpFrame(BROADCAST_MAC, mac, {
+    op: ARP_OP_REQUEST,
+    senderMac: mac,
+    senderIp: ip,
+    targetMac: ZERO_MAC,
+    targetIp: ip,
+  });
 }
 
 /**
@@ -90,7 +97,13 @@ export function gratuitousArpRequestFrame(ip: IP, mac: Buffer): Buffer {
  * target hardware address broadcast. Some hosts only update their caches from replies.
  */
 export function gratuitousArpReplyFrame(ip: IP, mac: Buffer): Buffer {
-  return arpFrame(BROADCAST_MAC, mac, { op: ARP_OP_REPLY, senderMac: mac, senderIp: ip, targetMac: BROADCAST_MAC, targetIp: ip });
+  return arpFrame(BROADCAST_MAC, mac, {
+    op: ARP_OP_REPLY,
+    senderMac: mac,
+    senderIp: ip,
+    targetMac: BROADCAST_MAC,
+    targetIp: ip,
+  });
 }
 
 /** An ordinary who-has request (used by tests and probes). */

@@ -1,4 +1,11 @@
-import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN } from "./ethernet";
+import {
+  decodeEthernet,
+  encodeEthernet,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_VLAN,
+} from "./ethernet";
 import { formatMAC, parseMAC } from "./mac";
 import { hex } from "./testvectors";
 
@@ -54,8 +61,12 @@ describe("Ethernet II", () => {
   });
 
   it("refuses bad inputs", () => {
-    expect(() => encodeEthernet({ dst: Buffer.alloc(5), src: A, etherType: ETHERTYPE_ARP, payload: Buffer.alloc(0) })).toThrow(/6 bytes/);
+    expect(() =>
+      encodeEthernet({ dst: Buffer.alloc(5), src: A, etherType: ETHERTYPE_ARP, payload: Buffer.alloc(0) }),
+    ).toThrow(/6 bytes/);
     expect(() => encodeEthernet({ dst: B, src: A, etherType: 0x05dc, payload: Buffer.alloc(0) })).toThrow(/EtherType/);
-    expect(() => encodeEthernet({ dst: B, src: A, etherType: ETHERTYPE_ARP, vlans: [{ vid: 4096 }], payload: Buffer.alloc(0) })).toThrow(/VLAN/);
+    expect(() =>
+      encodeEthernet({ dst: B, src: A, etherType: ETHERTYPE_ARP, vlans: [{ vid: 4096 }], payload: Buffer.alloc(0) }),
+    ).toThrow(/VLAN/);
   });
 });

@@ -75,7 +75,8 @@ export interface EthernetFrameInput {
 
 /** Encodes a frame, zero-padding it to the 60-byte minimum. */
 export function encodeEthernet(f: EthernetFrameInput): Buffer {
-  if (f.dst.length !== MAC_LENGTH || f.src.length !== MAC_LENGTH) throw new RangeError("Ethernet addresses have 6 bytes");
+  if (f.dst.length !== MAC_LENGTH || f.src.length !== MAC_LENGTH)
+    throw new RangeError("Ethernet addresses have 6 bytes");
   if (!Number.isInteger(f.etherType) || f.etherType < 0x0600 || f.etherType > 0xffff) {
     throw new RangeError(`invalid EtherType 0x${f.etherType.toString(16)}`);
   }
@@ -87,7 +88,8 @@ export function encodeEthernet(f: EthernetFrameInput): Buffer {
   let offset = 2 * MAC_LENGTH;
   for (const tag of vlans) {
     const full = tag as Partial<VlanTag>;
-    if (!Number.isInteger(tag.vid) || tag.vid < 0 || tag.vid > 0x0fff) throw new RangeError(`invalid VLAN ID ${tag.vid}`);
+    if (!Number.isInteger(tag.vid) || tag.vid < 0 || tag.vid > 0x0fff)
+      throw new RangeError(`invalid VLAN ID ${tag.vid}`);
     const pcp = full.pcp ?? 0;
     out.writeUInt16BE(full.tpid ?? ETHERTYPE_VLAN, offset);
     out.writeUInt16BE(((pcp & 7) << 13) | (full.dei ? 0x1000 : 0) | tag.vid, offset + 2);

@@ -34,7 +34,11 @@ describe("gratuitous burst", () => {
     expect(p.hopLimit).toBe(255);
     expect(verifyIcmpv6Checksum(p.src, p.dst, p.payload)).toBe(true);
     const na = decodeNdMessage(p.payload)!;
-    expect(na.type === ICMPV6_NEIGHBOR_ADVERTISEMENT && [na.override, na.solicited, na.router]).toEqual([true, false, false]);
+    expect(na.type === ICMPV6_NEIGHBOR_ADVERTISEMENT && [na.override, na.solicited, na.router]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 
   it("refuses a non-unicast MAC", () => {

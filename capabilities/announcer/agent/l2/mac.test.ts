@@ -1,5 +1,15 @@
 import { parseIP } from "../../../shared/net/ip";
-import { BROADCAST_MAC, formatMAC, ipv6MulticastMAC, isBroadcastMAC, isMulticastMAC, isUnicastMAC, macEquals, parseMAC, ZERO_MAC } from "./mac";
+import {
+  BROADCAST_MAC,
+  formatMAC,
+  ipv6MulticastMAC,
+  isBroadcastMAC,
+  isMulticastMAC,
+  isUnicastMAC,
+  macEquals,
+  parseMAC,
+  ZERO_MAC,
+} from "./mac";
 
 describe("MAC helpers", () => {
   it("parses colon and dash forms in any case", () => {
@@ -7,8 +17,9 @@ describe("MAC helpers", () => {
     expect(formatMAC(parseMAC("02-00-00-00-00-0A")!)).toBe("02:00:00:00:00:0a");
   });
 
-  it.each(["", "02:00:00:00:00", "02:00:00:00:00:0g", "02:00-00:00:00:0a", "0200.0000.000a", "02:00:00:00:00:00:01"])("rejects %p", (bad) =>
-    expect(parseMAC(bad)).toBeUndefined(),
+  it.each(["", "02:00:00:00:00", "02:00:00:00:00:0g", "02:00-00:00:00:0a", "0200.0000.000a", "02:00:00:00:00:00:01"])(
+    "rejects %p",
+    (bad) => expect(parseMAC(bad)).toBeUndefined(),
   );
 
   it("classifies addresses", () => {

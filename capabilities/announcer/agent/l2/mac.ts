@@ -13,7 +13,9 @@ export const ZERO_MAC: Buffer = Buffer.alloc(MAC_LENGTH, 0);
 
 /** Parses "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff" (any case); undefined if malformed. */
 export function parseMAC(text: string): Buffer | undefined {
-  const m = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i.exec(text.trim());
+  const m = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i.exec(
+    text.trim(),
+  );
   if (!m) return undefined;
   return Buffer.from([m[1], m[3], m[4], m[5], m[6], m[7]].map((h) => parseInt(h, 16)));
 }
@@ -36,7 +38,8 @@ export const isMulticastMAC = (mac: Uint8Array): boolean => mac.length === MAC_L
 export const isBroadcastMAC = (mac: Uint8Array): boolean => macEquals(mac, BROADCAST_MAC);
 
 /** A MAC usable as a station's own address: 6 bytes, not multicast/broadcast, not all zero. */
-export const isUnicastMAC = (mac: Uint8Array): boolean => mac.length === MAC_LENGTH && !isMulticastMAC(mac) && !macEquals(mac, ZERO_MAC);
+export const isUnicastMAC = (mac: Uint8Array): boolean =>
+  mac.length === MAC_LENGTH && !isMulticastMAC(mac) && !macEquals(mac, ZERO_MAC);
 
 /** RFC 2464 §7: an IPv6 multicast address maps to 33:33 followed by its low 32 bits. */
 export function ipv6MulticastMAC(group: IP): Buffer {

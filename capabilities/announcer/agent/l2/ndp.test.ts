@@ -55,7 +55,15 @@ describe("solicited-node multicast (RFC 4291 §2.7.1)", () => {
 
 describe("IPv6 header", () => {
   it("decodes the fixed header and drops Ethernet padding", () => {
-    const pkt = encodeIPv6({ trafficClass: 0xab, flowLabel: 0x12345, nextHeader: 58, hopLimit: 255, src: ip("fe80::1"), dst: ALL_NODES, payload: hex("01020304") });
+    const pkt = encodeIPv6({
+      trafficClass: 0xab,
+      flowLabel: 0x12345,
+      nextHeader: 58,
+      hopLimit: 255,
+      src: ip("fe80::1"),
+      dst: ALL_NODES,
+      payload: hex("01020304"),
+    });
     expect(pkt.subarray(0, 8).toString("hex")).toBe("6ab12345" + "0004" + "3a" + "ff");
     const back = decodeIPv6(Buffer.concat([pkt, Buffer.alloc(10)]))!;
     expect(back.trafficClass).toBe(0xab);
@@ -143,7 +151,12 @@ describe("Neighbor Solicitation (RFC 4861 §4.3)", () => {
   });
 
   it("rejects short messages, other types and bad options", () => {
-    const icmp = encodeNeighborSolicitation({ src: ip("fe80::1"), dst: ip("ff02::1:ff00:2"), target: ip("fe80::2"), sourceLinkLayer: A });
+    const icmp = encodeNeighborSolicitation({
+      src: ip("fe80::1"),
+      dst: ip("ff02::1:ff00:2"),
+      target: ip("fe80::2"),
+      sourceLinkLayer: A,
+    });
     expect(decodeNdMessage(icmp.subarray(0, 23))).toBeUndefined();
     const echo = Buffer.from(icmp);
     echo[0] = 128;
@@ -168,7 +181,14 @@ describe("Neighbor Advertisement (RFC 4861 §4.4)", () => {
   });
 
   it("builds the solicited NA byte for byte (source = target, S|O, TLLA, hop limit 255)", () => {
-    const f = neighborAdvertisementFrame({ ethDst: B, ipDst: ip("2001:db8:1::12"), target: ip("2001:db8:1::11"), mac: A, solicited: true, override: true });
+    const f = neighborAdvertisementFrame({
+      ethDst: B,
+      ipDst: ip("2001:db8:1::12"),
+      target: ip("2001:db8:1::11"),
+      mac: A,
+      solicited: true,
+      override: true,
+    });
     expect(f.equals(hex(NA_A_TO_B))).toBe(true);
   });
 
@@ -177,7 +197,14 @@ describe("Neighbor Advertisement (RFC 4861 §4.4)", () => {
   });
 
   it("encodes the router flag", () => {
-    const na = encodeNeighborAdvertisement({ src: ip("fe80::1"), dst: ALL_NODES, target: ip("fe80::1"), router: true, solicited: false, override: false });
+    const na = encodeNeighborAdvertisement({
+      src: ip("fe80::1"),
+      dst: ALL_NODES,
+      target: ip("fe80::1"),
+      router: true,
+      solicited: false,
+      override: false,
+    });
     expect(na[4]).toBe(0x80);
     expect(na.length).toBe(24);
     expect(verifyIcmpv6Checksum(ip("fe80::1"), ALL_NODES, na)).toBe(true);

@@ -41,7 +41,8 @@ export function solicitedNodeMulticast(ip: IP): IP {
 }
 
 /** True for any address in ff02::1:ff00:0/104. */
-export const isSolicitedNodeMulticast = (ip: IP): boolean => ip.family === 6 && ip.value >> 24n === SOLICITED_NODE_PREFIX >> 24n;
+export const isSolicitedNodeMulticast = (ip: IP): boolean =>
+  ip.family === 6 && ip.value >> 24n === SOLICITED_NODE_PREFIX >> 24n;
 
 /** 33:33:ff:XX:XX:XX for the solicited-node group of `ip`. */
 export const solicitedNodeMAC = (ip: IP): Buffer => ipv6MulticastMAC(solicitedNodeMulticast(ip));
@@ -193,7 +194,10 @@ export function decodeNdOptions(buf: Buffer): NdOption[] | undefined {
 }
 
 /** A link-layer address option for Ethernet: type, length 1 (8 bytes), MAC. */
-export function linkLayerOption(type: typeof ND_OPT_SOURCE_LINK_LAYER | typeof ND_OPT_TARGET_LINK_LAYER, mac: Uint8Array): Buffer {
+export function linkLayerOption(
+  type: typeof ND_OPT_SOURCE_LINK_LAYER | typeof ND_OPT_TARGET_LINK_LAYER,
+  mac: Uint8Array,
+): Buffer {
   if (mac.length !== MAC_LENGTH) throw new RangeError("Ethernet link-layer option carries a 6-byte MAC");
   const out = Buffer.alloc(8);
   out[0] = type;
@@ -276,7 +280,8 @@ export interface NeighborAdvertisementInput {
 
 /** An NA ICMPv6 message with a valid checksum for src → dst. */
 export function encodeNeighborAdvertisement(na: NeighborAdvertisementInput): Buffer {
-  const flags = (na.router ? NA_FLAG_ROUTER : 0) | (na.solicited ? NA_FLAG_SOLICITED : 0) | (na.override ? NA_FLAG_OVERRIDE : 0);
+  const flags =
+    (na.router ? NA_FLAG_ROUTER : 0) | (na.solicited ? NA_FLAG_SOLICITED : 0) | (na.override ? NA_FLAG_OVERRIDE : 0);
   const opts = na.targetLinkLayer ? [linkLayerOption(ND_OPT_TARGET_LINK_LAYER, na.targetLinkLayer)] : [];
   return ndMessage(na.src, na.dst, ICMPV6_NEIGHBOR_ADVERTISEMENT, flags, na.target, opts);
 }
@@ -312,12 +317,24 @@ export function neighborAdvertisementFrame(a: {
 
 /** Unsolicited NA to all-nodes ff02::1: Override set, Solicited clear (RFC 4861 §7.2.6). */
 export function unsolicitedNeighborAdvertisementFrame(target: IP, mac: Uint8Array): Buffer {
-  return neighborAdvertisementFrame({ ethDst: ipv6MulticastMAC(ALL_NODES), ipDst: ALL_NODES, target, mac, solicited: false, override: true });
+  return neighborAdvertisementFrame({
+    ethDst: ipv6MulticastMAC(ALL_NODES),
+    ipDst: ALL_NODES,
+    target,
+    mac,
+    solicited: false,
+    override: true,
+  });
 }
 
 /** A multicast NS for `target` to its solicited-node group (used by tests and probes). */
 export function neighborSolicitationFrame(src: IP, srcMac: Uint8Array, target: IP): Buffer {
   const dst = solicitedNodeMulticast(target);
-  const icmp = encodeNeighborSolicitation({ src, dst, target, sourceLinkLayer: isUnspecified(src) ? undefined : srcMac });
+  const icmp = encodeNeighborSolicitation({
+    src,
+    dst,
+    target,
+    sourceLinkLayer: isUnspecified(src) ? undefined : srcMac,
+  });
   return ndFrame(solicitedNodeMAC(target), srcMac, src, dst, icmp);
 }

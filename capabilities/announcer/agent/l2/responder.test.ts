@@ -1,5 +1,12 @@
 import { IP, parseIP } from "../../../shared/net/ip";
-import { ARP_OP_REPLY, ARP_OP_REQUEST, arpFrame, arpRequestFrame, gratuitousArpReplyFrame, gratuitousArpRequestFrame } from "./arp";
+import {
+  ARP_OP_REPLY,
+  ARP_OP_REQUEST,
+  arpFrame,
+  arpRequestFrame,
+  gratuitousArpReplyFrame,
+  gratuitousArpRequestFrame,
+} from "./arp";
 import { encodeEthernet, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from "./ethernet";
 import { BROADCAST_MAC, parseMAC, ZERO_MAC } from "./mac";
 import {
@@ -20,7 +27,17 @@ import {
 } from "./ndp";
 import { decodeEthernet } from "./ethernet";
 import { announcedSet, decide, IgnoreReason, respond } from "./responder";
-import { ARP_REPLY_A_TO_B, ARP_REQUEST_B_FOR_A, hex, MAC_A, MAC_B, NA_A_TO_B, NS_B_FOR_A, NS_DAD_B, UNSOLICITED_NA_VIP } from "./testvectors";
+import {
+  ARP_REPLY_A_TO_B,
+  ARP_REQUEST_B_FOR_A,
+  hex,
+  MAC_A,
+  MAC_B,
+  NA_A_TO_B,
+  NS_B_FOR_A,
+  NS_DAD_B,
+  UNSOLICITED_NA_VIP,
+} from "./testvectors";
 
 const ip = (s: string): IP => parseIP(s)!;
 const A = parseMAC(MAC_A)!; // us
@@ -58,13 +75,23 @@ describe("ARP responder", () => {
   });
 
   it("answers a request unicast to our MAC (cache refresh)", () => {
-    const f = arpFrame(A, B, { op: ARP_OP_REQUEST, senderMac: B, senderIp: ip("192.0.2.12"), targetMac: A, targetIp: V4 });
+    const f = arpFrame(A, B, {
+      op: ARP_OP_REQUEST,
+      senderMac: B,
+      senderIp: ip("192.0.2.12"),
+      targetMac: A,
+      targetIp: V4,
+    });
     expect(decide(f, A, ours).reason).toBe("arp-reply");
   });
 
   it("answers an RFC 5227 probe (sender IP 0.0.0.0) to defend our IP", () => {
     const reply = respond(arpRequestFrame(B, ip("0.0.0.0"), V4), A, ours)!;
-    expect(reply.subarray(0, 42).toString("hex")).toBe(hex("02000000000b 02000000000a 0806 0001 0800 0604 0002 02000000000a c000020b 02000000000b 00000000").toString("hex"));
+    expect(reply.subarray(0, 42).toString("hex")).toBe(
+      hex("02000000000b 02000000000a 0806 0001 0800 0604 0002 02000000000a c000020b 02000000000b 00000000").toString(
+        "hex",
+      ),
+    );
   });
 
   it("ignores padding and answers padded requests", () => {
@@ -75,22 +102,58 @@ describe("ARP responder", () => {
     const reqFor = (target: IP) => arpRequestFrame(B, ip("192.0.2.12"), target);
     it("a request for an IP we do not announce", () => expectIgnored(reqFor(ip("192.0.2.13")), "not-our-ip"));
     it("anything when we announce nothing", () => expectIgnored(reqFor(V4), "not-our-ip", announcedSet([])));
-    it("a request whose IPv6 twin we announce", () => expectIgnored(reqFor(V4), "not-our-ip", announcedSet(["::c000:20b"])));
+    it("a request whose IPv6 twin we announce", () =>
+      expectIgnored(reqFor(V4), "not-our-ip", announcedSet(["::c000:20b"])));
     it("an ARP reply", () =>
-      expectIgnored(arpFrame(A, B, { op: ARP_OP_REPLY, senderMac: B, senderIp: ip("192.0.2.12"), targetMac: A, targetIp: V4 }), "arp-not-request"));
-    it("our own frame (Ethernet source is us)", () => expectIgnored(arpRequestFrame(A, ip("192.0.2.11"), V4), "own-frame"));
+      expectIgnored(
+        arpFrame(A, B, { op: ARP_OP_REPLY, senderMac: B, senderIp: ip("192.0.2.12"), targetMac: A, targetIp: V4 }),
+        "arp-not-request",
+      ));
+    it("our own frame (Ethernet source is us)", () =>
+      expectIgnored(arpRequestFrame(A, ip("192.0.2.11"), V4), "own-frame"));
     it("a request whose sender hardware address is ours", () =>
-      expectIgnored(arpFrame(BROADCAST_MAC, B, { op: ARP_OP_REQUEST, senderMac: A, senderIp: ip("192.0.2.12"), targetMac: ZERO_MAC, targetIp: V4 }), "own-frame"));
+      expectIgnored(
+        arpFrame(BROADCAST_MAC, B, {
+          op: ARP_OP_REQUEST,
+          senderMac: A,
+          senderIp: ip("192.0.2.12"),
+          targetMac: ZERO_MAC,
+          targetIp: V4,
+        }),
+        "own-frame",
+      ));
     it("our own gratuitous ARPs looped back", () => {
       for (const f of [gratuitousArpRequestFrame(V4, A), gratuitousArpReplyFrame(V4, A)]) expectIgnored(f, "own-frame");
     });
-    it("someone else's gratuitous ARP for our IP", () => expectIgnored(gratuitousArpRequestFrame(V4, B), "arp-gratuitous"));
+    it("someone else's gratuitous ARP for our IP", () =>
+      expectIgnored(gratuitousArpRequestFrame(V4, B), "arp-gratuitous"));
     it("a request unicast to another host", () =>
-      expectIgnored(arpFrame(C, B, { op: ARP_OP_REQUEST, senderMac: B, senderIp: ip("192.0.2.12"), targetMac: C, targetIp: V4 }), "not-for-us"));
+      expectIgnored(
+        arpFrame(C, B, { op: ARP_OP_REQUEST, senderMac: B, senderIp: ip("192.0.2.12"), targetMac: C, targetIp: V4 }),
+        "not-for-us",
+      ));
     it("a request sent to a non-broadcast multicast MAC", () =>
-      expectIgnored(arpFrame(parseMAC("01:00:5e:00:00:01")!, B, { op: ARP_OP_REQUEST, senderMac: B, senderIp: ip("192.0.2.12"), targetMac: ZERO_MAC, targetIp: V4 }), "not-for-us"));
+      expectIgnored(
+        arpFrame(parseMAC("01:00:5e:00:00:01")!, B, {
+          op: ARP_OP_REQUEST,
+          senderMac: B,
+          senderIp: ip("192.0.2.12"),
+          targetMac: ZERO_MAC,
+          targetIp: V4,
+        }),
+        "not-for-us",
+      ));
     it("a request with a multicast sender hardware address", () =>
-      expectIgnored(arpFrame(BROADCAST_MAC, B, { op: ARP_OP_REQUEST, senderMac: BROADCAST_MAC, senderIp: ip("192.0.2.12"), targetMac: ZERO_MAC, targetIp: V4 }), "arp-bad-sender"));
+      expectIgnored(
+        arpFrame(BROADCAST_MAC, B, {
+          op: ARP_OP_REQUEST,
+          senderMac: BROADCAST_MAC,
+          senderIp: ip("192.0.2.12"),
+          targetMac: ZERO_MAC,
+          targetIp: V4,
+        }),
+        "arp-bad-sender",
+      ));
     it("a VLAN-tagged request", () => {
       const untagged = hex(ARP_REQUEST_B_FOR_A);
       const tagged = Buffer.concat([untagged.subarray(0, 12), hex("8100 0064"), untagged.subarray(12)]);
@@ -102,7 +165,11 @@ describe("ARP responder", () => {
       expectIgnored(f, "malformed-arp");
     });
     it("a truncated frame", () => expectIgnored(hex("ffffffffffff 02000000000b 08"), "malformed-ethernet"));
-    it("an IPv4 packet", () => expectIgnored(encodeEthernet({ dst: A, src: B, etherType: ETHERTYPE_IPV4, payload: Buffer.alloc(20) }), "other-ethertype"));
+    it("an IPv4 packet", () =>
+      expectIgnored(
+        encodeEthernet({ dst: A, src: B, etherType: ETHERTYPE_IPV4, payload: Buffer.alloc(20) }),
+        "other-ethertype",
+      ));
   });
 });
 
@@ -133,8 +200,19 @@ function ns(spec: NsSpec = {}): Buffer {
   icmp = Buffer.concat([icmp, spec.options ?? linkLayerOption(ND_OPT_SOURCE_LINK_LAYER, B)]);
   if (spec.truncateTo !== undefined) icmp = icmp.subarray(0, spec.truncateTo);
   icmp.writeUInt16BE(icmpv6Checksum(src, dst, icmp) ^ (spec.corruptChecksum ? 0x0101 : 0), 2);
-  const ip6 = encodeIPv6({ nextHeader: spec.nextHeader ?? 58, hopLimit: spec.hopLimit ?? 255, src, dst, payload: icmp });
-  return encodeEthernet({ dst: spec.ethDst ?? solicitedNodeMAC(target), src: spec.ethSrc ?? B, etherType: ETHERTYPE_IPV6, payload: ip6 });
+  const ip6 = encodeIPv6({
+    nextHeader: spec.nextHeader ?? 58,
+    hopLimit: spec.hopLimit ?? 255,
+    src,
+    dst,
+    payload: icmp,
+  });
+  return encodeEthernet({
+    dst: spec.ethDst ?? solicitedNodeMAC(target),
+    src: spec.ethSrc ?? B,
+    etherType: ETHERTYPE_IPV6,
+    payload: ip6,
+  });
 }
 
 describe("NDP responder", () => {
@@ -158,7 +236,11 @@ describe("NDP responder", () => {
     expect(p.src).toEqual(VIP6);
     expect(p.dst).toEqual(ip("2001:db8:1::12"));
     const na = decodeNdMessage(p.payload)!;
-    expect(na.type === ICMPV6_NEIGHBOR_ADVERTISEMENT && [na.solicited, na.override, na.router]).toEqual([true, true, false]);
+    expect(na.type === ICMPV6_NEIGHBOR_ADVERTISEMENT && [na.solicited, na.override, na.router]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 
   it("prefers the SLLA over the Ethernet source", () => {
@@ -191,25 +273,51 @@ describe("NDP responder", () => {
       expectIgnored(f, "bad-checksum", announcedSet([V6]));
     });
     it("code 1", () => expectIgnored(ns({ code: 1 }), "bad-code"));
-    it("an ICMPv6 length under 24", () => expectIgnored(ns({ options: Buffer.alloc(0), truncateTo: 20 }), "ns-too-short"));
+    it("an ICMPv6 length under 24", () =>
+      expectIgnored(ns({ options: Buffer.alloc(0), truncateTo: 20 }), "ns-too-short"));
     it("an option of length 0", () => expectIgnored(ns({ options: hex("0100 000000000000") }), "bad-options"));
     it("an option running past the end", () => expectIgnored(ns({ options: hex("0102 02000000000b") }), "bad-options"));
-    it("a multicast target", () => expectIgnored(ns({ target: ip("ff02::1"), dst: ip("ff02::1:ff00:1") }), "target-multicast", announcedSet(["ff02::1"])));
+    it("a multicast target", () =>
+      expectIgnored(
+        ns({ target: ip("ff02::1"), dst: ip("ff02::1:ff00:1") }),
+        "target-multicast",
+        announcedSet(["ff02::1"]),
+      ));
     it("a multicast source", () => expectIgnored(ns({ src: ip("ff02::2") }), "source-multicast"));
     it("a DAD probe not sent to a solicited-node group", () =>
-      expectIgnored(ns({ src: UNSPECIFIED, dst: VIP6, ethDst: A, options: Buffer.alloc(0) }), "dad-not-to-solicited-node"));
-    it("a DAD probe to all-nodes", () => expectIgnored(ns({ src: UNSPECIFIED, dst: ALL_NODES, options: Buffer.alloc(0) }), "dad-not-to-solicited-node"));
+      expectIgnored(
+        ns({ src: UNSPECIFIED, dst: VIP6, ethDst: A, options: Buffer.alloc(0) }),
+        "dad-not-to-solicited-node",
+      ));
+    it("a DAD probe to all-nodes", () =>
+      expectIgnored(ns({ src: UNSPECIFIED, dst: ALL_NODES, options: Buffer.alloc(0) }), "dad-not-to-solicited-node"));
     it("a DAD probe with an SLLA option", () => expectIgnored(ns({ src: UNSPECIFIED }), "dad-with-slla"));
-    it("an NS to another address's solicited-node group", () => expectIgnored(ns({ dst: solicitedNodeMulticast(ip("2001:db8:1::12")) }), "ns-wrong-destination"));
-    it("an NS unicast to another IPv6 address", () => expectIgnored(ns({ ethDst: A, dst: ip("2001:db8:1::11") }), "ns-wrong-destination"));
+    it("an NS to another address's solicited-node group", () =>
+      expectIgnored(ns({ dst: solicitedNodeMulticast(ip("2001:db8:1::12")) }), "ns-wrong-destination"));
+    it("an NS unicast to another IPv6 address", () =>
+      expectIgnored(ns({ ethDst: A, dst: ip("2001:db8:1::11") }), "ns-wrong-destination"));
     it("a Neighbor Advertisement", () =>
-      expectIgnored(neighborAdvertisementFrame({ ethDst: A, ipDst: V6, target: ip("2001:db8:1::12"), mac: B, solicited: true, override: true }), "not-ns"));
-    it("someone else's unsolicited NA for our IP", () => expectIgnored(unsolicitedNeighborAdvertisementFrame(VIP6, B), "not-ns"));
+      expectIgnored(
+        neighborAdvertisementFrame({
+          ethDst: A,
+          ipDst: V6,
+          target: ip("2001:db8:1::12"),
+          mac: B,
+          solicited: true,
+          override: true,
+        }),
+        "not-ns",
+      ));
+    it("someone else's unsolicited NA for our IP", () =>
+      expectIgnored(unsolicitedNeighborAdvertisementFrame(VIP6, B), "not-ns"));
     it("an echo request", () => expectIgnored(ns({ type: 128 }), "not-ns"));
     it("a UDP packet", () => expectIgnored(ns({ nextHeader: 17 }), "not-icmpv6"));
-    it("our own NS looped back", () => expectIgnored(ns({ ethSrc: A, options: linkLayerOption(ND_OPT_SOURCE_LINK_LAYER, A) }), "own-frame"));
-    it("an NS whose SLLA is our MAC", () => expectIgnored(ns({ ethSrc: C, options: linkLayerOption(ND_OPT_SOURCE_LINK_LAYER, A) }), "own-frame"));
-    it("our own unsolicited NA looped back", () => expectIgnored(unsolicitedNeighborAdvertisementFrame(VIP6, A), "own-frame"));
+    it("our own NS looped back", () =>
+      expectIgnored(ns({ ethSrc: A, options: linkLayerOption(ND_OPT_SOURCE_LINK_LAYER, A) }), "own-frame"));
+    it("an NS whose SLLA is our MAC", () =>
+      expectIgnored(ns({ ethSrc: C, options: linkLayerOption(ND_OPT_SOURCE_LINK_LAYER, A) }), "own-frame"));
+    it("our own unsolicited NA looped back", () =>
+      expectIgnored(unsolicitedNeighborAdvertisementFrame(VIP6, A), "own-frame"));
     it("an NS unicast to another host's MAC", () => expectIgnored(ns({ ethDst: C, dst: VIP6 }), "not-for-us"));
     it("a VLAN-tagged NS", () => {
       const untagged = ns();
@@ -217,6 +325,9 @@ describe("NDP responder", () => {
     });
     it("a truncated IPv6 packet", () => expectIgnored(ns().subarray(0, 50), "malformed-ipv6"));
     it("a unicast NS with no SLLA from a multicast Ethernet source", () =>
-      expectIgnored(ns({ ethSrc: parseMAC("33:33:00:00:00:01")!, ethDst: A, dst: VIP6, options: Buffer.alloc(0) }), "no-link-layer-address"));
+      expectIgnored(
+        ns({ ethSrc: parseMAC("33:33:00:00:00:01")!, ethDst: A, dst: VIP6, options: Buffer.alloc(0) }),
+        "no-link-layer-address",
+      ));
   });
 });

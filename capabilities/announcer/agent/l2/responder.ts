@@ -152,6 +152,13 @@ function decideNdp(ethSrc: Buffer, payload: Buffer, ourMac: Buffer, announced: A
   // Unicast back to the solicitor: its SLLA if given, else the frame's Ethernet source.
   const ethDst = ns.sourceLinkLayer ?? ethSrc;
   if (!isUnicastMAC(ethDst)) return ignore("no-link-layer-address");
-  const reply = neighborAdvertisementFrame({ ethDst, ipDst: ip6.src, target: ns.target, mac: ourMac, solicited: true, override: true });
+  const reply = neighborAdvertisementFrame({
+    ethDst,
+    ipDst: ip6.src,
+    target: ns.target,
+    mac: ourMac,
+    solicited: true,
+    override: true,
+  });
   return { reply, reason: "na-solicited" };
 }

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * metallb-pepr CLI.
+ *   metallb-pepr agent                                 run the node agent (dist/agent/agent.js)
+ *   metallb-pepr convert [-f configmap.yaml] [-n ns]   legacy MetalLB ConfigMap -> metallb.io YAML
+ *
+ * `convert` needs no build step: the TypeScript converter is bundled on the fly
+ * with esbuild (present after `npm ci`: it is a pinned devDependency and Pepr's
+ * peer dependency) into a temp file keyed by the source's content hash.
+ * Plain JavaScript on purpose, so it runs before anything is compiled.
+ */
+"use strict";
+const { createHash } = require("node:crypto");
+const { existsSync, mkdirSync, readFileSync, writeFileSync } = require("node:fs");
+const { tmpdir } = require("node:os");
+const { join, resolve } = require("node:path");
+
+const root = resolve(__dirname, "..");
+
+const usage = `usage:
+  metallb-pepr agent
+  metallb-pepr convert [-f FILE|-] [-n NAMESPACE]
+      Reads MetalLB's pre-0.13 ConfigMap (or just its data.config) from FILE or stdin
+      and prints the equivalent IPAddressPool/L2Advertisement/BGPAdvertisement/BGPPeer/
+      Community/BFDProfile objects as YAML. Warnings go to stderr.`;
+
+function fail(message, code = 2) {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function runAgent() {
+  const agent = join(root, "dist", "agent", "agent.js");
+  if (!existsSync(agent)) fail(`${agent} not found: run \`npm run build:agent\` first`, 1);
+  require(agent); // the bundle starts the agent when loaded
+}
+
+/** Bundles capabilities/shared/convert/legacy-configmap.ts once per source version. */
+function loadConverter() {
+  const entry = join(root, "capabilities", "shared", "convert", "legacy-configmap.ts");
+  let esbuild;
+  try {
+    esbuild = require("esbuild");
+  } catch {
+    fail("metallb-pepr convert needs esbuild: run `npm ci` in the metallb-pepr checkout", 1);
+  }
+  const result = esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    write: false,
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0].text;
+  const dir = join(tmpdir(), "metallb-pepr-cli");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `convert-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.js`);
+  if (!existsSync(file)) writeFileSync(file, code);
+  return require(file);
+}
+
+function parseArgs(argv) {
+  const opts = { file: "-", namespace: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) fail(`${a} needs a value\n${usage}`);
+      return argv[++i];
+    };
+    if (a === "-f" || a === "--file") opts.file = value();
+    else if (a === "-n" || a === "--namespace") opts.namespace = value();
+    else if (a === "-h" || a === "--help") {
+      process.stdout.write(`${usage}\n`);
+      process.exit(0);
+    } else fail(`unknown argument ${a}\n${usage}`);
+  }
+  return opts;
+}
+
+function runConvert(argv) {
+  const opts = parseArgs(argv);
+  const text = readFileSync(opts.file === "-" ? 0 : opts.file, "utf8");
+  const { convertLegacyText, ConvertError } = loadConverter();
+  try {
+    const out = convertLegacyText(text, opts.namespace);
+    for (const w of out.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(out.yaml);
+  } catch (e) {
+    if (e instanceof ConvertError) fail(e.message, 1);
+    throw e;
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === "agent") runAgent();
+else if (command === "convert") runConvert(rest);
+else if (command === "-h" || command === "--help" || command === "help") process.stdout.write(`${usage}\n`);
+else fail(usage);

@@ -1,0 +1,65 @@
+/**
+ * The native speaker's Prometheus metrics, by MetalLB's names (reference/metallb.md §6):
+ * label `peer` = "addr:port". Registered on the agent's registry, which the agent serves on
+ * METALLB_METRICS_PORT (/metrics).
+ */
+import { Counter, Gauge, type Registry } from "prom-client";
+import { agentRegistry } from "../metrics";
+import type { MessageKind, SessionObserver, SessionSnapshot } from "./session";
+
+function make(registry: Registry) {
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ["peer"], registers: [registry] });
+  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ["peer"], registers: [registry] });
+  return {
+    sessionUp: gauge("metallb_bgp_session_up", "BGP session state (1 is up, 0 is down)"),
+    updates: counter("metallb_bgp_updates_total", "Number of BGP UPDATE messages sent"),
+    announced: gauge("metallb_bgp_announced_prefixes_total", "Number of prefixes currently being advertised on the BGP session"),
+    pending: gauge("metallb_bgp_pending_prefixes_total", "Number of prefixes that should be advertised on the BGP session but are not yet"),
+    opensSent: counter("metallb_bgp_opens_sent", "Number of BGP OPEN messages sent"),
+    opensReceived: counter("metallb_bgp_opens_received", "Number of BGP OPEN messages received"),
+    keepalivesSent: counter("metallb_bgp_keepalives_sent", "Number of BGP KEEPALIVE messages sent"),
+    keepalivesReceived: counter("metallb_bgp_keepalives_received", "Number of BGP KEEPALIVE messages received"),
+    notificationsSent: counter("metallb_bgp_notifications_sent", "Number of BGP NOTIFICATION messages sent"),
+    notificationsReceived: counter("metallb_bgp_notifications_received", "Number of BGP NOTIFICATION messages received"),
+    routeRefreshReceived: counter("metallb_bgp_route_refresh_received", "Number of BGP ROUTE-REFRESH messages received"),
+  };
+}
+
+let metrics: ReturnType<typeof make> | undefined;
+/** The metric set (created once, on the agent registry unless another is given first). */
+export function bgpMetrics(registry: Registry = agentRegistry): ReturnType<typeof make> {
+  return (metrics ??= make(registry));
+}
+
+/** A session observer that keeps the metrics current. */
+export function metricsObserver(registry?: Registry): Required<Pick<SessionObserver, "onMessage" | "onRoutesSent">> & {
+  snapshot(s: SessionSnapshot): void;
+  forget(peer: string): void;
+} {
+  const m = bgpMetrics(registry);
+  const perKind: Partial<Record<`${"sent" | "received"}:${MessageKind}`, Counter<"peer">>> = {
+    "sent:open": m.opensSent,
+    "received:open": m.opensReceived,
+    "sent:keepalive": m.keepalivesSent,
+    "received:keepalive": m.keepalivesReceived,
+    "sent:notification": m.notificationsSent,
+    "received:notification": m.notificationsReceived,
+    "received:routeRefresh": m.routeRefreshReceived,
+  };
+  return {
+    onMessage(direction, kind, peer) {
+      perKind[`${direction}:${kind}`]?.inc({ peer });
+    },
+    onRoutesSent(count, peer) {
+      m.updates.inc({ peer }, count);
+    },
+    snapshot(s) {
+      m.sessionUp.set({ peer: s.peer }, s.state === "Established" ? 1 : 0);
+      m.announced.set({ peer: s.peer }, s.advertisedPrefixes);
+      m.pending.set({ peer: s.peer }, s.pendingPrefixes);
+    },
+    forget(peer) {
+      for (const g of [m.sessionUp, m.announced, m.pending]) g.remove({ peer });
+    },
+  };
+}

@@ -1,0 +1,390 @@
+/**
+ * The agent's BGP side: one BgpSession per BGPSession object for this node (the
+ * controller creates them, labelled metallb.io/node=<node>), routes from the shared
+ * advertisement plan, and the live state written back to BGPSession status.
+ *
+ * - Start/stop/reconfigure: a session is keyed by object name; a change of its spec (or
+ *   of its password) stops the old session cleanly (Cease, RFC 4486) and dials anew.
+ * - Status: merge-patched through the pooled client on every state change and otherwise
+ *   at most once per second per session.
+ * - Graceful restart (RFC 4724 §3): sessions created in the first minute after the agent
+ *   starts carry the Restart State bit, so a peer that kept our routes as stale waits for
+ *   our End-of-RIB instead of dropping them.
+ */
+import { parseCIDR } from "../../../shared/net/ip";
+import { kubeHttp } from "../../../shared/kube/http";
+import { readConfig } from "../../../shared/kube/config-source";
+import { parseConfig } from "../../../shared/config";
+import { endpointsByService, planNode, toPlanNode, toPlanService, type EndpointSliceLike, type NodeLike, type ServiceLike } from "../../../shared/bgp";
+import type { BGPSession as BGPSessionObject, BGPSessionStatus } from "../../../../crds/types";
+import { AgentKube, Informer, type KubeObject } from "../kube";
+import { metricsObserver } from "./metrics";
+import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
+
+/** Where the routes for each BGPPeer come from (the plan by default; tests may give their own). */
+export interface RouteSource {
+  routesFor(peer: string): readonly AdvertisedRoute[];
+  /** Called whenever any peer's routes may have changed. */
+  onChange(listener: () => void): void;
+  start(): void;
+  stop(): void;
+}
+
+export interface BgpContext {
+  readonly kube: AgentKube;
+  readonly node: string;
+  readonly namespace: string;
+  readonly log: (msg: string, extra?: Record<string, unknown>) => void;
+  readonly routes?: RouteSource;
+  /** Status writer; default: merge patch via the pooled client (capabilities/shared/kube/http.ts). */
+  readonly writeStatus?: (name: string, status: BGPSessionStatus) => Promise<void>;
+  /** Seconds after start during which new sessions set the GR Restart State bit (default 60). */
+  readonly restartWindowSeconds?: number;
+  /** Connect retry / backoff overrides (labs). */
+  readonly connectRetryTime?: number;
+  /** Stop cleanly (NOTIFICATION Cease to every peer) on SIGTERM/SIGINT, beside the agent's own drain. */
+  readonly stopOnSignals?: boolean;
+}
+
+export interface BgpRuntime {
+  readonly sessions: ReadonlyMap<string, BgpSession>;
+  stop(): Promise<void>;
+}
+
+const API = "/apis/metallb.io/v1beta1";
+const STATUS_INTERVAL_MS = 1000;
+const PASSWORD_SOURCE_ANNOTATION = "metallb.io/password-source";
+
+type SessionObject = KubeObject & BGPSessionObject;
+
+interface Entry {
+  readonly key: string;
+  readonly session: BgpSession;
+  readonly peerName: string;
+  timer?: NodeJS.Timeout;
+  lastWrite: number;
+  dirty: boolean;
+  last?: SessionSnapshot;
+}
+
+const b64 = (s: string): string => Buffer.from(s, "base64").toString("utf8");
+
+/** The plan-backed route source: Services, EndpointSlices, this Node, and the configuration. */
+export class PlanRouteSource implements RouteSource {
+  private routes = new Map<string, AdvertisedRoute[]>();
+  private listeners: Array<() => void> = [];
+  private readonly services: Informer<KubeObject & ServiceLike>;
+  private readonly slices: Informer<KubeObject & EndpointSliceLike>;
+  private readonly nodes: Informer<KubeObject & NodeLike>;
+  private configTimer?: NodeJS.Timeout;
+  private config?: ReturnType<typeof parseConfig>;
+  private scheduled?: NodeJS.Timeout;
+
+  constructor(
+    kube: AgentKube,
+    node: string,
+    private readonly namespace: string,
+    private readonly log: (msg: string) => void,
+    private readonly configEveryMs = 5000,
+  ) {
+    const changed = (): void => this.schedule();
+    this.services = new Informer(kube, "/api/v1/services", changed, log);
+    this.slices = new Informer(kube, "/apis/discovery.k8s.io/v1/endpointslices", changed, log);
+    this.nodes = new Informer(kube, `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${node}`)}`, changed, log);
+  }
+
+  routesFor(peer: string): readonly AdvertisedRoute[] {
+    return this.routes.get(peer) ?? [];
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  start(): void {
+    this.services.start();
+    this.slices.start();
+    this.nodes.start();
+    const read = (): void => {
+      readConfig(this.namespace).then(
+        (input) => {
+          this.config = parseConfig(input);
+          this.schedule();
+        },
+        (err: Error) => this.log(`reading the BGP configuration: ${err.message}`),
+      );
+    };
+    read();
+    this.configTimer = setInterval(read, this.configEveryMs);
+  }
+
+  stop(): void {
+    this.services.stop();
+    this.slices.stop();
+    this.nodes.stop();
+    if (this.configTimer) clearInterval(this.configTimer);
+    if (this.scheduled) clearTimeout(this.scheduled);
+  }
+
+  private schedule(): void {
+    this.scheduled ??= setTimeout(() => {
+      this.scheduled = undefined;
+      this.recompute();
+    }, 20);
+  }
+
+  private recompute(): void {
+    const parsed = this.config;
+    const nodeObj = [...this.nodes.items.values()][0];
+    if (!parsed || !parsed.ok || !nodeObj) return;
+    try {
+      const plan = planNode({
+        config: parsed.config,
+        node: toPlanNode(nodeObj),
+        services: [...this.services.items.values()].flatMap((s) => {
+          const p = toPlanService(s);
+          return p ? [p] : [];
+        }),
+        endpoints: endpointsByService(this.slices.items.values()),
+        settings: { ignoreExcludeLBLabel: process.env.METALLB_IGNORE_EXCLUDE_LB === "true" },
+      });
+      const next = new Map<string, AdvertisedRoute[]>();
+      for (const [peer, routes] of plan.routes) {
+        next.set(
+          peer,
+          routes.map((r) => ({
+            prefix: r.prefix,
+            communities: r.communities,
+            largeCommunities: r.largeCommunities,
+            ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
+          })),
+        );
+      }
+      this.routes = next;
+    } catch (err) {
+      this.log(`planning BGP routes: ${(err as Error).message}`);
+      return;
+    }
+    for (const l of this.listeners) l();
+  }
+}
+
+/** BGPSession status from a session snapshot. */
+export function statusOf(s: SessionSnapshot): BGPSessionStatus {
+  const counters = (c: SessionSnapshot["sent"]) => ({
+    ...c,
+    total: c.open + c.update + c.keepalive + c.notification + c.routeRefresh,
+  });
+  return {
+    state: s.state,
+    since: s.since.toISOString(),
+    ...(s.negotiatedHoldTime !== undefined ? { negotiatedHoldTime: s.negotiatedHoldTime } : {}),
+    capabilities: [...s.capabilities],
+    advertisedPrefixes: s.advertisedPrefixes,
+    receivedPrefixes: s.receivedPrefixes,
+    ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+    messages: { sent: counters(s.sent), received: counters(s.received) },
+    lastUpdateTime: new Date().toISOString(),
+  } as BGPSessionStatus;
+}
+
+export function startBGP(ctx: BgpContext): BgpRuntime {
+  const started = Date.now();
+  const sessions = new Map<string, BgpSession>();
+  const entries = new Map<string, Entry>();
+  const fingerprints = new Map<string, string>();
+  const metrics = metricsObserver();
+  const routes = ctx.routes ?? new PlanRouteSource(ctx.kube, ctx.node, ctx.namespace, (m) => ctx.log(m));
+  const http = ctx.writeStatus ? undefined : kubeHttp();
+  const writeStatus =
+    ctx.writeStatus ??
+    (async (name: string, status: BGPSessionStatus): Promise<void> => {
+      await http!.mergePatch(`${API}/namespaces/${ctx.namespace}/bgpsessions/${encodeURIComponent(name)}/status`, { status });
+    });
+  let stopping = false;
+  let reconciling = Promise.resolve();
+
+  const flush = (e: Entry): void => {
+    if (e.timer) clearTimeout(e.timer);
+    e.timer = undefined;
+    if (!e.last || !e.dirty || !entries.has(e.key)) return;
+    e.dirty = false;
+    e.lastWrite = Date.now();
+    writeStatus(e.key, statusOf(e.last)).catch((err: Error) => {
+      if (!/HTTP 404/.test(err.message)) ctx.log(`BGPSession ${e.key}: status write failed: ${err.message}`);
+    });
+  };
+
+  const report = (e: Entry, s: SessionSnapshot, stateChanged: boolean): void => {
+    e.last = s;
+    e.dirty = true;
+    metrics.snapshot(s);
+    // Every state change is written (coalesced within the tick); the rest at most once a second.
+    const wait = stateChanged ? 0 : Math.max(0, e.lastWrite + STATUS_INTERVAL_MS - Date.now());
+    if (stateChanged && e.timer) clearTimeout(e.timer), (e.timer = undefined);
+    e.timer ??= setTimeout(() => flush(e), wait);
+  };
+
+  async function password(obj: SessionObject): Promise<string | undefined> {
+    const ref = obj.spec?.passwordSecretRef;
+    const api = http ?? kubeHttp();
+    if (ref) {
+      const secret = await api.send<{ data?: Record<string, string> }>(
+        "GET",
+        `/api/v1/namespaces/${ref.namespace ?? ctx.namespace}/secrets/${encodeURIComponent(ref.name)}`,
+      );
+      const v = secret.data?.[ref.key ?? "password"];
+      if (v === undefined) throw new Error(`Secret ${ref.name} has no key ${ref.key ?? "password"}`);
+      return b64(v);
+    }
+    if (obj.metadata?.annotations?.[PASSWORD_SOURCE_ANNOTATION] === "BGPPeer") {
+      const peer = await api.send<{ spec?: { password?: string } }>(
+        "GET",
+        `${API.replace("v1beta1", "v1beta2")}/namespaces/${ctx.namespace}/bgppeers/${encodeURIComponent(obj.spec!.peer)}`,
+      );
+      return peer.spec?.password || undefined;
+    }
+    return undefined;
+  }
+
+  function configOf(obj: SessionObject, pw: string | undefined): SessionConfig | string {
+    const s = obj.spec;
+    if (!s?.peerAddress) return "spec.peerAddress is missing";
+    if (s.myASN === undefined) return "spec.myASN is missing";
+    const routerId = s.routerID ?? (s.sourceAddress && !s.sourceAddress.includes(":") ? s.sourceAddress : undefined);
+    return {
+      peerAddress: s.peerAddress,
+      peerPort: s.peerPort ?? 179,
+      localAS: s.myASN,
+      ...(s.peerASN !== undefined ? { peerAS: s.peerASN } : {}),
+      // RFC 4271 §4.2: the BGP Identifier must be an IPv4 address; without one configured
+      // we use the source address, else a stable value derived from the node name.
+      routerId: routerId ?? derivedRouterId(ctx.node),
+      ...(s.sourceAddress ? { sourceAddress: s.sourceAddress } : {}),
+      holdTime: s.holdTime ?? 90,
+      ebgpMultiHop: s.ebgpMultiHop ?? false,
+      ...(pw ? { password: pw } : {}),
+      gracefulRestart: s.enableGracefulRestart ?? false,
+      restarting: Date.now() - started < (ctx.restartWindowSeconds ?? 60) * 1000,
+      ...(ctx.connectRetryTime !== undefined ? { connectRetryTime: ctx.connectRetryTime } : {}),
+    };
+  }
+
+  async function stopEntry(key: string): Promise<void> {
+    const e = entries.get(key);
+    if (!e) return;
+    entries.delete(key);
+    sessions.delete(key);
+    fingerprints.delete(key);
+    if (e.timer) clearTimeout(e.timer);
+    metrics.forget(e.session.peer);
+    await Promise.race([e.session.stop(), new Promise((r) => setTimeout(r, 2000))]);
+  }
+
+  async function reconcile(): Promise<void> {
+    const wanted = new Map<string, SessionObject>();
+    for (const obj of informer.items.values()) {
+      if (obj.spec?.node === ctx.node && obj.metadata?.name && !obj.metadata.deletionTimestamp) wanted.set(obj.metadata.name, obj);
+    }
+    for (const key of [...entries.keys()]) if (!wanted.has(key)) await stopEntry(key);
+    for (const [key, obj] of wanted) {
+      let pw: string | undefined;
+      try {
+        pw = await password(obj);
+      } catch (err) {
+        const msg = `cannot read the BGP password: ${(err as Error).message}`;
+        if (fingerprints.get(key) !== `error:${msg}`) {
+          await stopEntry(key);
+          fingerprints.set(key, `error:${msg}`);
+          writeStatus(key, { state: "Idle", lastError: msg, lastUpdateTime: new Date().toISOString() }).catch(() => undefined);
+        }
+        continue;
+      }
+      const fp = JSON.stringify([obj.spec, pw ?? ""]);
+      if (fingerprints.get(key) === fp) continue;
+      await stopEntry(key);
+      const cfg = configOf(obj, pw);
+      fingerprints.set(key, fp);
+      if (typeof cfg === "string") {
+        writeStatus(key, { state: "Idle", lastError: cfg, lastUpdateTime: new Date().toISOString() }).catch(() => undefined);
+        continue;
+      }
+      if (stopping) return;
+      const entryBox: { e?: Entry } = {};
+      let session: BgpSession;
+      try {
+        session = new BgpSession(cfg, {
+          onChange: (s, changed) => entryBox.e && report(entryBox.e, s, changed),
+          onMessage: metrics.onMessage,
+          onRoutesSent: metrics.onRoutesSent,
+          log: (level, m) => level !== "debug" && ctx.log(m, { session: key }),
+        });
+      } catch (err) {
+        writeStatus(key, { state: "Idle", lastError: (err as Error).message }).catch(() => undefined);
+        continue;
+      }
+      const e: Entry = { key, session, peerName: obj.spec!.peer, lastWrite: 0, dirty: false };
+      entryBox.e = e;
+      entries.set(key, e);
+      sessions.set(key, session);
+      session.setRoutes(routes.routesFor(e.peerName));
+      session.start();
+      ctx.log("BGP session started", { session: key, peer: session.peer });
+    }
+  }
+
+  const schedule = (): void => {
+    reconciling = reconciling.then(() => (stopping ? undefined : reconcile())).catch((err: Error) => ctx.log(`BGP reconcile: ${err.message}`));
+  };
+  const informer = new Informer<SessionObject>(
+    ctx.kube,
+    `${API}/namespaces/${ctx.namespace}/bgpsessions?labelSelector=${encodeURIComponent(`metallb.io/node=${ctx.node}`)}`,
+    schedule,
+    (m) => ctx.log(m),
+  );
+  routes.onChange(() => {
+    for (const e of entries.values()) e.session.setRoutes(routes.routesFor(e.peerName));
+  });
+  routes.start();
+  informer.start();
+
+  const runtime: BgpRuntime = {
+    sessions,
+    async stop() {
+      stopping = true;
+      informer.stop();
+      routes.stop();
+      await reconciling;
+      const keys = [...entries.keys()];
+      const last = keys.map((k) => entries.get(k)!);
+      await Promise.all(keys.map((k) => stopEntry(k)));
+      // The final state (Idle after Cease) is written before the agent exits.
+      await Promise.all(
+        last.map((e) =>
+          e.last ? writeStatus(e.key, statusOf({ ...e.session.snapshot() })).catch(() => undefined) : Promise.resolve(),
+        ),
+      );
+    },
+  };
+  if (ctx.stopOnSignals) {
+    const onSignal = (): void => void runtime.stop();
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  return runtime;
+}
+
+/** A stable IPv4-shaped BGP Identifier from the node name (FNV-1a), when none is configured. */
+export function derivedRouterId(node: string): string {
+  let h = 0x811c9dc5;
+  for (const c of Buffer.from(node)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
+  if (h === 0) h = 1;
+  return [24, 16, 8, 0].map((s) => (h >>> s) & 0xff).join(".");
+}
+
+/** Parses "a.b.c.d/len" routes (for tests and RouteSource implementations). */
+export function routeOf(prefix: string, extra: Omit<AdvertisedRoute, "prefix"> = {}): AdvertisedRoute {
+  const p = parseCIDR(prefix);
+  if (!p) throw new Error(`bad prefix ${prefix}`);
+  return { prefix: p, ...extra };
+}

@@ -1,0 +1,567 @@
+/**
+ * One BGP session: the thin socket shell around the pure FSM (fsm.ts). It owns
+ * the timers, the TCP connection, the inbound framing and the Adj-RIB-Out; all
+ * protocol decisions are made by `step()`, `frameToEvent()` and `planUpdates()`.
+ *
+ * - We only dial out (RFC 4271 §8.1.1 passive side not used), so connection
+ *   collision detection (§6.8) cannot arise.
+ * - Received UPDATEs are accepted, counted and never installed (like MetalLB's
+ *   native speaker, §5.3 of our MetalLB reference).
+ * - `stop()` sends NOTIFICATION Cease / Administrative Shutdown (RFC 4486 §3,
+ *   subcode 2) via the FSM's ManualStop, so the peer withdraws at once.
+ * - Graceful restart (RFC 4724): when enabled the OPEN carries the capability;
+ *   `restarting` sets its R bit until our End-of-RIB is out (§3, §4.1).
+ * - Every path into the FSM is wrapped: an exception in an action drops the
+ *   connection and lets the FSM's backoff retry; it never reaches the process.
+ */
+import type * as net from "node:net";
+import { formatCIDR, parseIP, type CIDR, type IP } from "../../../shared/net/ip";
+import { planUpdates, type Route } from "./adj-rib-out";
+import { encodeMessage } from "./encode";
+import { fsmConfig, initialState, step, type FsmAction, type FsmEvent, type FsmState, type StateName, type TimerName } from "./fsm";
+import { endOfRibFamily } from "./graceful-restart";
+import { frameToEvent } from "./inbound";
+import { IPV4_UNICAST, IPV6_UNICAST, sameAfiSafi, type AfiSafi, type LargeCommunity, type Message, type UpdateMessage } from "./messages";
+import type { Negotiated } from "./negotiate";
+import { describeNotification } from "./notification";
+import { MessageReader } from "./reader";
+import { dial as defaultDial, type Dialer, type Dialled } from "./transport";
+
+export interface SessionConfig {
+  /** Peer address (IPv4 or IPv6 text). */
+  readonly peerAddress: string;
+  /** Default 179. */
+  readonly peerPort?: number;
+  readonly localAS: number;
+  /** Expected peer AS; undefined accepts any. */
+  readonly peerAS?: number;
+  /** BGP Identifier; must be IPv4 (RFC 4271 §4.2). */
+  readonly routerId: string;
+  readonly sourceAddress?: string;
+  /** Proposed hold time, seconds: 0 or ≥ 3 (RFC 4271 §4.2). Default 90. */
+  readonly holdTime?: number;
+  readonly ebgpMultiHop?: boolean;
+  /** TCP MD5 key (RFC 2385); empty or undefined: none. */
+  readonly password?: string;
+  readonly gracefulRestart?: boolean;
+  /** Seconds the peer keeps our routes across a restart (RFC 4724 §3). Default 120. */
+  readonly restartTime?: number;
+  /** This process restarted: set the R bit (RFC 4724 §3). */
+  readonly restarting?: boolean;
+  /** Seconds per connection attempt (ConnectRetryTimer, RFC 4271 §8). Default 10, MetalLB's dial timeout. */
+  readonly connectRetryTime?: number;
+  /** IdleHold backoff between attempts. */
+  readonly backoff?: { readonly initial?: number; readonly max?: number; readonly stableTime?: number };
+  /** Next hops for prefixes of the other family than the session's transport. */
+  readonly nextHop4?: string;
+  readonly nextHop6?: string;
+  /** Families offered in the OPEN (RFC 4760). Default IPv4 and IPv6 unicast. */
+  readonly families?: readonly AfiSafi[];
+}
+
+/** What the agent wants advertised; the session fills in next hop and AS path. */
+export interface AdvertisedRoute {
+  readonly prefix: CIDR;
+  readonly communities?: readonly number[];
+  readonly largeCommunities?: readonly LargeCommunity[];
+  /** Sent on iBGP only (RFC 4271 §5.1.5); default 100 there. */
+  readonly localPref?: number;
+  readonly med?: number;
+}
+
+export type MessageKind = "open" | "update" | "keepalive" | "notification" | "routeRefresh";
+export type MessageCounters = Record<MessageKind, number>;
+
+export interface SessionSnapshot {
+  readonly peer: string;
+  readonly state: StateName;
+  readonly since: Date;
+  readonly negotiatedHoldTime?: number;
+  readonly capabilities: readonly string[];
+  /** Prefixes the peer has from us right now. */
+  readonly advertisedPrefixes: number;
+  /** Prefixes wanted but not yet sent (session down, or family not negotiated). */
+  readonly pendingPrefixes: number;
+  readonly receivedPrefixes: number;
+  readonly lastError?: string;
+  readonly sent: Readonly<MessageCounters>;
+  readonly received: Readonly<MessageCounters>;
+  /** All End-of-RIBs sent on this session. */
+  readonly initialAdvertisementDone: boolean;
+}
+
+export interface SessionObserver {
+  /** Any change worth reporting (state, counters, prefixes). */
+  onChange?(s: SessionSnapshot, stateChanged: boolean): void;
+  onMessage?(direction: "sent" | "received", kind: MessageKind, peer: string): void;
+  /** UPDATE messages sent that carried routes (not End-of-RIB). */
+  onRoutesSent?(count: number, peer: string): void;
+  log?(level: "info" | "warn" | "debug", msg: string): void;
+}
+
+const zero = (): MessageCounters => ({ open: 0, update: 0, keepalive: 0, notification: 0, routeRefresh: 0 });
+const KIND: Readonly<Record<Message["type"], MessageKind>> = {
+  open: "open",
+  update: "update",
+  keepalive: "keepalive",
+  notification: "notification",
+  "route-refresh": "routeRefresh",
+};
+const TIMER_EVENT: Readonly<Record<TimerName, FsmEvent["type"]>> = {
+  ConnectRetry: "ConnectRetryTimerExpires",
+  Hold: "HoldTimerExpires",
+  Keepalive: "KeepaliveTimerExpires",
+  IdleHold: "IdleHoldTimerExpires",
+  Stable: "StableTimerExpires",
+};
+
+/** Capability names for status: what both sides agreed on. */
+export function capabilityNames(n: Negotiated): string[] {
+  const names = n.families.map((f) =>
+    sameAfiSafi(f, IPV4_UNICAST) ? "ipv4-unicast" : sameAfiSafi(f, IPV6_UNICAST) ? "ipv6-unicast" : `afi${f.afi}-safi${f.safi}`,
+  );
+  if (n.fourOctetAS) names.push("4-octet-as");
+  if (n.routeRefresh) names.push("route-refresh");
+  if (n.gracefulRestart) names.push("graceful-restart");
+  return names;
+}
+
+export class BgpSession {
+  private fsm: FsmState;
+  private readonly peerIP: IP;
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private conn?: { dialled: Dialled; reader: MessageReader; id: number };
+  private connSeq = 0;
+  private queue: FsmEvent[] = [];
+  private running = false;
+  private since = new Date();
+  private desired: AdvertisedRoute[] = [];
+  /** Adj-RIB-Out: what the peer has from us on the current session. */
+  private sent: ReadonlyMap<string, Route> = new Map();
+  private initialDone = false;
+  private pending = 0;
+  private readonly receivedPrefixes = new Set<string>();
+  private readonly sentCount = zero();
+  private readonly receivedCount = zero();
+  private localAddress?: IP;
+  private lastError?: string;
+  private stopped = false;
+
+  constructor(
+    readonly config: SessionConfig,
+    private readonly observer: SessionObserver = {},
+    private readonly dialer: Dialer = defaultDial,
+  ) {
+    const routerId = parseIP(config.routerId);
+    const peer = parseIP(config.peerAddress);
+    if (!routerId || routerId.family !== 4) throw new Error(`router ID ${config.routerId} is not an IPv4 address`);
+    if (!peer) throw new Error(`peer address ${config.peerAddress} is not an IP address`);
+    this.peerIP = peer;
+    this.fsm = initialState(
+      fsmConfig({
+        localAS: config.localAS,
+        routerId,
+        ...(config.peerAS !== undefined ? { peerAS: config.peerAS } : {}),
+        holdTime: config.holdTime ?? 90,
+        ...(config.families ? { families: config.families } : {}),
+        ...(config.gracefulRestart
+          ? { gracefulRestart: { restartTime: config.restartTime ?? 120, forwardingState: true } }
+          : {}),
+        connectRetryTime: config.connectRetryTime ?? 10,
+        ...(config.backoff ? { backoff: config.backoff } : {}),
+        restarting: Boolean(config.gracefulRestart && config.restarting),
+      }),
+    );
+  }
+
+  /** "addr:port", MetalLB's metric label. */
+  get peer(): string {
+    const port = this.config.peerPort ?? 179;
+    return this.peerIP.family === 6 ? `[${this.config.peerAddress}]:${port}` : `${this.config.peerAddress}:${port}`;
+  }
+
+  get state(): StateName {
+    return this.fsm.name;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.dispatch({ type: "ManualStart" });
+  }
+
+  /**
+   * Clean stop: NOTIFICATION Cease / Administrative Shutdown when a session
+   * is open (RFC 4486), then close. Resolves once the socket is closed.
+   */
+  stop(): Promise<void> {
+    this.stopped = true;
+    const closed = this.conn ? this.closedPromise(this.conn.dialled.socket) : Promise.resolve();
+    this.dispatch({ type: "ManualStop" });
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    return closed;
+  }
+
+  /** Replaces the routes to advertise; sends the minimal UPDATEs when Established. */
+  setRoutes(routes: readonly AdvertisedRoute[]): void {
+    this.desired = [...routes];
+    if (this.fsm.name === "Established" && this.initialDone) this.guard(() => this.advertise(), "advertising");
+    else this.pending = this.desired.length;
+    this.changed(false);
+  }
+
+  snapshot(): SessionSnapshot {
+    const n = this.fsm.negotiated;
+    return {
+      peer: this.peer,
+      state: this.fsm.name,
+      since: this.since,
+      ...(n ? { negotiatedHoldTime: n.holdTime } : {}),
+      capabilities: n ? capabilityNames(n) : [],
+      advertisedPrefixes: this.sent.size,
+      pendingPrefixes: this.pending,
+      receivedPrefixes: this.receivedPrefixes.size,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      sent: { ...this.sentCount },
+      received: { ...this.receivedCount },
+      initialAdvertisementDone: this.initialDone,
+    };
+  }
+
+  // ------------------------------------------------------------------ FSM driving
+
+  private dispatch(event: FsmEvent): void {
+    this.queue.push(event);
+    if (this.running) return; // actions may raise events; handle them in order
+    this.running = true;
+    try {
+      for (let e = this.queue.shift(); e; e = this.queue.shift()) this.handle(e);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private handle(event: FsmEvent): void {
+    const before = this.fsm.name;
+    const fsmErrorBefore = this.fsm.lastError;
+    const sentBefore = this.sentCount.notification;
+    let actions: readonly FsmAction[] = [];
+    try {
+      const r = step(this.fsm, event);
+      this.fsm = r.state;
+      actions = r.actions;
+    } catch (err) {
+      this.log("warn", `FSM failed on ${event.type}: ${(err as Error).message}`);
+      return;
+    }
+    for (const a of actions) this.guard(() => this.execute(a), a.type);
+    // The FSM's reason in words, unless a NOTIFICATION (ours or theirs) already said it better.
+    if (
+      this.fsm.lastError !== undefined &&
+      this.fsm.lastError !== fsmErrorBefore &&
+      event.type !== "NotifMsg" &&
+      this.sentCount.notification === sentBefore
+    ) {
+      this.lastError = this.fsm.lastError;
+    }
+    const changed = before !== this.fsm.name;
+    if (changed) {
+      this.since = new Date();
+      this.log("info", `${before} -> ${this.fsm.name}${this.fsm.name === "Idle" && this.lastError ? ` (${this.lastError})` : ""}`);
+    }
+    this.changed(changed);
+  }
+
+  /** Runs an action; on an exception drops the connection so the FSM retries. */
+  private guard(fn: () => void, what: string): void {
+    try {
+      fn();
+    } catch (err) {
+      const reason = `internal error while ${what}: ${(err as Error).message}`;
+      this.log("warn", reason);
+      this.lastError = reason;
+      if (this.conn && !this.stopped) {
+        this.dropConnection();
+        this.dispatch({ type: "TcpConnectionFails" });
+      }
+    }
+  }
+
+  private execute(a: FsmAction): void {
+    switch (a.type) {
+      case "ConnectTcp":
+        return this.connect();
+      case "DropConnection":
+        return this.dropConnection();
+      case "SendOpen":
+        return this.send(a.message);
+      case "SendKeepalive":
+        return this.send({ type: "keepalive" });
+      case "SendNotification":
+        this.lastError = `sent NOTIFICATION: ${describeNotification(a.code, a.subcode)} (${a.reason})`;
+        return this.send({ type: "notification", code: a.code, subcode: a.subcode, data: a.data });
+      case "SendUpdate":
+        return this.send(a.message);
+      case "StartTimer":
+        return this.startTimer(a.timer, a.seconds);
+      case "StopTimer":
+        return this.stopTimer(a.timer);
+      case "SessionEstablished":
+        return this.established();
+      case "SessionDown":
+        this.sent = new Map();
+        this.initialDone = false;
+        this.pending = this.desired.length;
+        this.receivedPrefixes.clear();
+        return;
+      case "ProcessUpdate":
+        return this.received(a.message, a.treatAsWithdraw);
+      case "ResendRoutes":
+        return this.resend(a.family);
+    }
+  }
+
+  private startTimer(timer: TimerName, seconds: number): void {
+    this.stopTimer(timer);
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers.delete(timer);
+      this.dispatch({ type: TIMER_EVENT[timer] } as FsmEvent);
+    }, seconds * 1000);
+    this.timers.set(timer, t);
+  }
+
+  private stopTimer(timer: TimerName): void {
+    const t = this.timers.get(timer);
+    if (t) clearTimeout(t);
+    this.timers.delete(timer);
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  private ttl(): number {
+    // Directly connected eBGP: TTL 1; multihop and iBGP: 255 (see transport.ts).
+    const ebgp = this.config.peerAS === undefined || this.config.peerAS !== this.config.localAS;
+    return ebgp && !this.config.ebgpMultiHop ? 1 : 255;
+  }
+
+  private connect(): void {
+    this.dropConnection();
+    const id = ++this.connSeq;
+    const current = (): boolean => this.conn?.id === id;
+    let up = false;
+    // TCP is up: from the dialer, or implied by the first bytes from the peer (an addon
+    // socket's completion is polled, and the peer's OPEN can beat the poll).
+    const tcpUp = (): void => {
+      if (up || !current()) return;
+      up = true;
+      const local = this.conn?.dialled.socket.localAddress;
+      this.localAddress = local ? parseIP(local.replace(/^::ffff:(?=\d+\.)/, "")) : undefined;
+      this.dispatch({ type: "TcpCRAcked" });
+    };
+    let dialled: Dialled;
+    try {
+      dialled = this.dialer(
+        {
+          host: this.config.peerAddress,
+          port: this.config.peerPort ?? 179,
+          ...(this.config.password ? { password: this.config.password } : {}),
+          ...(this.config.sourceAddress ? { sourceAddress: this.config.sourceAddress } : {}),
+          ttl: this.ttl(),
+        },
+        tcpUp,
+      );
+    } catch (err) {
+      this.lastError = `cannot connect: ${(err as Error).message}`;
+      this.dispatch({ type: "TcpConnectionFails" });
+      return;
+    }
+    const socket = dialled.socket;
+    const reader = new MessageReader();
+    this.conn = { dialled, reader, id };
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      if (!current()) return;
+      tcpUp();
+      for (const frame of reader.push(chunk)) {
+        if (!current()) return;
+        let event: FsmEvent;
+        try {
+          event = frameToEvent(frame, {
+            fourOctetAS: this.fsm.negotiated?.fourOctetAS ?? true,
+            ebgp: this.isEbgp(),
+            ...(this.localAddress ? { localAddresses: [this.localAddress] } : {}),
+          });
+        } catch (err) {
+          this.log("warn", `decoding a message failed: ${(err as Error).message}`);
+          continue;
+        }
+        this.countReceived(event);
+        this.dispatch(event);
+      }
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      if (!current()) return;
+      this.lastError = `TCP: ${err.code ?? err.message}`;
+    });
+    socket.on("close", () => {
+      if (!current()) return;
+      this.conn = undefined;
+      this.dispatch({ type: "TcpConnectionFails" });
+    });
+  }
+
+  private dropConnection(): void {
+    const c = this.conn;
+    if (!c) return;
+    this.conn = undefined;
+    c.dialled.cancel();
+    const s = c.dialled.socket;
+    // Let a queued NOTIFICATION leave first (end() flushes, then FIN); force after 1 s.
+    s.end();
+    const t = setTimeout(() => s.destroy(), 1000);
+    t.unref();
+    s.once("close", () => clearTimeout(t));
+    s.on("error", () => undefined);
+  }
+
+  private closedPromise(s: net.Socket): Promise<void> {
+    if (s.destroyed) return Promise.resolve();
+    return new Promise((resolve) => s.once("close", () => resolve()));
+  }
+
+  private send(msg: Message): void {
+    const c = this.conn;
+    if (!c) return;
+    const bytes = encodeMessage(msg, { fourOctetAS: this.fsm.negotiated?.fourOctetAS ?? true });
+    c.dialled.socket.write(bytes);
+    const kind = KIND[msg.type];
+    this.sentCount[kind]++;
+    this.observer.onMessage?.("sent", kind, this.peer);
+  }
+
+  private countReceived(e: FsmEvent): void {
+    const kind: MessageKind | undefined =
+      e.type === "BGPOpen"
+        ? "open"
+        : e.type === "KeepAliveMsg"
+          ? "keepalive"
+          : e.type === "UpdateMsg" || e.type === "UpdateMsgErr"
+            ? "update"
+            : e.type === "NotifMsg"
+              ? "notification"
+              : e.type === "RouteRefreshMsg"
+                ? "routeRefresh"
+                : undefined;
+    if (e.type === "NotifMsg") this.lastError = `peer sent NOTIFICATION: ${describeNotification(e.message.code, e.message.subcode)}`;
+    if (!kind) return;
+    this.receivedCount[kind]++;
+    this.observer.onMessage?.("received", kind, this.peer);
+  }
+
+  // ------------------------------------------------------------------ routes
+
+  private isEbgp(): boolean {
+    const peerAS = this.fsm.negotiated?.peerAS ?? this.config.peerAS;
+    return peerAS === undefined || peerAS !== this.config.localAS;
+  }
+
+  private nextHopFor(prefix: CIDR): IP | undefined {
+    const override = prefix.family === 4 ? this.config.nextHop4 : this.config.nextHop6;
+    if (override) return parseIP(override);
+    // MetalLB: the next hop is the local address of the TCP session.
+    return this.localAddress?.family === prefix.family ? this.localAddress : undefined;
+  }
+
+  /** Our routes as wire routes: eBGP AS_PATH [localAS]; iBGP empty AS_PATH + LOCAL_PREF (RFC 4271 §5.1.2, §5.1.5). */
+  private wireRoutes(): Route[] {
+    const ebgp = this.isEbgp();
+    const out: Route[] = [];
+    for (const r of this.desired) {
+      const nextHop = this.nextHopFor(r.prefix);
+      if (!nextHop) continue;
+      out.push({
+        prefix: r.prefix,
+        nextHop,
+        attributes: {
+          asPath: ebgp ? [{ type: "sequence", asns: [this.config.localAS] }] : [],
+          ...(ebgp ? {} : { localPref: r.localPref ?? 100 }),
+          ...(r.med !== undefined ? { med: r.med } : {}),
+          ...(r.communities?.length ? { communities: r.communities } : {}),
+          ...(r.largeCommunities?.length ? { largeCommunities: r.largeCommunities } : {}),
+        },
+      });
+    }
+    return out;
+  }
+
+  private planOptions(): { families: readonly AfiSafi[]; fourOctetAS: boolean } {
+    const n = this.fsm.negotiated!;
+    return { families: n.families, fourOctetAS: n.fourOctetAS };
+  }
+
+  private sendUpdates(updates: readonly UpdateMessage[]): void {
+    let withRoutes = 0;
+    for (const u of updates) {
+      this.send(u);
+      if (endOfRibFamily(u) === undefined) withRoutes++;
+    }
+    if (withRoutes > 0) this.observer.onRoutesSent?.(withRoutes, this.peer);
+  }
+
+  /** Sends what changed since the last plan. */
+  private advertise(): void {
+    const plan = planUpdates(this.sent, this.wireRoutes(), this.planOptions());
+    this.sendUpdates(plan.updates);
+    this.sent = plan.sent;
+    this.pending = Math.max(0, this.desired.length - this.sent.size);
+  }
+
+  private established(): void {
+    this.lastError = undefined;
+    this.sent = new Map();
+    this.advertise();
+    this.initialDone = true;
+    // RFC 4724 §4: End-of-RIB per negotiated family after the initial update.
+    this.dispatch({ type: "InitialAdvertisementDone" });
+  }
+
+  /** Route refresh (RFC 2918 §4): re-send our routes of that family. */
+  private resend(family: AfiSafi): void {
+    const mine = [...this.sent.values()].filter((r) => (r.prefix.family === 4) === sameAfiSafi(family, IPV4_UNICAST));
+    const plan = planUpdates(new Map(), mine, this.planOptions());
+    this.sendUpdates(plan.updates);
+  }
+
+  private received(u: UpdateMessage, treatAsWithdraw: boolean): void {
+    const add: CIDR[] = [...u.nlri];
+    const del: CIDR[] = [...u.withdrawn];
+    for (const a of u.attributes) {
+      if (a.type === "mp-reach") add.push(...a.nlri);
+      if (a.type === "mp-unreach") del.push(...a.withdrawn);
+    }
+    for (const p of del) this.receivedPrefixes.delete(formatCIDR(p));
+    for (const p of add) {
+      if (treatAsWithdraw) this.receivedPrefixes.delete(formatCIDR(p));
+      else this.receivedPrefixes.add(formatCIDR(p));
+    }
+  }
+
+  // ------------------------------------------------------------------ reporting
+
+  private changed(stateChanged: boolean): void {
+    try {
+      this.observer.onChange?.(this.snapshot(), stateChanged);
+    } catch (err) {
+      this.log("warn", `status observer failed: ${(err as Error).message}`);
+    }
+  }
+
+  private log(level: "info" | "warn" | "debug", msg: string): void {
+    try {
+      this.observer.log?.(level, `bgp ${this.peer}: ${msg}`);
+    } catch {
+      // logging must never break the session
+    }
+  }
+}

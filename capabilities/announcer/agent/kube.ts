@@ -1,0 +1,217 @@
+/**
+ * The agent's API client: JSON requests with a deadline (a Lease renewal that hangs must
+ * not look like one still in flight) and list+watch streams. Written against node:https
+ * directly so that the agent controls every timeout and reconnect itself: its safety
+ * (self-fencing) depends on knowing when it has lost the API server.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { Agent, request, type RequestOptions } from "node:https";
+import type { IncomingMessage } from "node:http";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
+    super(`${what}: HTTP ${status}: ${body.slice(0, 300)}`);
+  }
+}
+
+interface Base {
+  url: URL;
+  options: RequestOptions;
+}
+
+export class AgentKube {
+  private base?: Promise<Base>;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  /** Watches get their own connections so a stuck stream never delays a renewal. */
+  private readonly watchAgent = new Agent({ keepAlive: false });
+
+  constructor(private readonly kc: KubeConfig = defaultKubeConfig()) {}
+
+  private resolve(): Promise<Base> {
+    this.base ??= (async () => {
+      const cluster = this.kc.getCurrentCluster();
+      if (!cluster) throw new Error("the kubeconfig has no current cluster");
+      const options: RequestOptions = {};
+      await this.kc.applyToHTTPSOptions(options);
+      return { url: new URL(cluster.server), options };
+    })();
+    return this.base;
+  }
+
+  private async open(method: string, path: string, headers: Record<string, string | number>, agent: Agent): Promise<ReturnType<typeof request>> {
+    const { url, options } = await this.resolve();
+    return request({
+      ...options,
+      agent,
+      method,
+      hostname: url.hostname,
+      port: url.port || 443,
+      path: `${url.pathname.replace(/\/$/, "")}${path}`,
+      headers: { ...(options.headers ?? {}), Accept: "application/json", ...headers },
+    });
+  }
+
+  /** One JSON request that fails after `timeoutMs`. */
+  async send<T>(method: string, path: string, body?: unknown, contentType = "application/json", timeoutMs = 5000): Promise<T> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = payload ? { "Content-Type": contentType, "Content-Length": payload.length } : {};
+    const req = await this.open(method, path, headers, this.agent);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on("response", (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          clearTimeout(timer);
+          const text = Buffer.concat(chunks).toString("utf8");
+          if ((res.statusCode ?? 0) >= 300) return reject(new ApiError(res.statusCode ?? 0, text, `${method} ${path}`));
+          resolve((text ? JSON.parse(text) : undefined) as T);
+        });
+        res.on("error", (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+      req.on("error", (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      req.end(payload);
+    });
+  }
+
+  /**
+   * Streams watch events (one JSON object per line) until the server ends the stream or
+   * it errors; `onEvent` gets each parsed event. Resolves when the stream ends.
+   */
+  async stream(path: string, onEvent: (e: WatchEvent) => void, signal: { abort?: () => void }): Promise<void> {
+    const req = await this.open("GET", path, {}, this.watchAgent);
+    return new Promise<void>((resolve, reject) => {
+      signal.abort = () => req.destroy();
+      req.on("response", (res: IncomingMessage) => {
+        if ((res.statusCode ?? 0) >= 300) {
+          res.resume();
+          return reject(new ApiError(res.statusCode ?? 0, "", `watch ${path}`));
+        }
+        let partial = "";
+        res.on("data", (c: Buffer) => {
+          partial += c.toString("utf8");
+          let nl: number;
+          while ((nl = partial.indexOf("\n")) >= 0) {
+            const line = partial.slice(0, nl);
+            partial = partial.slice(nl + 1);
+            if (line.trim()) onEvent(JSON.parse(line) as WatchEvent);
+          }
+        });
+        res.on("end", () => resolve());
+        res.on("error", reject);
+        res.on("close", () => resolve());
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+    this.watchAgent.destroy();
+  }
+}
+
+export interface KubeObject {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+}
+
+export interface WatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: KubeObject & { code?: number };
+}
+
+export function defaultKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+const objKey = (o: KubeObject): string => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
+
+/**
+ * A list+watch cache of one resource collection. `onChange` runs after every change to
+ * the cache (list or event). `syncedAt` is when the last full list completed: the agent
+ * uses it to know its view is fresher than a moment it lost the API server.
+ */
+export class Informer<T extends KubeObject> {
+  readonly items = new Map<string, T>();
+  syncedAt = 0;
+  private stopped = false;
+  private abort: { abort?: () => void } = {};
+  private restartRequested = false;
+  private wake?: () => void;
+
+  constructor(
+    private readonly kube: AgentKube,
+    private readonly path: string,
+    private readonly onChange: () => void,
+    private readonly log: (msg: string) => void = () => {},
+  ) {}
+
+  start(): void {
+    void this.loop();
+  }
+
+  /** Drops the watch and lists again (after losing the API server, the stream may be stale). */
+  relist(): void {
+    this.restartRequested = true;
+    this.abort.abort?.();
+    this.wake?.(); // cut a retry back-off short too
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort?.();
+  }
+
+  private async loop(): Promise<void> {
+    let delay = 100;
+    while (!this.stopped) {
+      try {
+        this.restartRequested = false;
+        const list = await this.kube.send<{ items: T[]; metadata: { resourceVersion: string } }>("GET", this.path, undefined, undefined, 10_000);
+        this.items.clear();
+        for (const item of list.items) this.items.set(objKey(item), item);
+        this.syncedAt = Date.now();
+        this.onChange();
+        delay = 100;
+        if (this.restartRequested) continue;
+        const sep = this.path.includes("?") ? "&" : "?";
+        await this.kube.stream(
+          `${this.path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${list.metadata.resourceVersion}`,
+          (e) => {
+            if (e.type === "ERROR") return this.abort.abort?.(); // 410 Gone and friends: list again
+            if (e.type === "BOOKMARK") return;
+            if (e.type === "DELETED") this.items.delete(objKey(e.object));
+            else this.items.set(objKey(e.object), e.object as T);
+            this.onChange();
+          },
+          this.abort,
+        );
+      } catch (err) {
+        if (this.stopped) return;
+        this.log(`${this.path}: ${(err as Error).message}; retrying in ${delay} ms`);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delay);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wake = undefined;
+        delay = Math.min(delay * 2, 1000);
+      }
+    }
+  }
+}

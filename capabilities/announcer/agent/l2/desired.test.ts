@@ -1,0 +1,32 @@
+import { ownedByNode, ownedElsewhere, type ServiceLike, type StatusLike } from "./desired";
+
+const st = (node: string, name: string, interfaces: string[] = []): StatusLike => ({
+  status: { node, serviceName: name, serviceNamespace: "ns", interfaces: interfaces.map((n) => ({ name: n })) },
+});
+const svc = (name: string, ips: string[]): [string, ServiceLike] => [
+  `ns/${name}`,
+  { metadata: { name, namespace: "ns" }, spec: { type: "LoadBalancer" }, status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } } },
+];
+
+describe("ownedByNode", () => {
+  const services = new Map([svc("a", ["192.0.2.1", "2001:db8::1"]), svc("b", ["192.0.2.1"]), svc("c", ["192.0.2.3"])]);
+  it("joins this node's statuses with the Services' IPs, merging shared IPs", () => {
+    const own = ownedByNode("n1", [st("n1", "a", ["eth0"]), st("n1", "b", ["eth1"]), st("n2", "c")], services);
+    expect(own.desired.map((d) => d.interfaces)).toEqual([["eth0", "eth1"], ["eth0"]]);
+    expect([...own.services.keys()]).toEqual(["ns/a", "ns/b"]);
+  });
+  it("an empty interface list means all, and wins over named ones", () => {
+    const own = ownedByNode("n1", [st("n1", "a", ["eth0"]), st("n1", "b")], services);
+    expect(own.desired[0].interfaces).toEqual([]);
+  });
+  it("ignores statuses for missing Services and Services without IPs", () => {
+    expect(ownedByNode("n1", [st("n1", "zzz")], services).desired).toEqual([]);
+  });
+  it("ownedElsewhere lists Services another node holds", () => {
+    expect(ownedElsewhere("n1", [st("n1", "a"), st("n2", "b")])).toEqual(new Set(["ns/b"]));
+  });
+  it("falls back to labels while status is not yet written", () => {
+    const s: StatusLike = { metadata: { labels: { "metallb.io/node": "n1", "metallb.io/service-name": "c", "metallb.io/service-namespace": "ns" } } };
+    expect(ownedByNode("n1", [s], services).services.get("ns/c")).toEqual(["192.0.2.3"]);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Pure: from the ServiceL2Status objects and the Services, what this node should answer
+ * for, and (while draining) whether another node has taken over each of its Services.
+ */
+import { formatIP, parseIP, type IP } from "../../../shared/net/ip";
+import type { DesiredIP } from "./runtime";
+
+export interface StatusLike {
+  metadata?: { labels?: Record<string, string> };
+  status?: { node?: string; serviceName?: string; serviceNamespace?: string; interfaces?: Array<{ name?: string }> };
+}
+
+export interface ServiceLike {
+  metadata?: { name?: string; namespace?: string };
+  spec?: { type?: string };
+  status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
+}
+
+export const statusNode = (s: StatusLike): string | undefined => s.status?.node || s.metadata?.labels?.["metallb.io/node"];
+export const statusService = (s: StatusLike): string | undefined => {
+  const ns = s.status?.serviceNamespace || s.metadata?.labels?.["metallb.io/service-namespace"];
+  const name = s.status?.serviceName || s.metadata?.labels?.["metallb.io/service-name"];
+  return ns && name ? `${ns}/${name}` : undefined;
+};
+
+export interface Ownership {
+  /** IPs to answer for, merged across Services (shared IPs) with interfaces unioned. */
+  desired: DesiredIP[];
+  /** Service key -> its IPs, for the ones this node owns. */
+  services: Map<string, string[]>;
+}
+
+export function ownedByNode(node: string, statuses: Iterable<StatusLike>, services: ReadonlyMap<string, ServiceLike>): Ownership {
+  const byIP = new Map<string, { ip: IP; interfaces: Set<string> | "all" }>();
+  const owned = new Map<string, string[]>();
+  for (const st of statuses) {
+    if (statusNode(st) !== node) continue;
+    const key = statusService(st);
+    const svc = key && services.get(key);
+    if (!key || !svc || svc.spec?.type !== "LoadBalancer") continue;
+    const ifaces = (st.status?.interfaces ?? []).map((i) => i.name).filter((n): n is string => !!n);
+    const ips: string[] = [];
+    for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
+      const ip = ing.ip ? parseIP(ing.ip) : undefined;
+      if (!ip) continue;
+      const text = formatIP(ip);
+      ips.push(text);
+      const entry = byIP.get(text) ?? { ip, interfaces: new Set<string>() };
+      if (ifaces.length === 0) entry.interfaces = "all";
+      else if (entry.interfaces !== "all") ifaces.forEach((i) => (entry.interfaces as Set<string>).add(i));
+      byIP.set(text, entry);
+    }
+    if (ips.length > 0) owned.set(key, ips);
+  }
+  const desired = [...byIP.values()].map((e) => ({ ip: e.ip, interfaces: e.interfaces === "all" ? [] : [...e.interfaces].sort() }));
+  return { desired, services: owned };
+}
+
+/** Service keys for which some other node holds a ServiceL2Status. */
+export function ownedElsewhere(node: string, statuses: Iterable<StatusLike>): Set<string> {
+  const out = new Set<string>();
+  for (const st of statuses) {
+    const n = statusNode(st);
+    const key = statusService(st);
+    if (n && key && n !== node) out.add(key);
+  }
+  return out;
+}

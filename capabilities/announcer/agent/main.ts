@@ -1,0 +1,128 @@
+/**
+ * The node agent: one per node (a DaemonSet on hostNetwork, or a process in a lab network
+ * namespace). It keeps its liveness Lease, answers ARP/NDP for the IPs the controller gave
+ * this node (ServiceL2Status), and reports metrics.
+ *
+ * Env: NODE_NAME (required), METALLB_NAMESPACE (metallb-system), KUBECONFIG or in-cluster
+ * credentials, and the knobs in settings.ts.
+ *
+ * Clean stop (SIGTERM/SIGINT), make-before-break: mark the Lease draining, so the controller
+ * moves our IPs at once; keep answering each IP until another node owns its Service (or the
+ * drain timeout passes); then stop and exit.
+ */
+import { AgentKube, Informer, type KubeObject } from "./kube";
+import { LeaseKeeper } from "./lease";
+import { agentMetrics, serveMetrics } from "./metrics";
+import { readAgentSettings } from "./settings";
+import { ownedByNode, ownedElsewhere, type Ownership, type ServiceLike, type StatusLike } from "./l2/desired";
+import { readLinks, usableInterfaces } from "./l2/interfaces";
+import { L2Runtime } from "./l2/runtime";
+import { formatIP } from "../../shared/net/ip";
+
+const settings = readAgentSettings();
+const node = settings.nodeName;
+const log = (msg: string, extra: Record<string, unknown> = {}): void =>
+  console.log(JSON.stringify({ ts: new Date().toISOString(), node, msg, ...extra }));
+
+const kube = new AgentKube();
+const lease = new LeaseKeeper(kube, { namespace: settings.namespace, nodeName: node, renewMs: settings.renewMs, fenceAfterMs: settings.fenceAfterMs }, (m) => log(m));
+const l2 = new L2Runtime({
+  interfaces: () => usableInterfaces(readLinks(), settings.excludeInterfaces, settings.interfaces),
+  refreshMs: settings.refreshMs,
+  log: (m) => log(m),
+});
+const statuses = new Informer<KubeObject & StatusLike>(kube, `/apis/metallb.io/v1beta1/namespaces/${settings.namespace}/servicel2statuses`, () => update(), (m) => log(m));
+const services = new Informer<KubeObject & ServiceLike>(kube, "/api/v1/services", () => update(), (m) => log(m));
+
+/** When we last fenced: our view of ownership must be re-read after that moment. */
+let fencedAt = 0;
+let ready = false;
+let draining: { frozen: Ownership; done: () => void } | undefined;
+let lastAnswering = "";
+
+function update(): void {
+  let own = ownedByNode(node, statuses.items.values(), services.items);
+  if (draining) {
+    // Keep what we had until someone else owns it; take on nothing new.
+    const elsewhere = ownedElsewhere(node, statuses.items.values());
+    const remaining = new Map([...draining.frozen.services].filter(([key]) => !elsewhere.has(key)));
+    const ips = new Set([...remaining.values()].flat());
+    own = { services: remaining, desired: draining.frozen.desired.filter((d) => ips.has(formatIP(d.ip))) };
+    if (remaining.size === 0) draining.done();
+  }
+  l2.setDesired(own.desired);
+  const synced = statuses.syncedAt > fencedAt && services.syncedAt > fencedAt;
+  l2.setActive(!lease.fenced && synced);
+  agentMetrics.fenced.set(lease.fenced ? 1 : 0);
+  agentMetrics.announced.reset();
+  if (l2.isActive) {
+    for (const [svc, ips] of own.services) for (const ip of ips) agentMetrics.announced.set({ node, protocol: "layer2", service: svc, ip }, 1);
+  }
+  const answering = l2.answering().join(",");
+  if (answering !== lastAnswering) {
+    log("answering", { ips: l2.answering(), active: l2.isActive });
+    lastAnswering = answering;
+  }
+  if (!ready && !lease.fenced && synced) {
+    ready = true;
+    log("agent ready");
+  }
+}
+
+lease.on("fenced", () => {
+  fencedAt = Date.now();
+  log("fenced: no Lease renewal succeeded recently; not answering ARP/NDP");
+  update();
+});
+lease.on("unfenced", () => {
+  log("lease renewed");
+  agentMetrics.leaseWrites.inc(0);
+  // The watches may have missed changes while we were cut off: read everything again.
+  if (statuses.syncedAt <= fencedAt) statuses.relist();
+  if (services.syncedAt <= fencedAt) services.relist();
+  update();
+});
+const countWrites = setInterval(() => {
+  agentMetrics.leaseWrites.inc(lease.writes - lastWrites);
+  lastWrites = lease.writes;
+}, 1000);
+let lastWrites = 0;
+
+async function shutdown(signal: string): Promise<void> {
+  if (draining) return;
+  log(`${signal}: draining`);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      log("drain timeout: stopping with IPs not yet taken over");
+      resolve();
+    }, settings.drainTimeoutMs);
+    draining = {
+      frozen: ownedByNode(node, statuses.items.values(), services.items),
+      done: () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    };
+    void lease.drain();
+    update();
+  });
+  l2.stop();
+  lease.stop();
+  statuses.stop();
+  services.stop();
+  clearInterval(countWrites);
+  metricsServer?.close();
+  kube.close();
+  log("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+
+const metricsServer = serveMetrics(settings.metricsPort, (m) => log(m));
+l2.start();
+lease.start();
+statuses.start();
+services.start();
+(require("./bgp/runtime") as typeof import("./bgp/runtime")).startBGP({ kube, node, namespace: settings.namespace, log, stopOnSignals: true }); // BGP speaker: started here
+log("agent starting", { namespace: settings.namespace, renewMs: settings.renewMs, fenceAfterMs: settings.fenceAfterMs });

@@ -1,0 +1,26 @@
+/**
+ * BGP metrics the controller can compute: per session, prefixes planned and
+ * prefixes still pending (planned but not yet reported advertised by the agent).
+ * Per-session wire counters belong to the agent.
+ */
+import { Gauge, register } from "prom-client";
+import type { PendingRow } from "./pending";
+
+type Labels = "peer" | "node";
+const gauge = (name: string, help: string) =>
+  (register.getSingleMetric(name) as Gauge<Labels>) ?? new Gauge({ name, help, labelNames: ["peer", "node"] });
+
+export const bgpControllerMetrics = {
+  pending: gauge("metallb_bgp_pending_prefixes_total", "Planned prefixes not yet advertised on the session, per peer and node"),
+  planned: gauge("metallb_bgp_planned_prefixes_total", "Prefixes the plan sends on the session, per peer and node"),
+};
+
+/** Replaces every series, so sessions that went away stop being reported. */
+export function publishPending(rows: readonly PendingRow[]): void {
+  bgpControllerMetrics.pending.reset();
+  bgpControllerMetrics.planned.reset();
+  for (const r of rows) {
+    bgpControllerMetrics.pending.set({ peer: r.peerLabel, node: r.node }, r.pending);
+    bgpControllerMetrics.planned.set({ peer: r.peerLabel, node: r.node }, r.planned);
+  }
+}

@@ -1,0 +1,138 @@
+import type { NamedLabels } from "../../shared/config";
+import { configOf, peer, pool, bgpAd } from "../../shared/config/testing";
+import { desiredSessions, sessionAction, sessionName } from "./sessions";
+import { desiredStatuses, diffStatuses } from "./service-statuses";
+import { pendingPrefixes } from "./pending";
+import type { NodePlan } from "../../shared/bgp";
+
+const config = configOf({
+  pools: [pool("p", ["10.0.0.0/24"])],
+  bgpAdvertisements: [bgpAd("ad")],
+  bgpPeers: [
+    peer("tor", {
+      peerAddress: "192.0.2.1",
+      peerASN: 64512,
+      holdTime: "30s",
+      routerID: "10.9.9.9",
+      sourceAddress: "10.0.0.250",
+      nodeSelectors: [{ matchLabels: { rack: "1" } }],
+    }),
+    peer("core", { peerAddress: "192.0.2.2", password: "s3cret" }),
+    peer("edge", { peerAddress: "2001:db8::1", passwordSecret: { name: "edge-pw" }, peerPort: 1179 }),
+  ],
+});
+const nodes: NamedLabels[] = [
+  { name: "n1", labels: { rack: "1" } },
+  { name: "n2", labels: {} },
+];
+
+describe("desiredSessions", () => {
+  const sessions = desiredSessions(config, nodes, new Map([["core", 7]]));
+
+  it("plans one session per (peer, node) the peer's nodeSelectors pick", () => {
+    expect([...sessions.keys()].sort()).toEqual(["core-n1", "core-n2", "edge-n1", "edge-n2", "tor-n1"]);
+  });
+
+  it("fills the spec from the parsed peer, hold time in seconds", () => {
+    expect(sessions.get("tor-n1")).toEqual({
+      name: "tor-n1",
+      labels: { "metallb.io/node": "n1", "metallb.io/peer": "tor", "app.kubernetes.io/managed-by": "metallb-pepr" },
+      annotations: {},
+      spec: {
+        node: "n1",
+        peer: "tor",
+        peerAddress: "192.0.2.1",
+        peerASN: 64512,
+        myASN: 64512,
+        sourceAddress: "10.0.0.250",
+        peerPort: 179,
+        routerID: "10.9.9.9",
+        holdTime: 30,
+        ebgpMultiHop: false,
+        enableGracefulRestart: false,
+      },
+    });
+  });
+
+  it("never copies a plain-text password: it points the agent at the BGPPeer", () => {
+    const s = sessions.get("core-n2")!;
+    expect(JSON.stringify(s)).not.toContain("s3cret");
+    expect(s.annotations).toEqual({ "metallb.io/password-source": "BGPPeer", "metallb.io/peer-generation": "7" });
+    expect(s.spec.passwordSecretRef).toBeUndefined();
+  });
+
+  it("references a password Secret by name, namespace and key", () => {
+    expect(sessions.get("edge-n1")!.spec).toMatchObject({
+      peerAddress: "2001:db8::1",
+      peerPort: 1179,
+      passwordSecretRef: { name: "edge-pw", namespace: "metallb-system", key: "password" },
+    });
+  });
+});
+
+describe("sessionName", () => {
+  it("is <peer>-<node> when short enough", () => expect(sessionName("tor", "n1")).toBe("tor-n1"));
+
+  it("stays within 253 characters, unique per pair, when the names are long", () => {
+    const a = sessionName("p".repeat(200), "n".repeat(100));
+    const b = sessionName("p".repeat(200), "n".repeat(99) + "m");
+    expect(a.length).toBeLessThanOrEqual(253);
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+  });
+});
+
+describe("sessionAction", () => {
+  const d = desiredSessions(config, nodes).get("tor-n1")!;
+  it("applies a missing session and leaves an equal one (server defaults included) alone", () => {
+    expect(sessionAction(d, undefined)).toBe("apply");
+    expect(sessionAction(d, { metadata: { labels: { ...d.labels }, annotations: {} }, spec: { ...d.spec } })).toBe("none");
+  });
+  it("applies a changed spec and recreates a session for another pair", () => {
+    expect(sessionAction(d, { metadata: { labels: { ...d.labels } }, spec: { ...d.spec, holdTime: 90 } })).toBe("apply");
+    expect(sessionAction(d, { metadata: { labels: { ...d.labels } }, spec: { ...d.spec, node: "other" } })).toBe("recreate");
+  });
+});
+
+describe("ServiceBGPStatus diff", () => {
+  const plans = new Map<string, NodePlan>([
+    ["n1", { routes: new Map(), conflicts: [], services: new Map([["default/a", { announce: true, peers: ["core", "tor"] }]]) }],
+    ["n2", { routes: new Map(), conflicts: [], services: new Map([["default/a", { announce: false, reason: "noLocalEndpoints" }]]) }],
+  ]);
+  const labels = (node: string) => ({
+    "metallb.io/node": node,
+    "metallb.io/service-name": "a",
+    "metallb.io/service-namespace": "default",
+  });
+
+  it("creates one per advertising node only", () => {
+    const changes = diffStatuses(desiredStatuses(plans), []);
+    expect(changes.create).toEqual([{ node: "n1", serviceNamespace: "default", serviceName: "a", peers: ["core", "tor"] }]);
+  });
+
+  it("patches changed peers, deletes stale objects and duplicates", () => {
+    const changes = diffStatuses(desiredStatuses(plans), [
+      { metadata: { name: "bgp-1", labels: labels("n1") }, status: { node: "n1", serviceName: "a", serviceNamespace: "default", peers: ["core"] } },
+      { metadata: { name: "bgp-2", labels: labels("n1") } },
+      { metadata: { name: "bgp-3", labels: labels("n2") } },
+    ]);
+    expect(changes.create).toEqual([]);
+    expect(changes.patch.map((p) => p.name)).toEqual(["bgp-1"]);
+    expect(changes.delete).toEqual(["bgp-2", "bgp-3"]);
+  });
+});
+
+describe("pendingPrefixes", () => {
+  it("counts planned prefixes the session has not advertised; all of them when not Established", () => {
+    const route = { prefix: { family: 4 as const, base: 0n, prefixLength: 32 }, prefixText: "", communities: [], largeCommunities: [], services: [], advertisements: [] };
+    const plans = new Map<string, NodePlan>([["n1", { routes: new Map([["tor", [route, route, route]]]), services: new Map(), conflicts: [] }]]);
+    const rows = pendingPrefixes(plans, [
+      { node: "n1", peer: "tor", peerAddress: "192.0.2.1", peerPort: 179, state: "Established", advertisedPrefixes: 2 },
+      { node: "n1", peer: "tor", peerAddress: "2001:db8::1", state: "Active", advertisedPrefixes: 3 },
+    ]);
+    expect(rows.map((r) => [r.peerLabel, r.planned, r.pending])).toEqual([
+      ["192.0.2.1:179", 3, 1],
+      ["[2001:db8::1]:179", 3, 3],
+    ]);
+  });
+});

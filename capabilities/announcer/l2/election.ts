@@ -1,0 +1,189 @@
+/**
+ * L2 owner election: which one node answers ARP/NDP for each LoadBalancer Service's IPs.
+ * Pure: the controller shell feeds in what the API server says and writes out the result
+ * as ServiceL2Status objects.
+ *
+ * Eligibility follows MetalLB (reference/metallb.md §5.2): the pool holding the Service's
+ * first IP, the L2Advertisements for that pool whose serviceSelectors match (an ad with
+ * serviceSelectors never applies to a shared-IP Service), nodes those ads' nodeSelectors
+ * pick, minus NetworkUnavailable nodes and nodes labelled
+ * node.kubernetes.io/exclude-from-external-load-balancers, limited for
+ * externalTrafficPolicy: Local to nodes with a serving endpoint, and (unlike MetalLB,
+ * which trusts gossip) to nodes whose agent holds a live Lease.
+ *
+ * Choice: the current owner stays while it remains a candidate, so a node joining never
+ * moves an IP. Otherwise the highest summed preferredNodeSelectors weight wins, then the
+ * lowest sha256(node + "#" + first IP). Hashing the IP, not the Service, keeps Services
+ * that share an IP on one node (two MACs for one IP would break it) while still spreading
+ * different IPs across nodes.
+ */
+import { createHash } from "node:crypto";
+import type { L2AdvertisementModel, Pool } from "../../shared/config";
+import { selectorMatches, type Labels } from "../../shared/labels";
+import { cidrContains, formatIP, parseIP, type IP } from "../../shared/net/ip";
+
+export const EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
+
+export interface ElectionService {
+  /** namespace/name */
+  readonly key: string;
+  readonly labels: Labels;
+  /** Ingress IPs as text, in status order; the first decides for dual stack. */
+  readonly ips: readonly string[];
+  /** Carries metallb.io/allow-shared-ip. */
+  readonly shared: boolean;
+  /** externalTrafficPolicy: Local */
+  readonly local: boolean;
+}
+
+export interface ElectionNode {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly networkUnavailable: boolean;
+}
+
+export interface ElectionInput {
+  readonly services: readonly ElectionService[];
+  readonly pools: readonly Pool[];
+  readonly l2Advertisements: readonly L2AdvertisementModel[];
+  readonly nodes: readonly ElectionNode[];
+  /** Nodes whose agent holds a live, non-draining Lease. */
+  readonly liveAgents: ReadonlySet<string>;
+  /** Service key -> nodes hosting at least one serving endpoint of it. */
+  readonly endpointNodes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Service key -> node that announces it now. */
+  readonly currentOwners: ReadonlyMap<string, string>;
+  readonly ignoreExcludeLBLabel: boolean;
+}
+
+export type Assignment =
+  | { readonly node: string; readonly interfaces: readonly string[] }
+  | { readonly node?: undefined; readonly reason: NotAnnouncedReason };
+
+export type NotAnnouncedReason =
+  | "no-ips"
+  | "no-pool"
+  | "no-advertisement"
+  | "no-eligible-node"
+  | "no-live-node"
+  | "no-local-endpoint";
+
+/** Why a node can never announce, whatever the Service; undefined when it can. */
+export function nodeExclusion(node: ElectionNode, ignoreExcludeLBLabel: boolean): string | undefined {
+  if (node.networkUnavailable) return "NetworkUnavailable";
+  if (!ignoreExcludeLBLabel && Object.prototype.hasOwnProperty.call(node.labels, EXCLUDE_LB_LABEL)) return EXCLUDE_LB_LABEL;
+  return undefined;
+}
+
+const adSelectsNode = (ad: L2AdvertisementModel, node: ElectionNode): boolean =>
+  ad.nodeSelectors.length === 0 || ad.nodeSelectors.some((s) => selectorMatches(s, node.labels));
+
+const adSelectsService = (ad: L2AdvertisementModel, svc: ElectionService): boolean =>
+  ad.serviceSelectors.length === 0 || (!svc.shared && ad.serviceSelectors.some((s) => selectorMatches(s, svc.labels)));
+
+/** The L2Advertisements that apply to a Service (by the pool of its first IP and its labels). */
+export function applicableAds(
+  svc: ElectionService,
+  pools: readonly Pool[],
+  ads: readonly L2AdvertisementModel[],
+): { pool?: Pool; ads: L2AdvertisementModel[] } {
+  const first: IP | undefined = svc.ips.length > 0 ? parseIP(svc.ips[0]) : undefined;
+  const pool = first && pools.find((p) => p.cidrs.some((c) => c.family === first.family && cidrContains(c, first)));
+  if (!pool) return { ads: [] };
+  return { pool, ads: ads.filter((ad) => ad.pools.includes(pool.name) && adSelectsService(ad, svc)) };
+}
+
+/** Summed preferredNodeSelectors weight of `node` over the ads that select it. */
+export function preferenceWeight(node: ElectionNode, ads: readonly L2AdvertisementModel[]): number {
+  let weight = 0;
+  for (const ad of ads) {
+    if (!adSelectsNode(ad, node)) continue;
+    for (const p of ad.preferredNodeSelectors) if (selectorMatches(p.preference, node.labels)) weight += p.weight;
+  }
+  return weight;
+}
+
+/** Interfaces to announce on from `node`: the union over ads selecting it; [] = all. */
+function interfacesFor(node: ElectionNode, ads: readonly L2AdvertisementModel[]): string[] {
+  const selecting = ads.filter((ad) => adSelectsNode(ad, node));
+  if (selecting.some((ad) => ad.interfaces.length === 0)) return [];
+  return [...new Set(selecting.flatMap((ad) => ad.interfaces))].sort();
+}
+
+const tieBreak = (node: string, ip: string): string => createHash("sha256").update(`${node}#${ip}`).digest("hex");
+
+/** Orders candidates best first: weight descending, then hash ascending. */
+export function rankNodes(nodes: readonly ElectionNode[], ads: readonly L2AdvertisementModel[], firstIP: string): ElectionNode[] {
+  return nodes
+    .map((n) => ({ n, w: preferenceWeight(n, ads), h: tieBreak(n.name, firstIP) }))
+    .sort((a, b) => b.w - a.w || (a.h < b.h ? -1 : a.h > b.h ? 1 : 0))
+    .map((x) => x.n);
+}
+
+/** Candidates for one Service, and why there are none when the list is empty. */
+function candidates(svc: ElectionService, input: ElectionInput, ads: readonly L2AdvertisementModel[]): { nodes: ElectionNode[]; reason?: NotAnnouncedReason } {
+  let nodes = input.nodes.filter((n) => nodeExclusion(n, input.ignoreExcludeLBLabel) === undefined && ads.some((ad) => adSelectsNode(ad, n)));
+  if (nodes.length === 0) return { nodes, reason: "no-eligible-node" };
+  if (svc.local) {
+    const serving = input.endpointNodes.get(svc.key);
+    nodes = nodes.filter((n) => serving?.has(n.name));
+    if (nodes.length === 0) return { nodes, reason: "no-local-endpoint" };
+  }
+  nodes = nodes.filter((n) => input.liveAgents.has(n.name));
+  if (nodes.length === 0) return { nodes, reason: "no-live-node" };
+  return { nodes };
+}
+
+/** The canonical text of a Service's first IP (the election key for shared IPs). */
+const firstIPText = (svc: ElectionService): string | undefined => {
+  const ip = svc.ips.length > 0 ? parseIP(svc.ips[0]) : undefined;
+  return ip && formatIP(ip);
+};
+
+/**
+ * The owner of every Service. Services sharing a first IP are elected together: the
+ * candidates are the nodes every one of them accepts, and a current owner of any of them
+ * is kept if it is still a candidate.
+ */
+export function electOwners(input: ElectionInput): Map<string, Assignment> {
+  const out = new Map<string, Assignment>();
+  const groups = new Map<string, ElectionService[]>();
+  for (const svc of input.services) {
+    const ip = firstIPText(svc);
+    if (!ip) {
+      out.set(svc.key, { reason: "no-ips" });
+      continue;
+    }
+    groups.set(ip, [...(groups.get(ip) ?? []), svc]);
+  }
+  for (const [ip, members] of groups) {
+    let common: ElectionNode[] | undefined;
+    let failure: NotAnnouncedReason | undefined;
+    const adsBy = new Map<string, L2AdvertisementModel[]>();
+    for (const svc of members) {
+      const { pool, ads } = applicableAds(svc, input.pools, input.l2Advertisements);
+      adsBy.set(svc.key, ads);
+      if (!pool) failure ??= "no-pool";
+      else if (ads.length === 0) failure ??= "no-advertisement";
+      if (failure) break;
+      const c = candidates(svc, input, ads);
+      if (c.reason) {
+        failure = c.reason;
+        break;
+      }
+      const names = new Set(c.nodes.map((n) => n.name));
+      common = common ? common.filter((n) => names.has(n.name)) : c.nodes;
+    }
+    if (!failure && (!common || common.length === 0)) failure = "no-eligible-node";
+    if (failure || !common) {
+      for (const svc of members) out.set(svc.key, { reason: failure ?? "no-eligible-node" });
+      continue;
+    }
+    const allAds = [...new Set(members.flatMap((m) => adsBy.get(m.key) ?? []))];
+    const names = new Set(common.map((n) => n.name));
+    const keep = members.map((m) => input.currentOwners.get(m.key)).find((o) => o !== undefined && names.has(o));
+    const winner = keep !== undefined ? common.find((n) => n.name === keep)! : rankNodes(common, allAds, ip)[0];
+    for (const svc of members) out.set(svc.key, { node: winner.name, interfaces: interfacesFor(winner, adsBy.get(svc.key) ?? []) });
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+/**
+ * One Watch per kind for the whole announcer capability, fanned out to every
+ * controller that needs it (L2 election, BGP planning). Two bindings on the same
+ * kind would open two API watches and deliver events twice; subscribe here instead.
+ */
+import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
+
+export type WatchPhase = "upsert" | "delete";
+export type WatchHandler<T> = (obj: T, phase: WatchPhase) => void;
+
+export interface Fanout<T> {
+  subscribe(handler: WatchHandler<T>): void;
+  emit(obj: T, phase: WatchPhase): void;
+}
+
+function fanout<T>(): Fanout<T> {
+  const handlers: WatchHandler<T>[] = [];
+  return {
+    subscribe: (handler) => void handlers.push(handler),
+    emit: (obj, phase) => {
+      // One failing subscriber must not starve the others.
+      for (const h of handlers) {
+        try {
+          h(obj, phase);
+        } catch {
+          /* the subscriber logs its own errors */
+        }
+      }
+    },
+  };
+}
+
+export const nodeEvents = fanout<V1Node>();
+export const serviceEvents = fanout<V1Service>();
+export const endpointSliceEvents = fanout<V1EndpointSlice>();

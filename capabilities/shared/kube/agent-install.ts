@@ -1,0 +1,42 @@
+/**
+ * Installs or upgrades the node agent (ServiceAccount, RBAC, DaemonSet) with
+ * server-side apply: idempotent, so every controller start converges it.
+ * The objects themselves come from the pure builder in agent-manifests.ts.
+ */
+import { K8s, kind } from "kubernetes-fluent-client";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import pkg from "../../../package.json";
+import type { Settings } from "../settings";
+import { agentManifests, defaultAgentImage, type AgentOptions } from "./agent-manifests";
+
+const models = {
+  ServiceAccount: kind.ServiceAccount,
+  ClusterRole: kind.ClusterRole,
+  ClusterRoleBinding: kind.ClusterRoleBinding,
+  Role: kind.Role,
+  RoleBinding: kind.RoleBinding,
+  DaemonSet: kind.DaemonSet,
+} as const;
+
+/** Agent options from the controller's settings and environment. */
+export function agentOptions(settings: Settings, env: NodeJS.ProcessEnv = process.env): AgentOptions {
+  const extraEnv: Record<string, string> = {};
+  if (settings.loadBalancerClass) extraEnv.METALLB_LOADBALANCER_CLASS = settings.loadBalancerClass;
+  if (settings.ignoreExcludeLBLabel) extraEnv.METALLB_IGNORE_EXCLUDE_LB = "true";
+  return {
+    namespace: settings.namespace,
+    image: env.METALLB_AGENT_IMAGE || defaultAgentImage(pkg.version),
+    extraEnv,
+  };
+}
+
+export async function ensureAgent(settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  for (const obj of agentManifests(agentOptions(settings, env))) {
+    const model = models[obj.kind as keyof typeof models];
+    if (!model) throw new Error(`ensureAgent: no model for kind ${obj.kind}`);
+    // The builder's objects are structurally the kind; KFC's Apply is typed per model.
+    await K8s(model as typeof kind.ServiceAccount).Apply(obj as KubernetesObject as kind.ServiceAccount, {
+      force: true,
+    });
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * L2 failover benchmark: real agents in network namespaces, the controller in `pepr dev`,
+ * a client probing with broadcast arping every 10 ms.
+ *
+ * Two nodes (A, B) are eligible (L2Advertisement nodeSelectors); every VIP starts on one
+ * of them, so each trial fails the node holding all of them, and the next trial fails the
+ * other. Per trial: kill the owner's agent (SIGKILL, or SIGTERM for a clean stop), note
+ * when the client first gets an ARP answer from the other node's MAC, restart the agent.
+ * Reported: median/p99 failover with 1 and 100 VIPs on the failed node, answers lost
+ * (probes in the gap), Lease writes per second per node, agent RSS.
+ *
+ *   npm run bench -- l2-failover [trials]      (root; default 20 trials)
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { kubectl } from "../../test/harness/kubectl";
+import { L2Lab } from "../../test/harness/l2lab";
+import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule } from "../../test/harness/local-cluster";
+import { labSkipReason } from "../../test/harness/netlab";
+
+const stateDir = join(repoRoot, ".lab", "bench-l2-cluster");
+const ELIGIBLE = "bench.metallb-pepr/eligible";
+const PROBE_INTERVAL_MS = 10;
+
+interface Row {
+  signal: "SIGKILL" | "SIGTERM";
+  vips: number;
+  trials: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  lostAnswersMedian: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+/** A broadcast arping loop in the client namespace; reply times (this process's clock) by MAC. */
+function startProber(lab: L2Lab, ip: string) {
+  const c = lab.net.client;
+  const replies: Array<{ t: number; mac: string }> = [];
+  const p = lab.net.spawnIn(c.ns, ["stdbuf", "-oL", "arping", "-b", "-i", String(PROBE_INTERVAL_MS / 1000), "-I", c.ifname, ip]);
+  let partial = "";
+  p.proc.stdout!.on("data", (d: Buffer) => {
+    const now = Date.now();
+    partial += d.toString();
+    const lines = partial.split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const m = /\[([0-9A-Fa-f:]{17})\]/.exec(line);
+      if (m) replies.push({ t: now, mac: m[1].toLowerCase() });
+    }
+  });
+  return { replies, stop: () => p.kill("SIGINT") };
+}
+
+/** Waits until every named Service is announced from `node`. */
+async function waitAllOn(lab: L2Lab, names: string[], node: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const owners = await lab.owners();
+    if (names.every((n) => owners.get(n) === node)) return;
+    if (Date.now() > deadline) throw new Error(`not all ${names.length} Services are on ${node}`);
+    await sleep(100);
+  }
+}
+
+async function trial(lab: L2Lab, victim: string, standby: string, probeIP: string, signal: "SIGKILL" | "SIGTERM"): Promise<{ ms: number; lost: number }> {
+  const prober = startProber(lab, probeIP);
+  const oldMac = lab.host(victim).mac;
+  const newMac = lab.host(standby).mac;
+  // Wait until the victim answers steadily.
+  for (let i = 0; i < 500 && !prober.replies.some((r) => r.mac === oldMac); i++) await sleep(10);
+  await sleep(200);
+  const t0 = Date.now();
+  lab.agents.get(victim)!.kill(signal);
+  let first: number | undefined;
+  while (Date.now() - t0 < 15_000) {
+    first = prober.replies.find((r) => r.t >= t0 && r.mac === newMac)?.t;
+    if (first !== undefined) break;
+    await sleep(5);
+  }
+  await sleep(300);
+  prober.stop();
+  if (first === undefined) throw new Error(`${signal}: no answer from ${standby} within 15 s`);
+  // Answers lost: probe slots in the window [t0, first] without any reply.
+  const inWindow = prober.replies.filter((r) => r.t >= t0 && r.t <= first!).length;
+  const lost = Math.max(0, Math.round((first - t0) / PROBE_INTERVAL_MS) - inWindow);
+  await lab.agents.get(victim)!.exited;
+  await lab.startAgent(victim);
+  return { ms: first - t0, lost };
+}
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function leaseWritesPerSecond(lab: L2Lab, node: string, windowMs = 10_000): Promise<number> {
+  const read = async (): Promise<number> => {
+    const out = await lab.net.execOk(node, ["curl", "-s", "http://127.0.0.1:7472/metrics"]);
+    return Number(/^metallb_agent_lease_writes_total (\S+)/m.exec(out)?.[1] ?? NaN);
+  };
+  const a = await read();
+  await sleep(windowMs);
+  return ((await read()) - a) / (windowMs / 1000);
+}
+
+async function main(): Promise<void> {
+  const skip = labSkipReason();
+  if (skip) {
+    console.log(`l2-failover: skipped: ${skip}`);
+    return;
+  }
+  const trials = Number(process.argv[2] || 20);
+  mkdirSync(stateDir, { recursive: true });
+  await stopControlPlane(stateDir);
+  const cluster = await startControlPlane({ stateDir, apiPort: 28443, etcdPort: 28379 });
+  process.env.KUBECONFIG = cluster.kubeconfig;
+  process.env.KUBECTL = cluster.kubectl;
+  const rows: Row[] = [];
+  let writesPerSec = NaN;
+  const rss: number[] = [];
+  let lab: L2Lab | undefined;
+  try {
+    await startModule(cluster, { LOG_LEVEL: "warn" });
+    lab = await L2Lab.create({ nodes: 3, advertisement: { nodeSelectors: [{ matchLabels: { [ELIGIBLE]: "true" } }] } });
+    const [a, b] = lab.nodeNames;
+    await lab.labelNode(a, ELIGIBLE, "true");
+    for (const vips of [1, 100]) {
+      const names = Array.from({ length: vips }, (_, i) => `v${vips}-${i}`);
+      const ips = names.map((_, i) => (i < 40 ? `192.0.2.${160 + i}` : `2001:db8:1::${(0x160 + i).toString(16)}`));
+      for (let i = 0; i < vips; i++) await lab.createService(names[i], ips[i]);
+      let victim = await lab.waitOwner(names[0], () => true, 60_000);
+      await lab.labelNode(victim === a ? b : a, ELIGIBLE, "true");
+      for (const signal of ["SIGKILL", "SIGTERM"] as const) {
+        const times: number[] = [];
+        const lost: number[] = [];
+        for (let t = 0; t < trials; t++) {
+          await waitAllOn(lab, names, victim);
+          const standby = victim === a ? b : a;
+          const r = await trial(lab, victim, standby, ips[0], signal);
+          times.push(r.ms);
+          lost.push(r.lost);
+          process.stderr.write(`${signal} vips=${vips} trial ${t + 1}/${trials}: ${r.ms} ms, lost ${r.lost}\n`);
+          victim = standby;
+        }
+        rows.push({ signal, vips, trials, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99), maxMs: Math.max(...times), lostAnswersMedian: quantile(lost, 0.5) });
+      }
+      await kubectl(["delete", "services", "--all", "-n", lab.serviceNamespace]);
+      await sleep(1000);
+    }
+    writesPerSec = await leaseWritesPerSecond(lab, lab.nodeNames[2]);
+    for (const p of lab.agents.values()) rss.push(rssMB(p.pid));
+  } finally {
+    await lab?.destroy();
+    await stopModule(stateDir);
+    await stopControlPlane(stateDir);
+  }
+
+  console.log("\nsignal   VIPs on failed node  trials  p50 ms  p99 ms  max ms  lost answers (median, 10 ms probes)");
+  for (const r of rows) {
+    console.log(
+      `${r.signal.padEnd(8)} ${String(r.vips).padStart(19)} ${String(r.trials).padStart(7)} ${String(r.p50Ms).padStart(7)} ${String(r.p99Ms).padStart(7)} ${String(r.maxMs).padStart(7)} ${String(r.lostAnswersMedian).padStart(8)}`,
+    );
+  }
+  console.log(`lease writes per second per node: ${writesPerSec.toFixed(2)}`);
+  console.log(`agent RSS MB: ${rss.map((x) => x.toFixed(0)).join(", ")}`);
+  const result = { when: new Date().toISOString(), rows, leaseWritesPerSecPerNode: writesPerSec, agentRssMB: rss };
+  const out = join(repoRoot, "bench", "results");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "l2-failover.json"), JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

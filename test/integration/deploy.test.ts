@@ -1,0 +1,162 @@
+/**
+ * Shipping: what `npx pepr build` generates and what ensureAgent installs are
+ * accepted by a real API server, the agent's RBAC is least privilege, and the
+ * controller's metrics are served on Pepr's /metrics.
+ *
+ * The build goes to .lab/pepr-build (inside the repo, so the bundle resolves
+ * pepr from node_modules) rather than dist/, so it never overwrites the bundle
+ * `pepr dev` is running. Set PEPR_BUILD_DIR to check an existing build instead.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parseAllDocuments } from "yaml";
+import { agentManifests } from "../../capabilities/shared/kube/agent-manifests";
+import { agentOptions, ensureAgent } from "../../capabilities/shared/kube/agent-install";
+import { readSettings } from "../../capabilities/shared/settings";
+import { eventually, kubectl, kubectlOk } from "../harness/kubectl";
+import { repoRoot } from "../harness/local-cluster";
+
+const run = promisify(execFile);
+const ns = "metallb-system";
+const agent = `system:serviceaccount:${ns}:metallb-agent`;
+
+describe("npx pepr build output", () => {
+  let buildDir = process.env.PEPR_BUILD_DIR ?? "";
+
+  beforeAll(async () => {
+    if (buildDir) return;
+    buildDir = join(repoRoot, ".lab", "pepr-build");
+    await run(join(repoRoot, "node_modules", ".bin", "pepr"), ["build", "-o", buildDir], {
+      cwd: repoRoot,
+      maxBuffer: 1 << 26,
+    }).catch((e) => {
+      throw new Error(`pepr build failed: ${e.stderr || e.message}`);
+    });
+  }, 300_000);
+
+  it("every Kubernetes manifest passes server-side dry-run", async () => {
+    const files = readdirSync(buildDir).filter((f) => f.endsWith(".yaml"));
+    const manifests = files.filter((f) =>
+      parseAllDocuments(readFileSync(join(buildDir, f), "utf8")).every((d) => {
+        const o = d.toJS();
+        return o?.apiVersion && o?.kind && !String(o.kind).startsWith("Zarf"); // zarf.yaml is a package, not a manifest
+      }),
+    );
+    expect(manifests).toContain("pepr-module-metallb-pepr.yaml");
+    for (const f of manifests) {
+      const r = await kubectl(["apply", "--dry-run=server", "-f", join(buildDir, f)]);
+      expect({ file: f, code: r.code, stderr: r.stderr }).toEqual({ file: f, code: 0, stderr: "" });
+    }
+  });
+
+  it("the controller's ClusterRole is scoped: no wildcards, Secrets untouched", () => {
+    const docs = parseAllDocuments(readFileSync(join(buildDir, "pepr-module-metallb-pepr.yaml"), "utf8")).map((d) =>
+      d.toJS(),
+    );
+    const role = docs.find((o) => o.kind === "ClusterRole");
+    for (const rule of role.rules) {
+      expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain("*");
+      expect(rule.resources).not.toContain("secrets");
+    }
+  });
+});
+
+describe("the node agent", () => {
+  beforeAll(async () => {
+    await ensureAgent(readSettings());
+    await ensureAgent(readSettings()); // idempotent
+  });
+
+  it("its manifests pass server-side dry-run", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-manifests-"));
+    const file = join(dir, "agent.json");
+    const list = { apiVersion: "v1", kind: "List", items: agentManifests(agentOptions(readSettings())) };
+    writeFileSync(file, JSON.stringify(list));
+    await kubectlOk(["apply", "--dry-run=server", "-f", file]);
+  });
+
+  it("ensureAgent installed the DaemonSet with the configured image", async () => {
+    const image = await kubectlOk([
+      "get",
+      "daemonset",
+      "metallb-agent",
+      "-n",
+      ns,
+      "-o",
+      "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
+    expect(image).toBe(agentOptions(readSettings()).image);
+  });
+
+  const canI = async (args: string[]): Promise<boolean> => {
+    const r = await kubectl(["auth", "can-i", ...args, `--as=${agent}`]);
+    return r.stdout.trim() === "yes";
+  };
+
+  it.each([
+    [["get", "services", "-A"]],
+    [["list", "services", "-A"]],
+    [["watch", "services", "-A"]],
+    [["list", "endpointslices.discovery.k8s.io", "-A"]],
+    [["watch", "nodes"]],
+    [["patch", "bgpsessions.metallb.io", "--subresource=status", "-n", ns]],
+    [["watch", "servicel2statuses.metallb.io", "-n", ns]],
+    [["create", "leases.coordination.k8s.io", "-n", ns]],
+    [["get", "secrets", "-n", ns]],
+    [["create", "events", "-n", ns]],
+  ])("the agent CAN %j", async (args) => {
+    expect(await canI(args)).toBe(true);
+  });
+
+  it.each([
+    [["get", "secrets", "-n", "default"]],
+    [["get", "secrets", "-n", "kube-system"]],
+    [["list", "secrets", "-n", ns]],
+    [["update", "services", "-n", "default"]],
+    [["patch", "services", "-n", "default"]],
+    [["patch", "services", "--subresource=status", "-n", "default"]],
+    [["delete", "nodes"]],
+    [["patch", "bgpsessions.metallb.io", "-n", ns]],
+    [["create", "leases.coordination.k8s.io", "-n", "default"]],
+  ])("the agent CANNOT %j", async (args) => {
+    expect(await canI(args)).toBe(false);
+  });
+});
+
+describe("controller metrics on Pepr's /metrics", () => {
+  const pool = `
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: deploy-metrics, namespace: ${ns}}
+spec: {addresses: ["203.0.113.252/30"]}
+`;
+  afterAll(() => kubectl(["delete", "ipaddresspool", "deploy-metrics", "-n", ns, "--ignore-not-found"]));
+
+  const scrape = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      // pepr dev serves HTTPS with its self-signed insecure-tls.crt.
+      const req = request({ host: "localhost", port: 3000, path: "/metrics", rejectUnauthorized: false }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve(body));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+
+  it("serves metallb_allocator_* beside pepr_*", async () => {
+    await kubectlOk(["apply", "-f", "-"], pool);
+    const text = await eventually(async () => {
+      const t = await scrape();
+      return /metallb_allocator_addresses_total\{pool="deploy-metrics"\} 4/.test(t) ? t : undefined;
+    }, "the deploy-metrics pool in /metrics");
+    expect(text).toContain("# TYPE metallb_allocator_addresses_in_use_total gauge");
+    expect(text).toMatch(/metallb_allocator_addresses_in_use_total\{pool="deploy-metrics"\} 0/);
+    expect(text).toContain("pepr_validate");
+  });
+});
