@@ -21,7 +21,7 @@ fi
 if [[ $which == all || $which == bgp ]]; then
   # Root only: network namespaces, FRR (hack/install-deps.sh) and the rawnet addon.
   if [[ $(id -u) -eq 0 && -x /usr/lib/frr/bgpd ]]; then
-    bundle hack/bench/bgp.ts bgp && node "$out/bgp.js"
+    npx esbuild hack/bench/bgp.ts --bundle --platform=node --target=node20 --log-level=warning --external:esbuild --outfile="$out/bgp.js" && NODE_PATH="$PWD/node_modules" node "$out/bgp.js"
   else
     echo "bgp: skipped (needs root and FRR: run hack/install-deps.sh as root)"
   fi

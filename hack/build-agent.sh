@@ -6,6 +6,7 @@
 # and an image can copy rawnet.node next to agent.js).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-npx esbuild capabilities/announcer/agent/main.ts --bundle --platform=node --target=node20 \
+# --keep-names: kubernetes-fluent-client maps kinds by class name (V1Service, ...).
+npx esbuild capabilities/announcer/agent/main.ts --bundle --platform=node --target=node20 --keep-names \
   --external:*.node --log-level=warning --outfile=dist/agent/agent.js
 echo "build-agent: built $(pwd)/dist/agent/agent.js"

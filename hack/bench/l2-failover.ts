@@ -129,13 +129,16 @@ async function main(): Promise<void> {
     await startModule(cluster, { LOG_LEVEL: "warn" });
     lab = await L2Lab.create({ nodes: 3, advertisement: { nodeSelectors: [{ matchLabels: { [ELIGIBLE]: "true" } }] } });
     const [a, b] = lab.nodeNames;
-    await lab.labelNode(a, ELIGIBLE, "true");
     for (const vips of [1, 100]) {
+      // Only A is eligible while the Services appear, so all of them start on A.
+      await lab.labelNode(a, ELIGIBLE, "true");
+      await lab.labelNode(b, ELIGIBLE, undefined);
       const names = Array.from({ length: vips }, (_, i) => `v${vips}-${i}`);
       const ips = names.map((_, i) => (i < 40 ? `192.0.2.${160 + i}` : `2001:db8:1::${(0x160 + i).toString(16)}`));
       for (let i = 0; i < vips; i++) await lab.createService(names[i], ips[i]);
-      let victim = await lab.waitOwner(names[0], () => true, 60_000);
-      await lab.labelNode(victim === a ? b : a, ELIGIBLE, "true");
+      let victim = a;
+      await waitAllOn(lab, names, victim);
+      await lab.labelNode(b, ELIGIBLE, "true");
       for (const signal of ["SIGKILL", "SIGTERM"] as const) {
         const times: number[] = [];
         const lost: number[] = [];

@@ -10,7 +10,8 @@ import { join, resolve } from "node:path";
 import { buildSync } from "esbuild";
 
 export const BGPD = "/usr/lib/frr/bgpd";
-export const ROOT = resolve(__dirname, "../..");
+/** The repository (benchmarks run from a bundle elsewhere: bench.sh sets METALLB_PEPR_ROOT). */
+export const ROOT = process.env.METALLB_PEPR_ROOT ?? resolve(__dirname, "../..");
 
 export interface FrrNeighbor {
   readonly address: string;

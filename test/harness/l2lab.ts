@@ -36,6 +36,7 @@ export function buildAgent(outDir: string): { agentJs: string; addon: string } {
     bundle: true,
     platform: "node",
     target: "node20",
+    keepNames: true, // kubernetes-fluent-client maps kinds by class name
     external: ["*.node"],
     outfile: agentJs,
     logLevel: "warning",

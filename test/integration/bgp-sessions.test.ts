@@ -85,10 +85,13 @@ async function sessionRows(): Promise<string[]> {
 }
 
 const rowsBecome = (want: string[], what: string) =>
-  eventually(async () => {
-    const rows = await sessionRows();
-    return JSON.stringify(rows) === JSON.stringify(want) ? rows : undefined;
-  }, `${what}: ${want.join(", ")}`);
+  eventually(
+    async () => {
+      const rows = await sessionRows();
+      return JSON.stringify(rows) === JSON.stringify(want) ? rows : undefined;
+    },
+    `${what}: ${want.join(", ")}`,
+  );
 
 interface StatusObj {
   metadata: { name: string; generateName?: string; labels: Record<string, string> };
@@ -145,7 +148,9 @@ describe("BGPSession per (node, BGPPeer)", () => {
       ],
       "planned sessions",
     );
-    const spec = JSON.parse(await kubectlOk(["get", "bgpsession", `bgp-it-rack-${nodeA}`, "-n", ns, "-o", "json"])).spec;
+    const spec = JSON.parse(
+      await kubectlOk(["get", "bgpsession", `bgp-it-rack-${nodeA}`, "-n", ns, "-o", "json"]),
+    ).spec;
     expect(spec).toMatchObject({ node: nodeA, peer: "bgp-it-rack", myASN: 64600, holdTime: 30, peerPort: 179 });
     const withPassword = await kubectlOk(["get", "bgpsession", `bgp-it-all-${nodeB}`, "-n", ns, "-o", "json"]);
     expect(withPassword).not.toContain("not-in-sessions");
@@ -165,7 +170,16 @@ describe("ServiceBGPStatus", () => {
       expect(s.status).toMatchObject({ serviceName: "web", serviceNamespace: appNs });
     }
     const events = await eventually(async () => {
-      const out = await kubectlOk(["get", "events", "-n", appNs, "--field-selector", "involvedObject.name=web,reason=nodeAssigned", "-o", "jsonpath={.items[*].message}"]);
+      const out = await kubectlOk([
+        "get",
+        "events",
+        "-n",
+        appNs,
+        "--field-selector",
+        "involvedObject.name=web,reason=nodeAssigned",
+        "-o",
+        "jsonpath={.items[*].message}",
+      ]);
       return out.includes(nodeA) && out.includes(nodeB) ? out : undefined;
     }, "nodeAssigned events");
     expect(events).toContain(`announcing from node "${nodeB}" with protocol "bgp"`);
@@ -173,7 +187,10 @@ describe("ServiceBGPStatus", () => {
 
   it("externalTrafficPolicy Local: only the node with a local serving endpoint, none without endpoints", async () => {
     await apply([service("local", "Local"), slice("local", nodeB), service("lonely", "Local")]);
-    await eventually(async () => (summary(await statusesOf("local")).join(" ") === `${nodeB}:bgp-it-all` ? true : undefined), "status for local on node B only");
+    await eventually(
+      async () => (summary(await statusesOf("local")).join(" ") === `${nodeB}:bgp-it-all` ? true : undefined),
+      "status for local on node B only",
+    );
     // The Service with no endpoints has an IP but no status anywhere.
     await eventually(async () => {
       const svc = JSON.parse(await kubectlOk(["get", "svc", "lonely", "-n", appNs, "-o", "json"]));
@@ -188,7 +205,10 @@ describe("sessions follow nodes and peers", () => {
   it("relabelling a node removes its session with the selecting peer", async () => {
     await kubectlOk(["label", "node", nodeA, "bgp-it-rack-"]);
     await rowsBecome(
-      [`bgp-it-all-${nodeA} ${nodeA} bgp-it-all 192.0.2.212 64602`, `bgp-it-all-${nodeB} ${nodeB} bgp-it-all 192.0.2.212 64602`],
+      [
+        `bgp-it-all-${nodeA} ${nodeA} bgp-it-all 192.0.2.212 64602`,
+        `bgp-it-all-${nodeB} ${nodeB} bgp-it-all 192.0.2.212 64602`,
+      ],
       "rack session gone",
     );
   });
@@ -207,10 +227,16 @@ describe("admission through the real webhook", () => {
   };
 
   it("refuses ebgpMultiHop on an iBGP peer", () =>
-    refused(peer("bgp-it-bad", { peerASN: 64600, peerAddress: "192.0.2.9", ebgpMultiHop: true }), /spec\.ebgpMultiHop: invalid ebgp-multihop parameter set for an ibgp peer/));
+    refused(
+      peer("bgp-it-bad", { peerASN: 64600, peerAddress: "192.0.2.9", ebgpMultiHop: true }),
+      /spec\.ebgpMultiHop: invalid ebgp-multihop parameter set for an ibgp peer/,
+    ));
 
   it("refuses a 2s hold time", () =>
-    refused(peer("bgp-it-bad", { peerASN: 64601, peerAddress: "192.0.2.9", holdTime: "2s" }), /spec\.holdTime: invalid hold time "2s": must be 0 or >=3s/));
+    refused(
+      peer("bgp-it-bad", { peerASN: 64601, peerAddress: "192.0.2.9", holdTime: "2s" }),
+      /spec\.holdTime: invalid hold time "2s": must be 0 or >=3s/,
+    ));
 
   it("refuses an aggregation length shorter than the pool's prefix", () =>
     refused(
@@ -221,7 +247,11 @@ describe("admission through the real webhook", () => {
   it("accepts IPv6 pools and large communities", async () => {
     await apply([
       pool("bgp-it-v6", ["2001:db8:77::/120"]),
-      bgpAd("bgp-it-v6-ad", { ipAddressPools: ["bgp-it-v6"], aggregationLengthV6: 120, communities: ["large:64600:7:8"] }),
+      bgpAd("bgp-it-v6-ad", {
+        ipAddressPools: ["bgp-it-v6"],
+        aggregationLengthV6: 120,
+        communities: ["large:64600:7:8"],
+      }),
     ]);
     await kubectl(["delete", "bgpadvertisements", "bgp-it-v6-ad", "-n", ns]);
     await kubectl(["delete", "ipaddresspools", "bgp-it-v6", "-n", ns]);

@@ -76,17 +76,16 @@ lease.on("fenced", () => {
 });
 lease.on("unfenced", () => {
   log("lease renewed");
-  agentMetrics.leaseWrites.inc(0);
   // The watches may have missed changes while we were cut off: read everything again.
   if (statuses.syncedAt <= fencedAt) statuses.relist();
   if (services.syncedAt <= fencedAt) services.relist();
   update();
 });
+let lastWrites = 0;
 const countWrites = setInterval(() => {
   agentMetrics.leaseWrites.inc(lease.writes - lastWrites);
   lastWrites = lease.writes;
 }, 1000);
-let lastWrites = 0;
 
 async function shutdown(signal: string): Promise<void> {
   if (draining) return;

@@ -8,7 +8,14 @@
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
 import { K8s, kind } from "kubernetes-fluent-client";
 import { Log } from "pepr";
-import { endpointsByService, planNode, toPlanNode, toPlanService, type NodePlan, type PlanService } from "../../shared/bgp";
+import {
+  endpointsByService,
+  planNode,
+  toPlanNode,
+  toPlanService,
+  type NodePlan,
+  type PlanService,
+} from "../../shared/bgp";
 import { parseConfig, type Config } from "../../shared/config";
 import { onConfigChanged } from "../../shared/kube/config-changes";
 import { readConfig } from "../../shared/kube/config-source";
@@ -29,7 +36,11 @@ const RETRY_MS = 2_000;
 const MAX_IN_FLIGHT = 16;
 
 /** Runs fn over items with at most `limit` calls in flight; collects failures instead of stopping. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown[]> {
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<unknown[]> {
   const errors: unknown[] = [];
   let next = 0;
   const worker = async () => {
@@ -88,7 +99,10 @@ export class SessionPlanner {
     input.nodes = this.nodes.values().map((n) => ({ name: n.metadata?.name ?? "", labels: n.metadata?.labels ?? {} }));
     const parsed = parseConfig(input);
     if (!parsed.ok) {
-      log.warn({ errors: parsed.errors.map((e) => e.message) }, "configuration invalid; BGP plan keeps the last good one");
+      log.warn(
+        { errors: parsed.errors.map((e) => e.message) },
+        "configuration invalid; BGP plan keeps the last good one",
+      );
       return;
     }
     this.config = parsed.config;
@@ -158,12 +172,15 @@ export class SessionPlanner {
         await this.writer.applySession(d);
       })),
     );
-    if (toDelete.length || toApply.length) log.info({ applied: toApply.length, deleted: toDelete.length }, "BGP sessions reconciled");
+    if (toDelete.length || toApply.length)
+      log.info({ applied: toApply.length, deleted: toDelete.length }, "BGP sessions reconciled");
 
     // ServiceBGPStatus objects, and an Event when a node starts announcing a Service.
     const changes = diffStatuses(desiredStatuses(plans), await this.writer.listStatuses());
     errors.push(...(await forEachLimited(changes.delete, MAX_IN_FLIGHT, (n) => this.writer.deleteStatus(n))));
-    errors.push(...(await forEachLimited(changes.patch, MAX_IN_FLIGHT, (p) => this.writer.patchStatus(p.name, p.desired))));
+    errors.push(
+      ...(await forEachLimited(changes.patch, MAX_IN_FLIGHT, (p) => this.writer.patchStatus(p.name, p.desired))),
+    );
     errors.push(
       ...(await forEachLimited(changes.create, MAX_IN_FLIGHT, async (want) => {
         await this.writer.createStatus(want);
@@ -180,7 +197,9 @@ export class SessionPlanner {
       })),
     );
 
-    publishPending(pendingPrefixes(plans, existing.filter((s) => desired.has(s.metadata?.name ?? "")).map(sessionReport)));
+    publishPending(
+      pendingPrefixes(plans, existing.filter((s) => desired.has(s.metadata?.name ?? "")).map(sessionReport)),
+    );
     for (const err of errors) log.warn({ err: String(err) }, "BGP write failed; will retry");
     return errors.length > 0;
   }

@@ -44,7 +44,10 @@ export class BGPKubeWriter {
   }
 
   async listStatuses(): Promise<ExistingStatus[]> {
-    const list = await kubeHttp().send<{ items: ExistingStatus[] }>("GET", `${base(this.namespace)}/servicebgpstatuses`);
+    const list = await kubeHttp().send<{ items: ExistingStatus[] }>(
+      "GET",
+      `${base(this.namespace)}/servicebgpstatuses`,
+    );
     return list.items ?? [];
   }
 
@@ -58,7 +61,10 @@ export class BGPKubeWriter {
   }
 
   async patchStatus(name: string, want: DesiredStatus): Promise<void> {
-    await kubeHttp().mergePatch(`${base(this.namespace)}/servicebgpstatuses/${encodeURIComponent(name)}/status`, statusBody(want));
+    await kubeHttp().mergePatch(
+      `${base(this.namespace)}/servicebgpstatuses/${encodeURIComponent(name)}/status`,
+      statusBody(want),
+    );
   }
 
   async deleteStatus(name: string): Promise<void> {

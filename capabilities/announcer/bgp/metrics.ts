@@ -11,7 +11,10 @@ const gauge = (name: string, help: string) =>
   (register.getSingleMetric(name) as Gauge<Labels>) ?? new Gauge({ name, help, labelNames: ["peer", "node"] });
 
 export const bgpControllerMetrics = {
-  pending: gauge("metallb_bgp_pending_prefixes_total", "Planned prefixes not yet advertised on the session, per peer and node"),
+  pending: gauge(
+    "metallb_bgp_pending_prefixes_total",
+    "Planned prefixes not yet advertised on the session, per peer and node",
+  ),
   planned: gauge("metallb_bgp_planned_prefixes_total", "Prefixes the plan sends on the session, per peer and node"),
 };
 

@@ -23,7 +23,10 @@ export interface PendingRow {
 }
 
 /** A session not Established has all its planned prefixes pending. */
-export function pendingPrefixes(plans: ReadonlyMap<string, NodePlan>, sessions: readonly SessionReport[]): PendingRow[] {
+export function pendingPrefixes(
+  plans: ReadonlyMap<string, NodePlan>,
+  sessions: readonly SessionReport[],
+): PendingRow[] {
   const rows: PendingRow[] = [];
   for (const s of sessions) {
     if (!s.node || !s.peer) continue;

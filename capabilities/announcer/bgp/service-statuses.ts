@@ -33,7 +33,12 @@ export function desiredStatuses(plans: ReadonlyMap<string, NodePlan>): Map<strin
       const slash = svcKey.indexOf("/");
       const serviceNamespace = svcKey.slice(0, slash);
       const serviceName = svcKey.slice(slash + 1);
-      out.set(statusKey(node, serviceNamespace, serviceName), { node, serviceNamespace, serviceName, peers: decision.peers });
+      out.set(statusKey(node, serviceNamespace, serviceName), {
+        node,
+        serviceNamespace,
+        serviceName,
+        peers: decision.peers,
+      });
     }
   }
   return out;
@@ -61,7 +66,10 @@ export interface StatusChanges {
   readonly delete: string[];
 }
 
-export function diffStatuses(desired: ReadonlyMap<string, DesiredStatus>, existing: readonly ExistingStatus[]): StatusChanges {
+export function diffStatuses(
+  desired: ReadonlyMap<string, DesiredStatus>,
+  existing: readonly ExistingStatus[],
+): StatusChanges {
   const create: DesiredStatus[] = [];
   const patch: Array<{ name: string; desired: DesiredStatus }> = [];
   const del: string[] = [];
@@ -88,7 +96,12 @@ export function diffStatuses(desired: ReadonlyMap<string, DesiredStatus>, existi
       continue;
     }
     kept.add(key);
-    if (s.node !== want.node || s.serviceName !== want.serviceName || s.serviceNamespace !== want.serviceNamespace || !samePeers(s.peers, want.peers)) {
+    if (
+      s.node !== want.node ||
+      s.serviceName !== want.serviceName ||
+      s.serviceNamespace !== want.serviceNamespace ||
+      !samePeers(s.peers, want.peers)
+    ) {
       patch.push({ name, desired: want });
     }
   }

@@ -86,18 +86,38 @@ describe("sessionAction", () => {
   const d = desiredSessions(config, nodes).get("tor-n1")!;
   it("applies a missing session and leaves an equal one (server defaults included) alone", () => {
     expect(sessionAction(d, undefined)).toBe("apply");
-    expect(sessionAction(d, { metadata: { labels: { ...d.labels }, annotations: {} }, spec: { ...d.spec } })).toBe("none");
+    expect(sessionAction(d, { metadata: { labels: { ...d.labels }, annotations: {} }, spec: { ...d.spec } })).toBe(
+      "none",
+    );
   });
   it("applies a changed spec and recreates a session for another pair", () => {
-    expect(sessionAction(d, { metadata: { labels: { ...d.labels } }, spec: { ...d.spec, holdTime: 90 } })).toBe("apply");
-    expect(sessionAction(d, { metadata: { labels: { ...d.labels } }, spec: { ...d.spec, node: "other" } })).toBe("recreate");
+    expect(sessionAction(d, { metadata: { labels: { ...d.labels } }, spec: { ...d.spec, holdTime: 90 } })).toBe(
+      "apply",
+    );
+    expect(sessionAction(d, { metadata: { labels: { ...d.labels } }, spec: { ...d.spec, node: "other" } })).toBe(
+      "recreate",
+    );
   });
 });
 
 describe("ServiceBGPStatus diff", () => {
   const plans = new Map<string, NodePlan>([
-    ["n1", { routes: new Map(), conflicts: [], services: new Map([["default/a", { announce: true, peers: ["core", "tor"] }]]) }],
-    ["n2", { routes: new Map(), conflicts: [], services: new Map([["default/a", { announce: false, reason: "noLocalEndpoints" }]]) }],
+    [
+      "n1",
+      {
+        routes: new Map(),
+        conflicts: [],
+        services: new Map([["default/a", { announce: true, peers: ["core", "tor"] }]]),
+      },
+    ],
+    [
+      "n2",
+      {
+        routes: new Map(),
+        conflicts: [],
+        services: new Map([["default/a", { announce: false, reason: "noLocalEndpoints" }]]),
+      },
+    ],
   ]);
   const labels = (node: string) => ({
     "metallb.io/node": node,
@@ -107,12 +127,17 @@ describe("ServiceBGPStatus diff", () => {
 
   it("creates one per advertising node only", () => {
     const changes = diffStatuses(desiredStatuses(plans), []);
-    expect(changes.create).toEqual([{ node: "n1", serviceNamespace: "default", serviceName: "a", peers: ["core", "tor"] }]);
+    expect(changes.create).toEqual([
+      { node: "n1", serviceNamespace: "default", serviceName: "a", peers: ["core", "tor"] },
+    ]);
   });
 
   it("patches changed peers, deletes stale objects and duplicates", () => {
     const changes = diffStatuses(desiredStatuses(plans), [
-      { metadata: { name: "bgp-1", labels: labels("n1") }, status: { node: "n1", serviceName: "a", serviceNamespace: "default", peers: ["core"] } },
+      {
+        metadata: { name: "bgp-1", labels: labels("n1") },
+        status: { node: "n1", serviceName: "a", serviceNamespace: "default", peers: ["core"] },
+      },
       { metadata: { name: "bgp-2", labels: labels("n1") } },
       { metadata: { name: "bgp-3", labels: labels("n2") } },
     ]);
@@ -124,8 +149,17 @@ describe("ServiceBGPStatus diff", () => {
 
 describe("pendingPrefixes", () => {
   it("counts planned prefixes the session has not advertised; all of them when not Established", () => {
-    const route = { prefix: { family: 4 as const, base: 0n, prefixLength: 32 }, prefixText: "", communities: [], largeCommunities: [], services: [], advertisements: [] };
-    const plans = new Map<string, NodePlan>([["n1", { routes: new Map([["tor", [route, route, route]]]), services: new Map(), conflicts: [] }]]);
+    const route = {
+      prefix: { family: 4 as const, base: 0n, prefixLength: 32 },
+      prefixText: "",
+      communities: [],
+      largeCommunities: [],
+      services: [],
+      advertisements: [],
+    };
+    const plans = new Map<string, NodePlan>([
+      ["n1", { routes: new Map([["tor", [route, route, route]]]), services: new Map(), conflicts: [] }],
+    ]);
     const rows = pendingPrefixes(plans, [
       { node: "n1", peer: "tor", peerAddress: "192.0.2.1", peerPort: 179, state: "Established", advertisedPrefixes: 2 },
       { node: "n1", peer: "tor", peerAddress: "2001:db8::1", state: "Active", advertisedPrefixes: 3 },

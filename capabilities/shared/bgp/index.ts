@@ -3,7 +3,14 @@
  * exist and which routes each node sends to each peer. Pure.
  */
 export * from "./types";
-export { planAdvertisements, planNode, plannedSessions, peerSelectsNode, aggregatedPrefix, type PlanInput } from "./plan";
+export {
+  planAdvertisements,
+  planNode,
+  plannedSessions,
+  peerSelectsNode,
+  aggregatedPrefix,
+  type PlanInput,
+} from "./plan";
 export { nodeExclusion, endpointReason, endpointServes, EXCLUDE_LB_LABEL } from "./eligibility";
 export {
   toPlanNode,

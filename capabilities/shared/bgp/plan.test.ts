@@ -4,7 +4,11 @@ import { planAdvertisements, planNode, plannedSessions, type PlanInput } from ".
 import { endpointsByService, toPlanService } from "./kube-input";
 import type { PlanNode, PlanService, ServiceEndpoints } from "./types";
 
-const node = (name: string, labels: Record<string, string> = {}, conditions: PlanNode["conditions"] = []): PlanNode => ({
+const node = (
+  name: string,
+  labels: Record<string, string> = {},
+  conditions: PlanNode["conditions"] = [],
+): PlanNode => ({
   name,
   labels,
   conditions,
@@ -94,7 +98,10 @@ describe("which advertisements apply", () => {
 
   it("sends nothing to a peer whose nodeSelectors do not pick this node", () => {
     const config = base({
-      bgpPeers: [peer("r1", { nodeSelectors: [{ matchLabels: { zone: "b" } }] }), peer("r2", { peerAddress: "192.0.2.2" })],
+      bgpPeers: [
+        peer("r1", { nodeSelectors: [{ matchLabels: { zone: "b" } }] }),
+        peer("r2", { peerAddress: "192.0.2.2" }),
+      ],
       bgpAdvertisements: [bgpAd("all"), bgpAd("only-r1", { peers: ["r1"], communities: ["1:1"] })],
     });
     const p = plan(config, [svc("a", ["10.0.0.1"])]);
@@ -103,8 +110,14 @@ describe("which advertisements apply", () => {
   });
 
   it("reports noPeers when an advertisement applies but no session runs on this node", () => {
-    const config = base({ bgpAdvertisements: [bgpAd("ad", { peers: ["r1"] })], bgpPeers: [peer("r1", { nodeSelectors: [{ matchLabels: { zone: "z" } }] })] });
-    expect(plan(config, [svc("a", ["10.0.0.1"])]).services.get("default/a")).toEqual({ announce: false, reason: "noPeers" });
+    const config = base({
+      bgpAdvertisements: [bgpAd("ad", { peers: ["r1"] })],
+      bgpPeers: [peer("r1", { nodeSelectors: [{ matchLabels: { zone: "z" } }] })],
+    });
+    expect(plan(config, [svc("a", ["10.0.0.1"])]).services.get("default/a")).toEqual({
+      announce: false,
+      reason: "noPeers",
+    });
   });
 });
 
@@ -169,7 +182,10 @@ describe("attributes", () => {
 
   it("keeps different attributes per peer when advertisements target different peers", () => {
     const config = base({
-      bgpAdvertisements: [bgpAd("to-r1", { peers: ["r1"], communities: ["1:1"] }), bgpAd("to-r2", { peers: ["r2"], communities: ["2:2"] })],
+      bgpAdvertisements: [
+        bgpAd("to-r1", { peers: ["r1"], communities: ["1:1"] }),
+        bgpAd("to-r2", { peers: ["r2"], communities: ["2:2"] }),
+      ],
     });
     const p = plan(config, [svc("a", ["10.0.0.1"])]);
     expect(p.routes.get("r1")![0].communities).toEqual([65537]);
@@ -179,7 +195,10 @@ describe("attributes", () => {
 
 describe("externalTrafficPolicy and endpoints", () => {
   const config = base({ bgpAdvertisements: [bgpAd("ad")] });
-  const at = (nodes: string[], any = nodes.length > 0): ServiceEndpoints => ({ anyServing: any, servingNodes: new Set(nodes) });
+  const at = (nodes: string[], any = nodes.length > 0): ServiceEndpoints => ({
+    anyServing: any,
+    servingNodes: new Set(nodes),
+  });
 
   it("Cluster: advertises from every node while any serving endpoint exists", () => {
     const s = svc("a", ["10.0.0.1"]);
@@ -216,7 +235,10 @@ describe("node exclusions and Service preconditions", () => {
     const labelled = node("n1", { "node.kubernetes.io/exclude-from-external-load-balancers": "" });
     const excluded = plan(config, [svc("a", ["10.0.0.1"])], { node: labelled });
     expect(excluded.services.get("default/a")).toEqual({ announce: false, reason: "nodeExcluded" });
-    const ignored = plan(config, [svc("a", ["10.0.0.1"])], { node: labelled, settings: { ignoreExcludeLBLabel: true } });
+    const ignored = plan(config, [svc("a", ["10.0.0.1"])], {
+      node: labelled,
+      settings: { ignoreExcludeLBLabel: true },
+    });
     expect(ignored.services.get("default/a")).toMatchObject({ announce: true });
   });
 
@@ -241,7 +263,10 @@ describe("node exclusions and Service preconditions", () => {
 describe("plannedSessions", () => {
   it("pairs every peer with the nodes its nodeSelectors pick (empty = all), sorted", () => {
     const config = base({
-      bgpPeers: [peer("tor", { nodeSelectors: [{ matchLabels: { rack: "1" } }] }), peer("core", { peerAddress: "192.0.2.9" })],
+      bgpPeers: [
+        peer("tor", { nodeSelectors: [{ matchLabels: { rack: "1" } }] }),
+        peer("core", { peerAddress: "192.0.2.9" }),
+      ],
     });
     const pairs = plannedSessions(config, [
       { name: "n2", labels: { rack: "1" } },
@@ -258,7 +283,10 @@ describe("kube inputs", () => {
       endpoints,
     });
     const eps = endpointsByService([
-      slice("a", [{ nodeName: "n1", conditions: { ready: false } }, { nodeName: "n2", conditions: {} }]),
+      slice("a", [
+        { nodeName: "n1", conditions: { ready: false } },
+        { nodeName: "n2", conditions: {} },
+      ]),
       slice("a", [{ nodeName: "n3", conditions: { ready: false, serving: true } }]),
       slice("b", [{ nodeName: "n1", conditions: { ready: false, serving: false } }]),
       { metadata: { namespace: "default" }, endpoints: [{ nodeName: "x" }] },

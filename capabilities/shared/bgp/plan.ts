@@ -36,7 +36,8 @@ const selects = (selectors: readonly LabelSelector[], labels: Labels): boolean =
   selectors.length === 0 || anySelectorMatches(selectors, labels);
 
 /** True when the BGPPeer's nodeSelectors pick this node (empty = every node). */
-export const peerSelectsNode = (peer: PeerModel, node: NamedLabels): boolean => selects(peer.nodeSelectors, node.labels ?? {});
+export const peerSelectsNode = (peer: PeerModel, node: NamedLabels): boolean =>
+  selects(peer.nodeSelectors, node.labels ?? {});
 
 /** Which (node, BGPPeer) pairs should have a session, sorted by peer then node. */
 export function plannedSessions(
@@ -145,7 +146,9 @@ export function planNode(input: PlanInput): NodePlan {
       const prefs = [...c.localPrefs.keys()].sort((a, b) => b - a);
       if (prefs.length > 1) {
         const who = prefs.map((p) => `${p} (${[...c.localPrefs.get(p)!].sort().join(", ")})`).join(" vs ");
-        conflicts.push(`prefix ${text} to peer ${peer}: BGPAdvertisements disagree on localPref: ${who}; using ${prefs[0]}`);
+        conflicts.push(
+          `prefix ${text} to peer ${peer}: BGPAdvertisements disagree on localPref: ${who}; using ${prefs[0]}`,
+        );
       }
       list.push({
         prefix: c.prefix,
