@@ -13,7 +13,6 @@ const transformIgnorePatterns = [
 ];
 
 module.exports = {
-  reporters: ["default", "<rootDir>/test/harness/summary-reporter.js"],
   // The integration tests share one API server and one set of network namespaces.
   maxWorkers: 1,
   // Integration hooks create and delete hundreds of objects; unit tests finish long before this.

@@ -6,4 +6,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash hack/install-deps.sh
 bash hack/build-control-plane.sh >/dev/null
 bash hack/build-native.sh
-exec npx jest "$@"
+mkdir -p .lab
+status=0
+npx jest --json --outputFile=.lab/jest-results.json "$@" || status=$?
+# One plain closing line with the counts, after Jest's own summary.
+node -e 'const r = require("./.lab/jest-results.json");
+  console.log(`Tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);' || true
+exit "$status"
