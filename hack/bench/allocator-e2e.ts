@@ -49,7 +49,14 @@ const serviceBody = (name: string) => ({
   apiVersion: "v1",
   kind: "Service",
   metadata: { name },
-  spec: { type: "LoadBalancer", ipFamilies: ["IPv6"], selector: { app: name }, ports: [{ port: 80, protocol: "TCP" }] },
+  // No node ports: 10,000 Services would exhaust the 2,768-port NodePort range.
+  spec: {
+    type: "LoadBalancer",
+    allocateLoadBalancerNodePorts: false,
+    ipFamilies: ["IPv6"],
+    selector: { app: name },
+    ports: [{ port: 80, protocol: "TCP" }],
+  },
 });
 
 /** Watches a namespace and resolves with the time each Service first showed an address. */

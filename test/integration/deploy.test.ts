@@ -48,7 +48,17 @@ describe("npx pepr build output", () => {
     );
     expect(manifests).toContain("pepr-module-metallb-pepr.yaml");
     for (const f of manifests) {
-      const r = await kubectl(["apply", "--dry-run=server", "-f", join(buildDir, f)]);
+      // `pepr dev` already registered webhooks (url-based) under Pepr's field manager
+      // "pepr"; applying as that manager, as `pepr deploy` does, replaces them cleanly.
+      const r = await kubectl([
+        "apply",
+        "--server-side",
+        "--field-manager=pepr",
+        "--force-conflicts",
+        "--dry-run=server",
+        "-f",
+        join(buildDir, f),
+      ]);
       expect({ file: f, code: r.code, stderr: r.stderr }).toEqual({ file: f, code: 0, stderr: "" });
     }
   });
