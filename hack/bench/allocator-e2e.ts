@@ -92,7 +92,9 @@ async function createServices(http: KubeHttp, namespace: string, n: number, rate
       }
       const name = `svc-${i}`;
       createdAt.set(name, performance.now());
-      await http.send("POST", `/api/v1/namespaces/${namespace}/services`, serviceBody(name));
+      await http.send("POST", `/api/v1/namespaces/${namespace}/services`, serviceBody(name)).catch((err) => {
+        if ((err as { status?: number }).status !== 409) throw err; // a retried create that had landed
+      });
     }
   };
   await Promise.all(Array.from({ length: ratePerSec ? 8 : concurrency }, worker));

@@ -81,6 +81,37 @@ describe("the node agent", () => {
     await ensureAgent(readSettings()); // idempotent
   });
 
+  it("the controller's generated ClusterRole is enough to install it (RBAC escalation checks)", async () => {
+    const buildDir = process.env.PEPR_BUILD_DIR ?? join(repoRoot, ".lab", "pepr-build");
+    const docs = parseAllDocuments(readFileSync(join(buildDir, "pepr-module-metallb-pepr.yaml"), "utf8")).map((d) =>
+      d.toJS(),
+    );
+    const rbac = docs.filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding");
+    expect(rbac).toHaveLength(2);
+    const dir = mkdtempSync(join(tmpdir(), "controller-rbac-"));
+    writeFileSync(join(dir, "rbac.json"), JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }));
+    writeFileSync(
+      join(dir, "agent.json"),
+      JSON.stringify({ apiVersion: "v1", kind: "List", items: agentManifests(agentOptions(readSettings())) }),
+    );
+    await kubectlOk(["apply", "-f", join(dir, "rbac.json")]);
+    try {
+      const r = await kubectl([
+        "apply",
+        "--server-side",
+        "--field-manager=pepr",
+        "--force-conflicts",
+        "--dry-run=server",
+        "--as=system:serviceaccount:pepr-system:pepr-metallb-pepr",
+        "-f",
+        join(dir, "agent.json"),
+      ]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    } finally {
+      await kubectl(["delete", "-f", join(dir, "rbac.json"), "--ignore-not-found"]);
+    }
+  });
+
   it("its manifests pass server-side dry-run", async () => {
     const dir = mkdtempSync(join(tmpdir(), "agent-manifests-"));
     const file = join(dir, "agent.json");

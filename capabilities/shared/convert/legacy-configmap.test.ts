@@ -174,9 +174,15 @@ describe("refusals name the field", () => {
   };
 
   it.each([
-    ["address-pools:\n- name: a\n  protocol: ospf\n  addresses: [192.0.2.0/29]\n", 'config.address-pools[0].protocol: "ospf" is not supported'],
+    [
+      "address-pools:\n- name: a\n  protocol: ospf\n  addresses: [192.0.2.0/29]\n",
+      'config.address-pools[0].protocol: "ospf" is not supported',
+    ],
     ["address-pools:\n- name: a\n  addresses: [192.0.2.0/29]\n", "config.address-pools[0].protocol: required"],
-    ["address-pools:\n- name: a\n  protocol: layer2\n  addresses: [192.0.2.0/33]\n", "config.address-pools[0].addresses[0]"],
+    [
+      "address-pools:\n- name: a\n  protocol: layer2\n  addresses: [192.0.2.0/33]\n",
+      "config.address-pools[0].addresses[0]",
+    ],
     [
       "address-pools:\n- name: a\n  protocol: layer2\n  addresses: [192.0.2.0/29]\n  bgp-advertisements: [{localpref: 1}]\n",
       "config.address-pools[0].bgp-advertisements: only allowed with protocol: bgp",
@@ -190,9 +196,18 @@ describe("refusals name the field", () => {
       "aggregation-length: must be an integer in 0..32",
     ],
     ["peers:\n- peer-address: 192.0.2.1\n  peer-asn: 64501\n", "config.peers[0].my-asn: required"],
-    ["peers:\n- peer-address: 192.0.2.1\n  peer-asn: 64501\n  my-asn: 64500\n  hold-time: soon\n", "config.peers[0].hold-time"],
-    ["peers:\n- peer-address: 192.0.2.1\n  peer-asn: 64501\n  my-asn: 64500\n  router-id: 2001:db8::1\n", "is not an IPv4 address"],
-    ["peers:\n- peer-address: 192.0.2.1\n  peer-asn: 64501\n  my-asn: 64500\n  vrf: red\n", "config.peers[0].vrf: unknown field"],
+    [
+      "peers:\n- peer-address: 192.0.2.1\n  peer-asn: 64501\n  my-asn: 64500\n  hold-time: soon\n",
+      "config.peers[0].hold-time",
+    ],
+    [
+      "peers:\n- peer-address: 192.0.2.1\n  peer-asn: 64501\n  my-asn: 64500\n  router-id: 2001:db8::1\n",
+      "is not an IPv4 address",
+    ],
+    [
+      "peers:\n- peer-address: 192.0.2.1\n  peer-asn: 64501\n  my-asn: 64500\n  vrf: red\n",
+      "config.peers[0].vrf: unknown field",
+    ],
     ["bgp-communities:\n  bad: 70000:1\n", "config.bgp-communities.bad"],
     [
       "address-pools:\n- {name: A, protocol: layer2, addresses: [192.0.2.0/29]}\n- {name: a, protocol: layer2, addresses: [192.0.2.8/29]}\n",

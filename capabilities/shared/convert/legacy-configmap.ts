@@ -51,9 +51,13 @@ export function extractConfig(text: string): { config: Obj; namespace?: string }
   if (!isObj(top)) throw new ConvertError(["the input is not a YAML mapping"]);
   if (top.kind === "ConfigMap") {
     const data = isObj(top.data) ? top.data : {};
-    if (typeof data.config !== "string") throw new ConvertError(["ConfigMap data.config: missing (the legacy MetalLB key)"]);
+    if (typeof data.config !== "string")
+      throw new ConvertError(["ConfigMap data.config: missing (the legacy MetalLB key)"]);
     const meta = isObj(top.metadata) ? top.metadata : {};
-    return { config: parseConfig(data.config), namespace: typeof meta.namespace === "string" ? meta.namespace : undefined };
+    return {
+      config: parseConfig(data.config),
+      namespace: typeof meta.namespace === "string" ? meta.namespace : undefined,
+    };
   }
   if (typeof top.config === "string" && Object.keys(top).length === 1) return { config: parseConfig(top.config) };
   return { config: top };
@@ -179,7 +183,9 @@ export function convertLegacyConfig(config: Obj, namespace = "metallb-system"): 
     else {
       const entries = Object.entries(rawAliases).map(([name, value]) => {
         if (typeof value !== "string" || !isCommunityValue(value))
-          problems.push(`config.bgp-communities.${name}: ${JSON.stringify(value)} is not a community (AA:NN, each 0..65535)`);
+          problems.push(
+            `config.bgp-communities.${name}: ${JSON.stringify(value)} is not a community (AA:NN, each 0..65535)`,
+          );
         aliases.add(name);
         return { name, value: String(value) };
       });
@@ -251,7 +257,8 @@ export function convertLegacyConfig(config: Obj, namespace = "metallb-system"): 
       const v = f.str(k);
       if (v === undefined) return undefined;
       const parsed = parseIP(v);
-      if (!parsed || (v4only && parsed.family !== 4)) return f.fail(k, `"${v}" is not an ${v4only ? "IPv4" : "IP"} address`);
+      if (!parsed || (v4only && parsed.family !== 4))
+        return f.fail(k, `"${v}" is not an ${v4only ? "IPv4" : "IP"} address`);
       return v;
     };
     const peerAddress = ip("peer-address");
@@ -341,11 +348,14 @@ function nodeSelector(raw: unknown, path: string, problems: string[]): Obj {
     const x = new Fields(e, ePath, problems, ["key", "operator", "values"]);
     const key = x.str("key");
     if (!key) x.fail("key", "required");
-    const op = ["In", "NotIn", "Exists", "DoesNotExist"].find((o) => o.toLowerCase() === x.str("operator")?.toLowerCase());
+    const op = ["In", "NotIn", "Exists", "DoesNotExist"].find(
+      (o) => o.toLowerCase() === x.str("operator")?.toLowerCase(),
+    );
     if (!op) x.fail("operator", `${JSON.stringify(x.raw("operator"))} is not In, NotIn, Exists or DoesNotExist`);
     const values = x.list("values").map(String);
     if ((op === "In" || op === "NotIn") && !values.length) x.fail("values", `required with operator ${op}`);
-    if ((op === "Exists" || op === "DoesNotExist") && values.length) x.fail("values", `must be empty with operator ${op}`);
+    if ((op === "Exists" || op === "DoesNotExist") && values.length)
+      x.fail("values", `must be empty with operator ${op}`);
     return values.length ? { key, operator: op, values } : { key, operator: op };
   });
   if (exprs.length) out.matchExpressions = exprs;

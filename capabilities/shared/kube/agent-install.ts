@@ -5,9 +5,10 @@
  */
 import { K8s, kind } from "kubernetes-fluent-client";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import pkg from "../../../package.json";
 import type { Settings } from "../settings";
-import { agentManifests, defaultAgentImage, type AgentOptions } from "./agent-manifests";
+import { agentManifests, agentOptions } from "./agent-manifests";
+
+export { agentOptions };
 
 const models = {
   ServiceAccount: kind.ServiceAccount,
@@ -17,18 +18,6 @@ const models = {
   RoleBinding: kind.RoleBinding,
   DaemonSet: kind.DaemonSet,
 } as const;
-
-/** Agent options from the controller's settings and environment. */
-export function agentOptions(settings: Settings, env: NodeJS.ProcessEnv = process.env): AgentOptions {
-  const extraEnv: Record<string, string> = {};
-  if (settings.loadBalancerClass) extraEnv.METALLB_LOADBALANCER_CLASS = settings.loadBalancerClass;
-  if (settings.ignoreExcludeLBLabel) extraEnv.METALLB_IGNORE_EXCLUDE_LB = "true";
-  return {
-    namespace: settings.namespace,
-    image: env.METALLB_AGENT_IMAGE || defaultAgentImage(pkg.version),
-    extraEnv,
-  };
-}
 
 export async function ensureAgent(settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   for (const obj of agentManifests(agentOptions(settings, env))) {

@@ -1,8 +1,15 @@
-import { agentClusterRole, agentDaemonSet, agentManifests, agentRole, defaultAgentImage } from "./agent-manifests";
+import { readSettings } from "../settings";
+import {
+  agentClusterRole,
+  agentDaemonSet,
+  agentManifests,
+  agentOptions,
+  agentRole,
+  defaultAgentImage,
+} from "./agent-manifests";
 
 const opts = { namespace: "metallb-system", image: "registry.example/agent:1.2.3" };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const podSpec = (o = opts): any => (agentDaemonSet(o) as any).spec.template.spec;
 
 describe("agent manifests", () => {
@@ -23,6 +30,18 @@ describe("agent manifests", () => {
 
   it("default image is tagged with the package version", () => {
     expect(defaultAgentImage("0.1.0")).toBe("ghcr.io/metallb-pepr/agent:0.1.0");
+  });
+
+  it("options: METALLB_AGENT_IMAGE overrides the image; settings pass through", () => {
+    const settings = readSettings({ METALLB_NAMESPACE: "lb", METALLB_LOADBALANCER_CLASS: "lb.example/bare" });
+    expect(agentOptions(settings, {})).toMatchObject({
+      namespace: "lb",
+      image: expect.stringMatching(/^ghcr\.io\/metallb-pepr\/agent:\d+\.\d+\.\d+/),
+      extraEnv: { METALLB_LOADBALANCER_CLASS: "lb.example/bare" },
+    });
+    expect(agentOptions(settings, { METALLB_AGENT_IMAGE: "registry.example/agent:dev" }).image).toBe(
+      "registry.example/agent:dev",
+    );
   });
 
   it("cluster-wide rules are read-only and never touch Secrets", () => {
@@ -62,8 +81,8 @@ describe("agent manifests", () => {
   });
 
   it("gets its node name from the downward API and its namespace from the options", () => {
-    const env = podSpec({ ...opts, extraEnv: { METALLB_LOADBALANCER_CLASS: "lb.example/bare" } } as never)
-      .containers[0].env;
+    const env = podSpec({ ...opts, extraEnv: { METALLB_LOADBALANCER_CLASS: "lb.example/bare" } } as never).containers[0]
+      .env;
     expect(env).toContainEqual({
       name: "NODE_NAME",
       valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } },
@@ -74,6 +93,9 @@ describe("agent manifests", () => {
 
   it("tolerates control-plane taints", () => {
     const keys = podSpec().tolerations.map((t: { key: string; effect: string }) => `${t.key}:${t.effect}`);
-    expect(keys).toEqual(["node-role.kubernetes.io/control-plane:NoSchedule", "node-role.kubernetes.io/master:NoSchedule"]);
+    expect(keys).toEqual([
+      "node-role.kubernetes.io/control-plane:NoSchedule",
+      "node-role.kubernetes.io/master:NoSchedule",
+    ]);
   });
 });

@@ -9,6 +9,8 @@
  * configuration namespace. It never writes Services.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
+import pkg from "../../../package.json";
+import type { Settings } from "../settings";
 
 export const AGENT_NAME = "metallb-agent";
 export const AGENT_METRICS_PORT = 7472;
@@ -26,6 +28,18 @@ export interface AgentOptions {
 
 /** Default image: the agent built from this package, tagged with its version. */
 export const defaultAgentImage = (version: string): string => `${AGENT_IMAGE_REPO}:${version}`;
+
+/** Options from the controller's settings; METALLB_AGENT_IMAGE overrides the image. */
+export function agentOptions(settings: Settings, env: NodeJS.ProcessEnv = process.env): AgentOptions {
+  const extraEnv: Record<string, string> = {};
+  if (settings.loadBalancerClass) extraEnv.METALLB_LOADBALANCER_CLASS = settings.loadBalancerClass;
+  if (settings.ignoreExcludeLBLabel) extraEnv.METALLB_IGNORE_EXCLUDE_LB = "true";
+  return {
+    namespace: settings.namespace,
+    image: env.METALLB_AGENT_IMAGE || defaultAgentImage(pkg.version),
+    extraEnv,
+  };
+}
 
 const labels = {
   "app.kubernetes.io/name": AGENT_NAME,

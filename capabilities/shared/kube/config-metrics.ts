@@ -18,7 +18,10 @@ const gauge = (name: string, help: string) =>
   new Gauge({ name, help, labelNames: ["configuration"] });
 
 const loaded = gauge("metallb_k8s_client_config_loaded_bool", "1 if the current configuration is valid and in force");
-const stale = gauge("metallb_k8s_client_config_stale_bool", "1 if the configuration is invalid and an older one is in force");
+const stale = gauge(
+  "metallb_k8s_client_config_stale_bool",
+  "1 if the configuration is invalid and an older one is in force",
+);
 
 export function recordConfigResult(configuration: string, valid: boolean): void {
   loaded.set({ configuration }, valid ? 1 : 0);

@@ -41,7 +41,23 @@ export class KubeHttp {
     return this.base;
   }
 
+  /**
+   * A request that got no HTTP answer (a kept-alive socket the server had just
+   * closed, a reset under load) is sent again, up to twice. Retried writes stay
+   * safe: merge patches are idempotent and a repeated create answers 409.
+   */
   async send<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.sendOnce<T>(method, path, body, contentType);
+      } catch (err) {
+        if (err instanceof KubeHttpError || attempt >= 3) throw err;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
+  }
+
+  private async sendOnce<T>(method: string, path: string, body: unknown, contentType: string): Promise<T> {
     const { url, options } = await this.resolveBase();
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise<T>((resolve, reject) => {

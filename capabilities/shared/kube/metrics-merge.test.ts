@@ -12,8 +12,12 @@ describe("mergeMetrics", () => {
   it("serves the other registry's metrics beside Pepr's own, once", async () => {
     const collector = fakeCollector();
     const ours = new Registry();
-    new Gauge({ name: "metallb_allocator_addresses_in_use_total", help: "in use", labelNames: ["pool"], registers: [ours] })
-      .set({ pool: "lab" }, 3);
+    new Gauge({
+      name: "metallb_allocator_addresses_in_use_total",
+      help: "in use",
+      labelNames: ["pool"],
+      registers: [ours],
+    }).set({ pool: "lab" }, 3);
     mergeMetrics(collector, ours);
     mergeMetrics(collector, ours);
     const text = await collector.getMetrics();
