@@ -9,6 +9,7 @@ import { allocator } from "./capabilities/allocator";
 import { startAllocator } from "./capabilities/allocator/runtime";
 import { announcer } from "./capabilities/announcer";
 import { startAnnouncer } from "./capabilities/announcer/runtime";
+import { ensureAgent } from "./capabilities/shared/kube/agent-install";
 import { ensureCRDs, ensureNamespace } from "./capabilities/shared/kube/bootstrap";
 import { retryTransient } from "./capabilities/shared/kube/retry";
 import { settings } from "./capabilities/shared/settings";
@@ -20,6 +21,7 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
   if (runsControllers) {
     await retryTransient(() => ensureNamespace(settings.namespace));
     await retryTransient(ensureCRDs);
+    await retryTransient(() => ensureAgent(settings));
   }
   new PeprModule(cfg, [allocator, announcer]);
   if (runsControllers) {
