@@ -11,6 +11,7 @@ import { announcer } from "./capabilities/announcer";
 import { startAnnouncer } from "./capabilities/announcer/runtime";
 import { ensureAgent } from "./capabilities/shared/kube/agent-install";
 import { ensureCRDs, ensureNamespace } from "./capabilities/shared/kube/bootstrap";
+import { exposeControllerMetrics } from "./capabilities/shared/kube/config-metrics";
 import { retryTransient } from "./capabilities/shared/kube/retry";
 import { settings } from "./capabilities/shared/settings";
 
@@ -19,6 +20,7 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
 
 (async () => {
   if (runsControllers) {
+    exposeControllerMetrics();
     await retryTransient(() => ensureNamespace(settings.namespace));
     await retryTransient(ensureCRDs);
     await retryTransient(() => ensureAgent(settings));

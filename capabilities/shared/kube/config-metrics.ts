@@ -4,14 +4,16 @@
  * name; stale = the configuration is invalid and an older one is in force,
  * loaded = the current one is in force.
  *
- * Controller-only (it imports pepr): loading it makes Pepr's /metrics also serve
- * prom-client's default registry, where metallb_allocator_* and these gauges live.
+ * Controller-only (it imports pepr).
  */
 import { metricsCollector } from "pepr";
 import { Gauge, register } from "prom-client";
 import { mergeMetrics } from "./metrics-merge";
 
-mergeMetrics(metricsCollector, register);
+/** Makes Pepr's /metrics (its own registry) also serve prom-client's default one, where ours live. */
+export function exposeControllerMetrics(): void {
+  mergeMetrics(metricsCollector, register);
+}
 
 const gauge = (name: string, help: string) =>
   (register.getSingleMetric(name) as Gauge<"configuration">) ??
