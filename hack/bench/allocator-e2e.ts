@@ -18,7 +18,9 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
 import {
+  acquireDevLock,
   findModuleProcess,
+  releaseDevLock,
   repoRoot,
   startControlPlane,
   startModule,
@@ -185,6 +187,7 @@ async function main() {
     .filter((n) => n > 0);
   const ns = sizes.length ? sizes : [100, 1000, 10000];
   mkdirSync(stateDir, { recursive: true });
+  await acquireDevLock();
   await stopControlPlane(stateDir); // a fresh etcd: nothing left from an earlier run
   const cluster = await startControlPlane({ stateDir, apiPort: 26443, etcdPort: 22379 });
   console.error(`control plane up: ${cluster.kubeconfig}`);
@@ -219,6 +222,7 @@ async function main() {
     http.close();
     await stopModule(stateDir);
     await stopControlPlane(stateDir);
+    releaseDevLock();
   }
 
   console.log("\nmode               services  total ms   rate/s   p50 ms   p99 ms   RSS MB");

@@ -42,14 +42,17 @@ export async function stopControlPlane(stateDir: string): Promise<void> {
 }
 
 /**
- * `pepr dev` serves on the fixed port 3000, so only one test run or benchmark
- * on a machine may run the module at a time: others wait for this lock.
+ * `pepr dev` serves on the fixed port 3000 and test runs share one control
+ * plane directory, so only one test run, lab or benchmark on a machine may run
+ * at a time: others wait for this lock.
  */
 const devLock = "/tmp/metallb-pepr-dev.lock";
 
-async function acquireDevLock(timeoutMs = 45 * 60_000): Promise<void> {
+/** Re-entrant within one process: a test run takes it before its control plane and keeps it to the end. */
+export async function acquireDevLock(timeoutMs = 45 * 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (existsSync(devLock) && Number(readFileSync(devLock, "utf8")) === process.pid) return;
     try {
       writeFileSync(devLock, String(process.pid), { flag: "wx" });
       return;
@@ -116,6 +119,9 @@ export async function stopModule(stateDir: string): Promise<void> {
     await stopGroup(Number(readFileSync(pidFile, "utf8")));
     rmSync(pidFile);
   }
+}
+
+export function releaseDevLock(): void {
   if (existsSync(devLock) && Number(readFileSync(devLock, "utf8")) === process.pid) rmSync(devLock);
 }
 
