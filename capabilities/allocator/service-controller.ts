@@ -127,10 +127,6 @@ export class ServiceController {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  assignmentOf(key: string): Assignment | undefined {
-    return this.engine.assignmentOf(key);
-  }
-
   /** Keeps the newest copy; false if the event is older than what we have. */
   private remember(svc: V1Service): boolean {
     const key = serviceKey(svc);
@@ -153,6 +149,11 @@ export class ServiceController {
   }
 
   private drain(): void {
+    if (this.held) {
+      // A hold that arrived after this drain was scheduled still applies.
+      this.draining = false;
+      return;
+    }
     for (const key of this.dirty) {
       if (this.writesInFlight >= this.maxInFlight) break;
       if (this.inFlight.has(key)) continue; // revisited when its write settles

@@ -1,0 +1,110 @@
+/**
+ * The Service controller's decisions, with the API server replaced by an
+ * in-memory writer (the real writer is covered by test/integration/allocator.test.ts).
+ */
+import type { V1Service } from "@kubernetes/client-node";
+import { Allocator } from "../shared/allocator/allocator";
+import type { Pool } from "../shared/allocator/types";
+import { parseCIDR } from "../shared/net/ip";
+import { ServiceController, type ServiceWriter } from "./service-controller";
+
+class MemoryWriter implements ServiceWriter {
+  readonly published = new Map<string, { ips: readonly string[]; pool?: string }>();
+  readonly events: string[] = [];
+  async writeStatus(svc: V1Service, ips: readonly string[], pool: string | undefined): Promise<void> {
+    this.published.set(`${svc.metadata!.namespace}/${svc.metadata!.name}`, { ips, pool });
+  }
+  event(svc: V1Service, _type: "Normal" | "Warning", reason: string, message: string): void {
+    this.events.push(`${svc.metadata!.name} ${reason}: ${message}`);
+  }
+  poolsChanged(): void {}
+}
+
+const pool = (name: string, cidr: string): Pool => ({
+  name,
+  cidrs: [parseCIDR(cidr)!],
+  autoAssign: true,
+  avoidBuggyIPs: false,
+});
+
+let rv = 1;
+function service(name: string, ip?: string, type = "LoadBalancer"): V1Service {
+  return {
+    metadata: { name, namespace: "apps", resourceVersion: String(rv++) },
+    spec: { type, ipFamilies: ["IPv4"], clusterIP: "10.0.0.10", ports: [{ port: 80, protocol: "TCP" }] },
+    status: ip ? { loadBalancer: { ingress: [{ ip }] } } : {},
+  };
+}
+
+function setup() {
+  const writer = new MemoryWriter();
+  const controller = new ServiceController(new Allocator(), writer);
+  return { writer, controller };
+}
+
+const ipOf = (w: MemoryWriter, name: string) => w.published.get(`apps/${name}`)?.ips;
+
+describe("ServiceController", () => {
+  it("re-claims addresses already in status before giving out new ones, whatever the list order", async () => {
+    const { writer, controller } = setup();
+    // The newcomer is listed first; the holder of .0 must keep it.
+    const holder = service("holder", "192.0.2.0");
+    holder.metadata!.annotations = { "metallb.io/ip-allocated-from-pool": "a" };
+    controller.load([pool("a", "192.0.2.0/30")], [service("newcomer"), holder], new Map());
+    await controller.idle();
+    expect(ipOf(writer, "newcomer")).toEqual(["192.0.2.1"]);
+    expect(writer.published.has("apps/holder")).toBe(false); // already correct: nothing to write
+  });
+
+  it("gives a freed address to a pending Service", async () => {
+    const { writer, controller } = setup();
+    controller.load([pool("a", "192.0.2.7/32")], [service("first")], new Map());
+    await controller.idle();
+    expect(ipOf(writer, "first")).toEqual(["192.0.2.7"]);
+    controller.onServiceUpsert(service("second"));
+    await controller.idle();
+    expect(writer.events.some((e) => e.startsWith("second AllocationFailed"))).toBe(true);
+    expect(ipOf(writer, "second")).toBeUndefined();
+
+    controller.onServiceDelete(service("first", "192.0.2.7"));
+    await controller.idle();
+    expect(ipOf(writer, "second")).toEqual(["192.0.2.7"]);
+  });
+
+  it("makes no decision while a configuration change is pending", async () => {
+    const { writer, controller } = setup();
+    controller.load([pool("old", "192.0.2.0/32")], [], new Map());
+    controller.holdForConfig(); // e.g. pool "old" is being deleted
+    controller.onServiceUpsert(service("early"));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ipOf(writer, "early")).toBeUndefined();
+    controller.onPools([pool("new", "198.51.100.0/32")]);
+    await controller.idle();
+    expect(ipOf(writer, "early")).toEqual(["198.51.100.0"]);
+  });
+
+  it("clears what it published when a Service stops being a LoadBalancer", async () => {
+    const { writer, controller } = setup();
+    controller.load([pool("a", "192.0.2.0/30")], [service("web")], new Map());
+    await controller.idle();
+    const published = service("web", "192.0.2.0", "ClusterIP");
+    published.metadata!.annotations = { "metallb.io/ip-allocated-from-pool": "a" };
+    controller.onServiceUpsert(published);
+    await controller.idle();
+    expect(writer.published.get("apps/web")).toEqual({ ips: [], pool: undefined });
+  });
+
+  it("moves a Service whose address left the configuration", async () => {
+    const { writer, controller } = setup();
+    controller.load(
+      [pool("a", "192.0.2.0/32"), pool("b", "198.51.100.0/32")],
+      [service("web", "192.0.2.0")],
+      new Map(),
+    );
+    await controller.idle();
+    controller.onPools([pool("b", "198.51.100.0/32")]);
+    await controller.idle();
+    expect(ipOf(writer, "web")).toEqual(["198.51.100.0"]);
+    expect(writer.events.some((e) => e.startsWith("web ClearAssignment"))).toBe(true);
+  });
+});
