@@ -255,7 +255,7 @@ async function up(): Promise<void> {
   }
 
   say("applying examples/");
-  process.stdout.write((await kubectl(["apply", "-f", join(repoRoot, "examples")])).replace(/^/gm, "  "));
+  console.log((await kubectl(["apply", "-f", join(repoRoot, "examples")])).trimEnd().replace(/^/gm, "  "));
 
   say("starting FRR routers");
   const nodeAddrs = net.nodes.map((h) => h.ipv4);
@@ -318,7 +318,7 @@ async function createServices(): Promise<void> {
     addressType: family,
     ports: [{ name: "http", port: 8080, protocol: "TCP" }],
     endpoints: [0, 1, 2].map((i) => ({
-      addresses: [family === "IPv4" ? `10.244.${i}.10` : `fd00:244:${i}::10`],
+      addresses: [family === "IPv4" ? `10.244.${i}.10` : `fd00:244:${i + 1}::10`],
       nodeName: nodeName(i),
       conditions: { ready: true, serving: true, terminating: false },
     })),

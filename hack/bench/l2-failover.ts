@@ -126,7 +126,8 @@ async function main(): Promise<void> {
   const rss: number[] = [];
   let lab: L2Lab | undefined;
   try {
-    await startModule(cluster, { LOG_LEVEL: "warn" });
+    // Default log level: the readiness marker startModule waits for is an info line.
+    await startModule(cluster);
     lab = await L2Lab.create({ nodes: 3, advertisement: { nodeSelectors: [{ matchLabels: { [ELIGIBLE]: "true" } }] } });
     const [a, b] = lab.nodeNames;
     for (const vips of [1, 100]) {
