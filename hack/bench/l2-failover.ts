@@ -1,6 +1,6 @@
 /**
  * L2 failover benchmark: real agents in network namespaces, the controller in `pepr dev`,
- * a client probing with broadcast arping every 10 ms.
+ * a client probing with a raw-socket ARP prober every 10 ms (arping stops at 1 s).
  *
  * Two nodes (A, B) are eligible (L2Advertisement nodeSelectors); every VIP starts on one
  * of them, so each trial fails the node holding all of them, and the next trial fails the
@@ -12,6 +12,7 @@
  *   npm run bench -- l2-failover [trials]      (root; default 20 trials)
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { buildSync } from "esbuild";
 import { join } from "node:path";
 import { kubectl } from "../../test/harness/kubectl";
 import { L2Lab } from "../../test/harness/l2lab";
@@ -38,23 +39,32 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
-/** A broadcast arping loop in the client namespace; reply times (this process's clock) by MAC. */
-function startProber(lab: L2Lab, ip: string) {
+/** The raw-socket prober (hack/bench/arp-prober.ts), bundled once. */
+function buildProber(dir: string): string {
+  const out = join(dir, "arp-prober.js");
+  buildSync({ entryPoints: [join(repoRoot, "hack", "bench", "arp-prober.ts")], bundle: true, platform: "node", target: "node20", external: ["*.node"], outfile: out, logLevel: "warning" });
+  return out;
+}
+
+/** Probes `ip` from the client every 10 ms; reply times (prober clock, same host) by MAC. */
+function startProber(lab: L2Lab, prober: string, ip: string) {
   const c = lab.net.client;
   const replies: Array<{ t: number; mac: string }> = [];
-  const p = lab.net.spawnIn(c.ns, ["stdbuf", "-oL", "arping", "-b", "-i", String(PROBE_INTERVAL_MS / 1000), "-I", c.ifname, ip]);
+  const sent: number[] = [];
+  const addon = join(repoRoot, "build", "Release", "rawnet.node");
+  const p = lab.net.spawnIn(c.ns, [process.execPath, prober, c.ifname, c.ipv4, ip, String(PROBE_INTERVAL_MS)], { METALLB_PEPR_RAWNET: addon });
   let partial = "";
   p.proc.stdout!.on("data", (d: Buffer) => {
-    const now = Date.now();
     partial += d.toString();
     const lines = partial.split("\n");
     partial = lines.pop()!;
     for (const line of lines) {
-      const m = /\[([0-9A-Fa-f:]{17})\]/.exec(line);
-      if (m) replies.push({ t: now, mac: m[1].toLowerCase() });
+      const [kind, t, mac] = line.split(" ");
+      if (kind === "REPLY") replies.push({ t: Number(t), mac });
+      else if (kind === "SENT") sent.push(Number(t));
     }
   });
-  return { replies, stop: () => p.kill("SIGINT") };
+  return { replies, sent, stop: () => p.kill("SIGKILL") };
 }
 
 /** Waits until every named Service is announced from `node`. */
@@ -68,8 +78,8 @@ async function waitAllOn(lab: L2Lab, names: string[], node: string): Promise<voi
   }
 }
 
-async function trial(lab: L2Lab, victim: string, standby: string, probeIP: string, signal: "SIGKILL" | "SIGTERM"): Promise<{ ms: number; lost: number }> {
-  const prober = startProber(lab, probeIP);
+async function trial(lab: L2Lab, proberJs: string, victim: string, standby: string, probeIP: string, signal: "SIGKILL" | "SIGTERM"): Promise<{ ms: number; lost: number }> {
+  const prober = startProber(lab, proberJs, probeIP);
   const oldMac = lab.host(victim).mac;
   const newMac = lab.host(standby).mac;
   // Wait until the victim answers steadily.
@@ -86,9 +96,8 @@ async function trial(lab: L2Lab, victim: string, standby: string, probeIP: strin
   await sleep(300);
   prober.stop();
   if (first === undefined) throw new Error(`${signal}: no answer from ${standby} within 15 s`);
-  // Answers lost: probe slots in the window [t0, first] without any reply.
-  const inWindow = prober.replies.filter((r) => r.t >= t0 && r.t <= first!).length;
-  const lost = Math.max(0, Math.round((first - t0) / PROBE_INTERVAL_MS) - inWindow);
+  // Answers lost: probes sent in [t0, first) that got no reply within 10 ms.
+  const lost = prober.sent.filter((s) => s >= t0 && s < first! && !prober.replies.some((r) => r.t >= s && r.t < s + PROBE_INTERVAL_MS)).length;
   await lab.agents.get(victim)!.exited;
   await lab.startAgent(victim);
   return { ms: first - t0, lost };
@@ -129,6 +138,7 @@ async function main(): Promise<void> {
     // Default log level: the readiness marker startModule waits for is an info line.
     await startModule(cluster);
     lab = await L2Lab.create({ nodes: 3, advertisement: { nodeSelectors: [{ matchLabels: { [ELIGIBLE]: "true" } }] } });
+    const proberJs = buildProber(lab.net.dir);
     const [a, b] = lab.nodeNames;
     for (const vips of [1, 100]) {
       // Only A is eligible while the Services appear, so all of them start on A.
@@ -146,7 +156,7 @@ async function main(): Promise<void> {
         for (let t = 0; t < trials; t++) {
           await waitAllOn(lab, names, victim);
           const standby = victim === a ? b : a;
-          const r = await trial(lab, victim, standby, ips[0], signal);
+          const r = await trial(lab, proberJs, victim, standby, ips[0], signal);
           times.push(r.ms);
           lost.push(r.lost);
           process.stderr.write(`${signal} vips=${vips} trial ${t + 1}/${trials}: ${r.ms} ms, lost ${r.lost}\n`);

@@ -87,7 +87,7 @@ d("L2 mode (network namespaces, real agents)", () => {
     const c = lab.net.client;
     const dump = lab.net.spawnIn(c.ns, ["tcpdump", "-i", c.ifname, "-n", "-e", "-l", "-tt", "arp"]);
     await dump.waitFor("listening on", 10_000);
-    const probe = lab.net.spawnIn(c.ns, ["arping", "-b", "-i", "0.05", "-c", "400", "-I", c.ifname, V4]);
+    const probe = lab.net.spawnIn(c.ns, ["arping", "-b", "-c", "12", "-I", c.ifname, V4]);
     await sleep(500);
     lab.net.cutApi(old);
     const next = await lab.waitOwner("web", (n) => n !== old, 15_000);
