@@ -205,7 +205,7 @@ async function main() {
     }
     stopTrivial();
 
-    await startModule(cluster, { LOG_LEVEL: "warn" });
+    await startModule(cluster, { LOG_LEVEL: "info" }); // info still shows the ready marker
     await http.send("POST", "/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools", {
       apiVersion: "metallb.io/v1beta1",
       kind: "IPAddressPool",

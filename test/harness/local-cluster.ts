@@ -102,10 +102,11 @@ export async function startModule(
     if (log.includes("Server listening on port 3000") && log.includes(readyMarker)) return child;
     await new Promise((r) => setTimeout(r, 250));
   }
+  await stopGroup(child.pid!); // never leave a half-started pepr dev holding port 3000
   throw new Error(`pepr dev did not become ready within 240s; see ${logPath}`);
 }
 
-/** Logged by pepr.ts once the controller's own start-up (CRDs, caches) is done. */
+/** Logged by pepr.ts (at info level: LOG_LEVEL must not be above info) once start-up is done. */
 export const readyMarker = "metallb-pepr controller ready";
 
 /**

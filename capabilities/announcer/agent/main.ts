@@ -1,7 +1,7 @@
 /**
  * The node agent: one per node (a DaemonSet on hostNetwork, or a process in a lab network
  * namespace). It keeps its liveness Lease, answers ARP/NDP for the IPs the controller gave
- * this node (ServiceL2Status), and reports metrics.
+ * this node (ServiceL2Status), speaks BGP to the peers of its BGPSessions, and reports metrics.
  *
  * Env: NODE_NAME (required), METALLB_NAMESPACE (metallb-system), KUBECONFIG or in-cluster
  * credentials, and the knobs in settings.ts.
@@ -17,6 +17,7 @@ import { readAgentSettings } from "./settings";
 import { ownedByNode, ownedElsewhere, type Ownership, type ServiceLike, type StatusLike } from "./l2/desired";
 import { readLinks, usableInterfaces } from "./l2/interfaces";
 import { L2Runtime } from "./l2/runtime";
+import { startBGP } from "./bgp/runtime";
 import { formatIP } from "../../shared/net/ip";
 
 const settings = readAgentSettings();
@@ -25,14 +26,28 @@ const log = (msg: string, extra: Record<string, unknown> = {}): void =>
   console.log(JSON.stringify({ ts: new Date().toISOString(), node, msg, ...extra }));
 
 const kube = new AgentKube();
-const lease = new LeaseKeeper(kube, { namespace: settings.namespace, nodeName: node, renewMs: settings.renewMs, fenceAfterMs: settings.fenceAfterMs }, (m) => log(m));
+const lease = new LeaseKeeper(
+  kube,
+  { namespace: settings.namespace, nodeName: node, renewMs: settings.renewMs, fenceAfterMs: settings.fenceAfterMs },
+  (m) => log(m),
+);
 const l2 = new L2Runtime({
   interfaces: () => usableInterfaces(readLinks(), settings.excludeInterfaces, settings.interfaces),
   refreshMs: settings.refreshMs,
   log: (m) => log(m),
 });
-const statuses = new Informer<KubeObject & StatusLike>(kube, `/apis/metallb.io/v1beta1/namespaces/${settings.namespace}/servicel2statuses`, () => update(), (m) => log(m));
-const services = new Informer<KubeObject & ServiceLike>(kube, "/api/v1/services", () => update(), (m) => log(m));
+const statuses = new Informer<KubeObject & StatusLike>(
+  kube,
+  `/apis/metallb.io/v1beta1/namespaces/${settings.namespace}/servicel2statuses`,
+  () => update(),
+  (m) => log(m),
+);
+const services = new Informer<KubeObject & ServiceLike>(
+  kube,
+  "/api/v1/services",
+  () => update(),
+  (m) => log(m),
+);
 
 /** When we last fenced: our view of ownership must be re-read after that moment. */
 let fencedAt = 0;
@@ -56,7 +71,8 @@ function update(): void {
   agentMetrics.fenced.set(lease.fenced ? 1 : 0);
   agentMetrics.announced.reset();
   if (l2.isActive) {
-    for (const [svc, ips] of own.services) for (const ip of ips) agentMetrics.announced.set({ node, protocol: "layer2", service: svc, ip }, 1);
+    for (const [svc, ips] of own.services)
+      for (const ip of ips) agentMetrics.announced.set({ node, protocol: "layer2", service: svc, ip }, 1);
   }
   const answering = l2.answering().join(",");
   if (answering !== lastAnswering) {
@@ -90,6 +106,8 @@ const countWrites = setInterval(() => {
 async function shutdown(signal: string): Promise<void> {
   if (draining) return;
   log(`${signal}: draining`);
+  // BGP withdraws at once (NOTIFICATION Cease); L2 hands over make-before-break.
+  const bgpStopped = bgp.stop().catch((err: unknown) => log("BGP stop failed", { err: String(err) }));
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       log("drain timeout: stopping with IPs not yet taken over");
@@ -105,6 +123,7 @@ async function shutdown(signal: string): Promise<void> {
     void lease.drain();
     update();
   });
+  await bgpStopped;
   l2.stop();
   lease.stop();
   statuses.stop();
@@ -123,5 +142,9 @@ l2.start();
 lease.start();
 statuses.start();
 services.start();
-(require("./bgp/runtime") as typeof import("./bgp/runtime")).startBGP({ kube, node, namespace: settings.namespace, log, stopOnSignals: true }); // BGP speaker: started here
-log("agent starting", { namespace: settings.namespace, renewMs: settings.renewMs, fenceAfterMs: settings.fenceAfterMs });
+const bgp = startBGP({ kube, node, namespace: settings.namespace, log });
+log("agent starting", {
+  namespace: settings.namespace,
+  renewMs: settings.renewMs,
+  fenceAfterMs: settings.fenceAfterMs,
+});
