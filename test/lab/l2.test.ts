@@ -3,6 +3,7 @@
  * `pepr dev`, a client namespace probing with arping, ping, ip neigh and tcpdump.
  * Needs root; skips with the reason otherwise. Only lab addresses receive traffic.
  */
+import { kubectlOk } from "../harness/kubectl";
 import { L2Lab } from "../harness/l2lab";
 import { labSkipReason } from "../harness/netlab";
 
@@ -66,6 +67,8 @@ d("L2 mode (network namespaces, real agents)", () => {
     await lab.setEndpoints("local", [b]);
     expect(await lab.waitOwner("local", (n) => n === b)).toBe(b);
     expect(await until("arping from b", async () => ((await lab.arping(LOCAL)) === lab.host(b).mac ? true : undefined))).toBe(true);
+    // Its only eligible node may be the one a later test drains: it must not outlive this test.
+    await kubectlOk(["delete", "service", "local", "-n", lab.serviceNamespace]);
   });
 
   it("SIGKILL of the owner moves the VIP and the client's neighbour entry follows the GARP", async () => {
