@@ -76,30 +76,24 @@ export interface Exec {
 
 export function execIn(ns: string, cmd: string[], timeoutMs = 10_000): Promise<Exec> {
   return new Promise((done) => {
-    execFile("ip", ["netns", "exec", ns, ...cmd], { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-      done({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      "ip",
+      ["netns", "exec", ns, ...cmd],
+      { timeout: timeoutMs, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === "number"
+            ? (err as { code: number }).code
+            : null
+          : 0;
+        done({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns a value other than undefined; throws with `what` on timeout. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await sleep(everyMs);
-  }
-}
+import { sleep, until } from "./wait";
+export { sleep, until };
 
 export class Frr {
   private proc?: ChildProcess;
@@ -116,7 +110,22 @@ export class Frr {
     writeFileSync(join(this.dir, "frr.conf"), frrConfig(this.dir, o));
     const proc = spawn(
       "ip",
-      ["netns", "exec", this.ns, BGPD, "-S", "-Z", "-f", join(this.dir, "frr.conf"), "--vty_socket", this.dir, "-A", "127.0.0.1", "-i", join(this.dir, "bgpd.pid")],
+      [
+        "netns",
+        "exec",
+        this.ns,
+        BGPD,
+        "-S",
+        "-Z",
+        "-f",
+        join(this.dir, "frr.conf"),
+        "--vty_socket",
+        this.dir,
+        "-A",
+        "127.0.0.1",
+        "-i",
+        join(this.dir, "bgpd.pid"),
+      ],
       { stdio: ["ignore", "ignore", "ignore"] },
     );
     this.proc = proc;
@@ -223,7 +232,12 @@ export class Speaker {
   }
 
   waitFor(line: string | RegExp, timeoutMs = 10_000): Promise<void> {
-    return until(`speaker line ${String(line)} (got: ${this.lines.slice(-5).join(" | ")}; stderr: ${this.stderr.slice(-300)})`, async () => (this.has(line) ? true : undefined), timeoutMs, 20).then(() => undefined);
+    return until(
+      `speaker line ${String(line)} (got: ${this.lines.slice(-5).join(" | ")}; stderr: ${this.stderr.slice(-300)})`,
+      async () => (this.has(line) ? true : undefined),
+      timeoutMs,
+      20,
+    ).then(() => undefined);
   }
 
   kill(signal: NodeJS.Signals = "SIGKILL"): void {

@@ -1,5 +1,6 @@
 /** Runs the kubectl built with the control plane against the test cluster, as a user would. */
 import { execFile } from "node:child_process";
+import { until } from "./wait";
 
 export interface KubectlResult {
   code: number;
@@ -27,17 +28,5 @@ export async function kubectlOk(args: string[], input?: string): Promise<string>
 }
 
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export const eventually = <T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> =>
+  until(what, check, timeoutMs);

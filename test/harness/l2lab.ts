@@ -28,7 +28,8 @@ export interface L2LabOptions {
 /** Builds the rawnet addon if needed and the agent bundle; returns their paths. */
 export function buildAgent(outDir: string): { agentJs: string; addon: string } {
   const addon = join(repoRoot, "build", "Release", "rawnet.node");
-  if (!existsSync(addon)) execFileSync("bash", [join(repoRoot, "hack", "build-native.sh")], { cwd: repoRoot, stdio: "pipe" });
+  if (!existsSync(addon))
+    execFileSync("bash", [join(repoRoot, "hack", "build-native.sh")], { cwd: repoRoot, stdio: "pipe" });
   mkdirSync(outDir, { recursive: true });
   const agentJs = join(outDir, "agent.js");
   buildSync({
@@ -66,7 +67,8 @@ export class L2Lab {
   }
 
   static async create(opts: L2LabOptions = {}): Promise<L2Lab> {
-    if (!process.env.KUBECONFIG || !process.env.KUBECTL) throw new Error("KUBECONFIG/KUBECTL unset: run through the integration project's global setup");
+    if (!process.env.KUBECONFIG || !process.env.KUBECTL)
+      throw new Error("KUBECONFIG/KUBECTL unset: run through the integration project's global setup");
     const net = await NetLab.create({ nodes: opts.nodes ?? 3 });
     const lab = new L2Lab(net, opts);
     try {
@@ -103,8 +105,18 @@ export class L2Lab {
     const addresses = this.opts.addresses ?? ["192.0.2.160-192.0.2.199", "2001:db8:1::160-2001:db8:1::1ff"];
     const objects = [
       ...nodes,
-      { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: this.pool, namespace: NS, labels: { [k]: v } }, spec: { addresses, autoAssign: false } },
-      { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", metadata: { name: this.pool, namespace: NS, labels: { [k]: v } }, spec: { ipAddressPools: [this.pool], ...this.opts.advertisement } },
+      {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "IPAddressPool",
+        metadata: { name: this.pool, namespace: NS, labels: { [k]: v } },
+        spec: { addresses, autoAssign: false },
+      },
+      {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "L2Advertisement",
+        metadata: { name: this.pool, namespace: NS, labels: { [k]: v } },
+        spec: { ipAddressPools: [this.pool], ...this.opts.advertisement },
+      },
       { apiVersion: "v1", kind: "Namespace", metadata: { name: this.serviceNamespace, labels: { [k]: v } } },
     ];
     await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
@@ -142,7 +154,11 @@ export class L2Lab {
   }
 
   /** Creates a LoadBalancer Service in this lab's pool; returns its name. */
-  async createService(name: string, ip: string, extra: { local?: boolean; family?: 4 | 6; annotations?: Record<string, string> } = {}): Promise<void> {
+  async createService(
+    name: string,
+    ip: string,
+    extra: { local?: boolean; family?: 4 | 6; annotations?: Record<string, string> } = {},
+  ): Promise<void> {
     const [k, v] = this.label;
     const family = extra.family ?? (ip.includes(":") ? 6 : 4);
     const svc = {
@@ -171,7 +187,11 @@ export class L2Lab {
     const slice = {
       apiVersion: "discovery.k8s.io/v1",
       kind: "EndpointSlice",
-      metadata: { name: `${service}-lab`, namespace: this.serviceNamespace, labels: { [k]: v, "kubernetes.io/service-name": service } },
+      metadata: {
+        name: `${service}-lab`,
+        namespace: this.serviceNamespace,
+        labels: { [k]: v, "kubernetes.io/service-name": service },
+      },
       addressType: "IPv4",
       ports: [{ port: 80, protocol: "TCP" }],
       endpoints: nodes.map((n, i) => ({ addresses: [`10.244.${i}.10`], nodeName: n, conditions: { ready: true } })),
@@ -181,7 +201,16 @@ export class L2Lab {
 
   /** The node named by the ServiceL2Status objects of `service` (undefined: none, or more than one). */
   async owner(service: string): Promise<string | undefined> {
-    const out = await kubectlOk(["get", "servicel2statuses", "-n", NS, "-l", `metallb.io/service-name=${service},metallb.io/service-namespace=${this.serviceNamespace}`, "-o", "json"]);
+    const out = await kubectlOk([
+      "get",
+      "servicel2statuses",
+      "-n",
+      NS,
+      "-l",
+      `metallb.io/service-name=${service},metallb.io/service-namespace=${this.serviceNamespace}`,
+      "-o",
+      "json",
+    ]);
     const items = (JSON.parse(out) as { items: Array<{ status?: { node?: string } }> }).items;
     if (items.length !== 1) return undefined;
     return items[0].status?.node;
@@ -189,7 +218,16 @@ export class L2Lab {
 
   /** Owner node of every Service of this lab that has exactly one ServiceL2Status. */
   async owners(): Promise<Map<string, string>> {
-    const out = await kubectlOk(["get", "servicel2statuses", "-n", NS, "-l", `metallb.io/service-namespace=${this.serviceNamespace}`, "-o", "json"]);
+    const out = await kubectlOk([
+      "get",
+      "servicel2statuses",
+      "-n",
+      NS,
+      "-l",
+      `metallb.io/service-namespace=${this.serviceNamespace}`,
+      "-o",
+      "json",
+    ]);
     const items = (JSON.parse(out) as { items: Array<{ status?: { node?: string; serviceName?: string } }> }).items;
     const count = new Map<string, number>();
     const owner = new Map<string, string>();
@@ -209,7 +247,8 @@ export class L2Lab {
     for (;;) {
       const o = await this.owner(service).catch(() => undefined);
       if (o && ok(o)) return o;
-      if (Date.now() > deadline) throw new Error(`no suitable L2 owner for ${service} within ${timeoutMs} ms (last: ${o})`);
+      if (Date.now() > deadline)
+        throw new Error(`no suitable L2 owner for ${service} within ${timeoutMs} ms (last: ${o})`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -217,14 +256,26 @@ export class L2Lab {
   /** One ARP probe from the client; the MAC that answered, or undefined. */
   async arping(ip: string, waitS = 2): Promise<string | undefined> {
     const c = this.net.client;
-    const r = await this.net.exec(c.ns, ["arping", "-b", "-c", "1", "-w", String(waitS), "-I", c.ifname, ip], (waitS + 3) * 1000);
+    const r = await this.net.exec(
+      c.ns,
+      ["arping", "-b", "-c", "1", "-w", String(waitS), "-I", c.ifname, ip],
+      (waitS + 3) * 1000,
+    );
     return /\[([0-9A-Fa-f:]{17})\]/.exec(r.stdout)?.[1]?.toLowerCase();
   }
 
   /** The client's neighbour entry for `ip`: the MAC, or undefined. */
   async neighbour(ip: string): Promise<string | undefined> {
     const c = this.net.client;
-    const r = await this.net.exec(c.ns, ["ip", ...(ip.includes(":") ? ["-6"] : []), "neigh", "show", ip, "dev", c.ifname]);
+    const r = await this.net.exec(c.ns, [
+      "ip",
+      ...(ip.includes(":") ? ["-6"] : []),
+      "neigh",
+      "show",
+      ip,
+      "dev",
+      c.ifname,
+    ]);
     return /lladdr ([0-9a-f:]{17})/.exec(r.stdout)?.[1];
   }
 

@@ -85,7 +85,11 @@ export function labSkipReason(): string | undefined {
 function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<ExecResult> {
   return new Promise((done) => {
     execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === "number"
+          ? (err as { code: number }).code
+          : null
+        : 0;
       done({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -182,13 +186,28 @@ export class NetLab {
     for (const h of this.hosts) {
       await this.addNs(h.ns);
       const port = `p-${h.ns.slice(this.prefix.length)}`;
-      await must("ip", ["link", "add", h.ifname, "netns", h.ns, "type", "veth", "peer", "name", port, "netns", this.switchNs]);
+      await must("ip", [
+        "link",
+        "add",
+        h.ifname,
+        "netns",
+        h.ns,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        port,
+        "netns",
+        this.switchNs,
+      ]);
       await must("ip", ["-n", this.switchNs, "link", "set", port, "master", "br0"]);
       await must("ip", ["-n", this.switchNs, "link", "set", port, "up"]);
       await must("ip", ["-n", h.ns, "link", "set", h.ifname, "up"]);
       await must("ip", ["-n", h.ns, "addr", "add", `${h.ipv4}/24`, "dev", h.ifname]);
       await must("ip", ["-n", h.ns, "addr", "add", `${h.ipv6}/64`, "dev", h.ifname, "nodad"]);
-      const link = JSON.parse(await must("ip", ["-j", "-n", h.ns, "link", "show", h.ifname])) as Array<{ address: string }>;
+      const link = JSON.parse(await must("ip", ["-j", "-n", h.ns, "link", "show", h.ifname])) as Array<{
+        address: string;
+      }>;
       h.mac = link[0].address.toLowerCase();
     }
     // The client learns from gratuitous ARP and unsolicited NA (testinfra.md §3).
@@ -254,7 +273,11 @@ export class NetLab {
           const matches = (): boolean => (typeof text === "string" ? out.includes(text) : text.test(out));
           const timer = setTimeout(() => {
             waiters.delete(check);
-            reject(new Error(`[${ns}] ${cmd.join(" ")}: no ${String(text)} within ${timeoutMs} ms; output:\n${out.slice(-3000)}`));
+            reject(
+              new Error(
+                `[${ns}] ${cmd.join(" ")}: no ${String(text)} within ${timeoutMs} ms; output:\n${out.slice(-3000)}`,
+              ),
+            );
           }, timeoutMs);
           const check = (): void => {
             if (matches()) {
@@ -264,7 +287,11 @@ export class NetLab {
             } else if (exitCode !== undefined) {
               clearTimeout(timer);
               waiters.delete(check);
-              reject(new Error(`[${ns}] ${cmd.join(" ")} exited (${exitCode}) before ${String(text)}; output:\n${out.slice(-3000)}`));
+              reject(
+                new Error(
+                  `[${ns}] ${cmd.join(" ")} exited (${exitCode}) before ${String(text)}; output:\n${out.slice(-3000)}`,
+                ),
+              );
             }
           };
           waiters.add(check);

@@ -53,7 +53,11 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
     return s;
   };
   const established = (address: string, timeoutMs = 10_000): Promise<unknown> =>
-    until(`FRR peer ${address} Established`, async () => ((await frr.peerState(address)) === "Established" ? true : undefined), timeoutMs);
+    until(
+      `FRR peer ${address} Established`,
+      async () => ((await frr.peerState(address)) === "Established" ? true : undefined),
+      timeoutMs,
+    );
   const pathsFrom = (paths: FrrPath[], peer: string): FrrPath[] => paths.filter((p) => p.peerId === peer);
 
   beforeAll(async () => {
@@ -90,38 +94,65 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
   }, 30_000);
 
   it("eBGP over IPv4: Established, COMMUNITIES and LARGE_COMMUNITIES reach FRR, FRR's route is counted", async () => {
-    const s = speaker(lab.nodes[0]!.ns, { peerAddress: "192.0.2.1", localAS: 64513, peerAS: FRR_AS, routerId: "192.0.2.11" }, [
-      { prefix: "198.51.100.10/32", communities: [community(64513, 100), community(65535, 65281)], large: [[64513, 1, 2]] },
-    ]);
+    const s = speaker(
+      lab.nodes[0]!.ns,
+      { peerAddress: "192.0.2.1", localAS: 64513, peerAS: FRR_AS, routerId: "192.0.2.11" },
+      [
+        {
+          prefix: "198.51.100.10/32",
+          communities: [community(64513, 100), community(65535, 65281)],
+          large: [[64513, 1, 2]],
+        },
+      ],
+    );
     await established("192.0.2.11");
     const path = await until("198.51.100.10/32 in FRR", async () => (await frr.paths("198.51.100.10/32"))[0]);
     expect(path.path).toBe("64513");
     expect(path.nexthops?.[0]?.ip).toBe("192.0.2.11");
-    const detail = await frr.json<{ paths: Array<{ community?: { string: string }; largeCommunity?: { string: string }; origin?: string }> }>(
-      "show bgp ipv4 unicast 198.51.100.10/32 json",
-    );
+    const detail = await frr.json<{
+      paths: Array<{ community?: { string: string }; largeCommunity?: { string: string }; origin?: string }>;
+    }>("show bgp ipv4 unicast 198.51.100.10/32 json");
     expect(detail.paths[0]!.community?.string).toBe("64513:100 no-export");
     expect(detail.paths[0]!.largeCommunity?.string).toBe("64513:1:2");
     expect(detail.paths[0]!.origin).toBe("IGP");
     // FRR's own 203.0.113.0/24 arrives and is counted, not installed.
-    s.send({ routes: [{ prefix: "198.51.100.10/32", communities: [community(64513, 100), community(65535, 65281)], large: [[64513, 1, 2]] }] });
-    await until("receivedPrefixes", async () => {
-      s.send({});
-      const snap = [...s.lines].reverse().find((l) => l.startsWith("SNAPSHOT "));
-      const parsed = snap ? (JSON.parse(snap.slice(9)) as { receivedPrefixes: number; state: string; capabilities: string[] }) : undefined;
-      return parsed && parsed.receivedPrefixes >= 1 ? parsed : undefined;
-    }, 5000, 200);
+    s.send({
+      routes: [
+        {
+          prefix: "198.51.100.10/32",
+          communities: [community(64513, 100), community(65535, 65281)],
+          large: [[64513, 1, 2]],
+        },
+      ],
+    });
+    await until(
+      "receivedPrefixes",
+      async () => {
+        s.send({});
+        const snap = [...s.lines].reverse().find((l) => l.startsWith("SNAPSHOT "));
+        const parsed = snap
+          ? (JSON.parse(snap.slice(9)) as { receivedPrefixes: number; state: string; capabilities: string[] })
+          : undefined;
+        return parsed && parsed.receivedPrefixes >= 1 ? parsed : undefined;
+      },
+      5000,
+      200,
+    );
     // A withdrawal: the route list shrinks, FRR drops the prefix.
     s.send({ routes: [] });
-    await until("198.51.100.10/32 withdrawn", async () => ((await frr.paths("198.51.100.10/32")).length === 0 ? true : undefined));
+    await until("198.51.100.10/32 withdrawn", async () =>
+      (await frr.paths("198.51.100.10/32")).length === 0 ? true : undefined,
+    );
     await s.send({ stop: true });
     await s.waitFor("STOPPED", 5000);
   });
 
   it("eBGP over IPv6 (MP-BGP): Established, the prefix arrives with our global next hop", async () => {
-    const s = speaker(lab.nodes[0]!.ns, { peerAddress: "2001:db8:1::1", localAS: 64513, peerAS: FRR_AS, routerId: "192.0.2.11" }, [
-      { prefix: "2001:db8:100::10/128", communities: [community(64513, 6)] },
-    ]);
+    const s = speaker(
+      lab.nodes[0]!.ns,
+      { peerAddress: "2001:db8:1::1", localAS: 64513, peerAS: FRR_AS, routerId: "192.0.2.11" },
+      [{ prefix: "2001:db8:100::10/128", communities: [community(64513, 6)] }],
+    );
     await established("2001:db8:1::11");
     const path = await until("2001:db8:100::10/128 in FRR", async () => (await frr.paths("2001:db8:100::10/128"))[0]);
     expect(path.path).toBe("64513");
@@ -133,7 +164,14 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
   it("iBGP with TCP MD5 and a source address: LOCAL_PREF reaches FRR", async () => {
     const s = speaker(
       lab.nodes[1]!.ns,
-      { peerAddress: "192.0.2.1", localAS: FRR_AS, peerAS: FRR_AS, routerId: "192.0.2.42", sourceAddress: "192.0.2.42", password: "s3cret" },
+      {
+        peerAddress: "192.0.2.1",
+        localAS: FRR_AS,
+        peerAS: FRR_AS,
+        routerId: "192.0.2.42",
+        sourceAddress: "192.0.2.42",
+        password: "s3cret",
+      },
       [{ prefix: "198.51.100.20/32", localPref: 250, communities: [community(64512, 7)] }],
     );
     await established("192.0.2.42");
@@ -193,40 +231,60 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
     it("a clean stop (NOTIFICATION Cease / Administrative Shutdown) withdraws at once", async () => {
       const t0 = Date.now();
       ecmp[2]!.send({ stop: true });
-      await until("n2's path gone", async () => (pathsFrom(await frr.paths(VIP), "192.0.2.13").length === 0 ? true : undefined), 5000, 20);
+      await until(
+        "n2's path gone",
+        async () => (pathsFrom(await frr.paths(VIP), "192.0.2.13").length === 0 ? true : undefined),
+        5000,
+        20,
+      );
       const elapsed = Date.now() - t0;
       expect(elapsed).toBeLessThan(1500);
-      const nb = await frr.json<Record<string, { lastNotificationReason?: string; lastResetDueTo?: string }>>("show bgp neighbors 192.0.2.13 json");
+      const nb = await frr.json<Record<string, { lastNotificationReason?: string; lastResetDueTo?: string }>>(
+        "show bgp neighbors 192.0.2.13 json",
+      );
       expect(JSON.stringify(nb["192.0.2.13"])).toMatch(/Administrative Shutdown|Admin/i);
     });
 
     it("SIGKILL: FRR drops the routes within the 3 s hold time", async () => {
       const t0 = Date.now();
       ecmp[1]!.kill("SIGKILL");
-      await until("n1's path gone", async () => (pathsFrom(await frr.paths(VIP), "192.0.2.12").length === 0 ? true : undefined), 6000, 50);
+      await until(
+        "n1's path gone",
+        async () => (pathsFrom(await frr.paths(VIP), "192.0.2.12").length === 0 ? true : undefined),
+        6000,
+        50,
+      );
       expect(Date.now() - t0).toBeLessThan(4500);
     });
 
     it("graceful restart: after SIGKILL FRR keeps the route as stale, and refreshes it after our End-of-RIB", async () => {
-      const nb = await frr.json<Record<string, { gracefulRestartInfo?: unknown; neighborCapabilities?: Record<string, unknown> }>>(
-        "show bgp neighbors 192.0.2.11 json",
-      );
+      const nb = await frr.json<
+        Record<string, { gracefulRestartInfo?: unknown; neighborCapabilities?: Record<string, unknown> }>
+      >("show bgp neighbors 192.0.2.11 json");
       expect(JSON.stringify(nb["192.0.2.11"]?.neighborCapabilities ?? {})).toMatch(/gracefulRestart/);
       ecmp[0]!.kill("SIGKILL");
       await ecmp[0]!.exited;
-      const stale = await until("stale path from n0", async () => {
-        const p = pathsFrom(await frr.paths(VIP), "192.0.2.11")[0];
-        return p?.stale ? p : undefined;
-      }, 6000);
+      const stale = await until(
+        "stale path from n0",
+        async () => {
+          const p = pathsFrom(await frr.paths(VIP), "192.0.2.11")[0];
+          return p?.stale ? p : undefined;
+        },
+        6000,
+      );
       expect(stale.stale).toBe(true);
       await sleep(3500); // past the hold time: still kept
       expect(pathsFrom(await frr.paths(VIP), "192.0.2.11")[0]?.stale).toBe(true);
       const again = start(0, true);
       await again.waitFor("EOR", 15_000);
-      const fresh = await until("fresh path from n0", async () => {
-        const p = pathsFrom(await frr.paths(VIP), "192.0.2.11")[0];
-        return p && !p.stale ? p : undefined;
-      }, 5000);
+      const fresh = await until(
+        "fresh path from n0",
+        async () => {
+          const p = pathsFrom(await frr.paths(VIP), "192.0.2.11")[0];
+          return p && !p.stale ? p : undefined;
+        },
+        5000,
+      );
       expect(fresh.stale).toBeFalsy();
       again.send({ stop: true });
       await again.waitFor("STOPPED", 5000);

@@ -6,23 +6,11 @@
 import { kubectlOk } from "../harness/kubectl";
 import { L2Lab } from "../harness/l2lab";
 import { labSkipReason } from "../harness/netlab";
+import { sleep, until } from "../harness/wait";
 
 const skip = labSkipReason();
 const d = skip ? describe.skip : describe;
 if (skip) console.warn(`test/lab/l2.test.ts skipped: ${skip}`);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await fn();
-    if (last !== undefined) return last;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(100);
-  }
-}
 
 d("L2 mode (network namespaces, real agents)", () => {
   let lab: L2Lab;
@@ -63,10 +51,14 @@ d("L2 mode (network namespaces, real agents)", () => {
     const [a, b] = [lab.nodeNames[2], lab.nodeNames[0]];
     await lab.setEndpoints("local", [a]);
     expect(await lab.waitOwner("local", (n) => n === a)).toBe(a);
-    expect(await until("arping from a", async () => ((await lab.arping(LOCAL)) === lab.host(a).mac ? true : undefined))).toBe(true);
+    expect(
+      await until("arping from a", async () => ((await lab.arping(LOCAL)) === lab.host(a).mac ? true : undefined)),
+    ).toBe(true);
     await lab.setEndpoints("local", [b]);
     expect(await lab.waitOwner("local", (n) => n === b)).toBe(b);
-    expect(await until("arping from b", async () => ((await lab.arping(LOCAL)) === lab.host(b).mac ? true : undefined))).toBe(true);
+    expect(
+      await until("arping from b", async () => ((await lab.arping(LOCAL)) === lab.host(b).mac ? true : undefined)),
+    ).toBe(true);
     // Its only eligible node may be the one a later test drains: it must not outlive this test.
     await kubectlOk(["delete", "service", "local", "-n", lab.serviceNamespace]);
   });
@@ -77,10 +69,14 @@ d("L2 mode (network namespaces, real agents)", () => {
     lab.agents.get(old)!.kill("SIGKILL");
     const next = await lab.waitOwner("web", (n) => n !== old, 15_000);
     // No probe from the client: only the new owner's gratuitous ARP can update the entry.
-    const mac = await until("neighbour entry updated by GARP", async () => {
-      const m = await lab.neighbour(V4);
-      return m === lab.host(next).mac ? m : undefined;
-    }, 10_000);
+    const mac = await until(
+      "neighbour entry updated by GARP",
+      async () => {
+        const m = await lab.neighbour(V4);
+        return m === lab.host(next).mac ? m : undefined;
+      },
+      10_000,
+    );
     expect(mac).toBe(lab.host(next).mac);
     await lab.startAgent(old);
   });
@@ -104,7 +100,9 @@ d("L2 mode (network namespaces, real agents)", () => {
     // Who claimed V4 (ARP replies, and gratuitous requests "who-has V4 tell V4"), in time order.
     const claims: Array<{ t: number; mac: string }> = [];
     for (const line of dump.output().split("\n")) {
-      const m = /^(\d+\.\d+) ([0-9a-f:]{17}) > .*?(?:Reply (\S+) is-at|Request who-has ([0-9.]+) tell ([0-9.]+))/.exec(line);
+      const m = /^(\d+\.\d+) ([0-9a-f:]{17}) > .*?(?:Reply (\S+) is-at|Request who-has ([0-9.]+) tell ([0-9.]+))/.exec(
+        line,
+      );
       if (!m) continue;
       const ip = m[3] ?? (m[4] === m[5] ? m[4] : undefined);
       if (ip === V4) claims.push({ t: Number(m[1]), mac: m[2] });
@@ -128,7 +126,11 @@ d("L2 mode (network namespaces, real agents)", () => {
     expect(await agent.exited).toBe(0);
     expect(agent.output()).toContain("SIGTERM: draining");
     expect(agent.output()).not.toContain("drain timeout");
-    expect(await until("arping from the new owner", async () => ((await lab.arping(V4)) === lab.host(next).mac ? true : undefined))).toBe(true);
+    expect(
+      await until("arping from the new owner", async () =>
+        (await lab.arping(V4)) === lab.host(next).mac ? true : undefined,
+      ),
+    ).toBe(true);
     await lab.startAgent(old);
   });
 });

@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildSync } from "esbuild";
+import { until } from "../harness/wait";
 import {
   L2_NEEDS_LINUX,
   locateAddon,
@@ -115,21 +116,6 @@ class Child {
     const code = await this.exited;
     clearTimeout(t);
     return code;
-  }
-}
-
-async function poll<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -237,13 +223,17 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
       [NS_A, IF_A],
       [NS_B, IF_B],
     ]) {
-      await poll(`${ifname} to come up`, 5000, async () => {
-        const [link] = JSON.parse(await sh("ip", ["-n", ns, "-j", "link", "show", ifname])) as Array<{
-          flags: string[];
-          operstate: string;
-        }>;
-        return link.flags.includes("LOWER_UP") && link.operstate === "UP" ? true : undefined;
-      });
+      await until(
+        `${ifname} to come up`,
+        async () => {
+          const [link] = JSON.parse(await sh("ip", ["-n", ns, "-j", "link", "show", ifname])) as Array<{
+            flags: string[];
+            operstate: string;
+          }>;
+          return link.flags.includes("LOWER_UP") && link.operstate === "UP" ? true : undefined;
+        },
+        5000,
+      );
     }
 
     responder = startNode(NS_A, responderJs, [IF_A, VIP4, VIP6]);
@@ -281,18 +271,26 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
     });
 
     it("the gratuitous ARP puts the VIP in the client's ARP cache", async () => {
-      const entry = await poll("the GARP entry", 3000, async () => {
-        const out = await sh("ip", ["-n", NS_B, "neigh", "show", VIP4, "dev", IF_B]);
-        return out.includes(responderMac) ? out : undefined;
-      });
+      const entry = await until(
+        "the GARP entry",
+        async () => {
+          const out = await sh("ip", ["-n", NS_B, "neigh", "show", VIP4, "dev", IF_B]);
+          return out.includes(responderMac) ? out : undefined;
+        },
+        3000,
+      );
       expect(entry).toContain(`lladdr ${responderMac}`);
     });
 
     it("the unsolicited NA puts the VIP in the client's neighbour cache", async () => {
-      const entry = await poll("the unsolicited NA entry", 3000, async () => {
-        const out = await sh("ip", ["-6", "-n", NS_B, "neigh", "show", VIP6, "dev", IF_B]);
-        return out.includes(responderMac) ? out : undefined;
-      });
+      const entry = await until(
+        "the unsolicited NA entry",
+        async () => {
+          const out = await sh("ip", ["-6", "-n", NS_B, "neigh", "show", VIP6, "dev", IF_B]);
+          return out.includes(responderMac) ? out : undefined;
+        },
+        3000,
+      );
       expect(entry).toContain(`lladdr ${responderMac}`);
     });
 

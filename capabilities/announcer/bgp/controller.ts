@@ -19,7 +19,7 @@ import {
 import { parseConfig, type Config } from "../../shared/config";
 import { onConfigChanged } from "../../shared/kube/config-changes";
 import { readConfig } from "../../shared/kube/config-source";
-import { recordEvent } from "../../shared/kube/events";
+import { recordNodeAssigned } from "../../shared/kube/events";
 import { settings } from "../../shared/settings";
 import { endpointSliceEvents, nodeEvents, serviceEvents } from "../watch-fanout";
 import { ObjectCache } from "./cluster-view";
@@ -185,15 +185,7 @@ export class SessionPlanner {
       ...(await forEachLimited(changes.create, MAX_IN_FLIGHT, async (want) => {
         await this.writer.createStatus(want);
         const svc = this.services.get(want.serviceNamespace, want.serviceName);
-        if (svc) {
-          await recordEvent(
-            { ...svc, apiVersion: "v1", kind: "Service" },
-            "Normal",
-            "nodeAssigned",
-            `announcing from node ${JSON.stringify(want.node)} with protocol "bgp"`,
-            "metallb-speaker",
-          );
-        }
+        if (svc) await recordNodeAssigned(svc, want.node, "bgp");
       })),
     );
 

@@ -15,7 +15,7 @@ import { ServiceL2Status } from "../../../crds/register";
 import { parseConfig, type Config } from "../../shared/config";
 import { onConfigChanged } from "../../shared/kube/config-changes";
 import { readConfig } from "../../shared/kube/config-source";
-import { recordEvent } from "../../shared/kube/events";
+import { recordNodeAssigned } from "../../shared/kube/events";
 import { kubeHttp } from "../../shared/kube/http";
 import { settings } from "../../shared/settings";
 import { electOwners, type ElectionService } from "./election";
@@ -122,7 +122,9 @@ class L2Controller {
       nodes: [...this.nodes.values()].map((n) => ({
         name: n.metadata!.name!,
         labels: n.metadata?.labels ?? {},
-        networkUnavailable: (n.status?.conditions ?? []).some((c) => c.type === "NetworkUnavailable" && c.status === "True"),
+        networkUnavailable: (n.status?.conditions ?? []).some(
+          (c) => c.type === "NetworkUnavailable" && c.status === "True",
+        ),
       })),
       liveAgents: this.live,
       endpointNodes,
@@ -136,13 +138,25 @@ class L2Controller {
       const keep = want?.node !== undefined ? have.find((r) => r.node === want.node) : undefined;
       const stale = have.filter((r) => r !== keep);
       if (stale.length === 0 && (keep || want?.node === undefined)) continue;
-      work.push(this.move(key, stale, keep ? undefined : want?.node === undefined ? undefined : { node: want.node, interfaces: want.interfaces }, now));
+      work.push(
+        this.move(
+          key,
+          stale,
+          keep ? undefined : want?.node === undefined ? undefined : { node: want.node, interfaces: want.interfaces },
+          now,
+        ),
+      );
     }
     await Promise.all(work);
   }
 
   /** Deletes `stale` statuses of one Service, then creates the new owner's one. */
-  private async move(key: string, stale: StatusRef[], create: { node: string; interfaces: readonly string[] } | undefined, now: number): Promise<void> {
+  private async move(
+    key: string,
+    stale: StatusRef[],
+    create: { node: string; interfaces: readonly string[] } | undefined,
+    now: number,
+  ): Promise<void> {
     const ns = settings.namespace;
     const base = `/apis/metallb.io/v1beta1/namespaces/${ns}/servicel2statuses`;
     for (const ref of stale) {
@@ -155,34 +169,39 @@ class L2Controller {
     }
     if (!create) return;
     const [serviceNamespace, serviceName] = key.split("/");
-    const status = { node: create.node, serviceName, serviceNamespace, interfaces: create.interfaces.map((name) => ({ name })) };
+    const status = {
+      node: create.node,
+      serviceName,
+      serviceNamespace,
+      interfaces: create.interfaces.map((name) => ({ name })),
+    };
     const obj = await kubeHttp().send<{ metadata: { name: string } }>("POST", base, {
       apiVersion: "metallb.io/v1beta1",
       kind: "ServiceL2Status",
       metadata: {
         generateName: "l2-",
         namespace: ns,
-        labels: { "metallb.io/node": create.node, "metallb.io/service-name": serviceName, "metallb.io/service-namespace": serviceNamespace },
+        labels: {
+          "metallb.io/node": create.node,
+          "metallb.io/service-name": serviceName,
+          "metallb.io/service-namespace": serviceNamespace,
+        },
       },
       spec: {},
     });
     this.statuses.set(key, [...(this.statuses.get(key) ?? []), { name: obj.metadata.name, node: create.node }]);
     await kubeHttp().mergePatch(`${base}/${obj.metadata.name}/status`, { status });
     for (const old of stale) {
-      if (!this.liveness.isLive(old.node, now) && !this.liveness.isDraining(old.node) && this.liveness.lastSeen(old.node) > 0) {
+      if (
+        !this.liveness.isLive(old.node, now) &&
+        !this.liveness.isDraining(old.node) &&
+        this.liveness.lastSeen(old.node) > 0
+      ) {
         failoverSeconds.observe((Date.now() - this.liveness.lastSeen(old.node)) / 1000);
       }
     }
     const svc = this.services.get(key);
-    if (svc) {
-      void recordEvent(
-        { ...svc, apiVersion: "v1", kind: "Service" },
-        "Normal",
-        "nodeAssigned",
-        `announcing from node ${JSON.stringify(create.node)} with protocol "layer2"`,
-        "metallb-speaker",
-      );
-    }
+    if (svc) void recordNodeAssigned(svc, create.node, "layer2");
     log.info({ service: key, node: create.node, from: stale.map((s) => s.node) }, "L2 owner assigned");
   }
 
@@ -243,7 +262,11 @@ export function onEndpointSliceDelete(slice: V1EndpointSlice): void {
 function leaseView(lease: Lease): { node: string; renewTime?: string; draining: boolean } | undefined {
   const name = lease.metadata?.name ?? "";
   if (lease.metadata?.namespace !== settings.namespace || !name.startsWith(LEASE_PREFIX)) return undefined;
-  return { node: name.slice(LEASE_PREFIX.length), renewTime: lease.spec?.renewTime, draining: lease.metadata?.annotations?.[DRAINING] === "true" };
+  return {
+    node: name.slice(LEASE_PREFIX.length),
+    renewTime: lease.spec?.renewTime,
+    draining: lease.metadata?.annotations?.[DRAINING] === "true",
+  };
 }
 export function onLeaseUpsert(lease: Lease, initial = false): void {
   const view = leaseView(lease);
@@ -266,7 +289,11 @@ endpointSliceEvents.subscribe((e, phase) => (phase === "upsert" ? onEndpointSlic
 async function loadConfig(): Promise<void> {
   const parsed = parseConfig(await readConfig(settings.namespace));
   if (parsed.ok) ctl.config = parsed.config;
-  else log.warn({ errors: parsed.errors.map((e) => e.message) }, "configuration invalid; keeping the last good one for L2");
+  else
+    log.warn(
+      { errors: parsed.errors.map((e) => e.message) },
+      "configuration invalid; keeping the last good one for L2",
+    );
 }
 onConfigChanged({
   changed: () =>
@@ -299,10 +326,14 @@ export async function startL2Election(): Promise<void> {
       st.status?.serviceNamespace ?? st.metadata?.labels?.["metallb.io/service-namespace"],
       st.status?.serviceName ?? st.metadata?.labels?.["metallb.io/service-name"],
     );
-    if (node && st.metadata?.name) ctl.statuses.set(key, [...(ctl.statuses.get(key) ?? []), { name: st.metadata.name, node }]);
+    if (node && st.metadata?.name)
+      ctl.statuses.set(key, [...(ctl.statuses.get(key) ?? []), { name: st.metadata.name, node }]);
   }
   ctl.started = true;
   ctl.startTimer();
   ctl.schedule();
-  log.info({ services: ctl.services.size, nodes: ctl.nodes.size, leases: leases.items.length, deadAfterMs }, "L2 election started");
+  log.info(
+    { services: ctl.services.size, nodes: ctl.nodes.size, leases: leases.items.length, deadAfterMs },
+    "L2 election started",
+  );
 }

@@ -48,3 +48,14 @@ export async function recordEvent(
     // Events are advisory; status and metrics carry the truth.
   }
 }
+
+/** MetalLB's "nodeAssigned" Event: which node announces a Service, and how. */
+export function recordNodeAssigned(svc: EventTarget, node: string, protocol: "layer2" | "bgp"): Promise<void> {
+  return recordEvent(
+    { ...svc, apiVersion: "v1", kind: "Service" },
+    "Normal",
+    "nodeAssigned",
+    `announcing from node ${JSON.stringify(node)} with protocol ${JSON.stringify(protocol)}`,
+    "metallb-speaker",
+  );
+}
