@@ -6,6 +6,7 @@
  */
 import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 
@@ -99,11 +100,26 @@ export async function startModule(
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`pepr dev exited with ${child.exitCode}; see ${logPath}`);
     const log = readFileSync(logPath, "utf8");
-    if (log.includes("Server listening on port 3000") && log.includes(readyMarker)) return child;
+    if (log.includes(readyMarker) && (await serving())) return child;
     await new Promise((r) => setTimeout(r, 250));
   }
   await stopGroup(child.pid!); // never leave a half-started pepr dev holding port 3000
   throw new Error(`pepr dev did not become ready within 240s; see ${logPath}`);
+}
+
+/** Whether the module's HTTPS server (webhooks, /healthz) answers on port 3000; its certificate is pepr dev's own. */
+function serving(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsGet(
+      { host: "localhost", port: 3000, path: "/healthz", rejectUnauthorized: false, timeout: 1000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy());
+  });
 }
 
 /** Logged by pepr.ts (at info level: LOG_LEVEL must not be above info) once start-up is done. */
