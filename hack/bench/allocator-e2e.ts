@@ -130,7 +130,10 @@ async function trivialController(http: KubeHttp, namespace: string) {
 }
 
 async function deleteAllServices(http: KubeHttp, namespace: string) {
-  await http.send("DELETE", `/api/v1/namespaces/${namespace}/services`);
+  // Deleting 10,000 objects outlives the request timeout (504); the API server carries on.
+  await http.send("DELETE", `/api/v1/namespaces/${namespace}/services`).catch((err) => {
+    if ((err as { status?: number }).status !== 504) throw err;
+  });
   for (;;) {
     const list = await http.send<{ items: unknown[] }>("GET", `/api/v1/namespaces/${namespace}/services?limit=1`);
     if (list.items.length === 0) return;
@@ -169,7 +172,7 @@ async function measure(
   const latencies = [...observer.seen].map(([name, t]) => t - createdAt.get(name)!);
   const end = Math.max(...observer.seen.values());
   const totalMs = end - start;
-  return {
+  const row: Row = {
     mode,
     services: n,
     totalMs: Math.round(totalMs),
@@ -178,6 +181,8 @@ async function measure(
     p99Ms: Math.round(quantile(latencies, 0.99)),
     rssMB: mode === "trivial" ? undefined : moduleRssMB(),
   };
+  console.error(`  ${JSON.stringify(row)}`);
+  return row;
 }
 
 async function main() {
