@@ -103,28 +103,44 @@ async function createServices(http: KubeHttp, namespace: string, n: number, rate
   return { createdAt, start };
 }
 
-/** The same writes our controller makes per Service, with no decision logic. */
+/**
+ * The same writes our controller makes per Service, with no decision logic and the
+ * same pipelining (up to 64 writes in flight): the API server's own limit.
+ */
 async function trivialController(http: KubeHttp, namespace: string) {
   let counter = 0;
+  let inFlight = 0;
+  const queue: Array<() => Promise<void>> = [];
+  const pump = () => {
+    while (inFlight < 64 && queue.length) {
+      inFlight++;
+      void queue.shift()!().finally(() => {
+        inFlight--;
+        pump();
+      });
+    }
+  };
   const watcher = K8s(kind.Service)
     .InNamespace(namespace)
-    .Watch(async (svc, phase) => {
+    .Watch((svc, phase) => {
       if (phase !== "ADDED" || svc.status?.loadBalancer?.ingress?.length) return;
-      const name = svc.metadata!.name!;
-      const ip = `${poolPrefix}${(++counter).toString(16)}`;
-      await http.mergePatch(`/api/v1/namespaces/${namespace}/services/${name}/status`, {
-        metadata: { annotations: { "metallb.io/ip-allocated-from-pool": "bench" } },
-        status: { loadBalancer: { ingress: [{ ip }] } },
-      });
-      await http.send("POST", `/api/v1/namespaces/${namespace}/events`, {
-        metadata: { generateName: `${name}.` },
-        involvedObject: { apiVersion: "v1", kind: "Service", name, namespace },
-        type: "Normal",
-        reason: "IPAllocated",
-        message: `Assigned IP ["${ip}"]`,
-        source: { component: "trivial" },
-      });
+      queue.push(() => publish(svc.metadata!.name!, `${poolPrefix}${(++counter).toString(16)}`));
+      pump();
     });
+  const publish = async (name: string, ip: string) => {
+    await http.mergePatch(`/api/v1/namespaces/${namespace}/services/${name}/status`, {
+      metadata: { annotations: { "metallb.io/ip-allocated-from-pool": "bench" } },
+      status: { loadBalancer: { ingress: [{ ip }] } },
+    });
+    await http.send("POST", `/api/v1/namespaces/${namespace}/events`, {
+      metadata: { generateName: `${name}.` },
+      involvedObject: { apiVersion: "v1", kind: "Service", name, namespace },
+      type: "Normal",
+      reason: "IPAllocated",
+      message: `Assigned IP ["${ip}"]`,
+      source: { component: "trivial" },
+    });
+  };
   await watcher.start();
   return () => watcher.close();
 }
