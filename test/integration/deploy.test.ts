@@ -3,16 +3,14 @@
  * accepted by a real API server, the agent's RBAC is least privilege, and the
  * controller's metrics are served on Pepr's /metrics.
  *
- * The build goes to .lab/pepr-build (inside the repo, so the bundle resolves
- * pepr from node_modules) rather than dist/, so it never overwrites the bundle
- * `pepr dev` is running. Set PEPR_BUILD_DIR to check an existing build instead.
+ * The global setup builds into .lab/pepr-build (inside the repo, so the bundle
+ * resolves pepr from node_modules) before pepr dev starts, never into the dist/
+ * that pepr dev runs from; PEPR_BUILD_DIR names it.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { agentManifests } from "../../capabilities/shared/kube/agent-manifests";
 import { agentOptions, ensureAgent } from "../../capabilities/shared/kube/agent-install";
@@ -20,23 +18,12 @@ import { readSettings } from "../../capabilities/shared/settings";
 import { eventually, kubectl, kubectlOk } from "../harness/kubectl";
 import { repoRoot } from "../harness/local-cluster";
 
-const run = promisify(execFile);
 const ns = "metallb-system";
 const agent = `system:serviceaccount:${ns}:metallb-agent`;
 
 describe("npx pepr build output", () => {
-  let buildDir = process.env.PEPR_BUILD_DIR ?? "";
-
-  beforeAll(async () => {
-    if (buildDir) return;
-    buildDir = join(repoRoot, ".lab", "pepr-build");
-    await run(join(repoRoot, "node_modules", ".bin", "pepr"), ["build", "-o", buildDir], {
-      cwd: repoRoot,
-      maxBuffer: 1 << 26,
-    }).catch((e) => {
-      throw new Error(`pepr build failed: ${e.stderr || e.message}`);
-    });
-  }, 300_000);
+  // Built by the global setup before pepr dev started (see there for why).
+  const buildDir = process.env.PEPR_BUILD_DIR ?? join(repoRoot, ".lab", "pepr-build");
 
   it("every Kubernetes manifest passes server-side dry-run", async () => {
     const files = readdirSync(buildDir).filter((f) => f.endsWith(".yaml"));
