@@ -94,6 +94,17 @@ describe("ServiceController", () => {
     expect(writer.published.get("apps/web")).toEqual({ ips: [], pool: undefined });
   });
 
+  it("never touches a Service of another loadBalancerClass, even one with our annotation", async () => {
+    const { writer, controller } = setup();
+    const foreign = service("foreign", "192.0.2.3");
+    foreign.spec!.loadBalancerClass = "example.com/other";
+    foreign.metadata!.annotations = { "metallb.io/ip-allocated-from-pool": "a" };
+    controller.load([pool("a", "192.0.2.0/30")], [foreign, service("ours")], new Map());
+    await controller.idle();
+    expect(writer.published.has("apps/foreign")).toBe(false);
+    expect(ipOf(writer, "ours")).toEqual(["192.0.2.0"]); // .3 is not held by us: the lowest free is .0
+  });
+
   it("moves a Service whose address left the configuration", async () => {
     const { writer, controller } = setup();
     controller.load(

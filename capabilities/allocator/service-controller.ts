@@ -182,7 +182,11 @@ export class ServiceController {
     if (!svc) return this.release(key);
     if (!isHandled(svc, this.opts.loadBalancerClass)) {
       this.release(key);
-      if (annotation(svc, ANNOTATION.allocatedFromPool) !== undefined) this.publish(svc, [], undefined);
+      // A Service that stopped being a LoadBalancer loses what we published; one of
+      // another loadBalancerClass belongs to another implementation and is never touched.
+      const stoppedBeingLB = svc.spec?.type !== "LoadBalancer";
+      if (stoppedBeingLB && annotation(svc, ANNOTATION.allocatedFromPool) !== undefined)
+        this.publish(svc, [], undefined);
       return;
     }
     for (const legacy of legacyAnnotations(svc)) {
