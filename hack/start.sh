@@ -6,8 +6,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 state="$PWD/.lab/control-plane"
 kubeconfig="$(bash hack/control-plane.sh up "$state")"
 bin="$(bash hack/build-control-plane.sh)"
-cleanup() { bash hack/control-plane.sh down "$state"; }
-trap cleanup EXIT
 cat <<MSG
 
   Local control plane is up. In another shell:
@@ -19,4 +17,15 @@ cat <<MSG
   Ctrl-C stops the module and the control plane.
 
 MSG
-KUBECONFIG="$kubeconfig" npx pepr dev --host localhost --yes
+# pepr dev ignores SIGINT (its handler only logs), so Ctrl-C here stops it by its
+# own process group, then the control plane.
+KUBECONFIG="$kubeconfig" setsid npx pepr dev --host localhost --yes &
+dev=$!
+stop() {
+  kill -TERM -- "-$dev" 2>/dev/null || true
+  wait "$dev" 2>/dev/null || true
+  bash hack/control-plane.sh down "$state"
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+wait "$dev"
