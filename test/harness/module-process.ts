@@ -58,6 +58,8 @@ export async function restartModule(saved: SavedModule, stateDir: string): Promi
     if (Date.now() > deadline) throw new Error(`restarted module not ready; see ${logPath}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  await kubectlOk(["apply", "-f", "-"], saved.webhooks);
+  // Server-side under Pepr's field manager, as pepr dev created them, so later
+  // applies by that manager (pepr deploy, the deploy test) own every field.
+  await kubectlOk(["apply", "--server-side", "--field-manager=pepr", "--force-conflicts", "-f", "-"], saved.webhooks);
   return proc;
 }
