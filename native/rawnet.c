@@ -656,6 +656,16 @@ static const char *md5_hint(int err) {
 
 #define KEY_BUF (TCP_MD5SIG_MAXKEYLEN + 1)
 
+/* Hands a new socket to JavaScript as a number; on failure the socket is closed, never leaked. */
+static napi_value fd_to_js(napi_env env, int fd) {
+  napi_value result;
+  if (!NAPI_OK(napi_create_int32(env, fd, &result))) {
+    close(fd);
+    return throw_napi(env, "napi_create_int32");
+  }
+  return result;
+}
+
 static napi_value md5_connect(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -710,12 +720,7 @@ static napi_value md5_connect(napi_env env, napi_callback_info info) {
     syscall = "connect";
     goto fail;
   }
-  napi_value result;
-  if (!NAPI_OK(napi_create_int32(env, fd, &result))) {
-    close(fd);
-    return throw_napi(env, "napi_create_int32");
-  }
-  return result;
+  return fd_to_js(env, fd);
 
 fail : {
   int err = errno;
@@ -792,12 +797,7 @@ static napi_value md5_listen(napi_env env, napi_callback_info info) {
     syscall = "listen";
     goto fail;
   }
-  napi_value result;
-  if (!NAPI_OK(napi_create_int32(env, fd, &result))) {
-    close(fd);
-    return throw_napi(env, "napi_create_int32");
-  }
-  return result;
+  return fd_to_js(env, fd);
 
 fail : {
   int err = errno;
