@@ -24,6 +24,7 @@ import { Frr, BGPD } from "../test/harness/frr";
 import { buildAgent } from "../test/harness/l2lab";
 import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, type RunningCluster } from "../test/harness/local-cluster";
 import { NetLab, apiPortFromKubeconfig, type LabProcess } from "../test/harness/netlab";
+import { judgeAddress } from "./lab-verdict";
 
 const NS = "metallb-system";
 const labDir = join(repoRoot, ".lab");
@@ -287,9 +288,16 @@ async function up(): Promise<void> {
   await createServices();
 
   say("waiting for addresses, owners, sessions and routes to settle (up to 45 s)");
-  const svcs = await waitSettled(45_000, [frrA, frrB]);
+  let svcs = await waitSettled(45_000, [frrA, frrB]);
+  let table = await statusTable(svcs, frrA, frrB);
+  // Routes to the second router or an ECMP path may trail the first route by a few seconds.
+  for (let i = 0; i < 5 && !table.allReachable; i++) {
+    await sleep(3000);
+    svcs = await services().catch(() => svcs);
+    table = await statusTable(svcs, frrA, frrB);
+  }
   console.log("");
-  console.log(await statusTable(svcs, frrA, frrB));
+  console.log(table.text);
   printInstructions(cluster, rtr2);
 }
 
@@ -405,20 +413,22 @@ function contains(prefix: string, ip: string): boolean {
   return (v(net4) & mask) >>> 0 === (v(ip) & mask) >>> 0;
 }
 
-async function arpAnswer(ip: string, nodeOfMac: (mac: string) => string): Promise<string> {
+/** The client's ARP (IPv4) or NDP (IPv6) answer for ip: a table cell and the hosts that answered. */
+async function arpAnswer(ip: string, nodeOfMac: (mac: string) => string): Promise<{ text: string; hosts: string[] }> {
   const c = net!.client;
   if (ip.includes(":")) {
     const r = await net!.exec(c.ns, ["ndisc6", "-1", "-r", "2", "-w", "1000", ip, c.ifname], 8000);
     const mac = /Target link-layer address:\s*([0-9A-Fa-f:]{17})/.exec(r.stdout)?.[1]?.toLowerCase();
-    return mac ? `NDP: ${mac} = ${nodeOfMac(mac)}` : "no NDP answer";
+    return mac ? { text: `NDP: ${mac} = ${nodeOfMac(mac)}`, hosts: [nodeOfMac(mac)] } : { text: "no NDP answer", hosts: [] };
   }
   const r = await net!.exec(c.ns, ["arping", "-c", "2", "-w", "3", "-I", c.ifname, ip], 8000);
   const macs = [...new Set([...r.stdout.matchAll(/\[([0-9A-Fa-f:]{17})\]/g)].map((m) => m[1].toLowerCase()))];
-  if (macs.length === 0) return "no ARP answer";
-  return `ARP: ${macs.map((m) => `${m} = ${nodeOfMac(m)}`).join("; ")}${macs.length > 1 ? " (CONFLICT: several MACs)" : ""}`;
+  if (macs.length === 0) return { text: "no ARP answer", hosts: [] };
+  const text = `ARP: ${macs.map((m) => `${m} = ${nodeOfMac(m)}`).join("; ")}${macs.length > 1 ? " (CONFLICT: several MACs)" : ""}`;
+  return { text, hosts: macs.map(nodeOfMac) };
 }
 
-async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<string> {
+async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<{ text: string; allReachable: boolean }> {
   const l2 = (JSON.parse(await kubectl(["get", "servicel2statuses", "-n", NS, "-o", "json"]).catch(() => '{"items":[]}')) as KList<KStatus>).items;
   const bgp = (JSON.parse(await kubectl(["get", "servicebgpstatuses", "-n", NS, "-o", "json"]).catch(() => '{"items":[]}')) as KList<KStatus>).items;
   const sess = await sessions().catch(() => [] as KSession[]);
@@ -435,8 +445,10 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<string> {
   for (const h of [net!.client, net!.router!]) byMac.set(h.mac, `${h.ns} (not a node!)`);
   const nodeOfMac = (mac: string): string => byMac.get(mac) ?? "unknown host";
 
-  const header = ["SERVICE", "IP", "L2 OWNER (ServiceL2Status)", "BGP SESSIONS (BGPSession status)", "FRR ROUTES -> NEXT HOPS", "CLIENT ARP/NDP"];
+  const header = ["SERVICE", "IP", "L2 OWNER (ServiceL2Status)", "BGP SESSIONS (BGPSession status)", "FRR ROUTES -> NEXT HOPS", "CLIENT ARP/NDP", "REACHABLE"];
   const rows: string[][][] = [];
+  let reachable = 0;
+  let addresses = 0;
   for (const s of svcs) {
     const key = (x: KStatus): boolean => x.status?.serviceName === s.name && x.status?.serviceNamespace === s.ns;
     const owners = l2.filter(key).map((x) => x.status?.node ?? "?");
@@ -448,31 +460,48 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<string> {
         return `${x.status?.node} -> ${peer}: ${st}`;
       }),
     );
+    // Router -> nodes announcing this Service to it over an Established session.
+    const bgpExpected = new Map<string, Set<string>>(ribs.map((r) => [r.name, new Set<string>()]));
+    for (const x of bgpStatuses) {
+      for (const peer of x.status?.peers ?? []) {
+        const up = sess.some((y) => y.spec.node === x.status?.node && y.spec.peer === peer && y.status?.state === "Established");
+        if (up && x.status?.node) bgpExpected.get(peer)?.add(x.status.node);
+      }
+    }
     const ips = s.ips.length ? s.ips : [""];
     for (const ip of ips) {
       const routeLines: string[] = [];
+      const bgpRoutes = new Map<string, Set<string>>();
       if (ip) {
         for (const r of ribs) {
           const table = ip.includes(":") ? r.v6 : r.v4;
           for (const [prefix, paths] of Object.entries(table.routes ?? {})) {
             if (!contains(prefix, ip)) continue;
-            const hops = paths.filter((p) => p.valid !== false).map((p) => {
+            const valid = paths.filter((p) => p.valid !== false);
+            const hops = valid.map((p) => {
               const hop = p.nexthops?.[0]?.ip ?? "?";
               const mark = p.bestpath ? "*" : p.multipath ? "=" : "";
               return `${byAddr.get(hop) ?? hop}${mark}`;
             });
+            const nodes = bgpRoutes.get(r.name) ?? new Set<string>();
+            for (const p of valid) nodes.add(byAddr.get(p.nexthops?.[0]?.ip ?? "") ?? p.nexthops?.[0]?.ip ?? "?");
+            bgpRoutes.set(r.name, nodes);
             routeLines.push(`${r.name} ${prefix} via ${hops.join(",") || "(no valid path)"}`);
           }
         }
       }
-      const arp = ip ? await arpAnswer(ip, nodeOfMac) : "-";
+      const arp = ip ? await arpAnswer(ip, nodeOfMac) : { text: "-", hosts: [] };
+      const verdict = ip ? judgeAddress({ l2Owners: owners, answeredBy: arp.hosts, bgpExpected, bgpRoutes }) : { reachable: false, lines: ["NO: no address yet"] };
+      addresses++;
+      if (verdict.reachable) reachable++;
       rows.push([
         [`${s.ns}/${s.name}`, s.pool ? `(pool ${s.pool})` : ""].filter(Boolean),
         [ip || "<pending>"],
         owners.length ? owners.map((o) => (owners.length > 1 ? `${o} (SEVERAL OWNERS)` : o)) : ["-"],
         sessionLines.length ? sessionLines : ["-"],
         routeLines.length ? routeLines : [ip ? "no route in FRR" : "-"],
-        [arp],
+        [arp.text],
+        [verdict.reachable ? "yes" : "NO", ...verdict.lines.filter((l) => !verdict.reachable || !l.startsWith("NO"))],
       ]);
     }
   }
@@ -483,6 +512,12 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<string> {
     const height = Math.max(...r.map((c) => c.length));
     for (let k = 0; k < height; k++) out.push(line(r.map((c) => c[k] ?? "")));
   }
+  out.push(
+    "",
+    reachable === addresses
+      ? `REACHABLE: all ${addresses} Service addresses (L2: the owner answers the client; BGP: every router has the route via exactly the announcing nodes).`
+      : `REACHABLE: ${reachable} of ${addresses} Service addresses; the rows marked NO say why.`,
+  );
   // Every session, including those no Service uses yet.
   out.push("", "BGP sessions (kubectl get bgpsessions -n metallb-system):");
   for (const se of [...sess].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
@@ -491,7 +526,7 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<string> {
   if (sess.length === 0) out.push("  (none)");
   out.push("", "  next hops: * best path, = multipath; ARP/NDP answers are what the client namespace saw, MAC -> node.");
   out.push("  BGP-only addresses are off the link, so no ARP answer is the expected result for them.");
-  return out.join("\n");
+  return { text: out.join("\n"), allReachable: reachable === addresses };
 }
 
 function printInstructions(cluster: RunningCluster, rtr2: string): void {
