@@ -25,6 +25,7 @@ import { buildAgent } from "../test/harness/l2lab";
 import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, type RunningCluster } from "../test/harness/local-cluster";
 import { NetLab, apiPortFromKubeconfig, type LabProcess } from "../test/harness/netlab";
 import { judgeAddress } from "./lab-verdict";
+import { writeAgentKubeconfig } from "../test/harness/agent-kubeconfig";
 
 const NS = "metallb-system";
 const labDir = join(repoRoot, ".lab");
@@ -265,13 +266,15 @@ async function up(): Promise<void> {
 
   say("starting the agents in the node namespaces");
   const apiPortReal = apiPortFromKubeconfig(cluster.kubeconfig);
+  // The agents run as the agent ServiceAccount, with the RBAC `npx pepr deploy` gives them.
+  const agentKubeconfig = await writeAgentKubeconfig(cluster.kubeconfig, cluster.kubectl, join(stateDir, "agent-kubeconfig"), NS);
   for (const h of net.nodes) await net.startApiBridge(h.ns, apiPortReal);
   await Promise.all(
     net.nodes.map(async (h, i) => {
       const p = net!.spawnIn(
         h.ns,
         [process.execPath, bundle.agentJs],
-        { NODE_NAME: nodeName(i), KUBECONFIG: cluster.kubeconfig, METALLB_PEPR_RAWNET: bundle.addon, METALLB_NAMESPACE: NS },
+        { NODE_NAME: nodeName(i), KUBECONFIG: agentKubeconfig, METALLB_PEPR_RAWNET: bundle.addon, METALLB_NAMESPACE: NS },
         join(stateDir, `agent-${nodeName(i)}.log`),
       );
       agents.push(p);

@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
+import { writeAgentKubeconfig } from "./agent-kubeconfig";
 import { kubectl, kubectlOk } from "./kubectl";
 import { repoRoot } from "./local-cluster";
 import { NetLab, apiPortFromKubeconfig, type LabHost, type LabProcess } from "./netlab";
@@ -51,6 +52,8 @@ export class L2Lab {
   readonly pool: string;
   readonly runLabel: string;
   private readonly kubeconfig: string;
+  /** The agents authenticate as the agent ServiceAccount (its RBAC is under test too). */
+  private agentKubeconfig = "";
   private readonly apiPort: number;
   private readonly bundle: { agentJs: string; addon: string };
 
@@ -120,6 +123,7 @@ export class L2Lab {
       { apiVersion: "v1", kind: "Namespace", metadata: { name: this.serviceNamespace, labels: { [k]: v } } },
     ];
     await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+    this.agentKubeconfig = await writeAgentKubeconfig(this.kubeconfig, process.env.KUBECTL!, join(this.net.dir, "agent-kubeconfig"));
     for (const h of this.net.nodes) await this.net.startApiBridge(h.ns, this.apiPort);
     await Promise.all(this.nodeNames.map((n) => this.startAgent(n)));
   }
@@ -135,7 +139,7 @@ export class L2Lab {
       [process.execPath, this.bundle.agentJs],
       {
         NODE_NAME: node,
-        KUBECONFIG: this.kubeconfig,
+        KUBECONFIG: this.agentKubeconfig,
         METALLB_PEPR_RAWNET: this.bundle.addon,
         METALLB_NAMESPACE: NS,
         ...this.opts.agentEnv,

@@ -133,6 +133,8 @@ describe("the node agent", () => {
     [["watch", "nodes"]],
     [["patch", "bgpsessions.metallb.io", "--subresource=status", "-n", ns]],
     [["watch", "servicel2statuses.metallb.io", "-n", ns]],
+    [["watch", "bgpadvertisements.metallb.io", "-n", ns]],
+    [["list", "communities.metallb.io", "-n", ns]],
     [["create", "leases.coordination.k8s.io", "-n", ns]],
     [["get", "secrets", "-n", ns]],
     [["create", "events", "-n", ns]],
@@ -149,6 +151,8 @@ describe("the node agent", () => {
     [["patch", "services", "--subresource=status", "-n", "default"]],
     [["delete", "nodes"]],
     [["patch", "bgpsessions.metallb.io", "-n", ns]],
+    [["patch", "ipaddresspools.metallb.io", "-n", ns]],
+    [["list", "bgppeers.metallb.io", "-n", "default"]],
     [["create", "leases.coordination.k8s.io", "-n", "default"]],
   ])("the agent CANNOT %j", async (args) => {
     expect(await canI(args)).toBe(false);

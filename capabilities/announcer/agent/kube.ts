@@ -4,9 +4,9 @@
  * directly so that the agent controls every timeout and reconnect itself: its safety
  * (self-fencing) depends on knowing when it has lost the API server.
  */
-import { KubeConfig } from "@kubernetes/client-node";
-import { Agent, request, type RequestOptions } from "node:https";
+import { Agent, request } from "node:https";
 import type { IncomingMessage } from "node:http";
+import { loadCredentials, type Credentials } from "./credentials";
 
 export class ApiError extends Error {
   constructor(
@@ -18,40 +18,25 @@ export class ApiError extends Error {
   }
 }
 
-interface Base {
-  url: URL;
-  options: RequestOptions;
-}
-
 export class AgentKube {
-  private base?: Promise<Base>;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
   /** Watches get their own connections so a stuck stream never delays a renewal. */
   private readonly watchAgent = new Agent({ keepAlive: false });
 
-  constructor(private readonly kc: KubeConfig = defaultKubeConfig()) {}
-
-  private resolve(): Promise<Base> {
-    this.base ??= (async () => {
-      const cluster = this.kc.getCurrentCluster();
-      if (!cluster) throw new Error("the kubeconfig has no current cluster");
-      const options: RequestOptions = {};
-      await this.kc.applyToHTTPSOptions(options);
-      return { url: new URL(cluster.server), options };
-    })();
-    return this.base;
-  }
+  constructor(private readonly credentials: Credentials = loadCredentials()) {}
 
   private async open(method: string, path: string, headers: Record<string, string | number>, agent: Agent): Promise<ReturnType<typeof request>> {
-    const { url, options } = await this.resolve();
+    const { server, tls } = this.credentials;
+    const authorization = this.credentials.authorization();
     return request({
-      ...options,
+      ...tls,
       agent,
       method,
-      hostname: url.hostname,
-      port: url.port || 443,
-      path: `${url.pathname.replace(/\/$/, "")}${path}`,
-      headers: { ...(options.headers ?? {}), Accept: "application/json", ...headers },
+      // URL.hostname keeps an IPv6 literal's brackets; node:https wants it bare.
+      hostname: server.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: server.port || 443,
+      path: `${server.pathname.replace(/\/$/, "")}${path}`,
+      headers: { Accept: "application/json", ...(authorization ? { Authorization: authorization } : {}), ...headers },
     });
   }
 
@@ -131,13 +116,20 @@ export interface WatchEvent {
   object: KubeObject & { code?: number };
 }
 
-export function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
-}
-
 const objKey = (o: KubeObject): string => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
+
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * Drops what no agent decision reads but every cached object carries: managedFields and
+ * kubectl's last-applied copy often outweigh the rest of a Service.
+ */
+function slim<T extends KubeObject>(o: T): T {
+  const m = o.metadata as (KubeObject["metadata"] & { managedFields?: unknown }) | undefined;
+  if (m?.managedFields) delete m.managedFields;
+  if (m?.annotations?.[LAST_APPLIED] !== undefined) delete m.annotations[LAST_APPLIED];
+  return o;
+}
 
 /**
  * A list+watch cache of one resource collection. `onChange` runs after every change to
@@ -151,13 +143,25 @@ export class Informer<T extends KubeObject> {
   private abort: { abort?: () => void } = {};
   private restartRequested = false;
   private wake?: () => void;
+  private readonly listeners: Array<() => void>;
 
   constructor(
     private readonly kube: AgentKube,
     private readonly path: string,
-    private readonly onChange: () => void,
+    onChange: () => void,
     private readonly log: (msg: string) => void = () => {},
-  ) {}
+  ) {
+    this.listeners = [onChange];
+  }
+
+  /** One more callback after every change (one cache serving several consumers). */
+  listen(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
 
   start(): void {
     void this.loop();
@@ -182,9 +186,9 @@ export class Informer<T extends KubeObject> {
         this.restartRequested = false;
         const list = await this.kube.send<{ items: T[]; metadata: { resourceVersion: string } }>("GET", this.path, undefined, undefined, 10_000);
         this.items.clear();
-        for (const item of list.items) this.items.set(objKey(item), item);
+        for (const item of list.items) this.items.set(objKey(item), slim(item));
         this.syncedAt = Date.now();
-        this.onChange();
+        this.changed();
         delay = 100;
         if (this.restartRequested) continue;
         const sep = this.path.includes("?") ? "&" : "?";
@@ -194,8 +198,8 @@ export class Informer<T extends KubeObject> {
             if (e.type === "ERROR") return this.abort.abort?.(); // 410 Gone and friends: list again
             if (e.type === "BOOKMARK") return;
             if (e.type === "DELETED") this.items.delete(objKey(e.object));
-            else this.items.set(objKey(e.object), e.object as T);
-            this.onChange();
+            else this.items.set(objKey(e.object), slim(e.object as T));
+            this.changed();
           },
           this.abort,
         );

@@ -7,14 +7,14 @@
  * credentials, and the knobs in settings.ts.
  *
  * Clean stop (SIGTERM/SIGINT), make-before-break: mark the Lease draining, so the controller
- * moves our IPs at once; keep answering each IP until another node owns its Service (or the
- * drain timeout passes); then stop and exit.
+ * moves our IPs at once; keep answering each IP until another node owns its Service and has
+ * announced the IP on the wire (or a short grace, or the drain timeout, passes); then stop.
  */
 import { AgentKube, Informer, type KubeObject } from "./kube";
 import { LeaseKeeper } from "./lease";
 import { agentMetrics, serveMetrics } from "./metrics";
 import { readAgentSettings } from "./settings";
-import { ownedByNode, ownedElsewhere, type Ownership, type ServiceLike, type StatusLike } from "./l2/desired";
+import { handOver, ownedByNode, ownedElsewhere, type Ownership, type ServiceLike, type StatusLike } from "./l2/desired";
 import { readLinks, usableInterfaces } from "./l2/interfaces";
 import { L2Runtime } from "./l2/runtime";
 import { startBGP } from "./bgp/runtime";
@@ -52,17 +52,30 @@ const services = new Informer<KubeObject & ServiceLike>(
 /** When we last fenced: our view of ownership must be re-read after that moment. */
 let fencedAt = 0;
 let ready = false;
-let draining: { frozen: Ownership; done: () => void } | undefined;
+interface Draining {
+  frozen: Ownership;
+  /** When each of our Services was first seen owned by another node. */
+  movedAt: Map<string, number>;
+  /** IPs other hosts announced (gratuitous ARP / unsolicited NA) since the drain began. */
+  announced: Set<string>;
+  recheck?: NodeJS.Timeout;
+  done: () => void;
+}
+let draining: Draining | undefined;
 let lastAnswering = "";
 
 function update(): void {
   let own = ownedByNode(node, statuses.items.values(), services.items);
   if (draining) {
-    // Keep what we had until someone else owns it; take on nothing new.
+    // Keep what we had until the new owner announces it; take on nothing new.
+    const now = Date.now();
     const elsewhere = ownedElsewhere(node, statuses.items.values());
-    const remaining = new Map([...draining.frozen.services].filter(([key]) => !elsewhere.has(key)));
+    for (const key of draining.frozen.services.keys()) if (elsewhere.has(key) && !draining.movedAt.has(key)) draining.movedAt.set(key, now);
+    const { remaining, recheckAt } = handOver(draining.frozen.services, elsewhere, draining.movedAt, draining.announced, now);
     const ips = new Set([...remaining.values()].flat());
     own = { services: remaining, desired: draining.frozen.desired.filter((d) => ips.has(formatIP(d.ip))) };
+    clearTimeout(draining.recheck);
+    if (recheckAt !== undefined) draining.recheck = setTimeout(update, recheckAt - now);
     if (remaining.size === 0) draining.done();
   }
   l2.setDesired(own.desired);
@@ -113,13 +126,23 @@ async function shutdown(signal: string): Promise<void> {
       log("drain timeout: stopping with IPs not yet taken over");
       resolve();
     }, settings.drainTimeoutMs);
-    draining = {
+    const d: Draining = {
       frozen: ownedByNode(node, statuses.items.values(), services.items),
+      movedAt: new Map(),
+      announced: new Set(),
       done: () => {
         clearTimeout(timer);
+        clearTimeout(d.recheck);
+        l2.onAnnouncement(undefined);
         resolve();
       },
     };
+    draining = d;
+    l2.onAnnouncement((ip) => {
+      if (d.announced.has(ip)) return;
+      d.announced.add(ip);
+      update();
+    });
     void lease.drain();
     update();
   });
@@ -142,7 +165,7 @@ l2.start();
 lease.start();
 statuses.start();
 services.start();
-const bgp = startBGP({ kube, node, namespace: settings.namespace, log });
+const bgp = startBGP({ kube, node, namespace: settings.namespace, log, services });
 log("agent starting", {
   namespace: settings.namespace,
   renewMs: settings.renewMs,

@@ -167,15 +167,18 @@ const BPF_RET_K = 0x06; // BPF_RET | BPF_K
 const ACCEPT = 0x40000;
 
 /**
- * Keeps only ICMPv6 Neighbor Solicitations without extension headers (IPv6 next header 58
- * at frame offset 20, ICMPv6 type 135 at offset 54) on an ETHERTYPE_IPV6 socket, so the
- * agent does not wake up for every IPv6 packet on the link.
+ * Keeps only ICMPv6 Neighbor Solicitations and Advertisements without extension headers
+ * (IPv6 next header 58 at frame offset 20, ICMPv6 type 135 or 136 at offset 54) on an
+ * ETHERTYPE_IPV6 socket, so the agent does not wake up for every IPv6 packet on the link.
+ * Solicitations are answered; advertisements tell a draining agent that the new owner
+ * of an address has announced it.
  */
-export const NEIGHBOR_SOLICITATION_FILTER: readonly BpfInstruction[] = [
+export const NEIGHBOR_DISCOVERY_FILTER: readonly BpfInstruction[] = [
   [BPF_LDB_ABS, 0, 0, 20],
-  [BPF_JEQ_K, 0, 3, 58],
+  [BPF_JEQ_K, 0, 4, 58],
   [BPF_LDB_ABS, 0, 0, 54],
-  [BPF_JEQ_K, 0, 1, 135],
+  [BPF_JEQ_K, 1, 0, 135],
+  [BPF_JEQ_K, 0, 1, 136],
   [BPF_RET_K, 0, 0, ACCEPT],
   [BPF_RET_K, 0, 0, 0],
 ];

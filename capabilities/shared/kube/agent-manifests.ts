@@ -65,7 +65,7 @@ export function agentClusterRole(): KubernetesObject & { rules: ReturnType<typeo
   };
 }
 
-/** Namespaced: its Lease, the announcement objects, BGP passwords, Events. */
+/** Namespaced: its Lease, the announcement objects, the configuration, BGP passwords, Events. */
 export function agentRole(o: AgentOptions): KubernetesObject & { rules: ReturnType<typeof rule>[] } {
   return {
     apiVersion: "rbac.authorization.k8s.io/v1",
@@ -74,6 +74,8 @@ export function agentRole(o: AgentOptions): KubernetesObject & { rules: ReturnTy
     rules: [
       rule("coordination.k8s.io", ["leases"], ["create", "get", "patch"]),
       rule("metallb.io", ["servicel2statuses", "servicebgpstatuses", "bgpsessions"], read),
+      // The configuration, for the BGP plan each node computes (read-only).
+      rule("metallb.io", ["ipaddresspools", "l2advertisements", "bgpadvertisements", "bgppeers", "communities", "bfdprofiles"], read),
       rule("metallb.io", ["bgpsessions/status"], ["patch"]),
       rule("", ["secrets"], ["get"]),
       rule("", ["events"], ["create"]),

@@ -12,11 +12,9 @@
  *   our End-of-RIB instead of dropping them.
  */
 import { parseCIDR } from "../../../shared/net/ip";
-import { kubeHttp } from "../../../shared/kube/http";
-import { readConfig } from "../../../shared/kube/config-source";
-import { parseConfig } from "../../../shared/config";
 import { endpointsByService, planNode, toPlanNode, toPlanService, type EndpointSliceLike, type NodeLike, type ServiceLike } from "../../../shared/bgp";
 import type { BGPSession as BGPSessionObject, BGPSessionStatus } from "../../../../crds/types";
+import { ConfigWatch } from "../config-watch";
 import { AgentKube, Informer, type KubeObject } from "../kube";
 import { metricsObserver } from "./metrics";
 import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
@@ -36,7 +34,9 @@ export interface BgpContext {
   readonly namespace: string;
   readonly log: (msg: string, extra?: Record<string, unknown>) => void;
   readonly routes?: RouteSource;
-  /** Status writer; default: merge patch via the pooled client (capabilities/shared/kube/http.ts). */
+  /** The agent's Service cache, shared with L2 (default: a watch of its own). */
+  readonly services?: Informer<KubeObject & ServiceLike>;
+  /** Status writer; default: a merge patch of the status subresource. */
   readonly writeStatus?: (name: string, status: BGPSessionStatus) => Promise<void>;
   /** Seconds after start during which new sessions set the GR Restart State bit (default 60). */
   readonly restartWindowSeconds?: number;
@@ -74,21 +74,24 @@ export class PlanRouteSource implements RouteSource {
   private routes = new Map<string, AdvertisedRoute[]>();
   private listeners: Array<() => void> = [];
   private readonly services: Informer<KubeObject & ServiceLike>;
+  private readonly ownServices: boolean;
   private readonly slices: Informer<KubeObject & EndpointSliceLike>;
   private readonly nodes: Informer<KubeObject & NodeLike>;
-  private configTimer?: NodeJS.Timeout;
-  private config?: ReturnType<typeof parseConfig>;
+  private readonly config: ConfigWatch;
   private scheduled?: NodeJS.Timeout;
 
   constructor(
     kube: AgentKube,
     node: string,
-    private readonly namespace: string,
+    namespace: string,
     private readonly log: (msg: string) => void,
-    private readonly configEveryMs = 5000,
+    services?: Informer<KubeObject & ServiceLike>,
   ) {
     const changed = (): void => this.schedule();
-    this.services = new Informer(kube, "/api/v1/services", changed, log);
+    this.ownServices = !services;
+    this.services = services ?? new Informer(kube, "/api/v1/services", () => undefined, log);
+    this.services.listen(changed);
+    this.config = new ConfigWatch(kube, namespace, changed, log);
     this.slices = new Informer(kube, "/apis/discovery.k8s.io/v1/endpointslices", changed, log);
     this.nodes = new Informer(kube, `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${node}`)}`, changed, log);
   }
@@ -102,27 +105,17 @@ export class PlanRouteSource implements RouteSource {
   }
 
   start(): void {
-    this.services.start();
+    if (this.ownServices) this.services.start();
     this.slices.start();
     this.nodes.start();
-    const read = (): void => {
-      readConfig(this.namespace).then(
-        (input) => {
-          this.config = parseConfig(input);
-          this.schedule();
-        },
-        (err: Error) => this.log(`reading the BGP configuration: ${err.message}`),
-      );
-    };
-    read();
-    this.configTimer = setInterval(read, this.configEveryMs);
+    this.config.start();
   }
 
   stop(): void {
-    this.services.stop();
+    if (this.ownServices) this.services.stop();
     this.slices.stop();
     this.nodes.stop();
-    if (this.configTimer) clearInterval(this.configTimer);
+    this.config.stop();
     if (this.scheduled) clearTimeout(this.scheduled);
   }
 
@@ -134,7 +127,7 @@ export class PlanRouteSource implements RouteSource {
   }
 
   private recompute(): void {
-    const parsed = this.config;
+    const parsed = this.config.current();
     const nodeObj = [...this.nodes.items.values()][0];
     if (!parsed || !parsed.ok || !nodeObj) return;
     try {
@@ -194,12 +187,12 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
   const entries = new Map<string, Entry>();
   const fingerprints = new Map<string, string>();
   const metrics = metricsObserver();
-  const routes = ctx.routes ?? new PlanRouteSource(ctx.kube, ctx.node, ctx.namespace, (m) => ctx.log(m));
-  const http = ctx.writeStatus ? undefined : kubeHttp();
+  const routes = ctx.routes ?? new PlanRouteSource(ctx.kube, ctx.node, ctx.namespace, (m) => ctx.log(m), ctx.services);
   const writeStatus =
     ctx.writeStatus ??
     (async (name: string, status: BGPSessionStatus): Promise<void> => {
-      await http!.mergePatch(`${API}/namespaces/${ctx.namespace}/bgpsessions/${encodeURIComponent(name)}/status`, { status });
+      const path = `${API}/namespaces/${ctx.namespace}/bgpsessions/${encodeURIComponent(name)}/status`;
+      await ctx.kube.send("PATCH", path, { status }, "application/merge-patch+json");
     });
   let stopping = false;
   let reconciling = Promise.resolve();
@@ -227,9 +220,8 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
 
   async function password(obj: SessionObject): Promise<string | undefined> {
     const ref = obj.spec?.passwordSecretRef;
-    const api = http ?? kubeHttp();
     if (ref) {
-      const secret = await api.send<{ data?: Record<string, string> }>(
+      const secret = await ctx.kube.send<{ data?: Record<string, string> }>(
         "GET",
         `/api/v1/namespaces/${ref.namespace ?? ctx.namespace}/secrets/${encodeURIComponent(ref.name)}`,
       );
@@ -238,7 +230,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       return b64(v);
     }
     if (obj.metadata?.annotations?.[PASSWORD_SOURCE_ANNOTATION] === "BGPPeer") {
-      const peer = await api.send<{ spec?: { password?: string } }>(
+      const peer = await ctx.kube.send<{ spec?: { password?: string } }>(
         "GET",
         `${API.replace("v1beta1", "v1beta2")}/namespaces/${ctx.namespace}/bgppeers/${encodeURIComponent(obj.spec!.peer)}`,
       );

@@ -1,4 +1,4 @@
-import { ownedByNode, ownedElsewhere, type ServiceLike, type StatusLike } from "./desired";
+import { handOver, ownedByNode, ownedElsewhere, type ServiceLike, type StatusLike } from "./desired";
 
 const st = (node: string, name: string, interfaces: string[] = []): StatusLike => ({
   status: { node, serviceName: name, serviceNamespace: "ns", interfaces: interfaces.map((n) => ({ name: n })) },
@@ -28,5 +28,37 @@ describe("ownedByNode", () => {
   it("falls back to labels while status is not yet written", () => {
     const s: StatusLike = { metadata: { labels: { "metallb.io/node": "n1", "metallb.io/service-name": "c", "metallb.io/service-namespace": "ns" } } };
     expect(ownedByNode("n1", [s], services).services.get("ns/c")).toEqual(["192.0.2.3"]);
+  });
+});
+
+describe("handOver (draining, make-before-break)", () => {
+  const frozen = new Map([
+    ["ns/a", ["192.0.2.1", "2001:db8::1"]],
+    ["ns/b", ["192.0.2.2"]],
+  ]);
+  const keys = (h: ReturnType<typeof handOver>): string[] => [...h.remaining.keys()];
+
+  it("keeps answering a Service no other node owns yet", () => {
+    expect(keys(handOver(frozen, new Set(), new Map(), new Set(), 0))).toEqual(["ns/a", "ns/b"]);
+  });
+
+  it("keeps a moved Service until the new owner has announced every one of its IPs", () => {
+    const moved = new Map([["ns/a", 1000]]);
+    const partly = handOver(frozen, new Set(["ns/a"]), moved, new Set(["192.0.2.1"]), 1100);
+    expect(keys(partly)).toEqual(["ns/a", "ns/b"]);
+    expect(partly.recheckAt).toBe(2000);
+    const fully = handOver(frozen, new Set(["ns/a"]), moved, new Set(["192.0.2.1", "2001:db8::1"]), 1100);
+    expect(keys(fully)).toEqual(["ns/b"]);
+    expect(fully.recheckAt).toBeUndefined();
+  });
+
+  it("lets go after the grace period when no announcement reaches us", () => {
+    const moved = new Map([["ns/a", 1000], ["ns/b", 1500]]);
+    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 2000))).toEqual(["ns/b"]);
+    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 2500))).toEqual([]);
+  });
+
+  it("an announcement alone, without the ownership change, does not end our answering", () => {
+    expect(keys(handOver(frozen, new Set(), new Map(), new Set(["192.0.2.2"]), 5000))).toEqual(["ns/a", "ns/b"]);
   });
 });

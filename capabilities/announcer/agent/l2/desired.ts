@@ -66,3 +66,41 @@ export function ownedElsewhere(node: string, statuses: Iterable<StatusLike>): Se
   }
   return out;
 }
+
+/** How long a draining agent keeps answering a moved IP when it never sees the new owner announce it. */
+export const HANDOVER_GRACE_MS = 1000;
+
+export interface HandOver {
+  /** Service key -> IPs this draining node must still answer for. */
+  remaining: Map<string, string[]>;
+  /** When to look again (a grace period ends), if some Service waits on one. */
+  recheckAt?: number;
+}
+
+/**
+ * Make-before-break while draining: a Service we owned is let go once another node owns it
+ * AND that node has announced each of its IPs on the wire (gratuitous ARP / unsolicited NA),
+ * or `graceMs` after the move was first seen if no announcement reaches us (the new owner
+ * on a link we do not listen on). `movedAt` holds when each moved Service was first seen
+ * owned elsewhere.
+ */
+export function handOver(
+  frozen: ReadonlyMap<string, string[]>,
+  elsewhere: ReadonlySet<string>,
+  movedAt: ReadonlyMap<string, number>,
+  announcedByOthers: ReadonlySet<string>,
+  now: number,
+  graceMs = HANDOVER_GRACE_MS,
+): HandOver {
+  const remaining = new Map<string, string[]>();
+  let recheckAt: number | undefined;
+  for (const [key, ips] of frozen) {
+    const since = movedAt.get(key);
+    if (elsewhere.has(key) && since !== undefined) {
+      if (ips.every((ip) => announcedByOthers.has(ip)) || now - since >= graceMs) continue;
+      recheckAt = Math.min(recheckAt ?? Infinity, since + graceMs);
+    }
+    remaining.set(key, ips);
+  }
+  return { remaining, ...(recheckAt !== undefined ? { recheckAt } : {}) };
+}

@@ -13,9 +13,10 @@ import { decodeArp } from "./arp";
 import { gratuitousFrames } from "./gratuitous";
 import { decodeIPv6, decodeNdMessage } from "./ndp";
 import { announcedSet, decide, type AnnouncedIPs } from "./responder";
+import { announcementIn } from "./takeover";
 import {
   ARP_REQUEST_FILTER,
-  NEIGHBOR_SOLICITATION_FILTER,
+  NEIGHBOR_DISCOVERY_FILTER,
   closePacket,
   interfaceInfo,
   openPacket,
@@ -59,8 +60,17 @@ export class L2Runtime {
   /** "iface|ip" pairs answered now, each with its pending burst timers. */
   private readonly pairs = new Map<string, NodeJS.Timeout[]>();
   private rescanTimer?: NodeJS.Timeout;
+  private announcementListener?: (ip: string) => void;
 
   constructor(private readonly opts: L2RuntimeOptions) {}
+
+  /**
+   * Calls `listener` with each IP another host announces (gratuitous ARP, unsolicited NA)
+   * on our interfaces; undefined stops listening. Used while draining.
+   */
+  onAnnouncement(listener: ((ip: string) => void) | undefined): void {
+    this.announcementListener = listener;
+  }
 
   start(): void {
     this.rescan();
@@ -122,7 +132,7 @@ export class L2Runtime {
     const port: Port = { name, mac: info.mac, announced: NOTHING };
     port.arp = openPacket(name, ETHERTYPE_ARP, (f) => this.onFrame(port, port.arp, f), ARP_REQUEST_FILTER);
     try {
-      port.nd = openPacket(name, ETHERTYPE_IPV6, (f) => this.onFrame(port, port.nd, f), NEIGHBOR_SOLICITATION_FILTER);
+      port.nd = openPacket(name, ETHERTYPE_IPV6, (f) => this.onFrame(port, port.nd, f), NEIGHBOR_DISCOVERY_FILTER);
     } catch (err) {
       this.opts.log(`no NDP on ${name}: ${(err as Error).message}`);
     }
@@ -135,6 +145,10 @@ export class L2Runtime {
   }
 
   private onFrame(port: Port, handle: PacketHandle | undefined, frame: Buffer): void {
+    if (this.announcementListener) {
+      const a = announcementIn(frame, port.mac);
+      if (a) this.announcementListener(formatIP(a.ip));
+    }
     const d = decide(frame, port.mac, port.announced);
     if (!d.reply || !handle) return;
     const ip = requestTarget(frame) ?? "unknown";
