@@ -4,6 +4,7 @@
 #   npm run bench                      all of them
 #   npm run bench -- allocator         the pure allocation engine
 #   npm run bench -- allocator-e2e [sizes...]   end to end on a real kube-apiserver
+#   npm run bench -- bgp-e2e           Service create to route in FRR, 1k/10k prefixes from agent start
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export METALLB_PEPR_ROOT="$PWD"
@@ -24,6 +25,16 @@ if [[ $which == all || $which == bgp ]]; then
     npx esbuild hack/bench/bgp.ts --bundle --platform=node --target=node20 --log-level=warning --external:esbuild --outfile="$out/bgp.js" && NODE_PATH="$PWD/node_modules" node "$out/bgp.js"
   else
     echo "bgp: skipped (needs root and FRR: run hack/install-deps.sh as root)"
+  fi
+fi
+if [[ $which == all || $which == bgp-e2e ]]; then
+  bash hack/build-control-plane.sh >/dev/null
+  if [[ $(id -u) -eq 0 && -x /usr/lib/frr/bgpd ]]; then
+    npx esbuild hack/bench/bgp-e2e.ts --bundle --platform=node --target=node20 --keep-names --log-level=warning \
+      --external:esbuild --outfile="$out/bgp-e2e.js"
+    NODE_PATH="$PWD/node_modules" node "$out/bgp-e2e.js"
+  else
+    echo "bgp-e2e: skipped (needs root and FRR: run hack/install-deps.sh as root)"
   fi
 fi
 if [[ $which == all || $which == l2-failover ]]; then

@@ -30,6 +30,8 @@ export interface FrrOptions {
   readonly networks4?: readonly string[];
   /** `bgp graceful-restart` (restarting-speaker mode; helper mode is FRR's default anyway). */
   readonly gracefulRestart?: boolean;
+  /** Log every received prefix with microsecond timestamps (`debug bgp updates in`): benchmarks. */
+  readonly logReceivedPrefixes?: boolean;
 }
 
 export function frrConfig(dir: string, o: FrrOptions): string {
@@ -39,6 +41,7 @@ export function frrConfig(dir: string, o: FrrOptions): string {
     "frr defaults datacenter",
     "hostname frr-peer",
     `log file ${dir}/bgpd.log`,
+    ...(o.logReceivedPrefixes ? ["log timestamp precision 6", "debug bgp updates in"] : []),
     `router bgp ${o.asn}`,
     ` bgp router-id ${o.routerId}`,
     " coalesce-time 50",

@@ -39,13 +39,13 @@ const l2 = new L2Runtime({
 const statuses = new Informer<KubeObject & StatusLike>(
   kube,
   `/apis/metallb.io/v1beta1/namespaces/${settings.namespace}/servicel2statuses`,
-  () => update(),
+  () => scheduleUpdate(),
   (m) => log(m),
 );
 const services = new Informer<KubeObject & ServiceLike>(
   kube,
   "/api/v1/services",
-  () => update(),
+  () => scheduleUpdate(),
   (m) => log(m),
 );
 
@@ -63,6 +63,22 @@ interface Draining {
 }
 let draining: Draining | undefined;
 let lastAnswering = "";
+let lastAnnounced = "";
+let updateQueued = false;
+
+/**
+ * Watch events and wire announcements arrive in bursts (a controller moving 100 Services is
+ * 100 events): recompute once per burst, after the I/O already queued (ARP requests
+ * included) has been served. Fencing does not wait: it calls update() directly.
+ */
+function scheduleUpdate(): void {
+  if (updateQueued) return;
+  updateQueued = true;
+  setImmediate(() => {
+    updateQueued = false;
+    update();
+  });
+}
 
 function update(): void {
   let own = ownedByNode(node, statuses.items.values(), services.items);
@@ -82,10 +98,14 @@ function update(): void {
   const synced = statuses.syncedAt > fencedAt && services.syncedAt > fencedAt;
   l2.setActive(!lease.fenced && synced);
   agentMetrics.fenced.set(lease.fenced ? 1 : 0);
-  agentMetrics.announced.reset();
-  if (l2.isActive) {
-    for (const [svc, ips] of own.services)
-      for (const ip of ips) agentMetrics.announced.set({ node, protocol: "layer2", service: svc, ip }, 1);
+  const announced = l2.isActive ? JSON.stringify([...own.services]) : "";
+  if (announced !== lastAnnounced) {
+    lastAnnounced = announced;
+    agentMetrics.announced.reset();
+    if (l2.isActive) {
+      for (const [svc, ips] of own.services)
+        for (const ip of ips) agentMetrics.announced.set({ node, protocol: "layer2", service: svc, ip }, 1);
+    }
   }
   const answering = l2.answering().join(",");
   if (answering !== lastAnswering) {
@@ -141,7 +161,7 @@ async function shutdown(signal: string): Promise<void> {
     l2.onAnnouncement((ip) => {
       if (d.announced.has(ip)) return;
       d.announced.add(ip);
-      update();
+      scheduleUpdate();
     });
     void lease.drain();
     update();
