@@ -26,6 +26,7 @@ import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule,
 import { NetLab, apiPortFromKubeconfig, type LabProcess } from "../test/harness/netlab";
 import { judgeAddress } from "./lab-verdict";
 import { writeAgentKubeconfig } from "../test/harness/agent-kubeconfig";
+import { AGENT_NODE_OPTIONS } from "../capabilities/shared/kube/agent-manifests";
 
 const NS = "metallb-system";
 const labDir = join(repoRoot, ".lab");
@@ -274,7 +275,7 @@ async function up(): Promise<void> {
       const p = net!.spawnIn(
         h.ns,
         [process.execPath, bundle.agentJs],
-        { NODE_NAME: nodeName(i), KUBECONFIG: agentKubeconfig, METALLB_PEPR_RAWNET: bundle.addon, METALLB_NAMESPACE: NS },
+        { NODE_NAME: nodeName(i), NODE_OPTIONS: AGENT_NODE_OPTIONS, KUBECONFIG: agentKubeconfig, METALLB_PEPR_RAWNET: bundle.addon, METALLB_NAMESPACE: NS },
         join(stateDir, `agent-${nodeName(i)}.log`),
       );
       agents.push(p);

@@ -16,6 +16,7 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { AGENT_NODE_OPTIONS } from "../../capabilities/shared/kube/agent-manifests";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
 import { Frr } from "../../test/harness/frr";
 import { buildAgent } from "../../test/harness/l2lab";
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
     lab.spawnIn(
       node.ns,
       [process.execPath, bundle.agentJs],
-      { NODE_NAME: NODE, KUBECONFIG: cluster.kubeconfig, METALLB_PEPR_RAWNET: bundle.addon, METALLB_NAMESPACE: NS, METALLB_METRICS_PORT: "7472" },
+      { NODE_NAME: NODE, NODE_OPTIONS: AGENT_NODE_OPTIONS, KUBECONFIG: cluster.kubeconfig, METALLB_PEPR_RAWNET: bundle.addon, METALLB_NAMESPACE: NS, METALLB_METRICS_PORT: "7472" },
       join(stateDir, "agent.log"),
     );
   const stopAgent = async (): Promise<void> => {

@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
+import { AGENT_NODE_OPTIONS } from "../../capabilities/shared/kube/agent-manifests";
 import { writeAgentKubeconfig } from "./agent-kubeconfig";
 import { kubectl, kubectlOk } from "./kubectl";
 import { repoRoot } from "./local-cluster";
@@ -139,6 +140,7 @@ export class L2Lab {
       [process.execPath, this.bundle.agentJs],
       {
         NODE_NAME: node,
+        NODE_OPTIONS: AGENT_NODE_OPTIONS,
         KUBECONFIG: this.agentKubeconfig,
         METALLB_PEPR_RAWNET: this.bundle.addon,
         METALLB_NAMESPACE: NS,

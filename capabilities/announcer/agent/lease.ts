@@ -34,6 +34,8 @@ interface LeaseObject {
 export interface LeaseKeeperEvents {
   fenced: [];
   unfenced: [];
+  /** A write to the Lease succeeded (for the writes-per-second metric). */
+  written: [];
 }
 
 export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
@@ -102,6 +104,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
         this.rv = lease.metadata.resourceVersion;
       }
       this.writes++;
+      this.emit("written");
       this.renewed(sentAt);
       return true;
     } catch (err) {

@@ -130,11 +130,7 @@ lease.on("unfenced", () => {
   if (services.syncedAt <= fencedAt) services.relist();
   update();
 });
-let lastWrites = 0;
-const countWrites = setInterval(() => {
-  agentMetrics.leaseWrites.inc(lease.writes - lastWrites);
-  lastWrites = lease.writes;
-}, 1000);
+lease.on("written", () => agentMetrics.leaseWrites.inc());
 
 async function shutdown(signal: string): Promise<void> {
   if (draining) return;
@@ -171,7 +167,6 @@ async function shutdown(signal: string): Promise<void> {
   lease.stop();
   statuses.stop();
   services.stop();
-  clearInterval(countWrites);
   metricsServer?.close();
   kube.close();
   log("stopped");

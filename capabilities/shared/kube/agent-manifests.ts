@@ -105,6 +105,14 @@ export function agentRoleBinding(o: AgentOptions): KubernetesObject {
   } as KubernetesObject;
 }
 
+/**
+ * V8 flags for the agent process. A 2 MB semi-space (Node's default is 16 MB) keeps the
+ * young generation from ballooning under watch-event churn: about 20 MB less resident
+ * memory per node, for a few more (cheap) scavenges. Labs and benchmarks run the agent
+ * with the same value.
+ */
+export const AGENT_NODE_OPTIONS = "--max-semi-space-size=2";
+
 export function agentDaemonSet(o: AgentOptions): KubernetesObject {
   const probe = (failureThreshold: number, periodSeconds: number) => ({
     httpGet: { path: o.probePath ?? "/metrics", port: AGENT_METRICS_PORT, scheme: "HTTP" },
@@ -116,6 +124,7 @@ export function agentDaemonSet(o: AgentOptions): KubernetesObject {
     { name: "NODE_NAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },
     { name: "METALLB_NAMESPACE", value: o.namespace },
     { name: "METALLB_METRICS_PORT", value: String(AGENT_METRICS_PORT) },
+    { name: "NODE_OPTIONS", value: AGENT_NODE_OPTIONS },
     ...Object.entries(o.extraEnv ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value })),
