@@ -98,6 +98,15 @@ export function nextHop(p: GoBgpPath): string | undefined {
   return mp?.nexthop ?? nh?.nexthop;
 }
 
+export interface GoBgpLogEntry {
+  level?: string;
+  msg?: string;
+  /** The neighbor address, on per-peer entries. */
+  Key?: string;
+  Reason?: string;
+  [k: string]: unknown;
+}
+
 interface NeighborJson {
   state?: {
     session_state?: number;
@@ -168,20 +177,33 @@ export class GoBgp {
     return (await this.rib(prefix.includes(":") ? "ipv6" : "ipv4"))[prefix] ?? [];
   }
 
-  /** The Reason of every "Peer Down" GoBGP logged for a neighbor, oldest first. */
-  peerDownReasons(address: string): string[] {
+  /** gobgpd's log so far (logrus JSON lines), parsed. */
+  log(): GoBgpLogEntry[] {
     if (!existsSync(this.logFile)) return [];
-    const out: string[] = [];
+    const out: GoBgpLogEntry[] = [];
     for (const line of readFileSync(this.logFile, "utf8").split("\n")) {
       if (!line.startsWith("{")) continue;
       try {
-        const e = JSON.parse(line) as { msg?: string; Key?: string; Reason?: string };
-        if (e.msg === "Peer Down" && e.Key === address) out.push(String(e.Reason));
+        out.push(JSON.parse(line) as GoBgpLogEntry);
       } catch {
         /* a partial line */
       }
     }
     return out;
+  }
+
+  /** The Reason of every "Peer Down" GoBGP logged for a neighbor, oldest first. */
+  peerDownReasons(address: string): string[] {
+    return this.log()
+      .filter((e) => e.msg === "Peer Down" && e.Key === address)
+      .map((e) => String(e.Reason));
+  }
+
+  /** What GoBGP logged above info level about a neighbor ("level: msg"), e.g. malformed UPDATEs. */
+  complaints(address: string): string[] {
+    return this.log()
+      .filter((e) => e.Key === address && e.level !== "info" && e.level !== "debug")
+      .map((e) => `${e.level}: ${e.msg}`);
   }
 
   /** SIGTERM by pid, SIGKILL if it lingers. */

@@ -147,6 +147,9 @@ d("BGP interop with GoBGP (standalone speaker, no Kubernetes)", () => {
       expect(reasons).toEqual(["notification-received code 6(cease) subcode 2(administrative shutdown)"]);
       expect(await gobgp.peerState(NODE4)).not.toBe("Established");
       expect((await gobgp.neighbor(NODE4)).state?.messages?.received?.notification).toBe(1);
+      // Over the whole session GoBGP found nothing to complain about but that Cease (a
+      // malformed attribute would be logged as a warning, RFC 7606).
+      expect(gobgp.complaints(NODE4)).toEqual(["warning: received notification"]);
     });
   });
 
@@ -201,6 +204,7 @@ d("BGP interop with GoBGP (standalone speaker, no Kubernetes)", () => {
       });
       expect(reasons).toEqual(["notification-received code 6(cease) subcode 2(administrative shutdown)"]);
       expect(await gobgp.peerState(NODE6)).not.toBe("Established");
+      expect(gobgp.complaints(NODE6)).toEqual(["warning: received notification"]);
     });
   });
 });
