@@ -376,7 +376,6 @@ describe("hold timer", () => {
 
     // And the session tries again after the backoff.
     expectDialAfter(h, 1000);
-    await c.socket.closed;
     const again = await peer.connection(2);
     await again.handshake();
     await eventually("Established again", () => h.session.state === "Established");
