@@ -95,7 +95,7 @@ export function execIn(ns: string, cmd: string[], timeoutMs = 10_000): Promise<E
   });
 }
 
-import { sleep, until } from "./wait";
+import { atMost, sleep, until } from "./wait";
 export { sleep, until };
 
 export class Frr {
@@ -165,7 +165,7 @@ export class Frr {
   async stop(): Promise<void> {
     if (!this.proc || this.proc.exitCode !== null) return;
     this.proc.kill("SIGKILL");
-    await Promise.race([this.exited, sleep(2000)]);
+    await atMost(this.exited!, 2000);
   }
 }
 

@@ -22,3 +22,13 @@ export async function until<T>(
     await sleep(everyMs);
   }
 }
+
+/** Waits for `p` at most `ms` (resolving either way) and leaves no timer behind. */
+export async function atMost<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

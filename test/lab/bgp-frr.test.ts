@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { NetLab, labSkipReason } from "../harness/netlab";
 import { BGPD, Frr, Speaker, addonBuilt, bundleSpeaker, until, sleep, type FrrPath } from "../harness/frr";
+import { atMost } from "../harness/wait";
 
 const skipReason =
   labSkipReason() ??
@@ -87,7 +88,7 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
 
   afterAll(async () => {
     for (const s of speakers) s.kill("SIGKILL");
-    await Promise.race([Promise.all(speakers.map((s) => s.exited)), sleep(3000)]);
+    await atMost(Promise.all(speakers.map((s) => s.exited)), 3000);
     await frr?.stop();
     await lab?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -245,8 +246,10 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
       expect(JSON.stringify(nb["192.0.2.13"])).toMatch(/Administrative Shutdown|Admin/i);
     });
 
-    it("SIGKILL: FRR drops the routes within the 3 s hold time", async () => {
-      const t0 = Date.now();
+    // A killed process's sockets are closed by the kernel (FIN), so FRR sees the session
+    // close at once; the hold timer plays no part here (see test/lab/bgp-hold-timer.test.ts
+    // for a speaker that goes silent).
+    it("SIGKILL: the kernel closes our TCP connection and FRR drops the routes", async () => {
       ecmp[1]!.kill("SIGKILL");
       await until(
         "n1's path gone",
@@ -254,7 +257,8 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
         6000,
         50,
       );
-      expect(Date.now() - t0).toBeLessThan(4500);
+      const nb = await frr.json<Record<string, { lastResetDueTo?: string }>>("show bgp neighbors 192.0.2.12 json");
+      expect(nb["192.0.2.12"]?.lastResetDueTo).toBe("Peer closed the session");
     });
 
     it("graceful restart: after SIGKILL FRR keeps the route as stale, and refreshes it after our End-of-RIB", async () => {

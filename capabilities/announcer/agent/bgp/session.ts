@@ -145,6 +145,8 @@ export class BgpSession {
   private readonly receivedCount = zero();
   private localAddress?: IP;
   private lastError?: string;
+  /** The socket error of the current connection attempt, which says more than the FSM's "TCP connection failed". */
+  private tcpError?: string;
   private stopped = false;
 
   constructor(
@@ -260,6 +262,7 @@ export class BgpSession {
       this.fsm.lastError !== undefined &&
       this.fsm.lastError !== fsmErrorBefore &&
       event.type !== "NotifMsg" &&
+      !(event.type === "TcpConnectionFails" && this.tcpError !== undefined) &&
       this.sentCount.notification === sentBefore
     ) {
       this.lastError = this.fsm.lastError;
@@ -377,6 +380,7 @@ export class BgpSession {
       return;
     }
     const socket = dialled.socket;
+    this.tcpError = undefined;
     const reader = new MessageReader();
     this.conn = { dialled, reader, id };
     socket.setNoDelay(true);
@@ -402,7 +406,7 @@ export class BgpSession {
     });
     socket.on("error", (err: NodeJS.ErrnoException) => {
       if (!current()) return;
-      this.lastError = `TCP: ${err.code ?? err.message}`;
+      this.lastError = this.tcpError = `TCP: ${err.code ?? err.message}`;
     });
     socket.on("close", () => {
       if (!current()) return;

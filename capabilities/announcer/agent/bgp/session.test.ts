@@ -1,0 +1,573 @@
+/**
+ * BgpSession (session.ts) over real TCP on 127.0.0.1: the peer is a plain `net` server
+ * that reads and writes BGP with our codec, so what is asserted is what a router at the
+ * other end would receive. Timers are Jest's fake timers (I/O stays real), so RFC timer
+ * behaviour is checked to the millisecond without waiting for it.
+ *
+ * The one stand-in is `blackholeDialer`: a TCP connect that never completes (a SYN that
+ * gets no answer) cannot be produced on loopback without a firewall.
+ */
+import * as net from "node:net";
+import { formatCIDR, formatIP } from "../../../shared/net/ip";
+import { decodeMessage } from "./decode";
+import { encodeMessage } from "./encode";
+import { cidr, ip } from "./fixtures";
+import { endOfRibFamily } from "./graceful-restart";
+import {
+  AS_TRANS,
+  IPV4_UNICAST,
+  IPV6_UNICAST,
+  findAttribute,
+  type AfiSafi,
+  type Capability,
+  type Message,
+  type NotificationMessage,
+  type OpenMessage,
+  type UpdateMessage,
+} from "./messages";
+import { CeaseSubcode, ErrorCode } from "./notification";
+import { MessageReader } from "./reader";
+import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
+import type { Dialer } from "./transport";
+
+// ------------------------------------------------------------------ the peer
+
+/** Waits (real time) until `cond` holds, yielding to I/O between checks. */
+async function eventually(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = process.hrtime.bigint() + BigInt(timeoutMs) * 1_000_000n;
+  while (!cond()) {
+    if (process.hrtime.bigint() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** One TCP connection accepted by the peer: every message we sent on it, in order. */
+class PeerConnection {
+  readonly received: Message[] = [];
+  closed = false;
+  private readonly reader = new MessageReader();
+  private cursor = 0;
+
+  constructor(readonly socket: net.Socket) {
+    socket.on("data", (chunk: Buffer) => {
+      for (const f of this.reader.push(chunk)) {
+        if (f.kind !== "frame") throw new Error(`bad frame from the session: ${f.error.reason}`);
+        const d = decodeMessage(f.bytes, { fourOctetAS: true });
+        if (!d.ok) throw new Error(`undecodable message from the session: ${d.error.reason}`);
+        this.received.push(d.message);
+      }
+    });
+    socket.on("close", () => (this.closed = true));
+    socket.on("error", () => undefined);
+  }
+
+  send(msg: Message): void {
+    this.socket.write(encodeMessage(msg, { fourOctetAS: true }));
+  }
+
+  /** The next message not yet taken by next(). */
+  async next(): Promise<Message> {
+    await eventually(`message #${this.cursor + 1} from the session`, () => this.received.length > this.cursor);
+    return this.received[this.cursor++]!;
+  }
+
+  async nextOf<T extends Message["type"]>(type: T): Promise<Extract<Message, { type: T }>> {
+    const m = await this.next();
+    if (m.type !== type) throw new Error(`expected ${type}, got ${JSON.stringify(m)}`);
+    return m as Extract<Message, { type: T }>;
+  }
+
+  /** Messages received and not yet taken. */
+  rest(): Message[] {
+    const r = this.received.slice(this.cursor);
+    this.cursor = this.received.length;
+    return r;
+  }
+
+  waitClosed(): Promise<void> {
+    return eventually("the session to close the connection", () => this.closed);
+  }
+
+  /** Answers our OPEN with the peer's OPEN and KEEPALIVE, and takes our KEEPALIVE (RFC 4271 §8.2.2). */
+  async handshake(open: OpenMessage = peerOpen()): Promise<OpenMessage> {
+    const ours = await this.nextOf("open");
+    this.send(open);
+    this.send({ type: "keepalive" });
+    await this.nextOf("keepalive");
+    return ours;
+  }
+}
+
+class Peer {
+  readonly connections: PeerConnection[] = [];
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+  ) {
+    server.on("connection", (s) => this.connections.push(new PeerConnection(s)));
+  }
+
+  static async listen(port = 0): Promise<Peer> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.listen(port, "127.0.0.1", resolve).once("error", reject));
+    return new Peer(server, (server.address() as net.AddressInfo).port);
+  }
+
+  async connection(n = 1): Promise<PeerConnection> {
+    await eventually(`connection #${n} at the peer`, () => this.connections.length >= n);
+    return this.connections[n - 1]!;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.connections) c.socket.destroy();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+/** A port on 127.0.0.1 with nothing listening: connects are refused (RST). */
+async function refusingPort(): Promise<number> {
+  const p = await Peer.listen();
+  await p.close();
+  return p.port;
+}
+
+const PEER_AS = 65001;
+const LOCAL_AS = 64512;
+
+function peerOpen(over: { holdTime?: number; families?: readonly AfiSafi[] } = {}): OpenMessage {
+  const families = over.families ?? [IPV4_UNICAST, IPV6_UNICAST];
+  return {
+    type: "open",
+    version: 4,
+    myAS: PEER_AS,
+    holdTime: over.holdTime ?? 90,
+    bgpId: ip("10.0.0.2"),
+    capabilities: [
+      ...families.map((f): Capability => ({ type: "multiprotocol", afi: f.afi, safi: f.safi })),
+      { type: "route-refresh" },
+      { type: "four-octet-as", asn: PEER_AS },
+    ],
+  };
+}
+
+// ------------------------------------------------------------------ the session
+
+interface Dial {
+  readonly at: number;
+  cancelled: boolean;
+}
+
+/** Real TCP, recording when each attempt was made (fake clock) and whether it was abandoned. */
+function tcpDialer(dials: Dial[]): Dialer {
+  return (o, onConnected) => {
+    const d: Dial = { at: Date.now(), cancelled: false };
+    dials.push(d);
+    const socket = net.connect({ host: o.host, port: o.port });
+    socket.once("connect", () => !d.cancelled && onConnected());
+    return { socket, cancel: () => void (d.cancelled = true) };
+  };
+}
+
+/** A connect that never completes: the SYN is never answered. */
+function blackholeDialer(dials: Dial[]): Dialer {
+  return () => {
+    const d: Dial = { at: Date.now(), cancelled: false };
+    dials.push(d);
+    return { socket: new net.Socket(), cancel: () => void (d.cancelled = true) };
+  };
+}
+
+interface Harness {
+  readonly session: BgpSession;
+  readonly dials: Dial[];
+  readonly states: string[];
+  last(): SessionSnapshot;
+}
+
+const sessions: BgpSession[] = [];
+const peers: Peer[] = [];
+
+function makeSession(
+  port: number,
+  over: Partial<SessionConfig> = {},
+  dialerOf: (d: Dial[]) => Dialer = tcpDialer,
+): Harness {
+  const dials: Dial[] = [];
+  const states: string[] = [];
+  let last: SessionSnapshot | undefined;
+  const session = new BgpSession(
+    {
+      peerAddress: "127.0.0.1",
+      peerPort: port,
+      localAS: LOCAL_AS,
+      peerAS: PEER_AS,
+      routerId: "10.0.0.1",
+      holdTime: 90,
+      connectRetryTime: 30,
+      backoff: { initial: 1, max: 60, stableTime: 60 },
+      ...over,
+    },
+    {
+      onChange: (s, changed) => {
+        last = s;
+        if (changed) states.push(s.state);
+      },
+    },
+    dialerOf(dials),
+  );
+  sessions.push(session);
+  return { session, dials, states, last: () => last ?? session.snapshot() };
+}
+
+async function listen(port?: number): Promise<Peer> {
+  const p = await Peer.listen(port);
+  peers.push(p);
+  return p;
+}
+
+/** Advances the fake clock by `ms - 1`, checks nothing was dialled, then by 1 ms and checks one dial. */
+function expectDialAfter(h: Harness, ms: number): void {
+  const n = h.dials.length;
+  jest.advanceTimersByTime(ms - 1);
+  expect(h.dials.length).toBe(n);
+  jest.advanceTimersByTime(1);
+  expect(h.dials.length).toBe(n + 1);
+}
+
+const route = (prefix: string, extra: Omit<AdvertisedRoute, "prefix"> = {}): AdvertisedRoute => ({
+  prefix: cidr(prefix),
+  ...extra,
+});
+
+/** Prefixes an UPDATE announces (NLRI and MP_REACH_NLRI). */
+const announced = (u: UpdateMessage): string[] => [
+  ...u.nlri.map(formatCIDR),
+  ...u.attributes.flatMap((a) => (a.type === "mp-reach" ? a.nlri.map(formatCIDR) : [])),
+];
+/** Prefixes an UPDATE withdraws (Withdrawn Routes and MP_UNREACH_NLRI). */
+const withdrawn = (u: UpdateMessage): string[] => [
+  ...u.withdrawn.map(formatCIDR),
+  ...u.attributes.flatMap((a) => (a.type === "mp-unreach" ? a.withdrawn.map(formatCIDR) : [])),
+];
+
+/** Takes messages until End-of-RIB has arrived for every family in `families`. */
+async function untilEndOfRib(c: PeerConnection, families: readonly AfiSafi[]): Promise<UpdateMessage[]> {
+  const got: UpdateMessage[] = [];
+  const missing = (): boolean =>
+    families.some((f) => !got.some((u) => endOfRibFamily(u)?.afi === f.afi && endOfRibFamily(u)?.safi === f.safi));
+  while (missing()) {
+    const m = await c.next();
+    if (m.type === "update") got.push(m);
+  }
+  return got;
+}
+
+beforeEach(() => {
+  jest.useFakeTimers({ doNotFake: ["nextTick", "setImmediate", "queueMicrotask", "hrtime"] });
+});
+
+afterEach(async () => {
+  for (const s of sessions.splice(0)) void s.stop();
+  jest.runOnlyPendingTimers(); // the 1 s forced close of sockets still ending
+  jest.useRealTimers();
+  for (const p of peers.splice(0)) await p.close();
+});
+
+// ------------------------------------------------------------------ connect retry and backoff
+
+describe("connection attempts", () => {
+  it("a refused connection is retried after an IdleHold backoff that doubles up to its cap", async () => {
+    const h = makeSession(await refusingPort(), { backoff: { initial: 1, max: 4, stableTime: 60 } });
+    h.session.start();
+    expect(h.dials).toHaveLength(1);
+    // RFC 4271 §8.1.1 (DampPeerOscillations): 1 s, 2 s, 4 s, then 4 s again.
+    for (const delay of [1000, 2000, 4000, 4000]) {
+      await eventually("the refused attempt to fail", () => h.session.state === "Idle");
+      // What BGPSession status.lastError shows, from the first attempt on.
+      expect(h.last().lastError).toBe("TCP: ECONNREFUSED");
+      expectDialAfter(h, delay);
+    }
+    expect(h.states.filter((s) => s === "Connect")).toHaveLength(5);
+  });
+
+  it("an attempt that gets no answer is abandoned and redialled when ConnectRetryTimer expires", () => {
+    // RFC 4271 §8.2.2, Connect state, ConnectRetryTimer_Expires: drop the attempt, restart
+    // the timer, dial again; the session stays in Connect.
+    const h = makeSession(179, { connectRetryTime: 5 }, blackholeDialer);
+    h.session.start();
+    expect(h.dials).toHaveLength(1);
+    expectDialAfter(h, 5000);
+    expect(h.dials[0]!.cancelled).toBe(true);
+    expect(h.dials[1]!.cancelled).toBe(false);
+    expectDialAfter(h, 5000);
+    expect(h.session.state).toBe("Connect");
+  });
+
+  it("the backoff returns to its initial value once a session has stayed Established for stableTime", async () => {
+    const port = await refusingPort();
+    const h = makeSession(port, { backoff: { initial: 1, max: 60, stableTime: 5 } });
+    h.session.start();
+    for (const delay of [1000, 2000]) {
+      await eventually("refused", () => h.session.state === "Idle");
+      expectDialAfter(h, delay);
+    }
+    await eventually("refused", () => h.session.state === "Idle");
+    // The next delay would be 4 s; now the router comes up.
+    const peer = await listen(port);
+    expectDialAfter(h, 4000);
+    const c = await peer.connection(1);
+    await c.handshake();
+    await eventually("Established", () => h.session.state === "Established");
+    jest.advanceTimersByTime(5000); // stable
+    c.socket.destroy(); // the router drops the session
+    await eventually("the session to notice", () => h.session.state === "Idle");
+    expectDialAfter(h, 1000); // not 8 s
+  });
+
+  it("a session that flaps before stableTime keeps backing off", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port, { backoff: { initial: 1, max: 60, stableTime: 5 } });
+    h.session.start();
+    const delays = [1000, 2000, 4000];
+    for (let i = 0; i <= delays.length; i++) {
+      const c = await peer.connection(i + 1);
+      await c.handshake();
+      await eventually("Established", () => h.session.state === "Established");
+      c.socket.destroy();
+      await eventually("down", () => h.session.state === "Idle");
+      if (i < delays.length) expectDialAfter(h, delays[i]!);
+    }
+  });
+});
+
+// ------------------------------------------------------------------ hold timer
+
+describe("hold timer", () => {
+  it("a peer that goes silent gets KEEPALIVEs every hold/3 s, then NOTIFICATION Hold Timer Expired, then FIN", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port, { holdTime: 3 });
+    h.session.start();
+    const c = await peer.connection();
+    const open = await c.handshake(peerOpen({ holdTime: 30 }));
+    expect(open.holdTime).toBe(3);
+    await eventually("Established", () => h.session.state === "Established");
+    expect(h.last().negotiatedHoldTime).toBe(3); // the smaller of the two (RFC 4271 §4.2)
+    await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+
+    // The peer sends nothing from here on.
+    jest.advanceTimersByTime(2999);
+    expect(h.session.state).toBe("Established");
+    jest.advanceTimersByTime(1);
+    const rest: Message[] = [];
+    await eventually("the NOTIFICATION", () => {
+      rest.push(...c.rest());
+      return rest.some((m) => m.type === "notification");
+    });
+    const notification = rest.at(-1) as NotificationMessage;
+    // RFC 4271 §4.4: KEEPALIVEs at one third of the hold time; §6.5: on expiry, NOTIFICATION
+    // with Error Code Hold Timer Expired (4), and the connection is closed.
+    expect(rest.slice(0, -1).every((m) => m.type === "keepalive")).toBe(true);
+    expect(rest.length - 1).toBeGreaterThanOrEqual(2);
+    expect(notification).toMatchObject({ type: "notification", code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 });
+    await c.waitClosed();
+    expect(h.session.state).toBe("Idle");
+    expect(h.last().lastError).toMatch(/Hold Timer Expired/);
+    expect(h.last().sent.notification).toBe(1);
+
+    // And the session tries again after the backoff.
+    expectDialAfter(h, 1000);
+    const again = await peer.connection(2);
+    await again.handshake();
+    await eventually("Established again", () => h.session.state === "Established");
+  });
+
+  it("KEEPALIVEs from the peer keep the session up past the hold time", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port, { holdTime: 3 });
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake();
+    await eventually("Established", () => h.session.state === "Established");
+    for (let i = 0; i < 5; i++) {
+      c.send({ type: "keepalive" });
+      const before = h.last().received.keepalive;
+      await eventually("our side to read the KEEPALIVE", () => h.last().received.keepalive > before);
+      jest.advanceTimersByTime(2000);
+    }
+    expect(h.session.state).toBe("Established");
+    expect(c.rest().some((m) => m.type === "notification")).toBe(false);
+  });
+});
+
+// ------------------------------------------------------------------ initial advertisement and End-of-RIB
+
+describe("initial advertisement", () => {
+  const routes = [
+    route("198.51.100.10/32", { communities: [64512 * 65536 + 100] }),
+    route("198.51.100.11/32"),
+    route("2001:db8:100::10/128"),
+  ];
+
+  it("sends every route, then one End-of-RIB per negotiated family (RFC 4724 §2)", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port, { nextHop6: "2001:db8::1" });
+    h.session.setRoutes(routes);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake();
+    const got = await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+
+    const firstEor = got.findIndex((u) => endOfRibFamily(u) !== undefined);
+    const before = got.slice(0, firstEor);
+    const after = got.slice(firstEor);
+    expect(before.flatMap(announced).sort()).toEqual(["198.51.100.10/32", "198.51.100.11/32", "2001:db8:100::10/128"]);
+    // Nothing but End-of-RIBs after the first one, one per family.
+    expect(after.map((u) => endOfRibFamily(u))).toEqual([IPV4_UNICAST, IPV6_UNICAST]);
+
+    // What the routes carry: our AS, our address as next hop (eBGP, RFC 4271 §5.1.2-3).
+    const v4 = before.find((u) => u.nlri.some((p) => formatCIDR(p) === "198.51.100.10/32"))!;
+    expect(findAttribute(v4.attributes, "as-path")?.segments).toEqual([{ type: "sequence", asns: [LOCAL_AS] }]);
+    expect(formatIP(findAttribute(v4.attributes, "next-hop")!.nextHop)).toBe("127.0.0.1");
+    expect(findAttribute(v4.attributes, "communities")?.communities).toEqual([64512 * 65536 + 100]);
+    const v6 = before.find((u) => announced(u).includes("2001:db8:100::10/128"))!;
+    expect(findAttribute(v6.attributes, "mp-reach")?.nextHops.map(formatIP)).toEqual(["2001:db8::1"]);
+
+    expect(h.last()).toMatchObject({ initialAdvertisementDone: true, advertisedPrefixes: 3, pendingPrefixes: 0 });
+  });
+
+  it("with nothing to advertise, End-of-RIB still goes out, only for the families the peer negotiated", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake(peerOpen({ families: [IPV4_UNICAST] }));
+    const got = await untilEndOfRib(c, [IPV4_UNICAST]);
+    expect(got.map((u) => endOfRibFamily(u))).toEqual([IPV4_UNICAST]);
+    // Our next KEEPALIVE (hold 90 / 3 = 30 s) is the next thing the peer gets: no End-of-RIB
+    // for IPv6, which the peer did not offer.
+    jest.advanceTimersByTime(30_000);
+    const k = await c.next();
+    expect(k.type).toBe("keepalive");
+  });
+
+  it("a route that changes after End-of-RIB is sent as an UPDATE; a removed one is withdrawn", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port);
+    h.session.setRoutes([route("198.51.100.10/32"), route("198.51.100.11/32")]);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake(peerOpen({ families: [IPV4_UNICAST] }));
+    await untilEndOfRib(c, [IPV4_UNICAST]);
+    h.session.setRoutes([route("198.51.100.10/32")]);
+    const u = await c.nextOf("update");
+    expect(withdrawn(u)).toEqual(["198.51.100.11/32"]);
+    expect(announced(u)).toEqual([]);
+    expect(h.last().advertisedPrefixes).toBe(1);
+  });
+});
+
+// ------------------------------------------------------------------ route refresh
+
+describe("route refresh (RFC 2918)", () => {
+  it("a ROUTE-REFRESH re-sends the Adj-RIB-Out of that family, as it is now", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port, { nextHop6: "2001:db8::1" });
+    h.session.setRoutes([
+      route("198.51.100.10/32", { largeCommunities: [{ globalAdmin: LOCAL_AS, localData1: 1, localData2: 2 }] }),
+      route("198.51.100.11/32"),
+      route("2001:db8:100::10/128"),
+    ]);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake();
+    const initial = await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+    const initialV4 = initial.find((u) => announced(u).includes("198.51.100.10/32"))!;
+
+    // Withdraw one, then ask for IPv4 again: only what the peer should have now comes back.
+    h.session.setRoutes([
+      route("198.51.100.10/32", { largeCommunities: [{ globalAdmin: LOCAL_AS, localData1: 1, localData2: 2 }] }),
+      route("2001:db8:100::10/128"),
+    ]);
+    expect(withdrawn(await c.nextOf("update"))).toEqual(["198.51.100.11/32"]);
+    c.send({ type: "route-refresh", afi: 1, safi: 1 });
+    const again = await c.nextOf("update");
+    expect(announced(again)).toEqual(["198.51.100.10/32"]);
+    expect(again.attributes).toEqual(initialV4.attributes); // same path attributes as before
+    expect(h.last().received.routeRefresh).toBe(1);
+
+    // The IPv6 family on its own.
+    c.send({ type: "route-refresh", afi: 2, safi: 1 });
+    expect(announced(await c.nextOf("update"))).toEqual(["2001:db8:100::10/128"]);
+    expect(h.session.state).toBe("Established");
+  });
+
+  it("a ROUTE-REFRESH for a family that was not negotiated is ignored (RFC 2918 §4)", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port);
+    h.session.setRoutes([route("198.51.100.10/32")]);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake(peerOpen({ families: [IPV4_UNICAST] }));
+    await untilEndOfRib(c, [IPV4_UNICAST]);
+    c.send({ type: "route-refresh", afi: 2, safi: 1 }); // IPv6: not negotiated
+    c.send({ type: "route-refresh", afi: 1, safi: 1 });
+    // TCP keeps order: whatever answered the first request would arrive before this.
+    const next = await c.nextOf("update");
+    expect(announced(next)).toEqual(["198.51.100.10/32"]);
+    expect(h.session.state).toBe("Established");
+  });
+});
+
+// ------------------------------------------------------------------ stop
+
+describe("stop", () => {
+  it("an Established session ends with NOTIFICATION Cease / Administrative Shutdown, then FIN, and no retry", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port);
+    h.session.setRoutes([route("198.51.100.10/32")]);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake();
+    await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+    const stopped = h.session.stop();
+    // RFC 4486 §3 (RFC 8203): Cease, subcode 2 Administrative Shutdown.
+    const n = await c.nextOf("notification");
+    expect(n).toMatchObject({ code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN });
+    await c.waitClosed();
+    await stopped;
+    expect(c.rest()).toEqual([]);
+    expect(h.session.state).toBe("Idle");
+    expect(h.last()).toMatchObject({ advertisedPrefixes: 0 });
+    jest.advanceTimersByTime(10 * 60_000);
+    expect(h.dials).toHaveLength(1);
+    expect(peer.connections).toHaveLength(1);
+  });
+
+  it("a session stopped in OpenSent sends Cease too (RFC 4271 §8.2.2 OpenSent, ManualStop)", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port);
+    h.session.start();
+    const c = await peer.connection();
+    await c.nextOf("open"); // the peer never answers
+    expect(h.session.state).toBe("OpenSent");
+    const stopped = h.session.stop();
+    expect(await c.nextOf("notification")).toMatchObject({
+      code: ErrorCode.CEASE,
+      subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN,
+    });
+    await c.waitClosed();
+    await stopped;
+  });
+});
+
+describe("OPEN", () => {
+  it("a 4-byte local AS goes out as AS_TRANS in the OPEN and in full in the capability (RFC 6793 §4.1)", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port, { localAS: 4200000001 });
+    h.session.start();
+    const c = await peer.connection();
+    const open = await c.nextOf("open");
+    expect(open.myAS).toBe(AS_TRANS);
+    expect(open.capabilities).toContainEqual({ type: "four-octet-as", asn: 4200000001 });
+  });
+});
