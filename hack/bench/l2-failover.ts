@@ -107,8 +107,9 @@ async function trial(lab: L2Lab, proberJs: string, victim: string, standby: stri
   return { ms: first - t0, lost };
 }
 
-function rssMB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+/** Resident memory now (VmRSS) or at its peak (VmHWM), in MB. */
+function rssMB(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let writesPerSec = NaN;
   const rss: number[] = [];
+  const peakRss: number[] = [];
   let lab: L2Lab | undefined;
   try {
     // Default log level: the readiness marker startModule waits for is an info line.
@@ -172,7 +174,10 @@ async function main(): Promise<void> {
       await sleep(1000);
     }
     writesPerSec = await leaseWritesPerSecond(lab, lab.nodeNames[2]);
-    for (const p of lab.agents.values()) rss.push(rssMB(p.pid));
+    for (const p of lab.agents.values()) {
+      rss.push(rssMB(p.pid));
+      peakRss.push(rssMB(p.pid, "VmHWM"));
+    }
   } finally {
     await lab?.destroy();
     await stopModule(stateDir);
@@ -186,8 +191,8 @@ async function main(): Promise<void> {
     );
   }
   console.log(`lease writes per second per node: ${writesPerSec.toFixed(2)}`);
-  console.log(`agent RSS MB: ${rss.map((x) => x.toFixed(0)).join(", ")}`);
-  const result = { when: new Date().toISOString(), rows, leaseWritesPerSecPerNode: writesPerSec, agentRssMB: rss };
+  console.log(`agent RSS MB: ${rss.map((x) => x.toFixed(0)).join(", ")} (peak over the run: ${peakRss.map((x) => x.toFixed(0)).join(", ")})`);
+  const result = { when: new Date().toISOString(), rows, leaseWritesPerSecPerNode: writesPerSec, agentRssMB: rss, agentPeakRssMB: peakRss };
   const out = join(repoRoot, "bench", "results");
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "l2-failover.json"), JSON.stringify(result, null, 2));
