@@ -3,7 +3,8 @@
  * FRR as the router, two BGP sessions from the node (router addresses 192.0.2.1 and .5).
  *
  *   1. create-to-route: the module runs (`pepr dev`); 100 Services are created one at a
- *      time; latency = from sending the create request to bgpd logging the prefix as
+ *      time, each after its EndpointSlice (a ready backend on the node: without one nothing
+ *      is announced); latency = from sending the create request to bgpd logging the prefix as
  *      received (`debug bgp updates in`, microsecond timestamps, same host clock). Each
  *      route is then confirmed in FRR's RIB (untimed).
  *   2. 1,000 and 10,000 prefixes from agent start, "Services already allocated": the module
@@ -59,6 +60,18 @@ const service = (ns: string, name: string) => ({
   metadata: { name, namespace: ns },
   spec: { type: "LoadBalancer", allocateLoadBalancerNodePorts: false, ports: [{ port: 80, protocol: "TCP" }] },
 });
+
+/** A ready backend on the node: like MetalLB, nothing is announced for a Service without one. */
+const endpointSlice = (ns: string, name: string) => ({
+  apiVersion: "discovery.k8s.io/v1",
+  kind: "EndpointSlice",
+  metadata: { name: `${name}-bench`, namespace: ns, labels: { "kubernetes.io/service-name": name } },
+  addressType: "IPv4",
+  ports: [{ port: 80, protocol: "TCP" }],
+  endpoints: [{ addresses: ["10.244.0.10"], nodeName: NODE, conditions: { ready: true, serving: true, terminating: false } }],
+});
+const createSlice = (http: KubeHttp, ns: string, name: string): Promise<unknown> =>
+  http.send("POST", `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, endpointSlice(ns, name));
 
 /** bgpd log lines for received prefixes: "<date> <time.us> BGP: ... rcvd <prefix> IPv4 unicast". */
 function receivedAt(log: string): Map<string, number> {
@@ -129,6 +142,7 @@ async function main(): Promise<void> {
     const lat: number[] = [];
     for (let i = 0; i < 100; i++) {
       const name = `svc-${i}`;
+      await createSlice(http, "bench-e2e", name); // the backends exist before the Service
       const t0 = Date.now();
       const created = await http.send<{ metadata: { name: string } }>("POST", "/api/v1/namespaces/bench-e2e/services", service("bench-e2e", name));
       const ip = await until(`${name} has an IP`, async () => {
@@ -169,6 +183,7 @@ async function main(): Promise<void> {
       let next = made;
       const worker = async (): Promise<void> => {
         for (let k = next++; k < n; k = next++) {
+          await createSlice(http, "bench-pre", `pre-${k}`);
           await http.send("POST", "/api/v1/namespaces/bench-pre/services", service("bench-pre", `pre-${k}`));
           await http.send("PATCH", `/api/v1/namespaces/bench-pre/services/pre-${k}/status`, { status: { loadBalancer: { ingress: [{ ip: ipAt(k), ipMode: "VIP" }] } } }, "application/merge-patch+json");
         }

@@ -79,6 +79,7 @@ export class PlanRouteSource implements RouteSource {
   private readonly nodes: Informer<KubeObject & NodeLike>;
   private readonly config: ConfigWatch;
   private scheduled?: NodeJS.Timeout;
+  private lastConfigError?: string;
 
   constructor(
     kube: AgentKube,
@@ -129,7 +130,15 @@ export class PlanRouteSource implements RouteSource {
   private recompute(): void {
     const parsed = this.config.current();
     const nodeObj = [...this.nodes.items.values()][0];
-    if (!parsed || !parsed.ok || !nodeObj) return;
+    if (parsed && !parsed.ok) {
+      // Keep the routes planned from the last valid configuration; say why once per change.
+      const why = parsed.errors.map((e) => e.message).join("; ");
+      if (why !== this.lastConfigError) this.log(`BGP configuration invalid, keeping the last valid routes: ${why}`);
+      this.lastConfigError = why;
+      return;
+    }
+    this.lastConfigError = undefined;
+    if (!parsed || !nodeObj) return;
     try {
       const plan = planNode({
         config: parsed.config,
