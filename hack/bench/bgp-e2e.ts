@@ -105,6 +105,7 @@ async function main(): Promise<void> {
   const bundle = buildAgent(join(stateDir, "agent"));
   let agent: LabProcess | undefined;
   const results: Record<string, number> = {};
+  const latencies: number[] = [];
   const startAgent = (): LabProcess =>
     lab.spawnIn(
       node.ns,
@@ -118,6 +119,18 @@ async function main(): Promise<void> {
     await Promise.race([agent.exited, sleep(10_000)]);
     agent = undefined;
   };
+  let cleaned = false;
+  const cleanup = async (): Promise<void> => {
+    if (cleaned) return;
+    cleaned = true;
+    await stopAgent().catch(() => undefined);
+    await stopModule(cluster.stateDir).catch(() => undefined);
+    releaseDevLock();
+    await frr.stop();
+    await lab.destroy();
+    await stopControlPlane(stateDir);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void cleanup().finally(() => process.exit(1)));
   try {
     await lab.execOk(router.ns, ["ip", "addr", "add", `${ROUTER2}/24`, "dev", router.ifname]);
     await lab.execOk(node.ns, ["ip", "addr", "add", `${SOURCE2}/24`, "dev", node.ifname]);
@@ -153,6 +166,7 @@ async function main(): Promise<void> {
       const at = await until(`${prefix} received by FRR`, async () => receivedAt(readFileSync(logPath, "utf8")).get(prefix), 10_000, 5);
       lat.push(at - t0);
     }
+    latencies.push(...lat.map((x) => Math.round(x * 10) / 10));
     const missing: string[] = [];
     const rib = await frr.json<{ routes?: Record<string, unknown[]> }>("show bgp ipv4 unicast json");
     for (let i = 0; i < 100; i++) {
@@ -165,7 +179,8 @@ async function main(): Promise<void> {
     results.create_to_route_p99_ms = Math.round(pct(lat, 99) * 10) / 10;
     results.create_to_route_max_ms = Math.round(Math.max(...lat) * 10) / 10;
     process.stderr.write(`create-to-route: p50 ${results.create_to_route_p50_ms} ms, p99 ${results.create_to_route_p99_ms} ms\n`);
-    await kubectl(cluster, ["delete", "namespace", "bench-e2e", "--wait=true"]);
+    // Services, not the namespace: this control plane has no namespace controller to finish that.
+    await kubectl(cluster, ["delete", "services,endpointslices", "--all", "-n", "bench-e2e"]);
     await stopAgent();
     await stopModule(cluster.stateDir); // pepr dev removes its webhooks as it exits
     releaseDevLock();
@@ -201,18 +216,13 @@ async function main(): Promise<void> {
       await stopAgent();
     }
   } finally {
-    await stopAgent().catch(() => undefined);
-    await stopModule(cluster.stateDir).catch(() => undefined);
-    releaseDevLock();
-    await frr.stop();
-    await lab.destroy();
-    await stopControlPlane(stateDir);
+    await cleanup();
   }
   console.log("\nBGP end to end (real agent, FRR 2 sessions)       value");
   for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(48)} ${v}`);
   const out = join(repoRoot, "bench", "results");
   mkdirSync(out, { recursive: true });
-  const json = { when: new Date().toISOString(), ...results };
+  const json = { when: new Date().toISOString(), ...results, createToRouteMs: latencies };
   writeFileSync(join(out, "bgp-e2e.json"), JSON.stringify(json, null, 2));
   console.log(JSON.stringify(json));
 }
