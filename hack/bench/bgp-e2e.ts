@@ -182,8 +182,10 @@ async function main(): Promise<void> {
     // Services, not the namespace: this control plane has no namespace controller to finish that.
     await kubectl(cluster, ["delete", "services,endpointslices", "--all", "-n", "bench-e2e"]);
     await stopAgent();
-    await stopModule(cluster.stateDir); // pepr dev removes its webhooks as it exits
+    await stopModule(cluster.stateDir);
     releaseDevLock();
+    // Stopped by signal, pepr dev leaves its webhooks behind: with no server they refuse every write.
+    await kubectl(cluster, ["delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "pepr-metallb-pepr", "--ignore-not-found"]);
 
     // ---- 2. N prefixes from agent start, Services already allocated (no controller now).
     let made = 0;
