@@ -106,6 +106,7 @@ async function main(): Promise<void> {
   let agent: LabProcess | undefined;
   const results: Record<string, number> = {};
   const latencies: number[] = [];
+  const split: Array<[number, number]> = [];
   const startAgent = (): LabProcess =>
     lab.spawnIn(
       node.ns,
@@ -162,9 +163,13 @@ async function main(): Promise<void> {
         const s = await http.send<{ status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } } }>("GET", `/api/v1/namespaces/bench-e2e/services/${created.metadata.name}`);
         return s.status?.loadBalancer?.ingress?.[0]?.ip;
       }, 10_000, 2);
+      const ipAt = Date.now();
       const prefix = `${ip}/32`;
       const at = await until(`${prefix} received by FRR`, async () => receivedAt(readFileSync(logPath, "utf8")).get(prefix), 10_000, 5);
       lat.push(at - t0);
+      // Where the time went: the allocator (create -> IP visible to a reader polling every
+      // 2 ms) and the announcement (IP visible -> bgpd received the prefix).
+      split.push([Math.round(ipAt - t0), Math.round(at - ipAt)]);
     }
     latencies.push(...lat.map((x) => Math.round(x * 10) / 10));
     const missing: string[] = [];
@@ -224,7 +229,7 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(48)} ${v}`);
   const out = join(repoRoot, "bench", "results");
   mkdirSync(out, { recursive: true });
-  const json = { when: new Date().toISOString(), ...results, createToRouteMs: latencies };
+  const json = { when: new Date().toISOString(), ...results, createToRouteMs: latencies, allocateAndAnnounceMs: split };
   writeFileSync(join(out, "bgp-e2e.json"), JSON.stringify(json, null, 2));
   console.log(JSON.stringify(json));
 }

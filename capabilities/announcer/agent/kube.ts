@@ -119,12 +119,13 @@ export interface WatchEvent {
 const objKey = (o: KubeObject): string => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+const LIST_PAGE = 500;
 
 /**
  * Drops what no agent decision reads but every cached object carries: managedFields and
  * kubectl's last-applied copy often outweigh the rest of a Service.
  */
-function slim<T extends KubeObject>(o: T): T {
+export function slim<T extends KubeObject>(o: T): T {
   const m = o.metadata as (KubeObject["metadata"] & { managedFields?: unknown }) | undefined;
   if (m?.managedFields) delete m.managedFields;
   if (m?.annotations?.[LAST_APPLIED] !== undefined) delete m.annotations[LAST_APPLIED];
@@ -145,13 +146,43 @@ export class Informer<T extends KubeObject> {
   private wake?: () => void;
   private readonly listeners: Array<() => void>;
 
+  /**
+   * `project` turns each object from the API into what is cached (default: the object
+   * without managedFields and kubectl's last-applied copy).
+   */
   constructor(
     private readonly kube: AgentKube,
     private readonly path: string,
     onChange: () => void,
     private readonly log: (msg: string) => void = () => {},
+    private readonly project: (o: KubeObject) => KubeObject = slim,
   ) {
     this.listeners = [onChange];
+  }
+
+  /**
+   * Lists in pages of LIST_PAGE, projecting each page as it arrives, so a cluster with
+   * tens of thousands of objects never has to fit in one response body. All pages are
+   * one snapshot (the API server's continue token); an expired token (410) relists.
+   */
+  private async listAll(): Promise<{ items: Map<string, T>; resourceVersion: string }> {
+    const items = new Map<string, T>();
+    const sep = this.path.includes("?") ? "&" : "?";
+    let resourceVersion = "";
+    let cont: string | undefined;
+    do {
+      const page = await this.kube.send<{ items: KubeObject[]; metadata: { resourceVersion: string; continue?: string } }>(
+        "GET",
+        `${this.path}${sep}limit=${LIST_PAGE}${cont ? `&continue=${encodeURIComponent(cont)}` : ""}`,
+        undefined,
+        undefined,
+        10_000,
+      );
+      for (const item of page.items) items.set(objKey(item), this.project(item) as T);
+      resourceVersion = page.metadata.resourceVersion;
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    return { items, resourceVersion };
   }
 
   /** One more callback after every change (one cache serving several consumers). */
@@ -184,21 +215,21 @@ export class Informer<T extends KubeObject> {
     while (!this.stopped) {
       try {
         this.restartRequested = false;
-        const list = await this.kube.send<{ items: T[]; metadata: { resourceVersion: string } }>("GET", this.path, undefined, undefined, 10_000);
+        const list = await this.listAll();
         this.items.clear();
-        for (const item of list.items) this.items.set(objKey(item), slim(item));
+        for (const [key, item] of list.items) this.items.set(key, item);
         this.syncedAt = Date.now();
         this.changed();
         delay = 100;
         if (this.restartRequested) continue;
         const sep = this.path.includes("?") ? "&" : "?";
         await this.kube.stream(
-          `${this.path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${list.metadata.resourceVersion}`,
+          `${this.path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${list.resourceVersion}`,
           (e) => {
             if (e.type === "ERROR") return this.abort.abort?.(); // 410 Gone and friends: list again
             if (e.type === "BOOKMARK") return;
             if (e.type === "DELETED") this.items.delete(objKey(e.object));
-            else this.items.set(objKey(e.object), slim(e.object as T));
+            else this.items.set(objKey(e.object), this.project(e.object) as T);
             this.changed();
           },
           this.abort,

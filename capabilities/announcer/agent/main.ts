@@ -12,6 +12,7 @@
  */
 import { AgentKube, Informer, type KubeObject } from "./kube";
 import { LeaseKeeper } from "./lease";
+import { projectService } from "./projections";
 import { agentMetrics, serveMetrics } from "./metrics";
 import { readAgentSettings } from "./settings";
 import { handOver, ownedByNode, ownedElsewhere, type Ownership, type ServiceLike, type StatusLike } from "./l2/desired";
@@ -47,6 +48,7 @@ const services = new Informer<KubeObject & ServiceLike>(
   "/api/v1/services",
   () => scheduleUpdate(),
   (m) => log(m),
+  projectService,
 );
 
 /** When we last fenced: our view of ownership must be re-read after that moment. */

@@ -15,6 +15,7 @@ import { parseCIDR } from "../../../shared/net/ip";
 import { endpointsByService, planNode, toPlanNode, toPlanService, type EndpointSliceLike, type NodeLike, type ServiceLike } from "../../../shared/bgp";
 import type { BGPSession as BGPSessionObject, BGPSessionStatus } from "../../../../crds/types";
 import { ConfigWatch } from "../config-watch";
+import { projectEndpointSlice, projectService } from "../projections";
 import { AgentKube, Informer, type KubeObject } from "../kube";
 import { metricsObserver } from "./metrics";
 import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
@@ -90,10 +91,10 @@ export class PlanRouteSource implements RouteSource {
   ) {
     const changed = (): void => this.schedule();
     this.ownServices = !services;
-    this.services = services ?? new Informer(kube, "/api/v1/services", () => undefined, log);
+    this.services = services ?? new Informer(kube, "/api/v1/services", () => undefined, log, projectService);
     this.services.listen(changed);
     this.config = new ConfigWatch(kube, namespace, changed, log);
-    this.slices = new Informer(kube, "/apis/discovery.k8s.io/v1/endpointslices", changed, log);
+    this.slices = new Informer(kube, "/apis/discovery.k8s.io/v1/endpointslices", changed, log, projectEndpointSlice);
     this.nodes = new Informer(kube, `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${node}`)}`, changed, log);
   }
 
