@@ -217,8 +217,14 @@ async function main(): Promise<void> {
       agent = startAgent();
       await until(`FRR holds ${n} prefixes on both sessions`, async () => ((await pfxRcd(frr, [node.ipv4, SOURCE2])).every((c) => c >= n) ? true : undefined), 120_000, 100);
       results[`prefixes_${n}_ms`] = Date.now() - t0;
-      await sleep(2000); // let the status writes and GC settle before reading RSS
+      await sleep(2000); // let the status writes settle before reading RSS
       results[`agent_rss_${n}_prefixes_two_peers_mb`] = Math.round(rssMB(agent.pid) * 10) / 10;
+      // What the resident memory is made of, from the agent's own /metrics.
+      const metrics = (await lab.execOk(node.ns, ["curl", "-s", "http://127.0.0.1:7472/metrics"])).toString();
+      const metric = (name: string): number => Math.round(Number(new RegExp(`^${name} (\\S+)`, "m").exec(metrics)?.[1] ?? NaN) / 1e5) / 10;
+      results[`agent_heap_used_${n}_mb`] = metric("nodejs_heap_size_used_bytes");
+      results[`agent_heap_total_${n}_mb`] = metric("nodejs_heap_size_total_bytes");
+      results[`agent_external_${n}_mb`] = metric("nodejs_external_memory_bytes");
       process.stderr.write(`${n} prefixes: ${results[`prefixes_${n}_ms`]} ms, agent RSS ${results[`agent_rss_${n}_prefixes_two_peers_mb`]} MB\n`);
       await stopAgent();
     }
