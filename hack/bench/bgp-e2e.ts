@@ -36,7 +36,8 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-const rssMB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
+const rssMB = (pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
 
 function kubectl(cluster: RunningCluster, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -217,8 +218,12 @@ async function main(): Promise<void> {
       agent = startAgent();
       await until(`FRR holds ${n} prefixes on both sessions`, async () => ((await pfxRcd(frr, [node.ipv4, SOURCE2])).every((c) => c >= n) ? true : undefined), 120_000, 100);
       results[`prefixes_${n}_ms`] = Date.now() - t0;
-      await sleep(2000); // let the status writes settle before reading RSS
+      results[`agent_rss_at_convergence_${n}_mb`] = Math.round(rssMB(agent.pid) * 10) / 10;
+      // Steady state: what the node pays while the routes stay up (V8 shrinks its heap
+      // once the first-sync burst is over). The peak is reported too.
+      await sleep(20_000);
       results[`agent_rss_${n}_prefixes_two_peers_mb`] = Math.round(rssMB(agent.pid) * 10) / 10;
+      results[`agent_peak_rss_${n}_mb`] = Math.round(rssMB(agent.pid, "VmHWM") * 10) / 10;
       // What the resident memory is made of, from the agent's own /metrics.
       const metrics = (await lab.execOk(node.ns, ["curl", "-s", "http://127.0.0.1:7472/metrics"])).toString();
       const metric = (name: string): number => Math.round(Number(new RegExp(`^${name} (\\S+)`, "m").exec(metrics)?.[1] ?? NaN) / 1e5) / 10;

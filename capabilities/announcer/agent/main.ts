@@ -10,6 +10,7 @@
  * moves our IPs at once; keep answering each IP until another node owns its Service and has
  * announced the IP on the wire (or a short grace, or the drain timeout, passes); then stop.
  */
+import { setFlagsFromString } from "node:v8";
 import { AgentKube, Informer, type KubeObject } from "./kube";
 import { LeaseKeeper } from "./lease";
 import { projectService } from "./projections";
@@ -20,6 +21,11 @@ import { readLinks, usableInterfaces } from "./l2/interfaces";
 import { L2Runtime } from "./l2/runtime";
 import { startBGP } from "./bgp/runtime";
 import { formatIP } from "../../shared/net/ip";
+
+// Every node runs this process: favour a small heap over peak speed (V8 collects sooner
+// and shrinks the heap once a burst, such as the first sync of 10,000 Services, is over).
+// Not allowed in NODE_OPTIONS, and V8 reads it while running, so it is set here.
+setFlagsFromString("--optimize-for-size");
 
 const settings = readAgentSettings();
 const node = settings.nodeName;
