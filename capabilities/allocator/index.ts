@@ -7,7 +7,8 @@ import { IPAddressPool } from "../../crds/register";
 import { admitConfigObject } from "../shared/kube/config-admission";
 import { admitService } from "./service-admission";
 import { configChanged } from "../shared/kube/config-changes";
-import { onNamespace, onServiceDelete, onServiceUpsert } from "./runtime";
+import { serviceEvents } from "../shared/kube/watch-fanout";
+import { onNamespace } from "./runtime";
 
 export const allocator = new Capability({
   name: "allocator",
@@ -20,8 +21,10 @@ When(a.Service).IsCreatedOrUpdated().Validate(admitService);
 
 When(IPAddressPool).IsCreatedOrUpdated().Watch(configChanged);
 When(IPAddressPool).IsDeleted().Watch(configChanged);
-When(a.Service).IsCreatedOrUpdated().Watch(onServiceUpsert);
-When(a.Service).IsDeleted().Watch(onServiceDelete);
+// The module's only Service watch: the allocator and the announcer's controllers all
+// subscribe to serviceEvents (shared/kube/watch-fanout.ts).
+When(a.Service).IsCreatedOrUpdated().Watch((s) => serviceEvents.emit(s, "upsert"));
+When(a.Service).IsDeleted().Watch((s) => serviceEvents.emit(s, "delete"));
 When(a.Namespace)
   .IsCreatedOrUpdated()
   .Watch((ns) => onNamespace(ns.metadata!.name!, ns.metadata?.labels ?? {}));

@@ -11,6 +11,7 @@ import { configChanged, onConfigChanged } from "../shared/kube/config-changes";
 import { readConfig } from "../shared/kube/config-source";
 import { reportConfigurationState } from "../shared/kube/configuration-state";
 import { settings } from "../shared/settings";
+import { serviceEvents } from "../shared/kube/watch-fanout";
 import { KubeServiceWriter } from "./kube-writer";
 import { ServiceController } from "./service-controller";
 
@@ -61,9 +62,19 @@ async function reloadConfig(): Promise<void> {
 }
 onConfigChanged({ pending: () => controller?.holdForConfig(), changed: () => void reloadConfig() });
 
-export const onServiceUpsert = (svc: V1Service): void => controller?.onServiceUpsert(svc);
-export const onServiceDelete = (svc: V1Service): void => controller?.onServiceDelete(svc);
+serviceEvents.subscribe((svc: V1Service, phase) => {
+  if (phase === "delete") controller?.onServiceDelete(svc);
+  else controller?.onServiceUpsert(svc);
+});
+
+const namespaceLabels = new Map<string, string>();
 export const onNamespace = (name: string, labels: Record<string, string> | undefined): void => {
   controller?.onNamespace(name, labels);
-  configChanged(); // namespaceSelectors resolve against namespace labels
+  // namespaceSelectors resolve against namespace labels: only a label change (or a
+  // namespace coming or going) can change the configuration, not every status update.
+  const fingerprint = labels === undefined ? undefined : JSON.stringify(Object.entries(labels).sort());
+  if (namespaceLabels.get(name) === fingerprint) return;
+  if (fingerprint === undefined) namespaceLabels.delete(name);
+  else namespaceLabels.set(name, fingerprint);
+  configChanged();
 };

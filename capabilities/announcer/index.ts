@@ -2,12 +2,13 @@
  * The announcer capability, controller side: admission for the L2/BGP
  * configuration kinds. L2 owner election and BGP session planning build on it.
  */
-import { Capability } from "pepr";
+import { Capability, a } from "pepr";
 import { BFDProfile, BGPAdvertisement, BGPPeer, Community, L2Advertisement } from "../../crds/register";
 import { admitConfigObject } from "../shared/kube/config-admission";
 import { configChanged } from "../shared/kube/config-changes";
 import { onLeaseDelete, onLeaseUpsert } from "./l2/controller";
 import { Lease } from "./l2/lease-kind";
+import { endpointSliceEvents, nodeEvents } from "../shared/kube/watch-fanout";
 
 export const announcer = new Capability({
   name: "announcer",
@@ -28,14 +29,11 @@ for (const model of [L2Advertisement, BGPAdvertisement, BGPPeer, Community, BFDP
   When(model).IsDeleted().Watch(configChanged);
 }
 
-// Nodes, Services and EndpointSlices: one Watch each, fanned out to the L2 and BGP
-// controllers (watch-fanout.ts). Subscribe there rather than adding a second binding.
-import { a } from "pepr";
-import { endpointSliceEvents, nodeEvents, serviceEvents } from "./watch-fanout";
+// Nodes and EndpointSlices: one Watch each, fanned out to the L2 and BGP controllers
+// (shared/kube/watch-fanout.ts; Services arrive there from the allocator's binding).
+// Subscribe there rather than adding a second binding.
 When(a.Node).IsCreatedOrUpdated().Watch((n) => nodeEvents.emit(n, "upsert"));
 When(a.Node).IsDeleted().Watch((n) => nodeEvents.emit(n, "delete"));
-When(a.Service).IsCreatedOrUpdated().Watch((s) => serviceEvents.emit(s, "upsert"));
-When(a.Service).IsDeleted().Watch((s) => serviceEvents.emit(s, "delete"));
 When(a.EndpointSlice).IsCreatedOrUpdated().Watch((e) => endpointSliceEvents.emit(e, "upsert"));
 When(a.EndpointSlice).IsDeleted().Watch((e) => endpointSliceEvents.emit(e, "delete"));
 

@@ -3,7 +3,7 @@
  * Services, EndpointSlices), fed by watch events and the initial list.
  * A copy older than the one held is ignored, so a late list cannot undo an event.
  */
-import type { WatchPhase } from "../watch-fanout";
+import type { WatchPhase } from "../../shared/kube/watch-fanout";
 
 interface Versioned {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string };

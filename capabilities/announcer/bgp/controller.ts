@@ -21,7 +21,7 @@ import { onConfigChanged } from "../../shared/kube/config-changes";
 import { readConfig } from "../../shared/kube/config-source";
 import { recordNodeAssigned } from "../../shared/kube/events";
 import { settings } from "../../shared/settings";
-import { endpointSliceEvents, nodeEvents, serviceEvents } from "../watch-fanout";
+import { endpointSliceEvents, nodeEvents, serviceEvents } from "../../shared/kube/watch-fanout";
 import { ObjectCache } from "./cluster-view";
 import { BGPKubeWriter, sessionReport } from "./kube-writer";
 import { publishPending } from "./metrics";

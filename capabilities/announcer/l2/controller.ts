@@ -22,7 +22,7 @@ import { electOwners, type ElectionService } from "./election";
 import { Lease } from "./lease-kind";
 import { Liveness } from "./liveness";
 import { failoverSeconds } from "./metrics";
-import { endpointSliceEvents, nodeEvents, serviceEvents } from "../watch-fanout";
+import { endpointSliceEvents, nodeEvents, serviceEvents } from "../../shared/kube/watch-fanout";
 
 const log = Log.child({ component: "l2-election" });
 const LEASE_PREFIX = "metallb-agent-";

@@ -1,7 +1,10 @@
 /**
- * One Watch per kind for the whole announcer capability, fanned out to every
- * controller that needs it (L2 election, BGP planning). Two bindings on the same
- * kind would open two API watches and deliver events twice; subscribe here instead.
+ * One Watch per kind for the whole module, fanned out to every controller that needs
+ * it (the allocator, L2 election, BGP planning). Each Pepr Watch binding is its own API
+ * watch with its own full-object cache, so a second binding on a kind doubles the
+ * memory and the JSON parsing for every event of that kind: subscribe here instead.
+ * Services are bound in the allocator capability, Nodes and EndpointSlices in the
+ * announcer.
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
 
