@@ -64,6 +64,13 @@ export class SessionPlanner {
   private again = false;
   private timer?: NodeJS.Timeout;
   private lastConflicts = "";
+  /**
+   * Without BGPPeers there is nothing to plan; once a pass has found nothing of ours left
+   * to delete, Service events skip the two lists a pass costs (the periodic resync still
+   * looks). On a cluster using only L2 this keeps BGP out of every Service's path.
+   */
+  private clean = false;
+  private resyncDue = false;
 
   constructor(private readonly writer: BGPKubeWriter) {}
 
@@ -150,6 +157,9 @@ export class SessionPlanner {
   private async reconcile(): Promise<boolean> {
     const config = this.config;
     if (!config) return false;
+    const resync = this.resyncDue;
+    this.resyncDue = false;
+    if (config.peers.length === 0 && this.clean && !resync) return false;
     const nodes = this.nodes.values().map(toPlanNode);
     const plans = this.plans(config);
     this.reportConflicts(plans);
@@ -193,6 +203,7 @@ export class SessionPlanner {
       pendingPrefixes(plans, existing.filter((s) => desired.has(s.metadata?.name ?? "")).map(sessionReport)),
     );
     for (const err of errors) log.warn({ err: String(err) }, "BGP write failed; will retry");
+    this.clean = config.peers.length === 0 && errors.length === 0;
     return errors.length > 0;
   }
 
@@ -204,7 +215,10 @@ export class SessionPlanner {
   }
 
   startResync(): void {
-    setInterval(() => this.schedule(), RESYNC_MS).unref();
+    setInterval(() => {
+      this.resyncDue = true;
+      this.schedule();
+    }, RESYNC_MS).unref();
   }
 }
 

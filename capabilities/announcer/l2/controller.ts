@@ -30,6 +30,8 @@ const DRAINING = "metallb.io/draining";
 const SHARED = "metallb.io/allow-shared-ip";
 export const deadAfterMs = Number(process.env.METALLB_L2_DEAD_AFTER_MS || 1500);
 const CHECK_MS = 100;
+/** A full pass now and then repairs anything an incremental pass could have missed. */
+const RESYNC_MS = 30_000;
 
 interface StatusRef {
   name: string;
@@ -47,10 +49,31 @@ class L2Controller {
   readonly statuses = new Map<string, StatusRef[]>();
   config?: Config;
   private live = new Set<string>();
+  /**
+   * What the next pass must look at: the Services whose own inputs changed, or everything
+   * (`all`) after a change that can move any Service (nodes, liveness, configuration, a
+   * failed pass). A Service event then costs one Service's election, not the cluster's.
+   */
+  private dirty = new Set<string>();
+  private all = true;
+  /** Services that carry allow-shared-ip: a change to one is a full pass (groups are elected together). */
+  readonly sharing = new Set<string>();
   private running = false;
   private again = false;
   private timer?: NodeJS.Timeout;
   started = false;
+
+  /** One Service's inputs changed (the Service itself, its EndpointSlices). */
+  touch(key: string): void {
+    this.dirty.add(key);
+    this.schedule();
+  }
+
+  /** Something every Service's election reads changed. */
+  touchAll(): void {
+    this.all = true;
+    this.schedule();
+  }
 
   schedule(): void {
     if (!this.started) return;
@@ -70,6 +93,7 @@ class L2Controller {
       } while (this.again);
     } catch (err) {
       log.error({ err }, "L2 reconcile failed; retrying");
+      this.all = true;
       setTimeout(() => this.schedule(), 1000);
     } finally {
       this.running = false;
@@ -80,17 +104,28 @@ class L2Controller {
   tick(): void {
     const live = this.liveness.live(Date.now());
     if (live.size === this.live.size && [...live].every((n) => this.live.has(n))) return;
-    this.schedule();
+    this.touchAll();
   }
 
   startTimer(): void {
     clearInterval(this.timer);
     this.timer = setInterval(() => this.tick(), CHECK_MS);
+    setInterval(() => this.touchAll(), RESYNC_MS).unref();
   }
 
-  private electionServices(): ElectionService[] {
+  /** The Services to elect this pass; undefined = all of them. */
+  private scope(): Set<string> | undefined {
+    const dirty = this.dirty;
+    const all = this.all;
+    this.dirty = new Set();
+    this.all = false;
+    return all ? undefined : dirty;
+  }
+
+  private electionServices(scope: Set<string> | undefined): ElectionService[] {
     const out: ElectionService[] = [];
-    for (const [key, s] of this.services) {
+    const entries = scope ? [...scope].flatMap((k) => (this.services.has(k) ? [[k, this.services.get(k)!] as const] : [])) : this.services;
+    for (const [key, s] of entries) {
       out.push({
         key,
         labels: s.metadata?.labels ?? {},
@@ -107,6 +142,7 @@ class L2Controller {
     this.live = this.liveness.live(now);
     const config = this.config;
     if (!config) return;
+    const scope = this.scope();
     const endpointNodes = new Map<string, Set<string>>();
     for (const s of this.slices.values()) {
       const set = endpointNodes.get(s.service) ?? new Set<string>();
@@ -116,7 +152,7 @@ class L2Controller {
     const currentOwners = new Map<string, string>();
     for (const [key, refs] of this.statuses) if (refs.length > 0) currentOwners.set(key, refs[0].node);
     const desired = electOwners({
-      services: this.electionServices(),
+      services: this.electionServices(scope),
       pools: config.pools,
       l2Advertisements: config.l2Advertisements,
       nodes: [...this.nodes.values()].map((n) => ({
@@ -132,7 +168,7 @@ class L2Controller {
       ignoreExcludeLBLabel: settings.ignoreExcludeLBLabel,
     });
     const work: Promise<void>[] = [];
-    for (const key of new Set([...this.statuses.keys(), ...desired.keys()])) {
+    for (const key of scope ?? new Set([...this.statuses.keys(), ...desired.keys()])) {
       const want = desired.get(key);
       const have = this.statuses.get(key) ?? [];
       const keep = want?.node !== undefined ? have.find((r) => r.node === want.node) : undefined;
@@ -221,19 +257,26 @@ export function onServiceUpsert(svc: V1Service): void {
   const key = svcKey(svc.metadata?.namespace, svc.metadata?.name);
   if (isOurs(svc)) ctl.services.set(key, svc);
   else ctl.services.delete(key);
-  ctl.schedule();
+  // Sharers are elected as a group (before or after this change): a full pass.
+  const wasSharing = ctl.sharing.has(key);
+  if (svc.metadata?.annotations?.[SHARED]) ctl.sharing.add(key);
+  else ctl.sharing.delete(key);
+  if (wasSharing || ctl.sharing.has(key)) ctl.touchAll();
+  else ctl.touch(key);
 }
 export function onServiceDelete(svc: V1Service): void {
-  ctl.services.delete(svcKey(svc.metadata?.namespace, svc.metadata?.name));
-  ctl.schedule();
+  const key = svcKey(svc.metadata?.namespace, svc.metadata?.name);
+  ctl.services.delete(key);
+  if (ctl.sharing.delete(key)) ctl.touchAll();
+  else ctl.touch(key);
 }
 export function onNodeUpsert(node: V1Node): void {
   ctl.nodes.set(node.metadata!.name!, node);
-  ctl.schedule();
+  ctl.touchAll();
 }
 export function onNodeDelete(node: V1Node): void {
   ctl.nodes.delete(node.metadata!.name!);
-  ctl.schedule();
+  ctl.touchAll();
 }
 
 function sliceView(slice: V1EndpointSlice): { service: string; nodes: Set<string> } | undefined {
@@ -249,14 +292,18 @@ function sliceView(slice: V1EndpointSlice): { service: string; nodes: Set<string
 }
 export function onEndpointSliceUpsert(slice: V1EndpointSlice): void {
   const key = svcKey(slice.metadata?.namespace, slice.metadata?.name);
+  const before = ctl.slices.get(key)?.service;
   const view = sliceView(slice);
   if (view) ctl.slices.set(key, view);
   else ctl.slices.delete(key);
-  ctl.schedule();
+  if (before) ctl.touch(before);
+  if (view) ctl.touch(view.service);
 }
 export function onEndpointSliceDelete(slice: V1EndpointSlice): void {
-  ctl.slices.delete(svcKey(slice.metadata?.namespace, slice.metadata?.name));
-  ctl.schedule();
+  const key = svcKey(slice.metadata?.namespace, slice.metadata?.name);
+  const before = ctl.slices.get(key)?.service;
+  ctl.slices.delete(key);
+  if (before) ctl.touch(before);
 }
 
 function leaseView(lease: Lease): { node: string; renewTime?: string; draining: boolean } | undefined {
@@ -273,13 +320,13 @@ export function onLeaseUpsert(lease: Lease, initial = false): void {
   if (!view) return;
   const wasLive = ctl.liveness.isLive(view.node, Date.now());
   ctl.liveness.observe(view, Date.now(), initial);
-  if (ctl.liveness.isLive(view.node, Date.now()) !== wasLive) ctl.schedule();
+  if (ctl.liveness.isLive(view.node, Date.now()) !== wasLive) ctl.touchAll();
 }
 export function onLeaseDelete(lease: Lease): void {
   const view = leaseView(lease);
   if (!view) return;
   ctl.liveness.remove(view.node);
-  ctl.schedule();
+  ctl.touchAll();
 }
 
 serviceEvents.subscribe((s, phase) => (phase === "upsert" ? onServiceUpsert(s) : onServiceDelete(s)));
@@ -298,7 +345,7 @@ async function loadConfig(): Promise<void> {
 onConfigChanged({
   changed: () =>
     void loadConfig()
-      .then(() => ctl.schedule())
+      .then(() => ctl.touchAll())
       .catch((err) => log.error({ err }, "reading the configuration for L2 failed")),
 });
 
@@ -313,7 +360,12 @@ export async function startL2Election(): Promise<void> {
     K8s(ServiceL2Status).InNamespace(ns).Get(),
   ]);
   await loadConfig();
-  for (const s of services.items) if (isOurs(s)) ctl.services.set(svcKey(s.metadata?.namespace, s.metadata?.name), s);
+  for (const s of services.items) {
+    if (!isOurs(s)) continue;
+    const key = svcKey(s.metadata?.namespace, s.metadata?.name);
+    ctl.services.set(key, s);
+    if (s.metadata?.annotations?.[SHARED]) ctl.sharing.add(key);
+  }
   for (const n of nodes.items) ctl.nodes.set(n.metadata!.name!, n);
   for (const s of slices.items) {
     const v = sliceView(s);
@@ -331,7 +383,7 @@ export async function startL2Election(): Promise<void> {
   }
   ctl.started = true;
   ctl.startTimer();
-  ctl.schedule();
+  ctl.touchAll();
   log.info(
     { services: ctl.services.size, nodes: ctl.nodes.size, leases: leases.items.length, deadAfterMs },
     "L2 election started",
