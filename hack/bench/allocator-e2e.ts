@@ -224,7 +224,7 @@ async function main() {
 
     // info still shows the ready marker. BENCH_CPU_PROFILE=dir writes V8 CPU profiles of
     // pepr dev and the module process there (open them in Chrome DevTools).
-    const profile = process.env.BENCH_CPU_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}` } : {};
+    const profile: Record<string, string> = process.env.BENCH_CPU_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}` } : {};
     await startModule(cluster, { LOG_LEVEL: "info", ...profile });
     await http.send("POST", "/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools", {
       apiVersion: "metallb.io/v1beta1",
