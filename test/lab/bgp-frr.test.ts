@@ -17,22 +17,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { existsSync } from "node:fs";
-import { NetLab, labSkipReason } from "../harness/netlab";
-import { BGPD, Frr, Speaker, addonBuilt, bundleSpeaker, until, sleep, type FrrPath } from "../harness/frr";
+import { NetLab } from "../harness/netlab";
+import { labDescribe, needs } from "../harness/lab-suite";
+import { Frr, Speaker, bundleSpeaker, until, sleep, type FrrPath } from "../harness/frr";
 import { atMost } from "../harness/wait";
 
-const skipReason =
-  labSkipReason() ??
-  (!existsSync(BGPD) ? "needs FRR (/usr/lib/frr/bgpd): run hack/install-deps.sh as root" : undefined) ??
-  (!addonBuilt() ? "needs the rawnet addon: run hack/build-native.sh" : undefined);
-
-const d = skipReason ? describe.skip : describe;
-if (skipReason) {
-  describe("BGP interop with FRR", () => {
-    it.skip(`skipped: ${skipReason}`, () => undefined);
-  });
-}
+const d = labDescribe("BGP interop with FRR", needs.lab, needs.frr, needs.addon);
 
 const FRR_AS = 64512;
 const VIP = "198.51.100.50/32";

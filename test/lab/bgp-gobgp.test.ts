@@ -17,22 +17,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NetLab, labSkipReason } from "../harness/netlab";
-import { addonBuilt, bundleSpeaker, until } from "../harness/frr";
+import { NetLab } from "../harness/netlab";
+import { labDescribe, needs } from "../harness/lab-suite";
+import { bundleSpeaker, until } from "../harness/frr";
 import { GoBgp, attr, gobgpInstalled, nextHop, type GoBgpPath } from "../harness/gobgp";
 import { Speakers, community } from "../harness/speakers";
 
-const skipReason =
-  labSkipReason() ??
-  (!gobgpInstalled() ? "needs GoBGP (gobgpd, gobgp): run hack/install-deps.sh as root" : undefined) ??
-  (!addonBuilt() ? "needs the rawnet addon: run hack/build-native.sh" : undefined);
-
-const d = skipReason ? describe.skip : describe;
-if (skipReason) {
-  describe("BGP interop with GoBGP", () => {
-    it.skip(`skipped: ${skipReason}`, () => undefined);
-  });
-}
+const gobgp = (): string | undefined => (gobgpInstalled() ? undefined : "needs GoBGP (gobgpd, gobgp): run hack/install-deps.sh as root");
+const d = labDescribe("BGP interop with GoBGP", needs.lab, gobgp, needs.addon);
 
 const GOBGP_AS = 64512;
 const OUR_AS = 4200000001; // > 65535: only representable with the 4-octet AS capability (RFC 6793)

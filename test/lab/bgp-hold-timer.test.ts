@@ -16,24 +16,15 @@
  *
  * Needs root, Linux, FRR (hack/install-deps.sh) and the rawnet addon (hack/build-native.sh).
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NetLab, labSkipReason } from "../harness/netlab";
-import { BGPD, Frr, addonBuilt, bundleSpeaker, until } from "../harness/frr";
+import { NetLab } from "../harness/netlab";
+import { labDescribe, needs } from "../harness/lab-suite";
+import { Frr, bundleSpeaker, until } from "../harness/frr";
 import { Speakers } from "../harness/speakers";
 
-const skipReason =
-  labSkipReason() ??
-  (!existsSync(BGPD) ? "needs FRR (/usr/lib/frr/bgpd): run hack/install-deps.sh as root" : undefined) ??
-  (!addonBuilt() ? "needs the rawnet addon: run hack/build-native.sh" : undefined);
-
-const d = skipReason ? describe.skip : describe;
-if (skipReason) {
-  describe("BGP hold timer with FRR", () => {
-    it.skip(`skipped: ${skipReason}`, () => undefined);
-  });
-}
+const d = labDescribe("BGP hold timer with FRR", needs.lab, needs.frr, needs.addon);
 
 const FRR_AS = 64512;
 const NODE = "192.0.2.11";
