@@ -25,6 +25,8 @@ export interface L2LabOptions {
   addresses?: string[];
   /** Extra L2Advertisement spec fields (nodeSelectors, ...). */
   advertisement?: Record<string, unknown>;
+  /** Add a router namespace (192.0.2.1) for BGP peers (default false). */
+  router?: boolean;
 }
 
 /** Builds the rawnet addon if needed and the agent bundle; returns their paths. */
@@ -73,7 +75,7 @@ export class L2Lab {
   static async create(opts: L2LabOptions = {}): Promise<L2Lab> {
     if (!process.env.KUBECONFIG || !process.env.KUBECTL)
       throw new Error("KUBECONFIG/KUBECTL unset: run through the integration project's global setup");
-    const net = await NetLab.create({ nodes: opts.nodes ?? 3 });
+    const net = await NetLab.create({ nodes: opts.nodes ?? 3, router: opts.router ?? false });
     const lab = new L2Lab(net, opts);
     try {
       await lab.setup();
@@ -94,7 +96,7 @@ export class L2Lab {
     return this.net.nodes.find((n) => n.mac === mac.toLowerCase())?.ns;
   }
 
-  private get label(): [string, string] {
+  get label(): [string, string] {
     const [k, v] = this.runLabel.split("=");
     return [k, v];
   }
@@ -291,7 +293,8 @@ export class L2Lab {
     const sel = ["-l", this.runLabel];
     await kubectl(["delete", "services,endpointslices", "--all", "-n", this.serviceNamespace, "--ignore-not-found"]);
     await kubectl(["delete", "namespace", this.serviceNamespace, "--ignore-not-found", "--wait=false"]);
-    await kubectl(["delete", "l2advertisements,ipaddresspools", "-n", NS, ...sel, "--ignore-not-found"]);
+    // Whatever a test added with the run label too (BGPPeers, BGPAdvertisements).
+    await kubectl(["delete", "l2advertisements,bgpadvertisements,bgppeers,ipaddresspools", "-n", NS, ...sel, "--ignore-not-found"]);
     await kubectl(["delete", "nodes", ...sel, "--ignore-not-found"]);
     for (const n of this.nodeNames) {
       await kubectl(["delete", "lease", "-n", NS, `metallb-agent-${n}`, "--ignore-not-found"]);

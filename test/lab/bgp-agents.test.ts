@@ -1,0 +1,121 @@
+/**
+ * BGP end to end: the real API server and controller (the integration project's `pepr dev`),
+ * three node namespaces running real agents as the agent ServiceAccount, and FRR in a router
+ * namespace. Only Kubernetes objects go in (BGPPeer, BGPAdvertisement, Services,
+ * EndpointSlices); what is checked is what an operator sees: `kubectl get bgpsessions`
+ * and FRR's RIB.
+ */
+import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { kubectlOk } from "../harness/kubectl";
+import { L2Lab, NS } from "../harness/l2lab";
+import { Frr, type FrrPath } from "../harness/frr";
+import { labDescribe, needs } from "../harness/lab-suite";
+import { until } from "../harness/wait";
+
+const d = labDescribe("BGP with real agents", needs.lab, needs.frr, needs.addon);
+
+const FRR_AS = 64512;
+const NODE_AS = 64513;
+
+d("BGP with real agents (API server, controller, agents, FRR)", () => {
+  let lab: L2Lab;
+  let frr: Frr;
+  let frrDir: string;
+  let peer: string;
+  const addr = (node: string): string => lab.host(node).ipv4;
+  const hops = (paths: FrrPath[]): string[] => paths.filter((p) => p.valid !== false).map((p) => p.nexthops?.[0]?.ip ?? "?").sort();
+  const routeVia = (prefix: string, want: string[]) =>
+    until(`${prefix} via ${want.join(",")}`, async () => {
+      const got = hops(await frr.paths(prefix));
+      return got.join() === [...want].sort().join() ? got : undefined;
+    }, 30_000, 200);
+
+  interface Session {
+    spec: { node: string };
+    status?: { state?: string; advertisedPrefixes?: number; lastError?: string };
+  }
+  const sessions = async (): Promise<Session[]> =>
+    (JSON.parse(await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peer}`, "-o", "json"])) as { items: Session[] }).items;
+
+  beforeAll(async () => {
+    lab = await L2Lab.create({ nodes: 3, router: true });
+    const [k, v] = lab.label;
+    peer = `${lab.pool}-rtr`;
+    frrDir = mkdtempSync(join(tmpdir(), "mlb-bgp-agents-"));
+    frr = new Frr(lab.net.router!.ns, frrDir);
+    frr.start({ asn: FRR_AS, routerId: "192.0.2.1", neighbors: lab.nodeNames.map((n) => ({ address: addr(n), asn: NODE_AS })) });
+    const objects = [
+      {
+        apiVersion: "metallb.io/v1beta2",
+        kind: "BGPPeer",
+        metadata: { name: peer, namespace: NS, labels: { [k]: v } },
+        spec: { myASN: NODE_AS, peerASN: FRR_AS, peerAddress: "192.0.2.1", holdTime: "9s", nodeSelectors: [{ matchLabels: { [k]: v } }] },
+      },
+      {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "BGPAdvertisement",
+        metadata: { name: lab.pool, namespace: NS, labels: { [k]: v } },
+        spec: { ipAddressPools: [lab.pool], communities: ["64512:100"], peers: [peer] },
+      },
+    ];
+    await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+  }, 180_000);
+
+  afterAll(async () => {
+    await frr?.stop();
+    await lab?.destroy();
+    if (frrDir) rmSync(frrDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("every selected node's session is Established in `kubectl get bgpsessions`, reported by its agent", async () => {
+    const all = await until("three Established sessions", async () => {
+      const s = await sessions();
+      return s.length === 3 && s.every((x) => x.status?.state === "Established") ? s : undefined;
+    }, 60_000, 250);
+    expect(all.map((s) => s.spec.node).sort()).toEqual([...lab.nodeNames].sort());
+    const table = await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peer}`]);
+    expect(table).toMatch(/STATE/);
+    expect(table.match(/Established/g)).toHaveLength(3);
+  });
+
+  it("a Service's IP is routed through all three nodes (ECMP), with the advertisement's community", async () => {
+    await lab.createService("bgp-web", "192.0.2.170");
+    await lab.setEndpoints("bgp-web", [lab.nodeNames[0]]);
+    expect(await routeVia("192.0.2.170/32", lab.nodeNames.map(addr))).toHaveLength(3);
+    const detail = await frr.json<{ paths: Array<{ community?: { string: string }; aspath?: { string: string } }> }>(
+      "show bgp ipv4 unicast 192.0.2.170/32 json",
+    );
+    expect(detail.paths.map((p) => p.community?.string)).toEqual(["64512:100", "64512:100", "64512:100"]);
+    const statuses = JSON.parse(
+      await kubectlOk(["get", "servicebgpstatuses", "-n", NS, "-l", `metallb.io/service-name=bgp-web,metallb.io/service-namespace=${lab.serviceNamespace}`, "-o", "json"]),
+    ) as { items: Array<{ status?: { node?: string; peers?: string[] } }> };
+    expect(statuses.items.map((s) => s.status?.node).sort()).toEqual([...lab.nodeNames].sort());
+    expect(statuses.items.every((s) => s.status?.peers?.includes(peer))).toBe(true);
+  });
+
+  it("externalTrafficPolicy: Local: only nodes with a serving endpoint advertise, and the route follows the endpoint", async () => {
+    await lab.createService("bgp-local", "192.0.2.171", { local: true });
+    await lab.setEndpoints("bgp-local", [lab.nodeNames[1]]);
+    expect(await routeVia("192.0.2.171/32", [addr(lab.nodeNames[1])])).toEqual([addr(lab.nodeNames[1])]);
+    await lab.setEndpoints("bgp-local", [lab.nodeNames[2]]);
+    expect(await routeVia("192.0.2.171/32", [addr(lab.nodeNames[2])])).toEqual([addr(lab.nodeNames[2])]);
+  });
+
+  it("a clean agent stop withdraws its paths and leaves its session not Established; a restart brings both back", async () => {
+    const node = lab.nodeNames[0];
+    const agent = lab.agents.get(node)!;
+    agent.kill("SIGTERM");
+    await agent.exited;
+    const others = lab.nodeNames.slice(1).map(addr);
+    expect(await routeVia("192.0.2.170/32", others)).toEqual([...others].sort());
+    const stopped = await until(`${node}'s session leaves Established`, async () => {
+      const s = (await sessions()).find((x) => x.spec.node === node);
+      return s && s.status?.state !== "Established" ? s : undefined;
+    }, 30_000, 250);
+    expect(stopped.status?.state).toBe("Idle");
+    await lab.startAgent(node);
+    expect(await routeVia("192.0.2.170/32", lab.nodeNames.map(addr))).toHaveLength(3);
+  });
+});
