@@ -88,11 +88,16 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
       "show bgp ipv4 unicast 192.0.2.170/32 json",
     );
     expect(detail.paths.map((p) => p.community?.string)).toEqual(["64512:100", "64512:100", "64512:100"]);
-    const statuses = JSON.parse(
-      await kubectlOk(["get", "servicebgpstatuses", "-n", NS, "-l", `metallb.io/service-name=bgp-web,metallb.io/service-namespace=${lab.serviceNamespace}`, "-o", "json"]),
-    ) as { items: Array<{ status?: { node?: string; peers?: string[] } }> };
-    expect(statuses.items.map((s) => s.status?.node).sort()).toEqual([...lab.nodeNames].sort());
-    expect(statuses.items.every((s) => s.status?.peers?.includes(peer))).toBe(true);
+    // The controller's record of the same plan (written after its debounce, so it may trail FRR).
+    type Status = { status?: { node?: string; peers?: string[] } };
+    const statuses = await until("a ServiceBGPStatus per node", async () => {
+      const items = (JSON.parse(
+        await kubectlOk(["get", "servicebgpstatuses", "-n", NS, "-l", `metallb.io/service-name=bgp-web,metallb.io/service-namespace=${lab.serviceNamespace}`, "-o", "json"]),
+      ) as { items: Status[] }).items;
+      return items.length === 3 ? items : undefined;
+    }, 30_000, 250);
+    expect(statuses.map((s) => s.status?.node).sort()).toEqual([...lab.nodeNames].sort());
+    expect(statuses.every((s) => s.status?.peers?.includes(peer))).toBe(true);
   });
 
   it("externalTrafficPolicy: Local: only nodes with a serving endpoint advertise, and the route follows the endpoint", async () => {
