@@ -222,10 +222,7 @@ async function main() {
       stopTrivial();
     }
 
-    // info still shows the ready marker. BENCH_CPU_PROFILE=dir writes V8 CPU profiles of
-    // pepr dev and the module process there (open them in Chrome DevTools).
-    const profile: Record<string, string> = process.env.BENCH_CPU_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}` } : {};
-    await startModule(cluster, { LOG_LEVEL: "info", ...profile });
+    await startModule(cluster, { LOG_LEVEL: "info" }); // info still shows the ready marker
     await http.send("POST", "/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools", {
       apiVersion: "metallb.io/v1beta1",
       kind: "IPAddressPool",
