@@ -14,12 +14,14 @@ import { ensureCRDs, ensureNamespace } from "./capabilities/shared/kube/bootstra
 import { exposeControllerMetrics } from "./capabilities/shared/kube/config-metrics";
 import { retryTransient } from "./capabilities/shared/kube/retry";
 import { settings } from "./capabilities/shared/settings";
+import { startCpuProfileFromEnv } from "./capabilities/shared/cpu-profile";
 
 const isBuild = process.env.PEPR_MODE === "build";
 const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev");
 
 (async () => {
   if (runsControllers) {
+    startCpuProfileFromEnv((msg) => Log.info(msg));
     exposeControllerMetrics();
     await retryTransient(() => ensureNamespace(settings.namespace));
     await retryTransient(ensureCRDs);
