@@ -75,7 +75,7 @@ describe("agent manifests", () => {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"], add: ["NET_RAW", "NET_ADMIN"] },
     });
-    expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } });
+    expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "256Mi" } });
     expect(c.livenessProbe.httpGet.port).toBe(7472);
     expect(c.readinessProbe.httpGet.port).toBe(7472);
   });
