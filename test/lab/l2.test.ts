@@ -44,6 +44,12 @@ d("L2 mode (network namespaces, real agents)", () => {
       return lab.neighbour(V6);
     });
     expect(got).toBe(mac);
+    // RFC 4861 §7.2.1: the owner joined the VIP's solicited-node group (a real NIC filters
+    // multicast it was not asked for; veth does not, so check the membership itself).
+    const group = "33:33:ff:00:01:60"; // solicited-node MAC of 2001:db8:1::160
+    const maddr = (node: string) => lab.net.execOk(node, ["ip", "maddr", "show", "dev", lab.host(node).ifname]);
+    expect(await maddr(owner)).toContain(group);
+    for (const other of lab.nodeNames.filter((n) => n !== owner)) expect(await maddr(other)).not.toContain(group);
   });
 
   it("externalTrafficPolicy Local: the owner follows the serving endpoint", async () => {

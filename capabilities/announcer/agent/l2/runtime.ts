@@ -11,7 +11,7 @@ import { formatIP, type IP } from "../../../shared/net/ip";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6, decodeEthernet } from "./ethernet";
 import { decodeArp } from "./arp";
 import { gratuitousFrames } from "./gratuitous";
-import { decodeIPv6, decodeNdMessage } from "./ndp";
+import { decodeIPv6, decodeNdMessage, solicitedNodeMAC } from "./ndp";
 import { announcedSet, decide, type AnnouncedIPs } from "./responder";
 import { announcementIn } from "./takeover";
 import {
@@ -19,6 +19,8 @@ import {
   NEIGHBOR_DISCOVERY_FILTER,
   closePacket,
   interfaceInfo,
+  joinMulticast,
+  leaveMulticast,
   openPacket,
   sendPacket,
   type PacketHandle,
@@ -58,7 +60,7 @@ export class L2Runtime {
   private desired: DesiredIP[] = [];
   private active = false;
   /** "iface|ip" pairs answered now, each with its pending burst timers. */
-  private readonly pairs = new Map<string, NodeJS.Timeout[]>();
+  private readonly pairs = new Map<string, { port: Port; ip: IP; timers: NodeJS.Timeout[] }>();
   private rescanTimer?: NodeJS.Timeout;
   private announcementListener?: (ip: string) => void;
 
@@ -174,14 +176,31 @@ export class L2Runtime {
     for (const port of this.ports.values()) {
       port.announced = announcedSet([...want.values()].filter((w) => w.port === port).map((w) => w.ip));
     }
-    for (const [key, timers] of this.pairs) {
+    for (const [key, pair] of this.pairs) {
       if (want.has(key)) continue;
-      timers.forEach((t) => clearTimeout(t));
+      pair.timers.forEach((t) => clearTimeout(t));
+      this.membership(pair.port, pair.ip, false);
       this.pairs.delete(key);
     }
     for (const [key, { port, ip }] of want) {
       if (this.pairs.has(key)) continue;
-      this.pairs.set(key, this.scheduleBursts(port, ip));
+      this.membership(port, ip, true);
+      this.pairs.set(key, { port, ip, timers: this.scheduleBursts(port, ip) });
+    }
+  }
+
+  /**
+   * RFC 4861 §7.2.1: a node answering for an IPv6 address joins its solicited-node group.
+   * Solicitations are sent to that group's MAC (33:33:ff + low 24 bits), which a real NIC
+   * drops unless someone on the host joined it. The kernel counts memberships per socket,
+   * so addresses sharing a group each hold one.
+   */
+  private membership(port: Port, ip: IP, join: boolean): void {
+    if (ip.family !== 6 || !port.nd) return;
+    try {
+      (join ? joinMulticast : leaveMulticast)(port.nd, solicitedNodeMAC(ip));
+    } catch (err) {
+      this.opts.log(`${join ? "joining" : "leaving"} the solicited-node group of ${formatIP(ip)} on ${port.name}: ${(err as Error).message}`);
     }
   }
 
