@@ -118,4 +118,51 @@ describe("ServiceController", () => {
     expect(ipOf(writer, "web")).toEqual(["198.51.100.0"]);
     expect(writer.events.some((e) => e.startsWith("web ClearAssignment"))).toBe(true);
   });
+
+  describe("failed status writes", () => {
+    /** Fails the first write of the named Services with the given HTTP status. */
+    class FailingWriter extends MemoryWriter {
+      readonly attempts = new Map<string, number>();
+      constructor(private readonly failures: Map<string, number>) {
+        super();
+      }
+      override async writeStatus(svc: V1Service, ips: readonly string[], pool: string | undefined): Promise<void> {
+        const key = svc.metadata!.name!;
+        const n = (this.attempts.get(key) ?? 0) + 1;
+        this.attempts.set(key, n);
+        const status = this.failures.get(key);
+        if (status !== undefined && n === 1) throw Object.assign(new Error(`HTTP ${status}`), { status });
+        return super.writeStatus(svc, ips, pool);
+      }
+    }
+
+    afterEach(() => jest.useRealTimers());
+
+    it("a 404 (the Service is gone) is not retried", async () => {
+      const writer = new FailingWriter(new Map([["gone", 404]]));
+      const controller = new ServiceController(new Allocator(), writer);
+      controller.load([pool("a", "192.0.2.0/29")], [service("gone"), service("kept")], new Map());
+      await controller.idle();
+      expect(writer.attempts.get("gone")).toBe(1);
+      expect(ipOf(writer, "kept")).toBeDefined();
+    });
+
+    it("another failure is retried a second later, without holding a write slot meanwhile", async () => {
+      jest.useFakeTimers();
+      const writer = new FailingWriter(new Map([["flaky", 500]]));
+      const controller = new ServiceController(new Allocator(), writer, { maxInFlight: 1 });
+      controller.load([pool("a", "192.0.2.0/29")], [service("flaky")], new Map());
+      await jest.advanceTimersByTimeAsync(10);
+      expect(writer.attempts.get("flaky")).toBe(1);
+      // With the only slot free, a new Service is written before the retry is due.
+      controller.onServiceUpsert(service("next"));
+      await jest.advanceTimersByTimeAsync(10);
+      expect(ipOf(writer, "next")).toBeDefined();
+      expect(ipOf(writer, "flaky")).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(writer.attempts.get("flaky")).toBe(2);
+      expect(ipOf(writer, "flaky")).toBeDefined();
+    });
+  });
 });
+

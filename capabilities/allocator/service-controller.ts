@@ -51,6 +51,8 @@ export class ServiceController {
   private held = false;
   private draining = false;
   private writesInFlight = 0;
+  /** Failed writes waiting for their retry. */
+  private retrying = 0;
   private readonly waiters: Array<() => void> = [];
   private readonly maxInFlight: number;
 
@@ -123,7 +125,7 @@ export class ServiceController {
 
   /** Resolves when every decision is made and every write has settled (tests, benchmarks). */
   idle(): Promise<void> {
-    if (this.dirty.size === 0 && this.writesInFlight === 0 && !this.draining) return Promise.resolve();
+    if (this.dirty.size === 0 && this.writesInFlight === 0 && this.retrying === 0 && !this.draining) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -166,7 +168,7 @@ export class ServiceController {
   }
 
   private notifyIdle(): void {
-    if (this.dirty.size || this.writesInFlight) return;
+    if (this.dirty.size || this.writesInFlight || this.retrying) return;
     for (const w of this.waiters.splice(0)) w();
   }
 
@@ -280,10 +282,17 @@ export class ServiceController {
     this.writer
       .writeStatus(svc, texts, pool)
       .catch((err: unknown) => {
+        // Gone meanwhile: its delete event releases the address; nothing to retry.
+        if ((err as { status?: number }).status === 404) return;
         this.opts.log?.("status write failed; will retry", { service: key, err: String(err) });
-        return new Promise<void>((r) => setTimeout(r, 1000)).then(() => {
+        // Retry after a pause, without holding one of the in-flight write slots meanwhile:
+        // a burst of failures must not starve every other Service's write.
+        this.retrying++;
+        setTimeout(() => {
+          this.retrying--;
           this.dirty.add(key);
-        });
+          this.schedule();
+        }, 1000);
       })
       .finally(() => {
         this.inFlight.delete(key);
