@@ -94,7 +94,8 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
       const items = (JSON.parse(
         await kubectlOk(["get", "servicebgpstatuses", "-n", NS, "-l", `metallb.io/service-name=bgp-web,metallb.io/service-namespace=${lab.serviceNamespace}`, "-o", "json"]),
       ) as { items: Status[] }).items;
-      return items.length === 3 ? items : undefined;
+      // Created, then its status written: wait for both.
+      return items.length === 3 && items.every((i) => i.status?.node) ? items : undefined;
     }, 30_000, 250);
     expect(statuses.map((s) => s.status?.node).sort()).toEqual([...lab.nodeNames].sort());
     expect(statuses.every((s) => s.status?.peers?.includes(peer))).toBe(true);
