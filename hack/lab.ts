@@ -17,13 +17,13 @@
  * Bundled by hack/lab.sh (esbuild --keep-names, esbuild itself external) and run with
  * METALLB_PEPR_ROOT set to the repository.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Frr, BGPD } from "../test/harness/frr";
 import { buildAgent } from "../test/harness/l2lab";
 import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, type RunningCluster } from "../test/harness/local-cluster";
-import { NetLab, apiPortFromKubeconfig, type LabProcess } from "../test/harness/netlab";
+import { NetLab, apiPortFromKubeconfig, run, type LabProcess } from "../test/harness/netlab";
 import { judgeAddress } from "./lab-verdict";
 import { writeAgentKubeconfig } from "../test/harness/agent-kubeconfig";
 import { AGENT_NODE_OPTIONS } from "../capabilities/shared/kube/agent-manifests";
@@ -55,19 +55,9 @@ const saveState = (): void => writeFileSync(stateFile, JSON.stringify(state, nul
 const say = (msg: string): void => console.log(`lab: ${msg}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function sh(cmd: string, args: string[], input?: string, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 1 << 26, env: process.env }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
-
 let kubectlBin = "";
 async function kubectl(args: string[], input?: string): Promise<string> {
-  const r = await sh(kubectlBin, args, input);
+  const r = await run(kubectlBin, args, 30_000, input);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
   return r.stdout;
 }
@@ -126,7 +116,7 @@ async function teardownRecorded(s: LabState): Promise<void> {
     const pid = Number(readFileSync(f, "utf8").trim());
     if (pid && alive(pid)) killGroup(pid);
   }
-  for (const ns of [...s.namespaces].reverse()) await sh("ip", ["netns", "del", ns]);
+  for (const ns of [...s.namespaces].reverse()) await run("ip", ["netns", "del", ns]);
   await stopModule(s.stateDir).catch((e: Error) => say(`stopping the module: ${e.message}`));
   await stopControlPlane(s.stateDir).catch((e: Error) => say(`stopping the control plane: ${e.message}`));
   rmSync(stateFile, { force: true });
@@ -152,7 +142,7 @@ async function teardown(): Promise<void> {
 
 async function addRouterB(lab: NetLab): Promise<string> {
   const ns = `${lab.prefix}rtr2`;
-  await sh("ip", ["netns", "add", ns]).then((r) => {
+  await run("ip", ["netns", "add", ns]).then((r) => {
     if (r.code !== 0) throw new Error(`ip netns add ${ns}: ${r.stderr}`);
   });
   state.namespaces.push(ns);
@@ -166,7 +156,7 @@ async function addRouterB(lab: NetLab): Promise<string> {
     ["-n", ns, "addr", "add", `${ROUTER_B_ADDR}/24`, "dev", "eth0"],
   ];
   for (const a of steps) {
-    const r = await sh("ip", a);
+    const r = await run("ip", a);
     if (r.code !== 0) throw new Error(`ip ${a.join(" ")}: ${r.stderr}`);
   }
   return ns;

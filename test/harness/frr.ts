@@ -4,10 +4,11 @@
  * own vty socket directory. Plus a helper that runs the BGP speaker fixture
  * (test/lab/fixtures/bgp-speaker.ts) in a namespace with a stdin for commands.
  */
-import { ChildProcess, execFile, spawn } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildSync } from "esbuild";
+import { run, type ExecResult } from "./netlab";
 
 export const BGPD = "/usr/lib/frr/bgpd";
 /** The repository (benchmarks run from a bundle elsewhere: bench.sh sets METALLB_PEPR_ROOT). */
@@ -71,28 +72,9 @@ export function frrConfig(dir: string, o: FrrOptions): string {
   return lines.join("\n");
 }
 
-export interface Exec {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function execIn(ns: string, cmd: string[], timeoutMs = 10_000): Promise<Exec> {
-  return new Promise((done) => {
-    execFile(
-      "ip",
-      ["netns", "exec", ns, ...cmd],
-      { timeout: timeoutMs, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === "number"
-            ? (err as { code: number }).code
-            : null
-          : 0;
-        done({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
+/** A command inside a network namespace (`ip netns exec`). */
+export function execIn(ns: string, cmd: string[], timeoutMs = 10_000): Promise<ExecResult> {
+  return run("ip", ["netns", "exec", ns, ...cmd], timeoutMs);
 }
 
 import { atMost, sleep, until } from "./wait";

@@ -82,9 +82,14 @@ export function labSkipReason(): string | undefined {
   return undefined;
 }
 
-function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<ExecResult> {
+/**
+ * Runs a command (optionally fed `input` on stdin) and resolves with its exit code (null when
+ * a signal or the timeout ended it) and output; never rejects. The one runner the harness,
+ * the lab and the benchmarks use.
+ */
+export function run(cmd: string, args: string[], timeoutMs = 20_000, input?: string): Promise<ExecResult> {
   return new Promise((done) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err
         ? typeof (err as { code?: unknown }).code === "number"
           ? (err as { code: number }).code
@@ -92,6 +97,7 @@ function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<ExecResul
         : 0;
       done({ code, stdout: String(stdout), stderr: String(stderr) });
     });
+    if (input !== undefined) child.stdin!.end(input);
   });
 }
 
