@@ -14,7 +14,8 @@
  *   npm run bench -- allocator-e2e [sizes...]
  */
 import { K8s, kind } from "kubernetes-fluent-client";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { rssMB } from "./memory";
 import { join } from "node:path";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
 import {
@@ -153,8 +154,7 @@ async function trivialController(http: KubeHttp, namespace: string) {
 
 function moduleRssMB(): number | undefined {
   try {
-    const { pid } = findModuleProcess(stateDir);
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+    return rssMB(findModuleProcess(stateDir).pid);
   } catch {
     return undefined;
   }

@@ -14,14 +14,15 @@
  *
  * Prints a table and JSON (bench/results/bgp-e2e.json).  Run: npm run bench -- bgp-e2e
  */
-import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rssMB } from "./memory";
+import { kubectlOk } from "../../test/harness/kubectl";
 import { join } from "node:path";
 import { AGENT_NODE_OPTIONS } from "../../capabilities/shared/kube/agent-manifests";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
 import { Frr } from "../../test/harness/frr";
 import { buildAgent } from "../../test/harness/l2lab";
-import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, releaseDevLock, type RunningCluster } from "../../test/harness/local-cluster";
+import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, releaseDevLock } from "../../test/harness/local-cluster";
 import { NetLab, apiPortFromKubeconfig, labSkipReason, type LabProcess } from "../../test/harness/netlab";
 import { sleep, until } from "../../test/harness/wait";
 
@@ -36,17 +37,6 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-const rssMB = (pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number =>
-  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
-
-function kubectl(cluster: RunningCluster, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cluster.kubectl, args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, maxBuffer: 1 << 26 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
 
 const configObjects = [
   { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: "bench", namespace: NS }, spec: { addresses: [POOL] } },
@@ -98,6 +88,7 @@ async function main(): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   const cluster = await startControlPlane({ stateDir, apiPort: 29443, etcdPort: 29379 });
   process.env.KUBECONFIG = cluster.kubeconfig;
+  process.env.KUBECTL = cluster.kubectl;
   const http = new KubeHttp(undefined, 32);
   const lab = await NetLab.create({ nodes: 1, router: true });
   const node = lab.nodes[0]!;
@@ -149,7 +140,7 @@ async function main(): Promise<void> {
 
     // ---- 1. create-to-route, with the module allocating.
     await startModule(cluster);
-    await kubectl(cluster, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: [...configObjects, { apiVersion: "v1", kind: "Node", metadata: { name: NODE, labels: { "kubernetes.io/hostname": NODE } } }, { apiVersion: "v1", kind: "Namespace", metadata: { name: "bench-e2e" } }] }));
+    await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: [...configObjects, { apiVersion: "v1", kind: "Node", metadata: { name: NODE, labels: { "kubernetes.io/hostname": NODE } } }, { apiVersion: "v1", kind: "Namespace", metadata: { name: "bench-e2e" } }] }));
     agent = startAgent();
     await agent.waitFor("agent ready", 30_000);
     await until("both sessions Established in FRR", async () => ((await frr.peerState(node.ipv4)) === "Established" && (await frr.peerState(SOURCE2)) === "Established" ? true : undefined), 60_000, 200);
@@ -186,12 +177,12 @@ async function main(): Promise<void> {
     results.create_to_route_max_ms = Math.round(Math.max(...lat) * 10) / 10;
     process.stderr.write(`create-to-route: p50 ${results.create_to_route_p50_ms} ms, p99 ${results.create_to_route_p99_ms} ms\n`);
     // Services, not the namespace: this control plane has no namespace controller to finish that.
-    await kubectl(cluster, ["delete", "services,endpointslices", "--all", "-n", "bench-e2e"]);
+    await kubectlOk(["delete", "services,endpointslices", "--all", "-n", "bench-e2e"]);
     await stopAgent();
     await stopModule(cluster.stateDir);
     releaseDevLock();
     // Stopped by signal, pepr dev leaves its webhooks behind: with no server they refuse every write.
-    await kubectl(cluster, ["delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "pepr-metallb-pepr", "--ignore-not-found"]);
+    await kubectlOk(["delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "pepr-metallb-pepr", "--ignore-not-found"]);
 
     // ---- 2. N prefixes from agent start, Services already allocated (no controller now).
     let made = 0;
@@ -200,7 +191,7 @@ async function main(): Promise<void> {
       const v = base + BigInt(k + 1);
       return [24n, 16n, 8n, 0n].map((sh) => String((v >> sh) & 255n)).join(".");
     };
-    await kubectl(cluster, ["create", "namespace", "bench-pre"]);
+    await kubectlOk(["create", "namespace", "bench-pre"]);
     for (const n of [1000, 10_000]) {
       // Create up to n, 32 at a time, each with its address already in status.
       let next = made;

@@ -5,7 +5,8 @@
  *   3. agent (speaker process) RSS with 10,000 prefixes and two peers.
  * Prints a table and JSON.  Run: npm run bench -- bgp
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { rssMB } from "./memory";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetLab } from "../../test/harness/netlab";
@@ -15,7 +16,6 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mlbbgp-bench-"));
@@ -77,8 +77,8 @@ async function main(): Promise<void> {
         speakers.push(s6);
         await until("second peer", async () => ((await pfxRcd("192.0.2.42")) >= n ? true : undefined), 120_000, 50);
         await sleep(500);
-        results.rss_10k_prefixes_one_session_MiB = rssKiB(s.pid) / 1024;
-        results.rss_10k_prefixes_second_session_process_MiB = rssKiB(s6.pid) / 1024;
+        results.rss_10k_prefixes_one_session_MiB = rssMB(s.pid);
+        results.rss_10k_prefixes_second_session_process_MiB = rssMB(s6.pid);
       }
       s.send({ stop: true });
       await s.waitFor("STOPPED");

@@ -13,7 +13,8 @@
  *
  *   npm run bench -- l2-failover [trials]      (root; default 20 trials)
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { rssMB } from "./memory";
 import { buildSync } from "esbuild";
 import { join } from "node:path";
 import { kubectl } from "../../test/harness/kubectl";
@@ -107,11 +108,6 @@ async function trial(lab: L2Lab, proberJs: string, victim: string, standby: stri
   return { ms: first - t0, lost };
 }
 
-/** Resident memory now (VmRSS) or at its peak (VmHWM), in MB. */
-function rssMB(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 async function leaseWritesPerSecond(lab: L2Lab, node: string, windowMs = 10_000): Promise<number> {
   const read = async (): Promise<number> => {
