@@ -7,7 +7,7 @@ import { K8s, kind } from "kubernetes-fluent-client";
 import { Log } from "pepr";
 import { Allocator } from "../shared/allocator/allocator";
 import { parseConfig, type Config } from "../shared/config";
-import { configChanged, onConfigChanged } from "../shared/kube/config-changes";
+import { configChanged, labelsFingerprint, onConfigChanged } from "../shared/kube/config-changes";
 import { readConfig } from "../shared/kube/config-source";
 import { reportConfigurationState } from "../shared/kube/configuration-state";
 import { settings } from "../shared/settings";
@@ -72,7 +72,7 @@ export const onNamespace = (name: string, labels: Record<string, string> | undef
   controller?.onNamespace(name, labels);
   // namespaceSelectors resolve against namespace labels: only a label change (or a
   // namespace coming or going) can change the configuration, not every status update.
-  const fingerprint = labels === undefined ? undefined : JSON.stringify(Object.entries(labels).sort());
+  const fingerprint = labels === undefined ? undefined : labelsFingerprint(labels);
   if (namespaceLabels.get(name) === fingerprint) return;
   if (fingerprint === undefined) namespaceLabels.delete(name);
   else namespaceLabels.set(name, fingerprint);

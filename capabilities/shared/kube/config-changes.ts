@@ -19,6 +19,9 @@ export function onConfigChanged(listener: ConfigListener): void {
   listeners.push(listener);
 }
 
+/** Labels as one comparable string, whatever their order. */
+export const labelsFingerprint = (labels: Record<string, string>): string => JSON.stringify(Object.entries(labels).sort());
+
 export interface ConfigObjectLike {
   metadata?: { uid?: string; generation?: number; labels?: Record<string, string> };
 }
@@ -39,7 +42,7 @@ export function isConfigChange(seen: Map<string, string>, obj: ConfigObjectLike,
     seen.delete(uid);
     return true;
   }
-  const fingerprint = `${generation}|${JSON.stringify(Object.entries(obj.metadata?.labels ?? {}).sort())}`;
+  const fingerprint = `${generation}|${labelsFingerprint(obj.metadata?.labels ?? {})}`;
   if (seen.get(uid) === fingerprint) return false;
   seen.set(uid, fingerprint);
   return true;
