@@ -21,12 +21,11 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Frr, BGPD } from "../test/harness/frr";
-import { buildAgent } from "../test/harness/l2lab";
+import { agentEnvironment, buildAgent } from "../test/harness/l2lab";
 import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, type RunningCluster } from "../test/harness/local-cluster";
 import { NetLab, apiPortFromKubeconfig, run, type LabProcess } from "../test/harness/netlab";
 import { judgeAddress } from "./lab-verdict";
 import { writeAgentKubeconfig } from "../test/harness/agent-kubeconfig";
-import { AGENT_NODE_OPTIONS } from "../capabilities/shared/kube/agent-manifests";
 
 const NS = "metallb-system";
 const labDir = join(repoRoot, ".lab");
@@ -265,7 +264,7 @@ async function up(): Promise<void> {
       const p = net!.spawnIn(
         h.ns,
         [process.execPath, bundle.agentJs],
-        { NODE_NAME: nodeName(i), NODE_OPTIONS: AGENT_NODE_OPTIONS, KUBECONFIG: agentKubeconfig, METALLB_PEPR_RAWNET: bundle.addon, METALLB_NAMESPACE: NS },
+        agentEnvironment(nodeName(i), agentKubeconfig, bundle.addon),
         join(stateDir, `agent-${nodeName(i)}.log`),
       );
       agents.push(p);

@@ -18,10 +18,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { rssMB } from "./memory";
 import { kubectlOk } from "../../test/harness/kubectl";
 import { join } from "node:path";
-import { AGENT_NODE_OPTIONS } from "../../capabilities/shared/kube/agent-manifests";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
 import { Frr } from "../../test/harness/frr";
-import { buildAgent } from "../../test/harness/l2lab";
+import { agentEnvironment, buildAgent } from "../../test/harness/l2lab";
 import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, releaseDevLock } from "../../test/harness/local-cluster";
 import { NetLab, apiPortFromKubeconfig, labSkipReason, type LabProcess } from "../../test/harness/netlab";
 import { sleep, until } from "../../test/harness/wait";
@@ -103,7 +102,7 @@ async function main(): Promise<void> {
     lab.spawnIn(
       node.ns,
       [process.execPath, bundle.agentJs],
-      { NODE_NAME: NODE, NODE_OPTIONS: AGENT_NODE_OPTIONS, KUBECONFIG: cluster.kubeconfig, METALLB_PEPR_RAWNET: bundle.addon, METALLB_NAMESPACE: NS, METALLB_METRICS_PORT: "7472" },
+      { ...agentEnvironment(NODE, cluster.kubeconfig, bundle.addon), METALLB_METRICS_PORT: "7472" },
       join(stateDir, "agent.log"),
     );
   const stopAgent = async (): Promise<void> => {

@@ -49,6 +49,11 @@ export function buildAgent(outDir: string): { agentJs: string; addon: string } {
   return { agentJs, addon };
 }
 
+/** The agent's environment in labs and benchmarks: what the DaemonSet gives it, plus the addon's path. */
+export function agentEnvironment(node: string, kubeconfig: string, addon: string): Record<string, string> {
+  return { NODE_NAME: node, NODE_OPTIONS: AGENT_NODE_OPTIONS, KUBECONFIG: kubeconfig, METALLB_PEPR_RAWNET: addon, METALLB_NAMESPACE: NS };
+}
+
 export class L2Lab {
   readonly agents = new Map<string, LabProcess>();
   readonly nodeNames: string[];
@@ -141,11 +146,7 @@ export class L2Lab {
       node,
       [process.execPath, this.bundle.agentJs],
       {
-        NODE_NAME: node,
-        NODE_OPTIONS: AGENT_NODE_OPTIONS,
-        KUBECONFIG: this.agentKubeconfig,
-        METALLB_PEPR_RAWNET: this.bundle.addon,
-        METALLB_NAMESPACE: NS,
+        ...agentEnvironment(node, this.agentKubeconfig, this.bundle.addon),
         ...this.opts.agentEnv,
         ...env,
       },
