@@ -210,19 +210,7 @@ export class L2Lab {
 
   /** The node named by the ServiceL2Status objects of `service` (undefined: none, or more than one). */
   async owner(service: string): Promise<string | undefined> {
-    const out = await kubectlOk([
-      "get",
-      "servicel2statuses",
-      "-n",
-      NS,
-      "-l",
-      `metallb.io/service-name=${service},metallb.io/service-namespace=${this.serviceNamespace}`,
-      "-o",
-      "json",
-    ]);
-    const items = (JSON.parse(out) as { items: Array<{ status?: { node?: string } }> }).items;
-    if (items.length !== 1) return undefined;
-    return items[0].status?.node;
+    return (await this.owners()).get(service);
   }
 
   /** Owner node of every Service of this lab that has exactly one ServiceL2Status. */
