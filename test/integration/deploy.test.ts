@@ -21,10 +21,12 @@ import { repoRoot } from "../harness/local-cluster";
 const ns = "metallb-system";
 const agent = `system:serviceaccount:${ns}:metallb-agent`;
 
-describe("npx pepr build output", () => {
-  // Built by the global setup before pepr dev started (see there for why).
-  const buildDir = process.env.PEPR_BUILD_DIR ?? join(repoRoot, ".lab", "pepr-build");
+/** Where global setup ran `pepr build` (before pepr dev started: see there for why), and the module manifest it wrote, as objects. */
+const buildDir = process.env.PEPR_BUILD_DIR ?? join(repoRoot, ".lab", "pepr-build");
+const moduleManifest = () =>
+  parseAllDocuments(readFileSync(join(buildDir, "pepr-module-metallb-pepr.yaml"), "utf8")).map((d) => d.toJS());
 
+describe("npx pepr build output", () => {
   it("every Kubernetes manifest passes server-side dry-run", async () => {
     const files = readdirSync(buildDir).filter((f) => f.endsWith(".yaml"));
     const manifests = files.filter((f) =>
@@ -51,9 +53,7 @@ describe("npx pepr build output", () => {
   });
 
   it("the controller's ClusterRole is scoped: no wildcards, Secrets untouched", () => {
-    const docs = parseAllDocuments(readFileSync(join(buildDir, "pepr-module-metallb-pepr.yaml"), "utf8")).map((d) =>
-      d.toJS(),
-    );
+    const docs = moduleManifest();
     const role = docs.find((o) => o.kind === "ClusterRole");
     for (const rule of role.rules) {
       expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain("*");
@@ -69,10 +69,7 @@ describe("the node agent", () => {
   });
 
   it("the controller's generated ClusterRole is enough to install it (RBAC escalation checks)", async () => {
-    const buildDir = process.env.PEPR_BUILD_DIR ?? join(repoRoot, ".lab", "pepr-build");
-    const docs = parseAllDocuments(readFileSync(join(buildDir, "pepr-module-metallb-pepr.yaml"), "utf8")).map((d) =>
-      d.toJS(),
-    );
+    const docs = moduleManifest();
     const rbac = docs.filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding");
     expect(rbac).toHaveLength(2);
     const dir = mkdtempSync(join(tmpdir(), "controller-rbac-"));
