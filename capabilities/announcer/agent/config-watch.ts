@@ -8,7 +8,8 @@
  */
 import { GROUP, KINDS, type KindInfo } from "../../../crds/types/kinds";
 import { parseConfig, type ConfigInput, type ParseResult } from "../../shared/config";
-import { Informer, type AgentKube, type KubeObject } from "./kube";
+import { isConfigChange } from "../../shared/kube/config-changes";
+import { Informer, type AgentKube, type CacheEvent, type KubeObject } from "./kube";
 
 type ConfigField = Exclude<keyof ConfigInput, "namespace" | "nodes" | "namespaces" | "secrets">;
 
@@ -31,7 +32,11 @@ export class ConfigWatch {
     private readonly onChange: () => void,
     log: (msg: string) => void,
   ) {
-    const changed = (): void => {
+    // The controller writes IPAddressPool status as it allocates: a status-only update
+    // (same generation and labels) changes nothing here, and must not re-plan every route.
+    const seen = new Map<string, string>();
+    const changed = (event?: CacheEvent<KubeObject>): void => {
+      if (event && !isConfigChange(seen, event.object, event.type === "DELETED")) return;
       this.parsed = undefined;
       if (this.synced) this.onChange();
     };

@@ -137,6 +137,13 @@ export function slim<T extends KubeObject>(o: T): T {
  * the cache (list or event). `syncedAt` is when the last full list completed: the agent
  * uses it to know its view is fresher than a moment it lost the API server.
  */
+/** One watch event as cached; a full (re)list is reported without one. */
+export interface CacheEvent<T> {
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  object: T;
+}
+export type ChangeListener<T> = (event?: CacheEvent<T>) => void;
+
 export class Informer<T extends KubeObject> {
   readonly items = new Map<string, T>();
   syncedAt = 0;
@@ -144,7 +151,7 @@ export class Informer<T extends KubeObject> {
   private abort: { abort?: () => void } = {};
   private restartRequested = false;
   private wake?: () => void;
-  private readonly listeners: Array<() => void>;
+  private readonly listeners: Array<ChangeListener<T>>;
 
   /**
    * `project` turns each object from the API into what is cached (default: the object
@@ -153,7 +160,7 @@ export class Informer<T extends KubeObject> {
   constructor(
     private readonly kube: AgentKube,
     private readonly path: string,
-    onChange: () => void,
+    onChange: ChangeListener<T>,
     private readonly log: (msg: string) => void = () => {},
     private readonly project: (o: KubeObject) => KubeObject = slim,
   ) {
@@ -186,12 +193,12 @@ export class Informer<T extends KubeObject> {
   }
 
   /** One more callback after every change (one cache serving several consumers). */
-  listen(listener: () => void): void {
+  listen(listener: ChangeListener<T>): void {
     this.listeners.push(listener);
   }
 
-  private changed(): void {
-    for (const l of this.listeners) l();
+  private changed(event?: CacheEvent<T>): void {
+    for (const l of this.listeners) l(event);
   }
 
   start(): void {
@@ -228,9 +235,10 @@ export class Informer<T extends KubeObject> {
           (e) => {
             if (e.type === "ERROR") return this.abort.abort?.(); // 410 Gone and friends: list again
             if (e.type === "BOOKMARK") return;
+            const object = this.project(e.object) as T;
             if (e.type === "DELETED") this.items.delete(objKey(e.object));
-            else this.items.set(objKey(e.object), this.project(e.object) as T);
-            this.changed();
+            else this.items.set(objKey(e.object), object);
+            this.changed({ type: e.type, object });
           },
           this.abort,
         );
