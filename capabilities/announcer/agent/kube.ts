@@ -125,7 +125,7 @@ const LIST_PAGE = 500;
  * Drops what no agent decision reads but every cached object carries: managedFields and
  * kubectl's last-applied copy often outweigh the rest of a Service.
  */
-export function slim<T extends KubeObject>(o: T): T {
+function slim<T extends KubeObject>(o: T): T {
   const m = o.metadata as (KubeObject["metadata"] & { managedFields?: unknown }) | undefined;
   if (m?.managedFields) delete m.managedFields;
   if (m?.annotations?.[LAST_APPLIED] !== undefined) delete m.annotations[LAST_APPLIED];
