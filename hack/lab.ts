@@ -56,7 +56,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 let kubectlBin = "";
 async function kubectl(args: string[], input?: string): Promise<string> {
-  const r = await run(kubectlBin, args, 30_000, input);
+  const r = await run(kubectlBin, args, { timeoutMs: 30_000, input });
   if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
   return r.stdout;
 }

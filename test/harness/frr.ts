@@ -74,7 +74,7 @@ export function frrConfig(dir: string, o: FrrOptions): string {
 
 /** A command inside a network namespace (`ip netns exec`). */
 export function execIn(ns: string, cmd: string[], timeoutMs = 10_000): Promise<ExecResult> {
-  return run("ip", ["netns", "exec", ns, ...cmd], timeoutMs);
+  return run("ip", ["netns", "exec", ns, ...cmd], { timeoutMs });
 }
 
 import { atMost, sleep, until } from "./wait";

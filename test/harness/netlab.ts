@@ -82,14 +82,23 @@ export function labSkipReason(): string | undefined {
   return undefined;
 }
 
+export interface RunOptions {
+  /** Default 20 s. */
+  timeoutMs?: number;
+  /** Fed on stdin. */
+  input?: string;
+  /** Default: this process's environment. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
- * Runs a command (optionally fed `input` on stdin) and resolves with its exit code (null when
- * a signal or the timeout ended it) and output; never rejects. The one runner the harness,
- * the lab and the benchmarks use.
+ * Runs a command and resolves with its exit code (null when a signal or the timeout ended
+ * it) and output; never rejects. The one runner the harness, the labs and `npm run lab` use.
  */
-export function run(cmd: string, args: string[], timeoutMs = 20_000, input?: string): Promise<ExecResult> {
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<ExecResult> {
   return new Promise((done) => {
-    const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    const options = { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 64 << 20, env: opts.env ?? process.env };
+    const child = execFile(cmd, args, options, (err, stdout, stderr) => {
       const code = err
         ? typeof (err as { code?: unknown }).code === "number"
           ? (err as { code: number }).code
@@ -97,7 +106,7 @@ export function run(cmd: string, args: string[], timeoutMs = 20_000, input?: str
         : 0;
       done({ code, stdout: String(stdout), stderr: String(stderr) });
     });
-    if (input !== undefined) child.stdin!.end(input);
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
 
@@ -229,7 +238,7 @@ export class NetLab {
 
   /** Runs a command inside a namespace to completion; never rejects on non-zero exit. */
   exec(ns: string, cmd: string[], timeoutMs = 20_000): Promise<ExecResult> {
-    return run("ip", ["netns", "exec", ns, ...cmd], timeoutMs);
+    return run("ip", ["netns", "exec", ns, ...cmd], { timeoutMs });
   }
 
   /** Like exec, but throws on a non-zero exit; returns stdout. */

@@ -8,12 +8,13 @@
  * Needs root (namespaces, CAP_NET_RAW), Linux, and: iproute2 iputils-arping iputils-ping ndisc6.
  * Only addresses inside the namespaces created here receive traffic.
  */
-import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildSync } from "esbuild";
 import { until } from "../harness/wait";
+import { run } from "../harness/netlab";
 import {
   L2_NEEDS_LINUX,
   locateAddon,
@@ -39,28 +40,8 @@ function ensureAddon(): void {
   execFileSync("bash", [join(ROOT, "hack", "build-native.sh")], { cwd: ROOT, stdio: "pipe" });
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion; never rejects on a non-zero exit. */
-function run(cmd: string, args: string[], timeoutMs = 10000, env?: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((done) => {
-    execFile(cmd, args, { timeout: timeoutMs, env: env ?? process.env }, (err, stdout, stderr) => {
-      const code = err
-        ? typeof (err as { code?: unknown }).code === "number"
-          ? ((err as { code: number }).code as number)
-          : null
-        : 0;
-      done({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
-
 async function sh(cmd: string, args: string[]): Promise<string> {
-  const r = await run(cmd, args);
+  const r = await run(cmd, args, { timeoutMs: 10000 });
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.code}): ${r.stderr || r.stdout}`);
   return r.stdout;
 }
@@ -160,7 +141,7 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
   let responderMac = "";
 
   const inNs = (ns: string, cmd: string, args: string[], timeoutMs?: number) =>
-    run("ip", ["netns", "exec", ns, cmd, ...args], timeoutMs);
+    run("ip", ["netns", "exec", ns, cmd, ...args], { timeoutMs });
   const startNode = (ns: string, script: string, args: string[]) => {
     const c = new Child("ip", ["netns", "exec", ns, process.execPath, script, ...args], env);
     children.push(c);
@@ -356,8 +337,7 @@ lab(`rawnet lab (network namespaces)${skipReason ? ` [skipped: ${skipReason}]` :
       run(
         "ip",
         ["netns", "exec", NS_B, process.execPath, md5Js, "connect", ip, String(port), key, source, ttl, "2000"],
-        10000,
-        env,
+        { timeoutMs: 10000, env },
       );
 
     it("a keyed listener accepts a client with the right key and data flows (IPv4 and IPv6)", async () => {
