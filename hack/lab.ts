@@ -22,9 +22,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { Frr, BGPD } from "../test/harness/frr";
 import { agentEnvironment, buildAgent } from "../test/harness/l2lab";
-import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, type RunningCluster } from "../test/harness/local-cluster";
+import { isAlive, repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, type RunningCluster } from "../test/harness/local-cluster";
 import { NetLab, apiPortFromKubeconfig, run, type LabProcess } from "../test/harness/netlab";
 import { judgeAddress } from "./lab-verdict";
+import { sleep } from "../test/harness/wait";
 import { writeAgentKubeconfig } from "../test/harness/agent-kubeconfig";
 
 const NS = "metallb-system";
@@ -52,7 +53,6 @@ const state: LabState = { pid: process.pid, stateDir, namespaces: [], groups: []
 const saveState = (): void => writeFileSync(stateFile, JSON.stringify(state, null, 2));
 
 const say = (msg: string): void => console.log(`lab: ${msg}`);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let kubectlBin = "";
 async function kubectl(args: string[], input?: string): Promise<string> {
@@ -61,15 +61,6 @@ async function kubectl(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 const apply = (objects: unknown[]): Promise<string> => kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function killGroup(pid: number): void {
   for (const target of [-pid, pid]) {
@@ -91,15 +82,15 @@ async function down(): Promise<void> {
     return;
   }
   const s = JSON.parse(readFileSync(stateFile, "utf8")) as LabState;
-  if (s.pid !== process.pid && alive(s.pid)) {
+  if (s.pid !== process.pid && isAlive(s.pid)) {
     say(`asking the running lab (pid ${s.pid}) to stop`);
     process.kill(s.pid, "SIGTERM");
-    for (let i = 0; i < 600 && alive(s.pid); i++) await sleep(100);
-    if (!alive(s.pid) && !existsSync(stateFile)) {
+    for (let i = 0; i < 600 && isAlive(s.pid); i++) await sleep(100);
+    if (!isAlive(s.pid) && !existsSync(stateFile)) {
       say("stopped");
       return;
     }
-    if (alive(s.pid)) {
+    if (isAlive(s.pid)) {
       say(`pid ${s.pid} did not stop in 60 s; killing it`);
       process.kill(s.pid, "SIGKILL");
     }
@@ -113,7 +104,7 @@ async function teardownRecorded(s: LabState): Promise<void> {
   for (const f of s.pidFiles) {
     if (!existsSync(f)) continue;
     const pid = Number(readFileSync(f, "utf8").trim());
-    if (pid && alive(pid)) killGroup(pid);
+    if (pid && isAlive(pid)) killGroup(pid);
   }
   for (const ns of [...s.namespaces].reverse()) await run("ip", ["netns", "del", ns]);
   await stopModule(s.stateDir).catch((e: Error) => say(`stopping the module: ${e.message}`));
@@ -190,7 +181,7 @@ interface Svc {
 async function up(): Promise<void> {
   if (existsSync(stateFile)) {
     const old = JSON.parse(readFileSync(stateFile, "utf8")) as LabState;
-    if (alive(old.pid)) throw new Error(`a lab is already running (pid ${old.pid}); stop it with: npm run lab -- down`);
+    if (isAlive(old.pid)) throw new Error(`a lab is already running (pid ${old.pid}); stop it with: npm run lab -- down`);
     say("cleaning up after a lab that did not stop cleanly");
     await teardownRecorded(old);
   }

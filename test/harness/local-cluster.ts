@@ -66,7 +66,8 @@ export async function acquireDevLock(timeoutMs = 45 * 60_000): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
