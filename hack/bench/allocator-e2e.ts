@@ -16,6 +16,7 @@
 import { K8s, kind } from "kubernetes-fluent-client";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { rssMB } from "./memory";
+import { delta, perService, scrape } from "./apiserver-cost";
 import { join } from "node:path";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
 import {
@@ -41,6 +42,9 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   rssMB?: number;
+  /** API server CPU seconds per 1,000 Services, and what it served per Service. */
+  apiserverCpuPer1000?: number;
+  apiserverPerService?: Record<string, number>;
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -168,6 +172,7 @@ async function measure(
   ratePerSec?: number,
 ): Promise<Row> {
   console.error(`${mode}: ${n} Services${ratePerSec ? ` at ${ratePerSec}/s` : ""}`);
+  const before = await scrape(http);
   const observer = await observeIPs(namespace, n);
   console.error(`  watching`);
   const lbClass = mode === "trivial" ? "bench.metallb-pepr/trivial" : undefined;
@@ -180,6 +185,7 @@ async function measure(
     ),
   ]);
   observer.close();
+  const cost = delta(before, await scrape(http));
   const latencies = [...observer.seen].map(([name, t]) => t - createdAt.get(name)!);
   const end = Math.max(...observer.seen.values());
   const totalMs = end - start;
@@ -191,6 +197,8 @@ async function measure(
     p50Ms: Math.round(quantile(latencies, 0.5)),
     p99Ms: Math.round(quantile(latencies, 0.99)),
     rssMB: mode === "trivial" ? undefined : moduleRssMB(),
+    apiserverCpuPer1000: Math.round(((cost.get("process_cpu_seconds_total") ?? 0) / n) * 1000 * 10) / 10,
+    apiserverPerService: perService(cost, n),
   };
   console.error(`  ${JSON.stringify(row)}`);
   return row;
@@ -239,12 +247,14 @@ async function main() {
     releaseDevLock();
   }
 
-  console.log("\nmode               services  total ms   rate/s   p50 ms   p99 ms   RSS MB");
+  console.log("\nmode               services  total ms   rate/s   p50 ms   p99 ms   RSS MB  API CPU s/1000");
   for (const r of rows) {
     console.log(
-      `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${r.rssMB === undefined ? "       -" : r.rssMB.toFixed(0).padStart(8)}`,
+      `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${r.rssMB === undefined ? "       -" : r.rssMB.toFixed(0).padStart(8)} ${String(r.apiserverCpuPer1000 ?? "-").padStart(15)}`,
     );
   }
+  console.log("\nAPI server work per Service created (requests by verb/resource/subresource, watch events by kind, webhook calls):");
+  for (const r of rows) console.log(`${r.mode} ${r.services}: ${JSON.stringify(r.apiserverPerService)}`);
   for (const n of ns) {
     const t = rows.find((r) => r.mode === "trivial" && r.services === n)!;
     const c = rows.find((r) => r.mode === "controller" && r.services === n)!;

@@ -81,7 +81,8 @@ export class KubeHttp {
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             if ((res.statusCode ?? 0) >= 300) return reject(new KubeHttpError(res.statusCode ?? 0, text, method, path));
-            resolve((text ? JSON.parse(text) : undefined) as T);
+            const json = /json/.test(res.headers["content-type"] ?? "json");
+            resolve((text ? (json ? JSON.parse(text) : text) : undefined) as T);
           });
           res.on("error", reject);
         },
