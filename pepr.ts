@@ -15,6 +15,7 @@ import { exposeControllerMetrics } from "./capabilities/shared/kube/config-metri
 import { retryTransient } from "./capabilities/shared/kube/retry";
 import { settings } from "./capabilities/shared/settings";
 import { startCpuProfileFromEnv } from "./capabilities/shared/cpu-profile";
+import { startClusterCache } from "./capabilities/shared/kube/cluster-cache";
 
 const isBuild = process.env.PEPR_MODE === "build";
 const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev");
@@ -29,6 +30,7 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
   }
   new PeprModule(cfg, [allocator, announcer]);
   if (runsControllers) {
+    await startClusterCache();
     await retryTransient(startAllocator);
     await retryTransient(startAnnouncer);
     Log.info("metallb-pepr controller ready");

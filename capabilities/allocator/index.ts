@@ -7,7 +7,6 @@ import { IPAddressPool } from "../../crds/register";
 import { admitConfigObject } from "../shared/kube/config-admission";
 import { admitService } from "./service-admission";
 import { configChanged } from "../shared/kube/config-changes";
-import { serviceEvents } from "../shared/kube/watch-fanout";
 import { onNamespace } from "./runtime";
 
 export const allocator = new Capability({
@@ -21,10 +20,8 @@ When(a.Service).IsCreatedOrUpdated().Validate(admitService);
 
 When(IPAddressPool).IsCreatedOrUpdated().Watch(configChanged);
 When(IPAddressPool).IsDeleted().Watch(configChanged);
-// The module's only Service watch: the allocator and the announcer's controllers all
-// subscribe to serviceEvents (shared/kube/watch-fanout.ts).
-When(a.Service).IsCreatedOrUpdated().Watch((s) => serviceEvents.emit(s, "upsert"));
-When(a.Service).IsDeleted().Watch((s) => serviceEvents.emit(s, "delete"));
+// Services are watched once for the whole module (shared/kube/cluster-cache.ts), not
+// through a binding: the allocator subscribes to serviceEvents in runtime.ts.
 When(a.Namespace)
   .IsCreatedOrUpdated()
   .Watch((ns) => onNamespace(ns.metadata!.name!, ns.metadata?.labels ?? {}));

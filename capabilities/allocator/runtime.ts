@@ -3,7 +3,6 @@
  * Service controller, fed by the capability's Watch bindings.
  */
 import type { V1Service } from "@kubernetes/client-node";
-import { K8s, kind } from "kubernetes-fluent-client";
 import { Log } from "pepr";
 import { Allocator } from "../shared/allocator/allocator";
 import { parseConfig, type Config } from "../shared/config";
@@ -12,13 +11,17 @@ import { readConfig } from "../shared/kube/config-source";
 import { reportConfigurationState } from "../shared/kube/configuration-state";
 import { settings } from "../shared/settings";
 import { serviceEvents } from "../shared/kube/watch-fanout";
+import { cachedServices } from "../shared/kube/cluster-cache";
 import { KubeServiceWriter } from "./kube-writer";
 import { ServiceController } from "./service-controller";
 
 let controller: ServiceController | undefined;
 const log = Log.child({ component: "allocator" });
 
-/** Initial load: configuration, namespaces and every Service, before any event is acted on. */
+/**
+ * Initial load: configuration, namespaces and every Service (from the cluster cache,
+ * already synced), before any event is acted on.
+ */
 export async function startAllocator(): Promise<void> {
   const engine = new Allocator();
   controller = new ServiceController(engine, new KubeServiceWriter(engine, settings.namespace), {
@@ -27,7 +30,7 @@ export async function startAllocator(): Promise<void> {
   });
   const input = await readConfig(settings.namespace);
   const config = await applyConfig(input);
-  const services = (await K8s(kind.Service).Get()).items;
+  const services = cachedServices();
   const namespaces = new Map(input.namespaces!.map((n) => [n.name, n.labels ?? {}]));
   controller.load(config?.pools ?? [], services, namespaces);
   log.info({ services: services.length, pools: config?.pools.length ?? 0 }, "allocator loaded");

@@ -2,13 +2,12 @@
  * The announcer capability, controller side: admission for the L2/BGP
  * configuration kinds. L2 owner election and BGP session planning build on it.
  */
-import { Capability, a } from "pepr";
+import { Capability } from "pepr";
 import { BFDProfile, BGPAdvertisement, BGPPeer, Community, L2Advertisement } from "../../crds/register";
 import { admitConfigObject } from "../shared/kube/config-admission";
 import { configChanged } from "../shared/kube/config-changes";
 import { onLeaseDelete, onLeaseUpsert } from "./l2/controller";
 import { Lease } from "./l2/lease-kind";
-import { endpointSliceEvents, nodeEvents } from "../shared/kube/watch-fanout";
 
 export const announcer = new Capability({
   name: "announcer",
@@ -29,15 +28,8 @@ for (const model of [L2Advertisement, BGPAdvertisement, BGPPeer, Community, BFDP
   When(model).IsDeleted().Watch(configChanged);
 }
 
-// Nodes and EndpointSlices: one Watch each, fanned out to the L2 and BGP controllers
-// (shared/kube/watch-fanout.ts; Services arrive there from the allocator's binding).
-// Subscribe there rather than adding a second binding.
-When(a.Node).IsCreatedOrUpdated().Watch((n) => nodeEvents.emit(n, "upsert"));
-When(a.Node).IsDeleted().Watch((n) => nodeEvents.emit(n, "delete"));
-When(a.EndpointSlice).IsCreatedOrUpdated().Watch((e) => endpointSliceEvents.emit(e, "upsert"));
-When(a.EndpointSlice).IsDeleted().Watch((e) => endpointSliceEvents.emit(e, "delete"));
-
-// L2 owner election (l2/controller.ts) watches the agents' liveness Leases; it takes
-// Nodes, Services and EndpointSlices from the fan-out above.
+// Nodes, Services and EndpointSlices are not bound here: the module lists and watches
+// each once (shared/kube/cluster-cache.ts) and fans them out to L2 election and BGP
+// planning. L2 election also watches the agents' liveness Leases.
 When(Lease).IsCreatedOrUpdated().Watch((l) => onLeaseUpsert(l));
 When(Lease).IsDeleted().Watch((l) => onLeaseDelete(l));

@@ -9,7 +9,8 @@
 import { GROUP, KINDS, type KindInfo } from "../../../crds/types/kinds";
 import { parseConfig, type ConfigInput, type ParseResult } from "../../shared/config";
 import { isConfigChange } from "../../shared/kube/config-changes";
-import { Informer, type AgentKube, type CacheEvent, type KubeObject } from "./kube";
+import { Informer, type CacheEvent, type KubeObject } from "../../shared/kube/informer";
+import type { AgentKube } from "./kube";
 
 type ConfigField = Exclude<keyof ConfigInput, "namespace" | "nodes" | "namespaces" | "secrets">;
 

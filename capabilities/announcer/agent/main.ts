@@ -11,7 +11,8 @@
  * announced the IP on the wire (or a short grace, or the drain timeout, passes); then stop.
  */
 import { setFlagsFromString } from "node:v8";
-import { AgentKube, Informer, type KubeObject } from "./kube";
+import { AgentKube } from "./kube";
+import { Informer, type KubeObject } from "../../shared/kube/informer";
 import { LeaseKeeper } from "./lease";
 import { projectService } from "./projections";
 import { agentMetrics, serveMetrics } from "./metrics";

@@ -6,7 +6,7 @@
  * fitting the DaemonSet's memory request and not.
  */
 import { SERVICE_NAME_LABEL } from "../../shared/bgp";
-import type { KubeObject } from "./kube";
+import type { KubeObject } from "../../shared/kube/informer";
 
 interface Raw {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> };

@@ -6,7 +6,6 @@
  * objects edited or deleted behind our back and refreshes the metrics.
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
-import { K8s, kind } from "kubernetes-fluent-client";
 import { Log } from "pepr";
 import {
   endpointsByService,
@@ -22,6 +21,7 @@ import { readConfig } from "../../shared/kube/config-source";
 import { recordNodeAssigned } from "../../shared/kube/events";
 import { settings } from "../../shared/settings";
 import { endpointSliceEvents, nodeEvents, serviceEvents } from "../../shared/kube/watch-fanout";
+import { cachedEndpointSlices, cachedNodes, cachedServices } from "../../shared/kube/cluster-cache";
 import { ObjectCache } from "./cluster-view";
 import { BGPKubeWriter, sessionReport } from "./kube-writer";
 import { publishPending } from "./metrics";
@@ -86,17 +86,13 @@ export class SessionPlanner {
   }
 
   async load(): Promise<void> {
-    const [nodes, services, slices] = await Promise.all([
-      K8s(kind.Node).Get(),
-      K8s(kind.Service).Get(),
-      K8s(kind.EndpointSlice).Get(),
-    ]);
-    nodes.items.forEach((n) => this.nodes.apply(n, "upsert"));
-    services.items.forEach((s) => this.services.apply(s, "upsert"));
-    slices.items.forEach((e) => this.slices.apply(e, "upsert"));
+    const [nodes, services, slices] = [cachedNodes(), cachedServices(), cachedEndpointSlices()];
+    nodes.forEach((n) => this.nodes.apply(n, "upsert"));
+    services.forEach((s) => this.services.apply(s, "upsert"));
+    slices.forEach((e) => this.slices.apply(e, "upsert"));
     await this.reloadConfig();
     this.loaded = true;
-    log.info({ nodes: nodes.items.length, services: services.items.length }, "BGP session planner loaded");
+    log.info({ nodes: nodes.length, services: services.length }, "BGP session planner loaded");
     await this.run();
   }
 

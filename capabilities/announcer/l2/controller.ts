@@ -9,7 +9,7 @@
  * sends nothing.
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
-import { K8s, kind } from "kubernetes-fluent-client";
+import { K8s } from "kubernetes-fluent-client";
 import { Log } from "pepr";
 import { ServiceL2Status } from "../../../crds/register";
 import { parseConfig, type Config } from "../../shared/config";
@@ -23,6 +23,7 @@ import { Lease } from "./lease-kind";
 import { Liveness } from "./liveness";
 import { failoverSeconds } from "./metrics";
 import { endpointSliceEvents, nodeEvents, serviceEvents } from "../../shared/kube/watch-fanout";
+import { cachedEndpointSlices, cachedNodes, cachedServices } from "../../shared/kube/cluster-cache";
 
 const log = Log.child({ component: "l2-election" });
 const LEASE_PREFIX = "metallb-agent-";
@@ -352,22 +353,20 @@ onConfigChanged({
 /** Initial load of everything the election reads, then the expiry timer. */
 export async function startL2Election(): Promise<void> {
   const ns = settings.namespace;
-  const [services, nodes, slices, leases, statuses] = await Promise.all([
-    K8s(kind.Service).Get(),
-    K8s(kind.Node).Get(),
-    K8s(kind.EndpointSlice).Get(),
+  const [services, nodes, slices] = [cachedServices(), cachedNodes(), cachedEndpointSlices()];
+  const [leases, statuses] = await Promise.all([
     K8s(Lease).InNamespace(ns).Get(),
     K8s(ServiceL2Status).InNamespace(ns).Get(),
   ]);
   await loadConfig();
-  for (const s of services.items) {
+  for (const s of services) {
     if (!isOurs(s)) continue;
     const key = svcKey(s.metadata?.namespace, s.metadata?.name);
     ctl.services.set(key, s);
     if (s.metadata?.annotations?.[SHARED]) ctl.sharing.add(key);
   }
-  for (const n of nodes.items) ctl.nodes.set(n.metadata!.name!, n);
-  for (const s of slices.items) {
+  for (const n of nodes) ctl.nodes.set(n.metadata!.name!, n);
+  for (const s of slices) {
     const v = sliceView(s);
     if (v) ctl.slices.set(svcKey(s.metadata?.namespace, s.metadata?.name), v);
   }

@@ -7,6 +7,8 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { Agent, request, type RequestOptions } from "node:https";
+import type { ListWatchClient, WatchEvent } from "./informer";
+import { streamWatchEvents } from "./watch-stream";
 
 export class KubeHttpError extends Error {
   constructor(
@@ -19,9 +21,11 @@ export class KubeHttpError extends Error {
   }
 }
 
-export class KubeHttp {
+export class KubeHttp implements ListWatchClient {
   private base?: Promise<{ url: URL; options: RequestOptions }>;
   private readonly agent: Agent;
+  /** Watches hold their connection for minutes: never one of the pooled write sockets. */
+  private readonly watchAgent = new Agent({ keepAlive: false });
 
   constructor(
     private readonly kubeConfig: KubeConfig = loadKubeConfig(),
@@ -46,10 +50,16 @@ export class KubeHttp {
    * closed, a reset under load) is sent again, up to twice. Retried writes stay
    * safe: merge patches are idempotent and a repeated create answers 409.
    */
-  async send<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+  async send<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+    timeoutMs?: number,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.sendOnce<T>(method, path, body, contentType);
+        return await this.sendOnce<T>(method, path, body, contentType, timeoutMs);
       } catch (err) {
         if (err instanceof KubeHttpError || attempt >= 3) throw err;
         await new Promise((r) => setTimeout(r, 50 * attempt));
@@ -57,39 +67,57 @@ export class KubeHttp {
     }
   }
 
-  private async sendOnce<T>(method: string, path: string, body: unknown, contentType: string): Promise<T> {
+  private async open(method: string, path: string, agent: Agent, headers: Record<string, string | number> = {}) {
     const { url, options } = await this.resolveBase();
+    return request({
+      ...options,
+      agent,
+      method,
+      // URL.hostname keeps an IPv6 literal's brackets; node:https wants it bare.
+      hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: url.port || 443,
+      path: `${url.pathname.replace(/\/$/, "")}${path}`,
+      headers: { ...(options.headers ?? {}), Accept: "application/json", ...headers },
+    });
+  }
+
+  private async sendOnce<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    contentType: string,
+    timeoutMs?: number,
+  ): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = await this.open(
+      method,
+      path,
+      this.agent,
+      payload ? { "Content-Type": contentType, "Content-Length": payload.length } : {},
+    );
+    if (timeoutMs)
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
     return new Promise<T>((resolve, reject) => {
-      const req = request(
-        {
-          ...options,
-          agent: this.agent,
-          method,
-          hostname: url.hostname,
-          port: url.port || 443,
-          path: `${url.pathname.replace(/\/$/, "")}${path}`,
-          headers: {
-            ...(options.headers ?? {}),
-            Accept: "application/json",
-            ...(payload ? { "Content-Type": contentType, "Content-Length": payload.length } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            if ((res.statusCode ?? 0) >= 300) return reject(new KubeHttpError(res.statusCode ?? 0, text, method, path));
-            const json = /json/.test(res.headers["content-type"] ?? "json");
-            resolve((text ? (json ? JSON.parse(text) : text) : undefined) as T);
-          });
-          res.on("error", reject);
-        },
-      );
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          if ((res.statusCode ?? 0) >= 300) return reject(new KubeHttpError(res.statusCode ?? 0, text, method, path));
+          const json = /json/.test(res.headers["content-type"] ?? "json");
+          resolve((text ? (json ? JSON.parse(text) : text) : undefined) as T);
+        });
+        res.on("error", reject);
+      });
       req.on("error", reject);
       req.end(payload);
     });
+  }
+
+  /** A watch stream (see Informer); resolves when the server ends it. */
+  async stream(path: string, onEvent: (e: WatchEvent) => void, signal: { abort?: () => void }): Promise<void> {
+    const req = await this.open("GET", path, this.watchAgent);
+    return streamWatchEvents(req, onEvent, signal, (status) => new KubeHttpError(status, "", "GET", path));
   }
 
   mergePatch<T>(path: string, patch: unknown): Promise<T> {
@@ -98,6 +126,7 @@ export class KubeHttp {
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }
 

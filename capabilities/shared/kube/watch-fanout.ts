@@ -1,10 +1,8 @@
 /**
- * One Watch per kind for the whole module, fanned out to every controller that needs
- * it (the allocator, L2 election, BGP planning). Each Pepr Watch binding is its own API
- * watch with its own full-object cache, so a second binding on a kind doubles the
- * memory and the JSON parsing for every event of that kind: subscribe here instead.
- * Services are bound in the allocator capability, Nodes and EndpointSlices in the
- * announcer.
+ * One watch per kind for the whole module, fanned out to every controller that needs
+ * it (the allocator, L2 election, BGP planning). The cluster cache (cluster-cache.ts)
+ * emits here; subscribe rather than adding a Pepr Watch binding, which would be a
+ * second API watch with a second full copy of every object.
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
 

@@ -16,7 +16,8 @@ import { endpointsByService, planNode, toPlanNode, toPlanService, type EndpointS
 import type { BGPSession as BGPSessionObject, BGPSessionStatus } from "../../../../crds/types";
 import { ConfigWatch } from "../config-watch";
 import { projectEndpointSlice, projectService } from "../projections";
-import { AgentKube, Informer, type KubeObject } from "../kube";
+import { AgentKube } from "../kube";
+import { Informer, type KubeObject } from "../../../shared/kube/informer";
 import { metricsObserver } from "./metrics";
 import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
 
