@@ -8,8 +8,11 @@
  *     this API server on this machine, measured in the same run.
  *   - controller: this module (pepr dev) allocating for real.
  * Both are observed the same way: one watch in this process notes when each
- * Service first shows an address. Then a paced run at 100 creates/s reports
- * create-to-IP latency. Controller RSS is read from /proc.
+ * Service first shows an address. After the largest size, a paced run at 100
+ * creates/s (open loop: each create leaves on schedule, whatever the others do)
+ * reports create-to-IP latency with that many Services already in the cluster.
+ * Every (mode, size) pair gets a fresh API server and etcd, so neither side pays
+ * for the other's objects. Controller RSS (now and peak) is read from /proc.
  *
  *   npm run bench -- allocator-e2e [sizes...]
  */
@@ -35,13 +38,14 @@ const poolPrefix = "2001:db8:b::"; // documentation prefix; Services are IPv6 so
 const concurrency = 32;
 
 interface Row {
-  mode: "trivial" | "controller" | "controller-paced";
+  mode: "trivial" | "trivial-paced" | "controller" | "controller-paced";
   services: number;
   totalMs: number;
   ratePerSec: number;
   p50Ms: number;
   p99Ms: number;
   rssMB?: number;
+  peakRssMB?: number;
   /** API server CPU seconds per 1,000 Services, and what it served per Service. */
   apiserverCpuPer1000?: number;
   apiserverPerService?: Record<string, number>;
@@ -92,25 +96,30 @@ async function observeIPs(namespace: string, expected: number) {
 
 async function createServices(http: KubeHttp, namespace: string, n: number, ratePerSec?: number, lbClass?: string) {
   const createdAt = new Map<string, number>();
-  let next = 0;
   const start = performance.now();
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= n) return;
-      if (ratePerSec) {
-        const due = start + (i * 1000) / ratePerSec;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-      const name = `svc-${i}`;
-      createdAt.set(name, performance.now());
-      await http.send("POST", `/api/v1/namespaces/${namespace}/services`, serviceBody(name, lbClass)).catch((err) => {
-        if ((err as { status?: number }).status !== 409) throw err; // a retried create that had landed
-      });
-    }
+  const create = async (i: number) => {
+    const name = `svc-${i}`;
+    createdAt.set(name, performance.now());
+    await http.send("POST", `/api/v1/namespaces/${namespace}/services`, serviceBody(name, lbClass)).catch((err) => {
+      if ((err as { status?: number }).status !== 409) throw err; // a retried create that had landed
+    });
   };
-  await Promise.all(Array.from({ length: ratePerSec ? 8 : concurrency }, worker));
+  if (ratePerSec) {
+    // Open loop: a slow answer must not delay the next create, or the rate is not the rate.
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const wait = start + (i * 1000) / ratePerSec - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      sent.push(create(i));
+    }
+    await Promise.all(sent);
+  } else {
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < n; i = next++) await create(i);
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  }
   return { createdAt, start };
 }
 
@@ -156,9 +165,9 @@ async function trivialController(http: KubeHttp, namespace: string) {
   return () => watcher.close();
 }
 
-function moduleRssMB(): number | undefined {
+function moduleRssMB(field: "VmRSS" | "VmHWM" = "VmRSS"): number | undefined {
   try {
-    return rssMB(findModuleProcess(stateDir).pid);
+    return Math.round(rssMB(findModuleProcess(stateDir).pid, field));
   } catch {
     return undefined;
   }
@@ -175,7 +184,8 @@ async function measure(
   const before = await scrape(http);
   const observer = await observeIPs(namespace, n);
   console.error(`  watching`);
-  const lbClass = mode === "trivial" ? "bench.metallb-pepr/trivial" : undefined;
+  const trivial = mode.startsWith("trivial");
+  const lbClass = trivial ? "bench.metallb-pepr/trivial" : undefined;
   const { createdAt, start } = await createServices(http, namespace, n, ratePerSec, lbClass);
   console.error(`  created`);
   await Promise.race([
@@ -196,7 +206,8 @@ async function measure(
     ratePerSec: Math.round((n / totalMs) * 1000),
     p50Ms: Math.round(quantile(latencies, 0.5)),
     p99Ms: Math.round(quantile(latencies, 0.99)),
-    rssMB: mode === "trivial" ? undefined : moduleRssMB(),
+    rssMB: trivial ? undefined : moduleRssMB(),
+    peakRssMB: trivial ? undefined : moduleRssMB("VmHWM"),
     apiserverCpuPer1000: Math.round(((cost.get("process_cpu_seconds_total") ?? 0) / n) * 1000 * 10) / 10,
     apiserverPerService: perService(cost, n),
   };
@@ -212,45 +223,66 @@ async function main() {
   const ns = sizes.length ? sizes : [100, 1000, 10000];
   mkdirSync(stateDir, { recursive: true });
   await acquireDevLock();
-  await stopControlPlane(stateDir); // a fresh etcd: nothing left from an earlier run
-  const cluster = await startControlPlane({ stateDir, apiPort: 26443, etcdPort: 22379 });
-  console.error(`control plane up: ${cluster.kubeconfig}`);
-  process.env.KUBECONFIG = cluster.kubeconfig;
-  const http = new KubeHttp(undefined, concurrency);
+  const largest = Math.max(...ns);
   const rows: Row[] = [];
+  let idleRssMB: number | undefined;
+  let http: KubeHttp | undefined;
+  /** A new etcd and API server: each measurement starts from an empty cluster. */
+  const freshCluster = async () => {
+    http?.close();
+    await stopModule(stateDir);
+    await stopControlPlane(stateDir);
+    const cluster = await startControlPlane({ stateDir, apiPort: 26443, etcdPort: 22379 });
+    process.env.KUBECONFIG = cluster.kubeconfig;
+    http = new KubeHttp(undefined, concurrency);
+    return { cluster, http };
+  };
+  const namespace = async (h: KubeHttp, name: string) => {
+    await h.send("POST", "/api/v1/namespaces", { metadata: { name } });
+    return name;
+  };
   try {
-    const namespace = async (name: string) => {
-      await http.send("POST", "/api/v1/namespaces", { metadata: { name } });
-      return name;
-    };
     for (const n of ns) {
-      const space = await namespace(`bench-trivial-${n}`);
-      const stopTrivial = await trivialController(http, space);
-      rows.push(await measure(http, "trivial", space, n));
-      stopTrivial();
+      {
+        const { http: h } = await freshCluster();
+        const space = await namespace(h, `bench-trivial-${n}`);
+        const stopTrivial = await trivialController(h, space);
+        rows.push(await measure(h, "trivial", space, n));
+        if (n === largest) {
+          const paced = await namespace(h, "bench-trivial-paced");
+          const stopPaced = await trivialController(h, paced);
+          rows.push(await measure(h, "trivial-paced", paced, 1000, 100));
+          stopPaced();
+        }
+        stopTrivial();
+      }
+      {
+        const { cluster, http: h } = await freshCluster();
+        await startModule(cluster, { LOG_LEVEL: "info" }); // info still shows the ready marker
+        await h.send("POST", "/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools", {
+          apiVersion: "metallb.io/v1beta1",
+          kind: "IPAddressPool",
+          metadata: { name: "bench" },
+          spec: { addresses: [`${poolPrefix}/112`] },
+        });
+        await new Promise((r) => setTimeout(r, 2000)); // configuration settles
+        idleRssMB ??= moduleRssMB();
+        rows.push(await measure(h, "controller", await namespace(h, `bench-${n}`), n));
+        if (n === largest) rows.push(await measure(h, "controller-paced", await namespace(h, "bench-paced"), 1000, 100));
+      }
     }
-
-    await startModule(cluster, { LOG_LEVEL: "info" }); // info still shows the ready marker
-    await http.send("POST", "/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools", {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "IPAddressPool",
-      metadata: { name: "bench" },
-      spec: { addresses: [`${poolPrefix}/112`] },
-    });
-    await new Promise((r) => setTimeout(r, 2000)); // configuration settles
-    for (const n of ns) rows.push(await measure(http, "controller", await namespace(`bench-${n}`), n));
-    rows.push(await measure(http, "controller-paced", await namespace("bench-paced"), 1000, 100));
   } finally {
-    http.close();
+    http?.close();
     await stopModule(stateDir);
     await stopControlPlane(stateDir);
     releaseDevLock();
   }
 
-  console.log("\nmode               services  total ms   rate/s   p50 ms   p99 ms   RSS MB  API CPU s/1000");
+  console.log(`\nmodule RSS idle (pool created, no Services): ${idleRssMB ?? "-"} MB`);
+  console.log("mode               services  total ms   rate/s   p50 ms   p99 ms   RSS MB  peak MB  API CPU s/1000");
   for (const r of rows) {
     console.log(
-      `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${r.rssMB === undefined ? "       -" : r.rssMB.toFixed(0).padStart(8)} ${String(r.apiserverCpuPer1000 ?? "-").padStart(15)}`,
+      `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.rssMB ?? "-").padStart(8)} ${String(r.peakRssMB ?? "-").padStart(8)} ${String(r.apiserverCpuPer1000 ?? "-").padStart(15)}`,
     );
   }
   console.log("\nAPI server work per Service created (requests by verb/resource/subresource, watch events by kind, webhook calls):");
@@ -262,7 +294,7 @@ async function main() {
   }
   const out = join(repoRoot, "bench", "results");
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "allocator-e2e.json"), JSON.stringify({ when: new Date().toISOString(), rows }, null, 2));
+  writeFileSync(join(out, "allocator-e2e.json"), JSON.stringify({ when: new Date().toISOString(), idleRssMB, rows }, null, 2));
   console.log(JSON.stringify({ rows }));
 }
 
