@@ -28,7 +28,10 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
     await retryTransient(ensureCRDs);
     await retryTransient(() => ensureAgent(settings));
   }
-  new PeprModule(cfg, [allocator, announcer]);
+  const module = new PeprModule(cfg, [allocator, announcer], { deferStart: true });
+  // METALLB_PEPR_PORT lets an admission and a watcher process share one host (benchmarks
+  // of the deployed topology); in a cluster each is its own pod on Pepr's port 3000.
+  if (!isBuild) module.start(Number(process.env.METALLB_PEPR_PORT) || 3000);
   if (runsControllers) {
     await startClusterCache();
     await retryTransient(startAllocator);

@@ -6,7 +6,9 @@
  *     controller makes (one status+annotation merge patch, one Event) with a
  *     precomputed address and no allocation logic. This is the physical limit of
  *     this API server on this machine, measured in the same run.
- *   - controller: this module (pepr dev) allocating for real.
+ *   - controller: this module allocating for real, as deployed: an admission process
+ *     serving the webhooks and a watcher process running the controllers (both from
+ *     the bundle pepr dev builds; see splitModule). RSS is the watcher's.
  * Both are observed the same way: one watch in this process notes when each
  * Service first shows an address. After the largest size, a paced run at 100
  * creates/s (open loop: each create leaves on schedule, whatever the others do)
@@ -24,7 +26,6 @@ import { join } from "node:path";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
 import {
   acquireDevLock,
-  findModuleProcess,
   releaseDevLock,
   repoRoot,
   startControlPlane,
@@ -32,6 +33,7 @@ import {
   stopControlPlane,
   stopModule,
 } from "../../test/harness/local-cluster";
+import { splitModule } from "../../test/harness/module-process";
 
 const stateDir = join(repoRoot, ".lab", "bench-cluster");
 const poolPrefix = "2001:db8:b::"; // documentation prefix; Services are IPv6 so 10,000 fit in one pool
@@ -40,12 +42,16 @@ const concurrency = 32;
 interface Row {
   mode: "trivial" | "trivial-paced" | "controller" | "controller-paced";
   services: number;
+  /** Services already in the cluster when the run began. */
+  existing: number;
   totalMs: number;
   ratePerSec: number;
   p50Ms: number;
   p99Ms: number;
   rssMB?: number;
   peakRssMB?: number;
+  /** The admission server's RSS (a separate process, as deployed). */
+  admissionRssMB?: number;
   /** API server CPU seconds per 1,000 Services, and what it served per Service. */
   apiserverCpuPer1000?: number;
   apiserverPerService?: Record<string, number>;
@@ -165,9 +171,12 @@ async function trivialController(http: KubeHttp, namespace: string) {
   return () => watcher.close();
 }
 
-function moduleRssMB(field: "VmRSS" | "VmHWM" = "VmRSS"): number | undefined {
+/** The deployed topology's two processes (test/harness/module-process.ts splitModule). */
+let modulePids: { admission: number; watcher: number } | undefined;
+
+function moduleRssMB(role: "admission" | "watcher", field: "VmRSS" | "VmHWM" = "VmRSS"): number | undefined {
   try {
-    return Math.round(rssMB(findModuleProcess(stateDir).pid, field));
+    return modulePids ? Math.round(rssMB(modulePids[role], field)) : undefined;
   } catch {
     return undefined;
   }
@@ -179,6 +188,7 @@ async function measure(
   namespace: string,
   n: number,
   ratePerSec?: number,
+  existing = 0,
 ): Promise<Row> {
   console.error(`${mode}: ${n} Services${ratePerSec ? ` at ${ratePerSec}/s` : ""}`);
   const before = await scrape(http);
@@ -202,12 +212,14 @@ async function measure(
   const row: Row = {
     mode,
     services: n,
+    existing,
     totalMs: Math.round(totalMs),
     ratePerSec: Math.round((n / totalMs) * 1000),
     p50Ms: Math.round(quantile(latencies, 0.5)),
     p99Ms: Math.round(quantile(latencies, 0.99)),
-    rssMB: trivial ? undefined : moduleRssMB(),
-    peakRssMB: trivial ? undefined : moduleRssMB("VmHWM"),
+    rssMB: trivial ? undefined : moduleRssMB("watcher"),
+    peakRssMB: trivial ? undefined : moduleRssMB("watcher", "VmHWM"),
+    admissionRssMB: trivial ? undefined : moduleRssMB("admission"),
     apiserverCpuPer1000: Math.round(((cost.get("process_cpu_seconds_total") ?? 0) / n) * 1000 * 10) / 10,
     apiserverPerService: perService(cost, n),
   };
@@ -225,7 +237,7 @@ async function main() {
   await acquireDevLock();
   const largest = Math.max(...ns);
   const rows: Row[] = [];
-  let idleRssMB: number | undefined;
+  let idleRssMB: number | undefined; // the watcher with a pool and no Services
   let http: KubeHttp | undefined;
   /** A new etcd and API server: each measurement starts from an empty cluster. */
   const freshCluster = async () => {
@@ -241,34 +253,41 @@ async function main() {
     await h.send("POST", "/api/v1/namespaces", { metadata: { name } });
     return name;
   };
+  // Each scenario runs on a fresh cluster, once per mode: the sizes as fast as possible
+  // (the largest followed by a paced run with those Services in place), and a paced
+  // run on an empty cluster.
+  const scenarios: Array<Array<{ n: number; rate?: number }>> = [
+    ...ns.map((n) => (n === largest ? [{ n }, { n: 1000, rate: 100 }] : [{ n }])),
+    [{ n: 1000, rate: 100 }],
+  ];
   try {
-    for (const n of ns) {
-      {
-        const { http: h } = await freshCluster();
-        const space = await namespace(h, `bench-trivial-${n}`);
-        const stopTrivial = await trivialController(h, space);
-        rows.push(await measure(h, "trivial", space, n));
-        if (n === largest) {
-          const paced = await namespace(h, "bench-trivial-paced");
-          const stopPaced = await trivialController(h, paced);
-          rows.push(await measure(h, "trivial-paced", paced, 1000, 100));
-          stopPaced();
-        }
-        stopTrivial();
-      }
-      {
+    for (const steps of scenarios) {
+      for (const trivial of [true, false]) {
         const { cluster, http: h } = await freshCluster();
-        await startModule(cluster, { LOG_LEVEL: "info" }); // info still shows the ready marker
-        await h.send("POST", "/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools", {
-          apiVersion: "metallb.io/v1beta1",
-          kind: "IPAddressPool",
-          metadata: { name: "bench" },
-          spec: { addresses: [`${poolPrefix}/112`] },
-        });
-        await new Promise((r) => setTimeout(r, 2000)); // configuration settles
-        idleRssMB ??= moduleRssMB();
-        rows.push(await measure(h, "controller", await namespace(h, `bench-${n}`), n));
-        if (n === largest) rows.push(await measure(h, "controller-paced", await namespace(h, "bench-paced"), 1000, 100));
+        process.env.KUBECTL = cluster.kubectl;
+        const stops: Array<() => void> = [];
+        if (!trivial) {
+          await startModule(cluster, { LOG_LEVEL: "info" }); // info still shows the ready marker
+          modulePids = await splitModule(stateDir);
+          await h.send("POST", "/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools", {
+            apiVersion: "metallb.io/v1beta1",
+            kind: "IPAddressPool",
+            metadata: { name: "bench" },
+            spec: { addresses: [`${poolPrefix}/112`] },
+          });
+          await new Promise((r) => setTimeout(r, 2000)); // configuration settles
+          idleRssMB ??= moduleRssMB("watcher");
+        }
+        let existing = 0;
+        for (const { n, rate } of steps) {
+          const space = await namespace(h, `bench-${trivial ? "trivial-" : ""}${rate ? "paced" : n}`);
+          if (trivial) stops.push(await trivialController(h, space));
+          const mode = `${trivial ? "trivial" : "controller"}${rate ? "-paced" : ""}` as Row["mode"];
+          rows.push(await measure(h, mode, space, n, rate, existing));
+          existing += n;
+        }
+        stops.forEach((stop) => stop());
+        modulePids = undefined;
       }
     }
   } finally {
@@ -278,18 +297,18 @@ async function main() {
     releaseDevLock();
   }
 
-  console.log(`\nmodule RSS idle (pool created, no Services): ${idleRssMB ?? "-"} MB`);
-  console.log("mode               services  total ms   rate/s   p50 ms   p99 ms   RSS MB  peak MB  API CPU s/1000");
+  console.log(`\ncontroller (watcher) RSS idle, pool created, no Services: ${idleRssMB ?? "-"} MB`);
+  console.log("mode               services  existing  total ms   rate/s   p50 ms   p99 ms   RSS MB  peak MB  adm. MB  API CPU s/1000");
   for (const r of rows) {
     console.log(
-      `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.rssMB ?? "-").padStart(8)} ${String(r.peakRssMB ?? "-").padStart(8)} ${String(r.apiserverCpuPer1000 ?? "-").padStart(15)}`,
+      `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.existing).padStart(9)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.rssMB ?? "-").padStart(8)} ${String(r.peakRssMB ?? "-").padStart(8)} ${String(r.admissionRssMB ?? "-").padStart(8)} ${String(r.apiserverCpuPer1000 ?? "-").padStart(15)}`,
     );
   }
   console.log("\nAPI server work per Service created (requests by verb/resource/subresource, watch events by kind, webhook calls):");
-  for (const r of rows) console.log(`${r.mode} ${r.services}: ${JSON.stringify(r.apiserverPerService)}`);
+  for (const r of rows) console.log(`${r.mode} ${r.services} (+${r.existing}): ${JSON.stringify(r.apiserverPerService)}`);
   for (const n of ns) {
-    const t = rows.find((r) => r.mode === "trivial" && r.services === n)!;
-    const c = rows.find((r) => r.mode === "controller" && r.services === n)!;
+    const t = rows.find((r) => r.mode === "trivial" && r.services === n && !r.existing)!;
+    const c = rows.find((r) => r.mode === "controller" && r.services === n && !r.existing)!;
     console.log(`controller/trivial time at ${n}: ${(c.totalMs / t.totalMs).toFixed(2)}x`);
   }
   const out = join(repoRoot, "bench", "results");

@@ -108,11 +108,11 @@ export async function startModule(
   throw new Error(`pepr dev did not become ready within 240s; see ${logPath}`);
 }
 
-/** Whether the module's HTTPS server (webhooks, /healthz) answers on port 3000; its certificate is pepr dev's own. */
-function serving(): Promise<boolean> {
+/** Whether the module's HTTPS server (webhooks, /healthz) answers on `port`; its certificate is pepr dev's own. */
+export function serving(port = 3000): Promise<boolean> {
   return new Promise((resolve) => {
     const req = httpsGet(
-      { host: "localhost", port: 3000, path: "/healthz", rejectUnauthorized: false, timeout: 1000 },
+      { host: "localhost", port, path: "/healthz", rejectUnauthorized: false, timeout: 1000 },
       (res) => {
         res.resume();
         resolve(res.statusCode === 200);
@@ -131,7 +131,7 @@ export const readyMarker = "metallb-pepr controller ready";
  * module process a test restarted in its place, each by its recorded process group.
  */
 export async function stopModule(stateDir: string): Promise<void> {
-  for (const file of ["module-restart.pid", "pepr-dev.pid"]) {
+  for (const file of ["module-restart.pid", "module-admission.pid", "module-watcher.pid", "pepr-dev.pid"]) {
     const pidFile = join(stateDir, file);
     if (!existsSync(pidFile)) continue;
     await stopGroup(Number(readFileSync(pidFile, "utf8")));

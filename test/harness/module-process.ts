@@ -8,7 +8,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { kubectlOk } from "./kubectl";
-import { findModuleProcess, readyMarker, repoRoot } from "./local-cluster";
+import { findModuleProcess, readyMarker, repoRoot, serving } from "./local-cluster";
 
 const webhookName = "pepr-metallb-pepr";
 
@@ -62,4 +62,46 @@ export async function restartModule(saved: SavedModule, stateDir: string): Promi
   // applies by that manager (pepr deploy, the deploy test) own every field.
   await kubectlOk(["apply", "--server-side", "--field-manager=pepr", "--force-conflicts", "-f", "-"], saved.webhooks);
   return proc;
+}
+
+/**
+ * Replaces pepr dev's single process with the two a cluster runs: an admission server
+ * (port 3000, where the webhooks point) and a watcher running the controllers (port
+ * 3001, /healthz and /metrics only), both with the deployed JSON logs. Resolves with
+ * their pids once both serve; stopModule ends them.
+ */
+export async function splitModule(stateDir: string): Promise<{ admission: number; watcher: number }> {
+  const saved = await crashModule(stateDir);
+  const start = (role: "admission" | "watcher", env: Record<string, string>) => {
+    const logPath = join(stateDir, `module-${role}.log`);
+    const out = openSync(logPath, "w");
+    const proc = spawn(process.execPath, [saved.bundle], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        SSL_KEY_PATH: "insecure-tls.key",
+        SSL_CERT_PATH: "insecure-tls.crt",
+        LOG_LEVEL: "info",
+        PEPR_PRETTY_LOGS: "false",
+        ...env,
+      },
+      stdio: ["ignore", out, out],
+      detached: true,
+    });
+    closeSync(out);
+    proc.unref();
+    writeFileSync(join(stateDir, `module-${role}.pid`), String(proc.pid));
+    return { proc, logPath };
+  };
+  const admission = start("admission", { PEPR_WATCH_MODE: "false", PEPR_API_PATH: saved.apiPath, METALLB_PEPR_PORT: "3000" });
+  const watcher = start("watcher", { PEPR_WATCH_MODE: "true", METALLB_PEPR_PORT: "3001" });
+  const deadline = Date.now() + 120_000;
+  while (!readFileSync(watcher.logPath, "utf8").includes(readyMarker) || !(await serving(3000))) {
+    for (const p of [admission, watcher])
+      if (p.proc.exitCode !== null) throw new Error(`module process exited; see ${p.logPath}`);
+    if (Date.now() > deadline) throw new Error(`watcher not ready; see ${watcher.logPath}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await kubectlOk(["apply", "--server-side", "--field-manager=pepr", "--force-conflicts", "-f", "-"], saved.webhooks);
+  return { admission: admission.proc.pid!, watcher: watcher.proc.pid! };
 }
