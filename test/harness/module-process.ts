@@ -67,9 +67,16 @@ export async function restartModule(saved: SavedModule, stateDir: string): Promi
 /**
  * Replaces pepr dev's single process with the two a cluster runs: an admission server
  * (port 3000, where the webhooks point) and a watcher running the controllers (port
- * 3001, /healthz and /metrics only), both with the deployed JSON logs. Resolves with
+ * 3001, /healthz and /metrics only), both with the deployed environment (JSON logs,
+ * package.json's pepr.env). Resolves with
  * their pids once both serve; stopModule ends them.
  */
+/** The environment `npx pepr deploy` gives the module's pods (package.json pepr.env). */
+function deployedEnv(): Record<string, string> {
+  return (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { pepr: { env?: Record<string, string> } }).pepr
+    .env ?? {};
+}
+
 export async function splitModule(stateDir: string): Promise<{ admission: number; watcher: number }> {
   const saved = await crashModule(stateDir);
   const start = (role: "admission" | "watcher", env: Record<string, string>) => {
@@ -79,6 +86,7 @@ export async function splitModule(stateDir: string): Promise<{ admission: number
       cwd: repoRoot,
       env: {
         ...process.env,
+        ...deployedEnv(),
         SSL_KEY_PATH: "insecure-tls.key",
         SSL_CERT_PATH: "insecure-tls.crt",
         LOG_LEVEL: "info",
