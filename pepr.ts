@@ -3,6 +3,7 @@
  * watches (CRDs, namespace) runs first, and only where the controller runs: never
  * at build time (`pepr build` executes this file) and never in admission pods.
  */
+import { setFlagsFromString } from "node:v8";
 import { Log, PeprModule } from "pepr";
 import cfg from "./package.json";
 import { allocator } from "./capabilities/allocator";
@@ -22,6 +23,9 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
 
 (async () => {
   if (runsControllers) {
+    // The watcher holds the cluster cache: grow the heap in smaller steps and give memory
+    // back after a burst (V8 reads this flag while running; NODE_OPTIONS may not carry it).
+    setFlagsFromString("--optimize-for-size");
     startCpuProfileFromEnv((msg) => Log.info(msg));
     exposeControllerMetrics();
     await retryTransient(() => ensureNamespace(settings.namespace));
