@@ -1,7 +1,6 @@
 /** The Service controller's edge: status patches, Events and IPAddressPool status on the API server. */
 import type { V1Service } from "@kubernetes/client-node";
-import { K8s } from "kubernetes-fluent-client";
-import { IPAddressPool } from "../../crds/register";
+import { GROUP, KINDS } from "../../crds/types/kinds";
 import type { Allocator } from "../shared/allocator/allocator";
 import { recordEvent } from "../shared/kube/events";
 import { kubeHttp } from "../shared/kube/http";
@@ -62,15 +61,18 @@ export class KubeServiceWriter implements ServiceWriter {
     if (!stats) return;
     const int64 = (n: bigint) => toGaugeValue(n);
     try {
-      await K8s(IPAddressPool).PatchStatus({
-        metadata: { name, namespace: this.namespace },
-        status: {
-          assignedIPv4: int64(stats.assignedIPv4),
-          assignedIPv6: int64(stats.assignedIPv6),
-          availableIPv4: int64(stats.availableIPv4),
-          availableIPv6: int64(stats.availableIPv6),
+      // On the pooled keep-alive client: written every 500 ms while allocating.
+      await kubeHttp().mergePatch(
+        `/apis/${GROUP}/${KINDS.IPAddressPool.version}/namespaces/${this.namespace}/${KINDS.IPAddressPool.plural}/${name}/status`,
+        {
+          status: {
+            assignedIPv4: int64(stats.assignedIPv4),
+            assignedIPv6: int64(stats.assignedIPv6),
+            availableIPv4: int64(stats.availableIPv4),
+            availableIPv6: int64(stats.availableIPv6),
+          },
         },
-      });
+      );
     } catch {
       // The pool may have just been deleted; the next change rewrites it.
     }

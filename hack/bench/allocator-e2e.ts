@@ -52,6 +52,8 @@ interface Row {
   peakRssMB?: number;
   /** The admission server's RSS (a separate process, as deployed). */
   admissionRssMB?: number;
+  /** The slowest 1% as "#creation-index:latency". */
+  slowest?: string;
   /** API server CPU seconds per 1,000 Services, and what it served per Service. */
   apiserverCpuPer1000?: number;
   apiserverPerService?: Record<string, number>;
@@ -207,6 +209,11 @@ async function measure(
   observer.close();
   const cost = delta(before, await scrape(http));
   const latencies = [...observer.seen].map(([name, t]) => t - createdAt.get(name)!);
+  // Which Services were slowest (by creation order): a cold start shows as low indexes.
+  const slowest = [...observer.seen]
+    .map(([name, t]) => [Number(name.slice(4)), Math.round(t - createdAt.get(name)!)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Math.max(1, Math.ceil(n / 100)));
   const end = Math.max(...observer.seen.values());
   const totalMs = end - start;
   const row: Row = {
@@ -217,6 +224,7 @@ async function measure(
     ratePerSec: Math.round((n / totalMs) * 1000),
     p50Ms: Math.round(quantile(latencies, 0.5)),
     p99Ms: Math.round(quantile(latencies, 0.99)),
+    slowest: slowest.map(([i, ms]) => `#${i}:${ms}ms`).join(" "),
     rssMB: trivial ? undefined : moduleRssMB("watcher"),
     peakRssMB: trivial ? undefined : moduleRssMB("watcher", "VmHWM"),
     admissionRssMB: trivial ? undefined : moduleRssMB("admission"),
