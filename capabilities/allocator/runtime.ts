@@ -6,7 +6,7 @@ import type { V1Service } from "@kubernetes/client-node";
 import { Log } from "pepr";
 import { Allocator } from "../shared/allocator/allocator";
 import { parseConfig, type Config } from "../shared/config";
-import { configChanged, labelsFingerprint, onConfigChanged } from "../shared/kube/config-changes";
+import { configChanged, onConfigChanged } from "../shared/kube/config-changes";
 import { readConfig } from "../shared/kube/config-source";
 import { reportConfigurationState } from "../shared/kube/configuration-state";
 import { settings } from "../shared/settings";
@@ -38,7 +38,9 @@ export async function startAllocator(): Promise<void> {
 
 /** Parses the configuration and reports the outcome; undefined keeps the last good one in force. */
 async function applyConfig(input: Awaited<ReturnType<typeof readConfig>>): Promise<Config | undefined> {
-  const parsed = parseConfig(input);
+  // Namespace labels are matched live, from the controller's own view (onNamespace), so
+  // the pools are parsed without them: a label change needs no configuration re-read.
+  const parsed = parseConfig({ ...input, namespaces: undefined });
   await reportConfigurationState(
     "controller",
     "poolReconcilerValid",
@@ -70,14 +72,11 @@ serviceEvents.subscribe((svc: V1Service, phase) => {
   else controller?.onServiceUpsert(svc);
 });
 
-const namespaceLabels = new Map<string, string>();
+/**
+ * Namespaces only matter through IPAddressPool namespaceSelectors, which the controller
+ * matches against the labels it is given here; the Services of that namespace are
+ * revisited. Nothing else waits: a new namespace does not hold allocation elsewhere.
+ */
 export const onNamespace = (name: string, labels: Record<string, string> | undefined): void => {
   controller?.onNamespace(name, labels);
-  // namespaceSelectors resolve against namespace labels: only a label change (or a
-  // namespace coming or going) can change the configuration, not every status update.
-  const fingerprint = labels === undefined ? undefined : labelsFingerprint(labels);
-  if (namespaceLabels.get(name) === fingerprint) return;
-  if (fingerprint === undefined) namespaceLabels.delete(name);
-  else namespaceLabels.set(name, fingerprint);
-  configChanged();
 };

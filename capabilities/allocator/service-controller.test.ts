@@ -56,6 +56,29 @@ describe("ServiceController", () => {
     expect(writer.published.has("apps/holder")).toBe(false); // already correct: nothing to write
   });
 
+  it("waits for a new namespace's labels before placing its Service when a pool selects by them", async () => {
+    const { writer, controller } = setup();
+    const team: Pool = {
+      ...pool("team", "192.0.2.0/30"),
+      serviceAllocation: { priority: 1, namespaceSelectors: [{ matchLabels: { team: "blue" }, matchExpressions: [] }] },
+    };
+    controller.load([team, pool("rest", "198.51.100.0/30")], [], new Map());
+    controller.onServiceUpsert(service("early")); // its namespace "apps" has not been seen yet
+    await controller.idle();
+    expect(writer.published.has("apps/early")).toBe(false);
+    controller.onNamespace("apps", { team: "blue" });
+    await controller.idle();
+    expect(writer.published.get("apps/early")).toEqual({ ips: ["192.0.2.0"], pool: "team" });
+  });
+
+  it("places a Service at once when no pool selects by namespace labels", async () => {
+    const { writer, controller } = setup();
+    controller.load([pool("a", "192.0.2.0/30")], [], new Map());
+    controller.onServiceUpsert(service("now"));
+    await controller.idle();
+    expect(ipOf(writer, "now")).toEqual(["192.0.2.0"]);
+  });
+
   it("gives a freed address to a pending Service", async () => {
     const { writer, controller } = setup();
     controller.load([pool("a", "192.0.2.7/32")], [service("first")], new Map());

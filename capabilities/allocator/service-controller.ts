@@ -38,6 +38,12 @@ export interface ControllerOptions {
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
+const usesNamespaceSelectors = (pools: readonly Pool[]): boolean =>
+  pools.some((p) => (p.serviceAllocation?.namespaceSelectors?.length ?? 0) > 0);
+
+const sameLabels = (a: Record<string, string>, b: Record<string, string>): boolean =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+
 const sameIPs = (a: readonly IP[], b: readonly IP[]): boolean =>
   a.length === b.length && a.every((ip) => b.some((o) => ipEquals(ip, o)));
 
@@ -49,6 +55,8 @@ export class ServiceController {
   private readonly touchedPools = new Set<string>();
   private loaded = false;
   private held = false;
+  /** Some pool selects by namespace labels: a Service waits until its namespace is seen. */
+  private selectsNamespaces = false;
   private draining = false;
   private writesInFlight = 0;
   /** Failed writes waiting for their retry. */
@@ -75,6 +83,7 @@ export class ServiceController {
   ): void {
     for (const [ns, labels] of namespaces) this.namespaceLabels.set(ns, labels);
     this.engine.setPools(pools);
+    this.selectsNamespaces = usesNamespaceSelectors(pools);
     for (const svc of services) this.remember(svc);
     const order = [...this.services.values()].sort((a, b) => ingressIPs(b).length - ingressIPs(a).length);
     for (const svc of order) this.dirty.delete(serviceKey(svc));
@@ -95,6 +104,8 @@ export class ServiceController {
   }
 
   onNamespace(name: string, labels: Record<string, string> | undefined): void {
+    const known = this.namespaceLabels.get(name);
+    if (labels && known && sameLabels(known, labels)) return; // a status or annotation update
     if (labels) this.namespaceLabels.set(name, labels);
     else this.namespaceLabels.delete(name);
     if (this.loaded) for (const [key, svc] of this.services) if (svc.metadata?.namespace === name) this.markDirty(key);
@@ -118,6 +129,7 @@ export class ServiceController {
     this.held = false;
     if (!this.loaded) return;
     const change = this.engine.setPools(pools);
+    this.selectsNamespaces = usesNamespaceSelectors(pools);
     for (const p of pools) this.touchedPools.add(p.name);
     for (const key of change.released) this.markDirty(key);
     for (const key of this.services.keys()) this.markDirty(key);
@@ -191,10 +203,14 @@ export class ServiceController {
         this.publish(svc, [], undefined);
       return;
     }
+    const namespace = svc.metadata?.namespace ?? "";
+    // A Service can arrive before its (new) namespace: deciding without the namespace's
+    // labels could pick the wrong pool. onNamespace revisits it when they arrive.
+    if (this.selectsNamespaces && !this.namespaceLabels.has(namespace)) return;
     for (const legacy of legacyAnnotations(svc)) {
       this.writer.event(svc, "Warning", "deprecatedAnnotation", `Service uses deprecated annotation ${legacy}`);
     }
-    const req = toServiceRequest(svc, this.namespaceLabels.get(svc.metadata?.namespace ?? ""));
+    const req = toServiceRequest(svc, this.namespaceLabels.get(namespace));
     if (!req.ok) {
       this.writer.event(svc, "Warning", "LoadBalancerFailed", req.error.message);
       return;

@@ -147,6 +147,35 @@ describe("allocation", () => {
     );
   });
 
+  it("places Services by namespace labels, even in a namespace created together with the Service", async () => {
+    await apply([
+      pool("alloc-team", ["198.51.100.80/30"], {
+        serviceAllocation: { priority: 1, namespaceSelectors: [{ matchLabels: { team: "blue" } }] },
+      }),
+      pool("alloc-rest", ["198.51.100.90/31"]),
+    ]);
+    // A fresh name each run: namespaces are never fully deleted here (no controller-manager).
+    const teamNs = `alloc-team-${Date.now().toString(36)}`;
+    // One apply: the namespace and its Service reach the controller on different watches,
+    // and the Service must not be placed before its namespace's labels are known.
+    await kubectlOk(
+      ["apply", "-f", "-"],
+      yaml([
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: teamNs, labels: { team: "blue" } } },
+        { ...service("blue"), metadata: { name: "blue", namespace: teamNs } },
+      ]),
+    );
+    const blue = await eventually(async () => {
+      const svc: Svc = JSON.parse(await kubectlOk(["get", "svc", "blue", "-n", teamNs, "-o", "json"]));
+      return ips(svc).length ? svc : undefined;
+    }, "the Service in the labelled namespace to get an IP");
+    expect(blue.metadata.annotations?.["metallb.io/ip-allocated-from-pool"]).toBe("alloc-team");
+    expect(ips(blue)).toEqual(["198.51.100.80"]);
+    await apply([service("plain")]); // alloc-test has no team label
+    expect(await ipsOf("plain")).toEqual(["198.51.100.90"]);
+    await kubectlOk(["delete", "svc", "blue", "-n", teamNs]);
+  });
+
   it("keeps IPAddressPool status current", async () => {
     await apply([pool("alloc-status", ["198.51.100.64/30"])]);
     await apply([service("counted")]);

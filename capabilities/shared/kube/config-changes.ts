@@ -20,7 +20,7 @@ export function onConfigChanged(listener: ConfigListener): void {
 }
 
 /** Labels as one comparable string, whatever their order. */
-export const labelsFingerprint = (labels: Record<string, string>): string => JSON.stringify(Object.entries(labels).sort());
+const labelsFingerprint = (labels: Record<string, string>): string => JSON.stringify(Object.entries(labels).sort());
 
 export interface ConfigObjectLike {
   metadata?: { uid?: string; generation?: number; labels?: Record<string, string> };
