@@ -20,7 +20,7 @@
  */
 import { K8s, kind } from "kubernetes-fluent-client";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { rssMB } from "./memory";
+import { cpuSeconds, rssMB } from "./memory";
 import { delta, perService, scrape } from "./apiserver-cost";
 import { join } from "node:path";
 import { KubeHttp } from "../../capabilities/shared/kube/http";
@@ -52,6 +52,9 @@ interface Row {
   peakRssMB?: number;
   /** The admission server's RSS (a separate process, as deployed). */
   admissionRssMB?: number;
+  /** CPU seconds per 1,000 Services of the watcher and the admission process. */
+  watcherCpuPer1000?: number;
+  admissionCpuPer1000?: number;
   /** The slowest 1% as "#creation-index:latency". */
   slowest?: string;
   /** API server CPU seconds per 1,000 Services, and what it served per Service. */
@@ -176,6 +179,14 @@ async function trivialController(http: KubeHttp, namespace: string) {
 /** The deployed topology's two processes (test/harness/module-process.ts splitModule). */
 let modulePids: { admission: number; watcher: number } | undefined;
 
+function moduleCpu(): { watcher: number; admission: number } | undefined {
+  try {
+    return modulePids && { watcher: cpuSeconds(modulePids.watcher), admission: cpuSeconds(modulePids.admission) };
+  } catch {
+    return undefined;
+  }
+}
+
 function moduleRssMB(role: "admission" | "watcher", field: "VmRSS" | "VmHWM" = "VmRSS"): number | undefined {
   try {
     return modulePids ? Math.round(rssMB(modulePids[role], field)) : undefined;
@@ -194,6 +205,7 @@ async function measure(
 ): Promise<Row> {
   console.error(`${mode}: ${n} Services${ratePerSec ? ` at ${ratePerSec}/s` : ""}`);
   const before = await scrape(http);
+  const moduleCpuBefore = moduleCpu();
   const observer = await observeIPs(namespace, n);
   console.error(`  watching`);
   const trivial = mode.startsWith("trivial");
@@ -208,6 +220,7 @@ async function measure(
   ]);
   observer.close();
   const cost = delta(before, await scrape(http));
+  const moduleCpuAfter = moduleCpu();
   const latencies = [...observer.seen].map(([name, t]) => t - createdAt.get(name)!);
   // Which Services were slowest (by creation order): a cold start shows as low indexes.
   const slowest = [...observer.seen]
@@ -228,6 +241,12 @@ async function measure(
     rssMB: trivial ? undefined : moduleRssMB("watcher"),
     peakRssMB: trivial ? undefined : moduleRssMB("watcher", "VmHWM"),
     admissionRssMB: trivial ? undefined : moduleRssMB("admission"),
+    ...(moduleCpuBefore && moduleCpuAfter
+      ? {
+          watcherCpuPer1000: Math.round(((moduleCpuAfter.watcher - moduleCpuBefore.watcher) / n) * 1000 * 10) / 10,
+          admissionCpuPer1000: Math.round(((moduleCpuAfter.admission - moduleCpuBefore.admission) / n) * 1000 * 10) / 10,
+        }
+      : {}),
     apiserverCpuPer1000: Math.round(((cost.get("process_cpu_seconds_total") ?? 0) / n) * 1000 * 10) / 10,
     apiserverPerService: perService(cost, n),
   };
@@ -306,14 +325,18 @@ async function main() {
   }
 
   console.log(`\ncontroller (watcher) RSS idle, pool created, no Services: ${idleRssMB ?? "-"} MB`);
-  console.log("mode               services  existing  total ms   rate/s   p50 ms   p99 ms   RSS MB  peak MB  adm. MB  API CPU s/1000");
+  console.log(
+    "mode               services  existing  total ms   rate/s   p50 ms   p99 ms   RSS MB  peak MB  adm. MB  CPU s/1000: API watcher admission",
+  );
   for (const r of rows) {
     console.log(
-      `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.existing).padStart(9)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.rssMB ?? "-").padStart(8)} ${String(r.peakRssMB ?? "-").padStart(8)} ${String(r.admissionRssMB ?? "-").padStart(8)} ${String(r.apiserverCpuPer1000 ?? "-").padStart(15)}`,
+      `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.existing).padStart(9)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.rssMB ?? "-").padStart(8)} ${String(r.peakRssMB ?? "-").padStart(8)} ${String(r.admissionRssMB ?? "-").padStart(8)} ${String(r.apiserverCpuPer1000 ?? "-").padStart(15)} ${String(r.watcherCpuPer1000 ?? "-").padStart(7)} ${String(r.admissionCpuPer1000 ?? "-").padStart(9)}`,
     );
   }
   console.log("\nAPI server work per Service created (requests by verb/resource/subresource, watch events by kind, webhook calls):");
   for (const r of rows) console.log(`${r.mode} ${r.services} (+${r.existing}): ${JSON.stringify(r.apiserverPerService)}`);
+  console.log("\nslowest 1% (#creation-index:latency; low indexes = a cold start):");
+  for (const r of rows) console.log(`${r.mode} ${r.services} (+${r.existing}): ${r.slowest}`);
   for (const n of ns) {
     const t = rows.find((r) => r.mode === "trivial" && r.services === n && !r.existing)!;
     const c = rows.find((r) => r.mode === "controller" && r.services === n && !r.existing)!;
