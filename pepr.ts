@@ -17,6 +17,7 @@ import { retryTransient } from "./capabilities/shared/kube/retry";
 import { settings } from "./capabilities/shared/settings";
 import { startCpuProfileFromEnv } from "./capabilities/shared/cpu-profile";
 import { startClusterCache } from "./capabilities/shared/kube/cluster-cache";
+import { startWithLongKeepAlive } from "./capabilities/shared/kube/webhook-server";
 
 const isBuild = process.env.PEPR_MODE === "build";
 const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev");
@@ -35,7 +36,7 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
   const module = new PeprModule(cfg, [allocator, announcer], { deferStart: true });
   // METALLB_PEPR_PORT lets an admission and a watcher process share one host (benchmarks
   // of the deployed topology); in a cluster each is its own pod on Pepr's port 3000.
-  if (!isBuild) module.start(Number(process.env.METALLB_PEPR_PORT) || 3000);
+  if (!isBuild) startWithLongKeepAlive(() => module.start(Number(process.env.METALLB_PEPR_PORT) || 3000));
   if (runsControllers) {
     await startClusterCache();
     await retryTransient(startAllocator);

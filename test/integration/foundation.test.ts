@@ -4,6 +4,9 @@
  * objects are refused through the real admission webhook path.
  */
 import { readdirSync } from "node:fs";
+import { Agent, get } from "node:https";
+import type { Socket } from "node:net";
+import { sleep } from "../harness/wait";
 import { join } from "node:path";
 import { kubectl, kubectlOk } from "../harness/kubectl";
 import { repoRoot } from "../harness/local-cluster";
@@ -127,5 +130,29 @@ spec: {addresses: ["198.51.100.0/28"]}
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`resource must be created in ${ns} namespace`);
+  });
+});
+
+describe("the webhook server", () => {
+  // The API server reuses an idle webhook connection for up to 90 s. If the module closed
+  // it after Node's default 5 s, a create arriving at that moment would be reset and refused.
+  it("keeps an idle kept-alive connection open past Node's 5 s default", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const healthz = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const req = get({ host: "localhost", port: 3000, path: "/healthz", agent, rejectUnauthorized: false }, (res) => {
+          res.resume();
+          res.on("end", () => (res.statusCode === 200 ? resolve(req.socket!) : reject(new Error(`HTTP ${res.statusCode}`))));
+        });
+        req.on("error", reject);
+      });
+    try {
+      const first = await healthz();
+      await sleep(6_500);
+      const second = await healthz();
+      expect(second).toBe(first); // one TCP connection served both requests
+    } finally {
+      agent.destroy();
+    }
   });
 });
