@@ -1,7 +1,9 @@
 /**
  * The controller's in-memory copy of the objects BGP planning reads (Nodes,
- * Services, EndpointSlices), fed by watch events and the initial list.
- * A copy older than the one held is ignored, so a late list cannot undo an event.
+ * Services, EndpointSlices), loaded from the cluster cache and then fed by its
+ * events. A copy older than the one held is ignored. No tombstones: the load is a
+ * snapshot of the same cache the events come from, so it cannot hold an object whose
+ * deletion was already delivered (and tombstones would grow with every deletion).
  */
 import type { WatchPhase } from "../../shared/kube/watch-fanout";
 
@@ -14,21 +16,13 @@ const rv = (o: Versioned): number => Number(o.metadata?.resourceVersion ?? 0) ||
 
 export class ObjectCache<T extends Versioned> {
   private readonly items = new Map<string, T>();
-  /** Keys deleted with the resourceVersion of the deletion, so a stale list does not resurrect them. */
-  private readonly tombstones = new Map<string, number>();
 
   /** True when the cache changed. */
   apply(obj: T, phase: WatchPhase): boolean {
     const key = keyOf(obj);
     const known = this.items.get(key);
     if (known && rv(known) > rv(obj)) return false;
-    if (phase === "delete") {
-      this.tombstones.set(key, rv(obj));
-      return this.items.delete(key);
-    }
-    const gone = this.tombstones.get(key);
-    if (gone !== undefined && gone >= rv(obj)) return false;
-    this.tombstones.delete(key);
+    if (phase === "delete") return this.items.delete(key);
     this.items.set(key, obj);
     return true;
   }
