@@ -19,7 +19,7 @@
  *   npm run bench -- allocator-e2e [sizes...]
  */
 import { K8s, kind } from "kubernetes-fluent-client";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpuSeconds, rssMB } from "./memory";
 import { delta, perService, scrape } from "./apiserver-cost";
 import { join } from "node:path";
@@ -176,6 +176,13 @@ async function trivialController(http: KubeHttp, namespace: string) {
   return () => watcher.close();
 }
 
+/** Each measurement's API server and module logs, kept for a look at its slowest Services. */
+function keepLogs(label: string): void {
+  const dir = join(stateDir, "logs", label);
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(stateDir)) if (f.endsWith(".log")) copyFileSync(join(stateDir, f), join(dir, f));
+}
+
 /** The deployed topology's two processes (test/harness/module-process.ts splitModule). */
 let modulePids: { admission: number; watcher: number } | undefined;
 
@@ -261,6 +268,7 @@ async function main() {
     .filter((n) => n > 0);
   const ns = sizes.length ? sizes : [100, 1000, 10000];
   mkdirSync(stateDir, { recursive: true });
+  rmSync(join(stateDir, "logs"), { recursive: true, force: true });
   await acquireDevLock();
   const largest = Math.max(...ns);
   const rows: Row[] = [];
@@ -311,6 +319,7 @@ async function main() {
           if (trivial) stops.push(await trivialController(h, space));
           const mode = `${trivial ? "trivial" : "controller"}${rate ? "-paced" : ""}` as Row["mode"];
           rows.push(await measure(h, mode, space, n, rate, existing));
+          keepLogs(`${mode}-${n}${existing ? `-after-${existing}` : ""}`);
           existing += n;
         }
         stops.forEach((stop) => stop());
