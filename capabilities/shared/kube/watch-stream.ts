@@ -12,17 +12,28 @@ export interface WatchEvent<T = unknown> {
 }
 
 /**
+ * A watch asked for with timeoutSeconds=300 and bookmarks hears from the server at least
+ * every few minutes. Silence longer than this means the connection is gone without a
+ * FIN or RST (a half-open TCP connection after a network failure), and the cache would
+ * go stale without noticing.
+ */
+export const WATCH_SILENCE_MS = 330_000;
+
+/**
  * Sends `req` and hands each event to `onEvent` until the server ends the stream
- * (resolves) or it fails (rejects). `signal.abort` is set to cut the stream.
+ * (resolves) or it fails (rejects), including after `silenceMs` without a byte.
+ * `signal.abort` is set to cut the stream.
  */
 export function streamWatchEvents<T>(
   req: ClientRequest,
   onEvent: (e: WatchEvent<T>) => void,
   signal: { abort?: () => void },
   statusError: (status: number) => Error,
+  silenceMs = WATCH_SILENCE_MS,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     signal.abort = () => req.destroy();
+    req.setTimeout(silenceMs, () => req.destroy(new Error(`watch stream silent for ${silenceMs} ms`)));
     req.on("response", (res: IncomingMessage) => {
       if ((res.statusCode ?? 0) >= 300) {
         res.resume();
