@@ -23,7 +23,6 @@ function cached<T extends KubeObject>(http: KubeHttp, path: string, events: Fano
   return informer;
 }
 
-let http: KubeHttp | undefined;
 let caches:
   | { services: Informer<V1Service & KubeObject>; endpointSlices: Informer<V1EndpointSlice & KubeObject>; nodes: Informer<V1Node & KubeObject> }
   | undefined;
@@ -31,7 +30,7 @@ let caches:
 /** Starts the three list+watches; resolves when each has its first list. */
 export async function startClusterCache(): Promise<void> {
   if (!caches) {
-    http = new KubeHttp(undefined, 4);
+    const http = new KubeHttp(undefined, 4); // lists and their watches only; writes have their own pool
     caches = {
       services: cached(http, "/api/v1/services", serviceEvents),
       endpointSlices: cached(http, "/apis/discovery.k8s.io/v1/endpointslices", endpointSliceEvents),
