@@ -2,30 +2,31 @@
  * Reads the whole metallb.io configuration from the API server, as the parser's
  * input. Admission reads it live (a just-created pool must count for the next
  * request's overlap check); reconcilers read it on every configuration event.
+ *
+ * On the pooled keep-alive client: the allocator holds every allocation while this
+ * runs, and seven lists each on a new TLS connection took about 300 ms.
  */
-import { K8s, kind } from "kubernetes-fluent-client";
-import {
-  BFDProfile,
-  BGPAdvertisement,
-  BGPPeer,
-  Community,
-  IPAddressPool,
-  L2Advertisement,
-} from "../../../crds/register";
+import { GROUP, KINDS, type KindInfo } from "../../../crds/types/kinds";
 import type { ConfigInput } from "../config";
+import { kubeHttp } from "./http";
 
-const items = async <T>(list: Promise<{ items: T[] }>): Promise<T[]> => (await list).items;
+interface List<T = unknown> {
+  items: T[];
+}
+
+const list = async (info: KindInfo, namespace: string): Promise<unknown[]> =>
+  (await kubeHttp().send<List>("GET", `/apis/${GROUP}/${info.version}/namespaces/${namespace}/${info.plural}`)).items;
 
 export async function readConfig(namespace: string): Promise<ConfigInput> {
   const [pools, l2Advertisements, bgpAdvertisements, bgpPeers, bfdProfiles, communities, namespaces] =
     await Promise.all([
-      items(K8s(IPAddressPool).InNamespace(namespace).Get()),
-      items(K8s(L2Advertisement).InNamespace(namespace).Get()),
-      items(K8s(BGPAdvertisement).InNamespace(namespace).Get()),
-      items(K8s(BGPPeer).InNamespace(namespace).Get()),
-      items(K8s(BFDProfile).InNamespace(namespace).Get()),
-      items(K8s(Community).InNamespace(namespace).Get()),
-      items(K8s(kind.Namespace).Get()),
+      list(KINDS.IPAddressPool, namespace),
+      list(KINDS.L2Advertisement, namespace),
+      list(KINDS.BGPAdvertisement, namespace),
+      list(KINDS.BGPPeer, namespace),
+      list(KINDS.BFDProfile, namespace),
+      list(KINDS.Community, namespace),
+      kubeHttp().send<List<{ metadata?: { name?: string; labels?: Record<string, string> } }>>("GET", "/api/v1/namespaces"),
     ]);
   return {
     namespace,
@@ -35,6 +36,6 @@ export async function readConfig(namespace: string): Promise<ConfigInput> {
     bgpPeers,
     bfdProfiles,
     communities,
-    namespaces: namespaces.map((n) => ({ name: n.metadata!.name!, labels: n.metadata?.labels ?? {} })),
+    namespaces: namespaces.items.map((n) => ({ name: n.metadata!.name!, labels: n.metadata?.labels ?? {} })),
   } as ConfigInput;
 }
