@@ -4,7 +4,8 @@
  * request's overlap check); reconcilers read it on every configuration event.
  *
  * On the pooled keep-alive client: the allocator holds every allocation while this
- * runs, and seven lists each on a new TLS connection took about 300 ms.
+ * runs. Through kubernetes-fluent-client, each of the seven lists opened a new TLS
+ * connection: 22 ms (p50) on an idle API server, against 5 ms now, and far more under load.
  */
 import { GROUP, KINDS, type KindInfo } from "../../../crds/types/kinds";
 import type { ConfigInput } from "../config";
