@@ -4,8 +4,9 @@
  * directly so that the agent controls every timeout and reconnect itself: its safety
  * (self-fencing) depends on knowing when it has lost the API server.
  */
-import { Agent, request } from "node:https";
-import type { IncomingMessage } from "node:http";
+import { Agent } from "node:https";
+import { apiRequest } from "../../shared/kube/api-request";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import { loadCredentials, type Credentials } from "./credentials";
 import type { ListWatchClient, WatchEvent } from "../../shared/kube/informer";
 import { streamWatchEvents } from "../../shared/kube/watch-stream";
@@ -27,19 +28,10 @@ export class AgentKube implements ListWatchClient {
 
   constructor(private readonly credentials: Credentials = loadCredentials()) {}
 
-  private async open(method: string, path: string, headers: Record<string, string | number>, agent: Agent): Promise<ReturnType<typeof request>> {
+  private async open(method: string, path: string, headers: Record<string, string | number>, agent: Agent): Promise<ClientRequest> {
     const { server, tls } = this.credentials;
     const authorization = this.credentials.authorization();
-    return request({
-      ...tls,
-      agent,
-      method,
-      // URL.hostname keeps an IPv6 literal's brackets; node:https wants it bare.
-      hostname: server.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: server.port || 443,
-      path: `${server.pathname.replace(/\/$/, "")}${path}`,
-      headers: { Accept: "application/json", ...(authorization ? { Authorization: authorization } : {}), ...headers },
-    });
+    return apiRequest(server, tls, agent, method, path, { ...(authorization ? { Authorization: authorization } : {}), ...headers });
   }
 
   /** One JSON request that fails after `timeoutMs`. */

@@ -6,7 +6,8 @@
  * connections. Credentials come from the same kubeconfig (or in-cluster).
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { Agent, request, type RequestOptions } from "node:https";
+import { Agent, type RequestOptions } from "node:https";
+import { apiRequest } from "./api-request";
 import type { ListWatchClient, WatchEvent } from "./informer";
 import { streamWatchEvents } from "./watch-stream";
 
@@ -69,16 +70,7 @@ export class KubeHttp implements ListWatchClient {
 
   private async open(method: string, path: string, agent: Agent, headers: Record<string, string | number> = {}) {
     const { url, options } = await this.resolveBase();
-    return request({
-      ...options,
-      agent,
-      method,
-      // URL.hostname keeps an IPv6 literal's brackets; node:https wants it bare.
-      hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: url.port || 443,
-      path: `${url.pathname.replace(/\/$/, "")}${path}`,
-      headers: { ...(options.headers ?? {}), Accept: "application/json", ...headers },
-    });
+    return apiRequest(url, options, agent, method, path, headers);
   }
 
   private async sendOnce<T>(
