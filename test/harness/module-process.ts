@@ -31,85 +31,78 @@ export async function crashModule(stateDir: string): Promise<SavedModule> {
   return { bundle, apiPath, webhooks: JSON.stringify(vwc) };
 }
 
-/** Starts the same bundle again the way pepr dev does; resolves once its controller is ready. */
-export async function restartModule(saved: SavedModule, stateDir: string): Promise<ChildProcess> {
-  const logPath = join(stateDir, "module-restart.log");
+/**
+ * Starts the saved bundle as its own process group, logging to `module-<name>.log` and
+ * recording its pid in `module-<name>.pid` (stopModule ends it). Admission uses pepr
+ * dev's insecure TLS pair, as the webhooks pepr dev registered expect.
+ */
+function spawnBundle(saved: SavedModule, stateDir: string, name: string, env: Record<string, string>) {
+  const logPath = join(stateDir, `module-${name}.log`);
   const out = openSync(logPath, "w");
   const proc = spawn(process.execPath, [saved.bundle], {
     cwd: repoRoot,
-    env: {
-      ...process.env,
-      PEPR_MODE: "dev",
-      PEPR_API_PATH: saved.apiPath,
-      SSL_KEY_PATH: "insecure-tls.key",
-      SSL_CERT_PATH: "insecure-tls.crt",
-      LOG_LEVEL: "info",
-    },
+    env: { ...process.env, SSL_KEY_PATH: "insecure-tls.key", SSL_CERT_PATH: "insecure-tls.crt", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", out, out],
     detached: true,
   });
   closeSync(out);
   proc.unref();
-  // It replaces pepr dev's child until the end of the run; stopModule ends it.
-  writeFileSync(join(stateDir, "module-restart.pid"), String(proc.pid));
-  const deadline = Date.now() + 120_000;
-  while (!readFileSync(logPath, "utf8").includes(readyMarker)) {
-    if (proc.exitCode !== null) throw new Error(`restarted module exited; see ${logPath}`);
-    if (Date.now() > deadline) throw new Error(`restarted module not ready; see ${logPath}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  // Server-side under Pepr's field manager, as pepr dev created them, so later
-  // applies by that manager (pepr deploy, the deploy test) own every field.
-  await kubectlOk(["apply", "--server-side", "--field-manager=pepr", "--force-conflicts", "-f", "-"], saved.webhooks);
-  return proc;
+  writeFileSync(join(stateDir, `module-${name}.pid`), String(proc.pid));
+  return { proc, logPath };
 }
 
+/** Polls until `ready()`, failing if one of `procs` exits or two minutes pass. */
+async function waitReady(what: string, procs: Array<{ proc: ChildProcess; logPath: string }>, ready: () => Promise<boolean>) {
+  const deadline = Date.now() + 120_000;
+  while (!(await ready())) {
+    for (const p of procs) if (p.proc.exitCode !== null) throw new Error(`${what} exited; see ${p.logPath}`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready; see ${procs.map((p) => p.logPath).join(", ")}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const logsReady = (logPath: string) => readFileSync(logPath, "utf8").includes(readyMarker);
+
 /**
- * Replaces pepr dev's single process with the two a cluster runs: an admission server
- * (port 3000, where the webhooks point) and a watcher running the controllers (port
- * 3001, /healthz and /metrics only), both with the deployed environment (JSON logs,
- * package.json's pepr.env). Resolves with
- * their pids once both serve; stopModule ends them.
+ * Puts back the webhook configurations pepr dev removed when its child died: server-side
+ * under Pepr's field manager, as pepr dev created them, so later applies by that manager
+ * (pepr deploy, the deploy test) own every field.
  */
+const restoreWebhooks = (saved: SavedModule) =>
+  kubectlOk(["apply", "--server-side", "--field-manager=pepr", "--force-conflicts", "-f", "-"], saved.webhooks);
+
+/** Starts the same bundle again the way pepr dev does; resolves once its controller is ready. */
+export async function restartModule(saved: SavedModule, stateDir: string): Promise<ChildProcess> {
+  // It replaces pepr dev's child until the end of the run.
+  const restarted = spawnBundle(saved, stateDir, "restart", { PEPR_MODE: "dev", PEPR_API_PATH: saved.apiPath });
+  await waitReady("restarted module", [restarted], async () => logsReady(restarted.logPath));
+  await restoreWebhooks(saved);
+  return restarted.proc;
+}
+
 /** The environment `npx pepr deploy` gives the module's pods (package.json pepr.env). */
 function deployedEnv(): Record<string, string> {
   return (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { pepr: { env?: Record<string, string> } }).pepr
     .env ?? {};
 }
 
+/**
+ * Replaces pepr dev's single process with the two a cluster runs: an admission server
+ * (port 3000, where the webhooks point) and a watcher running the controllers (port
+ * 3001, /healthz and /metrics only), both with the deployed environment (JSON logs,
+ * package.json's pepr.env). Resolves with their pids once both serve.
+ */
 export async function splitModule(stateDir: string): Promise<{ admission: number; watcher: number }> {
   const saved = await crashModule(stateDir);
-  const start = (role: "admission" | "watcher", env: Record<string, string>) => {
-    const logPath = join(stateDir, `module-${role}.log`);
-    const out = openSync(logPath, "w");
-    const proc = spawn(process.execPath, [saved.bundle], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        ...deployedEnv(),
-        SSL_KEY_PATH: "insecure-tls.key",
-        SSL_CERT_PATH: "insecure-tls.crt",
-        LOG_LEVEL: "info",
-        PEPR_PRETTY_LOGS: "false",
-        ...env,
-      },
-      stdio: ["ignore", out, out],
-      detached: true,
-    });
-    closeSync(out);
-    proc.unref();
-    writeFileSync(join(stateDir, `module-${role}.pid`), String(proc.pid));
-    return { proc, logPath };
-  };
-  const admission = start("admission", { PEPR_WATCH_MODE: "false", PEPR_API_PATH: saved.apiPath, METALLB_PEPR_PORT: "3000" });
-  const watcher = start("watcher", { PEPR_WATCH_MODE: "true", METALLB_PEPR_PORT: "3001" });
-  const deadline = Date.now() + 120_000;
-  while (!readFileSync(watcher.logPath, "utf8").includes(readyMarker) || !(await serving(3000))) {
-    for (const p of [admission, watcher])
-      if (p.proc.exitCode !== null) throw new Error(`module process exited; see ${p.logPath}`);
-    if (Date.now() > deadline) throw new Error(`watcher not ready; see ${watcher.logPath}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await kubectlOk(["apply", "--server-side", "--field-manager=pepr", "--force-conflicts", "-f", "-"], saved.webhooks);
+  const deployed = { ...deployedEnv(), PEPR_PRETTY_LOGS: "false" };
+  const admission = spawnBundle(saved, stateDir, "admission", {
+    ...deployed,
+    PEPR_WATCH_MODE: "false",
+    PEPR_API_PATH: saved.apiPath,
+    METALLB_PEPR_PORT: "3000",
+  });
+  const watcher = spawnBundle(saved, stateDir, "watcher", { ...deployed, PEPR_WATCH_MODE: "true", METALLB_PEPR_PORT: "3001" });
+  await waitReady("module process", [admission, watcher], async () => logsReady(watcher.logPath) && (await serving(3000)));
+  await restoreWebhooks(saved);
   return { admission: admission.proc.pid!, watcher: watcher.proc.pid! };
 }
