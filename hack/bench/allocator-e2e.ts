@@ -34,6 +34,7 @@ import {
   stopModule,
 } from "../../test/harness/local-cluster";
 import { splitModule } from "../../test/harness/module-process";
+import { quantile } from "./stats";
 
 const stateDir = join(repoRoot, ".lab", "bench-cluster");
 const poolPrefix = "2001:db8:b::"; // documentation prefix; Services are IPv6 so 10,000 fit in one pool
@@ -61,11 +62,6 @@ interface Row {
   apiserverCpuPer1000?: number;
   apiserverPerService?: Record<string, number>;
 }
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 
 /**
  * Trivial-client Services carry a class our controller ignores, so its own runs later

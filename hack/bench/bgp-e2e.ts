@@ -24,6 +24,7 @@ import { agentEnvironment, buildAgent } from "../../test/harness/l2lab";
 import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, releaseDevLock } from "../../test/harness/local-cluster";
 import { NetLab, apiPortFromKubeconfig, labSkipReason, type LabProcess } from "../../test/harness/netlab";
 import { sleep, until } from "../../test/harness/wait";
+import { quantile } from "./stats";
 
 const NS = "metallb-system";
 const NODE = "node-0";
@@ -31,11 +32,6 @@ const ROUTER2 = "192.0.2.5";
 const SOURCE2 = "192.0.2.42";
 const POOL = "198.18.0.0/15"; // RFC 2544 benchmarking range
 const stateDir = join(repoRoot, ".lab", "bench-bgp-e2e");
-
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 
 const configObjects = [
   { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: "bench", namespace: NS }, spec: { addresses: [POOL] } },
@@ -171,8 +167,8 @@ async function main(): Promise<void> {
       if (!ip || !(rib.routes?.[`${ip}/32`]?.length ?? 0)) missing.push(`svc-${i}`);
     }
     if (missing.length) throw new Error(`routes logged as received but missing from FRR's RIB: ${missing.join(", ")}`);
-    results.create_to_route_p50_ms = Math.round(pct(lat, 50) * 10) / 10;
-    results.create_to_route_p99_ms = Math.round(pct(lat, 99) * 10) / 10;
+    results.create_to_route_p50_ms = Math.round(quantile(lat, 0.5) * 10) / 10;
+    results.create_to_route_p99_ms = Math.round(quantile(lat, 0.99) * 10) / 10;
     results.create_to_route_max_ms = Math.round(Math.max(...lat) * 10) / 10;
     process.stderr.write(`create-to-route: p50 ${results.create_to_route_p50_ms} ms, p99 ${results.create_to_route_p99_ms} ms\n`);
     // Services, not the namespace: this control plane has no namespace controller to finish that.

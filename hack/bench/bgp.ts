@@ -11,11 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetLab } from "../../test/harness/netlab";
 import { Frr, Speaker, bundleSpeaker, sleep, until } from "../../test/harness/frr";
-
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+import { quantile } from "./stats";
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mlbbgp-bench-"));
@@ -55,8 +51,8 @@ async function main(): Promise<void> {
       await until(prefix, async () => ((await frr.paths(prefix)).length > 0 ? true : undefined), 10_000, 5);
       lat.push(performance.now() - t0);
     }
-    results.add_p50_ms = pct(lat, 50);
-    results.add_p99_ms = pct(lat, 99);
+    results.add_p50_ms = quantile(lat, 0.5);
+    results.add_p99_ms = quantile(lat, 0.99);
     one.send({ stop: true });
     await one.waitFor("STOPPED");
     await until("withdrawn", async () => ((await pfxRcd("192.0.2.11")) === 0 ? true : undefined), 10_000);

@@ -21,6 +21,7 @@ import { kubectl } from "../../test/harness/kubectl";
 import { L2Lab } from "../../test/harness/l2lab";
 import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule } from "../../test/harness/local-cluster";
 import { labSkipReason } from "../../test/harness/netlab";
+import { quantile } from "./stats";
 
 const stateDir = join(repoRoot, ".lab", "bench-l2-cluster");
 const ELIGIBLE = "bench.metallb-pepr/eligible";
@@ -38,11 +39,6 @@ interface Row {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-
 /** The raw-socket prober (hack/bench/arp-prober.ts), bundled once. */
 function buildProber(dir: string): string {
   const out = join(dir, "arp-prober.js");
