@@ -62,6 +62,7 @@ class L2Controller {
   private running = false;
   private again = false;
   private timer?: NodeJS.Timeout;
+  private resyncTimer?: NodeJS.Timeout;
   started = false;
 
   /** One Service's inputs changed (the Service itself, its EndpointSlices). */
@@ -111,7 +112,9 @@ class L2Controller {
   startTimer(): void {
     clearInterval(this.timer);
     this.timer = setInterval(() => this.tick(), CHECK_MS);
-    setInterval(() => this.touchAll(), RESYNC_MS).unref();
+    // A retried start-up calls this again: one resync timer, not one per attempt.
+    clearInterval(this.resyncTimer);
+    this.resyncTimer = setInterval(() => this.touchAll(), RESYNC_MS).unref();
   }
 
   /** The Services to elect this pass; undefined = all of them. */
