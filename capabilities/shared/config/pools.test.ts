@@ -137,6 +137,68 @@ describe("IPAddressPool rules", () => {
     ]);
   });
 
+  describe("address classes no pool may hold", () => {
+    const V4_FIX = `list only the addresses Services may receive, such as "192.0.2.0/24"`;
+    it.each([
+      ["0.0.0.0/0", `covers the whole IPv4 address space; ${V4_FIX}`],
+      ["0.0.0.0-255.255.255.255", `covers the whole IPv4 address space; ${V4_FIX}`],
+      [
+        "::/0",
+        'covers the whole IPv6 address space; list only the addresses Services may receive, such as "2001:db8:1::/120"',
+      ],
+    ])("%s is refused: it covers a whole family", (text, why) => {
+      expect(errorsOf({ pools: [pool("p", [text])] })).toEqual([
+        `IPAddressPool "p": spec.addresses[0] "${text}" ${why}`,
+      ]);
+    });
+
+    it.each([
+      ["0.0.0.0/32", "0.0.0.0/8", `the "this network" block 0.0.0.0/8, which holds the unspecified address 0.0.0.0`],
+      ["127.0.0.1/32", "127.0.0.0/8", "loopback addresses 127.0.0.0/8, which never leave a host"],
+      ["169.254.10.0/24", "169.254.0.0/16", "link-local addresses 169.254.0.0/16, which routers do not forward"],
+      ["239.1.1.0/24", "224.0.0.0/4", "multicast addresses 224.0.0.0/4, which name groups of receivers, not a host"],
+      // A range only partly inside a class is refused as well.
+      [
+        "223.255.255.250-224.0.0.5",
+        "224.0.0.0/4",
+        "multicast addresses 224.0.0.0/4, which name groups of receivers, not a host",
+      ],
+      ["255.255.255.255/32", "255.255.255.255/32", "the limited broadcast address 255.255.255.255"],
+      ["::/128", "::/128", "the unspecified address ::"],
+      ["::1/128", "::1/128", "the loopback address ::1, which never leaves a host"],
+      ["::ffff:192.0.2.0/120", "::ffff:0:0/96", "IPv4-mapped addresses ::ffff:0:0/96, which Kubernetes reads as IPv4"],
+      ["fe80::1-fe80::9", "fe80::/10", "link-local addresses fe80::/10, which routers do not forward"],
+      ["ff02::/16", "ff00::/8", "multicast addresses ff00::/8, which name groups of receivers, not a host"],
+    ])("%s is refused: it overlaps %s", (text, cidr, what) => {
+      const example = text.includes(":") ? '"2001:db8:1::/120"' : '"192.0.2.0/24"';
+      expect(errorsOf({ pools: [pool("p", ["198.51.100.0/24", text])] })).toEqual([
+        `IPAddressPool "p": spec.addresses[1] "${text}" overlaps ${what}; use addresses outside ${cidr} that reach the cluster's nodes, such as ${example}`,
+      ]);
+    });
+
+    it("a refused entry is left out of the model, so it cannot clash with other pools too", () => {
+      expect(errorsOf({ pools: [pool("a", ["::/0"]), pool("b", ["2001:db8::/64"])] })).toEqual([
+        expect.stringContaining('IPAddressPool "a": spec.addresses[0] "::/0" covers the whole IPv6 address space'),
+      ]);
+    });
+
+    it.each([
+      "10.0.0.0/8",
+      "100.64.0.0/10",
+      "240.0.0.0/24",
+      "223.255.255.0/24",
+      "fd00::/64",
+      "2001:db8::/32",
+      "::2/127",
+    ])("%s is allowed", (text) => {
+      expect(errorsOf({ pools: [pool("p", [text])] })).toEqual([]);
+    });
+
+    it("is refused at admission, not only at reconcile time", () => {
+      expect(errorsOf({ pools: [pool("p", ["::/0"])] }, { deferReferences: true })).toHaveLength(1);
+    });
+  });
+
   it("reports every problem at once", () => {
     expect(errorsOf({ pools: [pool("a", ["x"]), pool("b", [])] })).toHaveLength(2);
   });

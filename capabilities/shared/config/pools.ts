@@ -1,8 +1,9 @@
 /**
- * IPAddressPool: addresses (CIDRs and ranges, summarized), overlap across the whole
- * configuration, serviceAllocation.
+ * IPAddressPool: addresses (CIDRs and ranges, summarized), address classes no pool may
+ * hold, overlap across the whole configuration, serviceAllocation.
  */
 import type { IPAddressPool } from "../../../crds/types";
+import { refusedAddressClass } from "./address-classes";
 import { cidrFirst, cidrLast, parseCIDR, parseIP, rangeToCIDRs, type CIDR, type Family } from "../net/ip";
 import { isIntIn, q, show, type Diagnostics, type ObjectDiagnostics } from "./diagnostics";
 import { namedObjects } from "./objects";
@@ -106,6 +107,9 @@ export function parsePools(input: ConfigInput, diags: Diagnostics): Map<string, 
       const cidrs = parseAddress(text, field, name, d);
       if (!cidrs) return;
       const entry: PoolAddress = { text: String(text).trim(), cidrs };
+      // Left out of the model too, so that nothing ever hands out 0.0.0.0 or ::.
+      const refused = refusedAddressClass(cidrs);
+      if (refused) return d.error(field, `${field} ${q(entry.text)} ${refused}`);
       const span = spanOf(name, i, entry);
       const clash = spans.find((o) => o.family === span.family && o.lo <= span.hi && span.lo <= o.hi);
       if (clash && clash.pool === name) {
