@@ -1,6 +1,12 @@
-/** Kubernetes Events on the objects users look at (`kubectl describe service`). */
-import { randomBytes } from "node:crypto";
+/**
+ * Kubernetes Events on the objects users look at (`kubectl describe service`), aggregated
+ * and rate-limited (event-aggregator.ts) and written in the background (event-recorder.ts).
+ */
+import { EventAggregator, type EventType } from "./event-aggregator";
+import { EventRecorder } from "./event-recorder";
 import { kubeHttp } from "./http";
+
+export type { EventType } from "./event-aggregator";
 
 export interface EventTarget {
   apiVersion?: string;
@@ -8,45 +14,41 @@ export interface EventTarget {
   metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
 }
 
-export type EventType = "Normal" | "Warning";
+let shared: EventRecorder | undefined;
+/** One recorder per process: the aggregation and the rate limits are per process, as the queue is. */
+export const eventRecorder = (): EventRecorder =>
+  (shared ??= new EventRecorder(kubeHttp, new EventAggregator({ instance: process.env.HOSTNAME ?? "" })));
 
-/** Best effort: an Event that cannot be written must never fail the reconcile that emits it. */
-export async function recordEvent(
+/**
+ * Best effort and non-blocking: the returned promise is already settled when the Event
+ * is handed over; an Event that cannot be written never fails the reconcile that emits it.
+ */
+export function recordEvent(
   target: EventTarget,
   type: EventType,
   reason: string,
   message: string,
   component: string,
 ): Promise<void> {
-  const name = target.metadata?.name ?? "unknown";
-  const namespace = target.metadata?.namespace ?? "default";
-  const now = new Date().toISOString();
   try {
-    await kubeHttp().send("POST", `/api/v1/namespaces/${namespace}/events`, {
-      apiVersion: "v1",
-      kind: "Event",
-      metadata: { name: `${name}.${randomBytes(8).toString("hex")}`, namespace },
-      involvedObject: {
+    eventRecorder().record({
+      object: {
         apiVersion: target.apiVersion ?? "v1",
         kind: target.kind ?? "Service",
-        name,
-        namespace,
+        name: target.metadata?.name ?? "unknown",
+        namespace: target.metadata?.namespace ?? "default",
         uid: target.metadata?.uid,
         resourceVersion: target.metadata?.resourceVersion,
       },
       type,
       reason,
       message,
-      source: { component },
-      reportingComponent: component,
-      reportingInstance: process.env.HOSTNAME ?? component,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
+      component,
     });
   } catch {
     // Events are advisory; status and metrics carry the truth.
   }
+  return Promise.resolve();
 }
 
 /** MetalLB's "nodeAssigned" Event: which node announces a Service, and how. */
