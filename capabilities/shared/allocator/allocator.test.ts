@@ -477,3 +477,32 @@ describe("big pools and statistics", () => {
     expect(a.poolStats("p")).toEqual({ assignedIPv4: 2n, assignedIPv6: 1n, availableIPv4: 254n, availableIPv6: 255n });
   });
 });
+
+describe("a disabled (invalid) pool", () => {
+  const disabled = (p: Pool): Pool => ({ ...p, disabled: 'IPAddressPool "p": spec.addresses[1]: invalid CIDR' });
+
+  it("hands out nothing new, but its holders re-claim and keep their addresses", () => {
+    const a = allocatorWith(disabled(pool("p", ["192.0.2.0/30"])), pool("q", ["198.51.100.0/30"]));
+    expect(ips(a.assign(svc("holder"), [ip("192.0.2.1")], { reclaim: true }))).toEqual(["192.0.2.1"]);
+    expect(ips(a.allocate(svc("holder")))).toEqual(["192.0.2.1"]); // no move
+    expect(ips(a.allocate(svc("new")))).toEqual(["198.51.100.0"]); // never from "p"
+    expect(ips(a.assign(svc("asks"), [ip("192.0.2.2")]))).toMatch(/^pool "p" is invalid and hands out no new address/);
+    expect(ips(a.allocate(svc("named", { pool: "p" })))).toMatch(/^pool "p" is invalid/);
+  });
+
+  it("keeps a re-claimed address from being given to anyone else, even from an overlapping pool", () => {
+    const a = allocatorWith(disabled(pool("p", ["192.0.2.0/31"])), pool("q", ["192.0.2.0/30"]));
+    a.assign(svc("holder"), [ip("192.0.2.0")], { reclaim: true });
+    expect(["s1", "s2", "s3"].map((s) => ips(a.allocate(svc(s))))).toEqual([
+      ["192.0.2.1"],
+      ["192.0.2.2"],
+      ["192.0.2.3"],
+    ]);
+  });
+
+  it("does not grow a PreferDualStack holder into its other family", () => {
+    const a = allocatorWith(disabled(pool("p", ["192.0.2.0/31", "2001:db8::/127"])));
+    a.assign(svc("dual", { ipFamilyPolicy: "PreferDualStack" }), [ip("192.0.2.0")], { reclaim: true });
+    expect(ips(a.addMissingFamily("default/dual"))).toMatch(/^pool "p" is invalid/);
+  });
+});

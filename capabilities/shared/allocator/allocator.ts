@@ -66,8 +66,11 @@ export class Allocator {
    * addresses must lie in one pool that admits the Service (autoAssign does not matter),
    * in the annotated pool if there is one, and be shareable with their current holders.
    * On failure the Service keeps whatever it held.
+   *
+   * `reclaim`: the Service already holds these addresses (they are in its status), so a
+   * disabled pool still lets it keep them; a new request for them is refused there.
    */
-  assign(request: ServiceRequest, ips: readonly IP[]): AllocationResult {
+  assign(request: ServiceRequest, ips: readonly IP[], { reclaim = false } = {}): AllocationResult {
     const cluster = checkClusterFamilies(request);
     if (!cluster.ok) return cluster;
     const fit = checkFamiliesFit(ips, request);
@@ -85,6 +88,8 @@ export class Allocator {
         : errors.unknownPool(request.pool);
     }
     if (!poolAdmits(pool.pool, request)) return errors.poolIncompatible(pool.name);
+    if (pool.pool.disabled !== undefined && !reclaim && !this.holds(request.serviceKey, ips))
+      return errors.poolDisabled(pool.name, pool.pool.disabled);
     for (const ip of ips) {
       const shareable = checkSharing(this.usage.get(ipKey(ip)), request);
       if (!shareable.ok) return shareable;
@@ -105,7 +110,7 @@ export class Allocator {
     if (request.requestedIPs && request.requestedIPs.length > 0) return this.assign(request, request.requestedIPs);
     const current = this.assignments.get(request.serviceKey);
     if (current) {
-      const kept = this.assign(request, current.ips);
+      const kept = this.assign(request, current.ips, { reclaim: true });
       if (kept.ok) return ok(this.completeDualStack(request, kept.value));
       this.release(request.serviceKey);
     }
@@ -124,6 +129,7 @@ export class Allocator {
     const missing = otherFamily(current.ips[0].family);
     const pool = this.poolsByName.get(current.pool);
     if (!pool) return errors.unknownPool(current.pool);
+    if (pool.pool.disabled !== undefined) return errors.poolDisabled(pool.name, pool.pool.disabled);
     const request: ServiceRequest = {
       serviceKey,
       namespace: "",
@@ -148,6 +154,12 @@ export class Allocator {
     return a;
   }
 
+  /** Whether the Service holds exactly these addresses already. */
+  private holds(serviceKey: string, ips: readonly IP[]): boolean {
+    const held = this.assignments.get(serviceKey)?.ips ?? [];
+    return held.length === ips.length && ips.every((ip) => held.some((h) => ipKey(h) === ipKey(ip)));
+  }
+
   assignmentOf(serviceKey: string): Assignment | undefined {
     return this.assignments.get(serviceKey);
   }
@@ -169,6 +181,7 @@ export class Allocator {
       const named = this.poolsByName.get(request.pool);
       if (!named) return errors.unknownPool(request.pool);
       if (!poolAdmits(named.pool, request)) return errors.poolIncompatible(named.name);
+      if (named.pool.disabled !== undefined) return errors.poolDisabled(named.name, named.pool.disabled);
       pools = [named];
     } else {
       pools = candidatePools(

@@ -26,6 +26,8 @@ export const errors = {
       `requested loadBalancer IP(s) ${quoteIPs(ips)} is not compatible with requested address pool "${pool}"`,
     ),
   poolIncompatible: <T>(pool: string) => fail<T>("poolIncompatible", `pool "${pool}" not compatible for ip assignment`),
+  poolDisabled: <T>(pool: string, why: string) =>
+    fail<T>("poolDisabled", `pool "${pool}" is invalid and hands out no new address (${why})`),
   noSuitablePool: <T>(families: string) => fail<T>("noSuitablePool", `no suitable pool for ${families} IPFamily`),
   noAvailableIPs: <T>() => fail<T>("noAvailableIPs", "no available IPs"),
   noAvailableIPsInPool: <T>(pool: string, family: Family) =>

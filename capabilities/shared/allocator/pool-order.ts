@@ -58,7 +58,8 @@ const byName = (a: Pool, b: Pool): number => (a.name < b.name ? -1 : a.name > b.
  * (lexicographic), so the same configuration always yields the same IP.
  */
 export function candidatePools(pools: readonly Pool[], request: ServiceRequest): Pool[] {
-  const auto = pools.filter((p) => p.autoAssign).sort(byName);
+  // A disabled (invalid) pool hands out nothing new; its holders keep their addresses.
+  const auto = pools.filter((p) => p.autoAssign && p.disabled === undefined).sort(byName);
   const pinned = auto
     .filter((p) => p.serviceAllocation !== undefined && poolAdmits(p, request))
     .sort((a, b) => priorityRank(a) - priorityRank(b) || byName(a, b));

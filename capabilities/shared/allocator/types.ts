@@ -21,6 +21,11 @@ export interface Pool {
   readonly autoAssign: boolean;
   readonly avoidBuggyIPs: boolean;
   readonly serviceAllocation?: ServiceAllocation;
+  /**
+   * Why the pool is disabled (its configuration is invalid), if it is: it hands out no
+   * new address, but Services re-claim what they hold in it.
+   */
+  readonly disabled?: string;
 }
 
 export type IPFamilyPolicy = "SingleStack" | "PreferDualStack" | "RequireDualStack";
@@ -69,6 +74,7 @@ export type AllocationErrorCode =
   | "unknownPool"
   | "poolMismatch"
   | "poolIncompatible"
+  | "poolDisabled"
   | "noSuitablePool"
   | "noAvailableIPs"
   | "sharingConflict"

@@ -110,6 +110,8 @@ export interface Pool {
   readonly autoAssign: boolean;
   readonly avoidBuggyIPs: boolean;
   readonly serviceAllocation?: ServiceAllocationModel;
+  /** Set when the pool is invalid (the errors): it hands out nothing new; holders keep their addresses. */
+  readonly disabled?: string;
 }
 
 export interface L2AdvertisementModel {

@@ -1,0 +1,171 @@
+/**
+ * resolveConfig: the configuration the reconcilers run on, where a bad object disables
+ * only itself. MetalLB rejects the whole configuration for one bad object, and before
+ * this we did too: one dangling Community alias on a restart left the allocator with no
+ * pools and cleared every Service's address.
+ *
+ * Choices:
+ * - The parser blames each error on one object (kind and name). Those objects are set
+ *   aside and the rest parsed again, until nothing is blamed. Setting one aside can
+ *   break what referred to it (a BGPAdvertisement naming a disabled BGPPeer): that
+ *   object is then blamed in the next pass, with its own message.
+ * - An object with a last good version (from an earlier resolution in this process)
+ *   falls back to it when that version still fits, rather than vanishing: an edit
+ *   that slipped past admission does not withdraw what was working.
+ * - A pool is never set aside, because that would take addresses from the Services
+ *   that hold them. It stays in the model `disabled`: it hands out nothing new, but
+ *   its holders keep their addresses and advertisements still announce them.
+ * - The allocator resolves the pools alone (`resolvePools`), so no L2 or BGP object can
+ *   ever touch allocation.
+ */
+import { analyzeConfig } from "./parse";
+import type { Config, ConfigError, ConfigInput, ConfigKind, Pool } from "./types";
+
+type ListField = "pools" | "l2Advertisements" | "bgpAdvertisements" | "bgpPeers" | "bfdProfiles" | "communities";
+
+export const LIST_OF: Readonly<Record<ConfigKind, ListField>> = {
+  IPAddressPool: "pools",
+  L2Advertisement: "l2Advertisements",
+  BGPAdvertisement: "bgpAdvertisements",
+  BGPPeer: "bgpPeers",
+  BFDProfile: "bfdProfiles",
+  Community: "communities",
+};
+
+interface Named {
+  metadata?: { name?: string };
+}
+
+/** `Kind/name`: how a configuration object is identified here. */
+export const objectId = (kind: ConfigKind, name: string): string => `${kind}/${name}`;
+
+/** The raw objects the last resolutions accepted, by objectId. */
+export type LastGood = ReadonlyMap<string, unknown>;
+
+/** One object that does not take part as written. */
+export interface DisabledObject {
+  kind: ConfigKind;
+  name: string;
+  /** Its errors as the parser worded them, field included. */
+  errors: ConfigError[];
+  /**
+   * What runs instead: its last good version, nothing (it is left out), or, for a pool,
+   * its addresses frozen (no new allocations; holders keep theirs).
+   */
+  fallback: "lastGood" | "none" | "frozen";
+}
+
+export interface Resolution {
+  /** The model every reconciler runs on: disabled objects left out, pools frozen. */
+  config: Config;
+  disabled: DisabledObject[];
+  warnings: string[];
+  /** The raw objects in force (the good ones, and last good versions used): the next LastGood. */
+  accepted: Map<string, unknown>;
+}
+
+const nameOf = (o: unknown): string => (o as Named)?.metadata?.name ?? "";
+
+function replaceObject(input: ConfigInput, kind: ConfigKind, name: string, replacement?: unknown): ConfigInput {
+  const field = LIST_OF[kind];
+  const list = (input[field] ?? []) as unknown[];
+  const kept = list.filter((o) => nameOf(o) !== name);
+  return { ...input, [field]: replacement === undefined ? kept : [...kept, replacement] };
+}
+
+const sameObject = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+const splitId = (id: string): [ConfigKind, string] => {
+  const slash = id.indexOf("/");
+  return [id.slice(0, slash) as ConfigKind, id.slice(slash + 1)];
+};
+
+const currentObject = (input: ConfigInput, kind: ConfigKind, name: string): unknown =>
+  ((input[LIST_OF[kind]] ?? []) as unknown[]).find((o) => nameOf(o) === name);
+
+/**
+ * Whom an error disables. The parser names one side of a conflict between two objects
+ * (the later of two overlapping pools by name). What already worked should keep
+ * working, so the newcomer is disabled instead: an object accepted before and unchanged
+ * since ranks oldest, then objects by creationTimestamp.
+ */
+function blame(e: ConfigError, input: ConfigInput, lastGood: LastGood): string {
+  const sides = [{ kind: e.kind, name: e.name }, ...(e.related ?? [])];
+  const rank = ({ kind, name }: { kind: ConfigKind; name: string }): [number, string] => {
+    const current = currentObject(input, kind, name) as { metadata?: { creationTimestamp?: string } } | undefined;
+    const good = lastGood.get(objectId(kind, name));
+    const settled = good !== undefined && sameObject(good, current);
+    return [settled ? 0 : 1, String(current?.metadata?.creationTimestamp ?? "")];
+  };
+  let newest = sides[0];
+  let newestRank = rank(newest);
+  for (const side of sides.slice(1)) {
+    if (currentObject(input, side.kind, side.name) === undefined) continue;
+    const r = rank(side);
+    if (r[0] > newestRank[0] || (r[0] === newestRank[0] && r[1] > newestRank[1])) [newest, newestRank] = [side, r];
+  }
+  return objectId(newest.kind, newest.name);
+}
+
+export function resolveConfig(raw: ConfigInput, lastGood: LastGood = new Map()): Resolution {
+  let input = raw;
+  const disabled = new Map<string, DisabledObject>();
+  const frozen = new Set<string>();
+  // Each pass disables at least one more object, so this ends within (objects + 1) passes.
+  for (;;) {
+    const analysis = analyzeConfig(input);
+    const blamed = new Map<string, ConfigError[]>();
+    for (const e of analysis.errors) {
+      const id = blame(e, input, lastGood);
+      if (frozen.has(id)) continue;
+      blamed.set(id, [...(blamed.get(id) ?? []), e]);
+    }
+    if (blamed.size === 0) {
+      const config = freezePools(analysis.config, frozen, disabled);
+      return { config, disabled: [...disabled.values()], warnings: analysis.warnings.map((w) => w.message), accepted: acceptedObjects(input, frozen) };
+    }
+    for (const [id, errors] of blamed) {
+      const [kind, name] = splitId(id);
+      const earlier = disabled.get(id);
+      const good = lastGood.get(id);
+      const current = currentObject(input, kind, name);
+      if (!earlier && good !== undefined && !sameObject(good, current)) {
+        disabled.set(id, { kind, name, errors, fallback: "lastGood" });
+        input = replaceObject(input, kind, name, good);
+      } else if (kind === "IPAddressPool" && name !== "") {
+        disabled.set(id, { kind, name, errors: earlier?.errors ?? errors, fallback: "frozen" });
+        frozen.add(id);
+      } else {
+        disabled.set(id, { kind, name, errors: earlier?.errors ?? errors, fallback: "none" });
+        input = replaceObject(input, kind, name);
+      }
+    }
+  }
+}
+
+/** The pools alone: what the allocator runs on. BGP and L2 objects cannot affect it. */
+export function resolvePools(raw: ConfigInput, lastGood: LastGood = new Map()): Resolution {
+  return resolveConfig({ namespace: raw.namespace, pools: raw.pools, namespaces: raw.namespaces }, lastGood);
+}
+
+function freezePools(config: Config, frozen: ReadonlySet<string>, disabled: ReadonlyMap<string, DisabledObject>): Config {
+  if (frozen.size === 0) return config;
+  const pools: Pool[] = config.pools.map((p) => {
+    const id = objectId("IPAddressPool", p.name);
+    if (!frozen.has(id)) return p;
+    const why = disabled.get(id)!.errors.map((e) => e.message).join("; ");
+    return { ...p, disabled: why };
+  });
+  return { ...config, pools };
+}
+
+function acceptedObjects(input: ConfigInput, frozen: ReadonlySet<string>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [kind, field] of Object.entries(LIST_OF) as Array<[ConfigKind, ListField]>) {
+    for (const obj of (input[field] ?? []) as unknown[]) {
+      const id = objectId(kind, nameOf(obj));
+      if (nameOf(obj) !== "" && !frozen.has(id)) out.set(id, obj);
+    }
+  }
+  return out;
+}
