@@ -5,12 +5,22 @@ const MIN = 60_000;
 function setup(opts: ConstructorParameters<typeof EventAggregator>[0] = {}) {
   const clock = { t: 1_000_000 };
   let n = 0;
-  const agg = new EventAggregator(opts, () => clock.t, () => `s${++n}`);
+  const agg = new EventAggregator(
+    opts,
+    () => clock.t,
+    () => `s${++n}`,
+  );
   return { agg, clock };
 }
 
 const ev = (over: Partial<EventInput> & { name?: string; uid?: string } = {}): EventInput => ({
-  object: { apiVersion: "v1", kind: "Service", name: over.name ?? "web", namespace: "default", uid: over.uid ?? "uid-web" },
+  object: {
+    apiVersion: "v1",
+    kind: "Service",
+    name: over.name ?? "web",
+    namespace: "default",
+    uid: over.uid ?? "uid-web",
+  },
   type: over.type ?? "Warning",
   reason: over.reason ?? "AllocationFailed",
   message: over.message ?? "no available IPs",
@@ -29,7 +39,12 @@ describe("EventAggregator: one Event per (object, type, reason, component, messa
     const first = agg.observe(ev())!;
     const create = agg.begin(first);
     expect(create).toMatchObject({ kind: "create", name: "web.s1", namespace: "default" });
-    expect(create.body).toMatchObject({ count: 1, reason: "AllocationFailed", message: "no available IPs", type: "Warning" });
+    expect(create.body).toMatchObject({
+      count: 1,
+      reason: "AllocationFailed",
+      message: "no available IPs",
+      type: "Warning",
+    });
     for (let i = 0; i < 49; i++) {
       clock.t += 100;
       expect(agg.observe(ev())).toBeUndefined(); // the pending write will carry it
@@ -92,13 +107,24 @@ describe("EventAggregator: many messages for one (object, reason) combine", () =
       expect(w).toMatchObject({ kind: "create", body: { message: `m${i}` } });
     }
     const combined = agg.observe(ev({ message: "m10" }))!;
-    expect(writeOk(agg, combined).w).toMatchObject({ kind: "create", body: { message: `${COMBINED_PREFIX}m10`, count: 1 } });
+    expect(writeOk(agg, combined).w).toMatchObject({
+      kind: "create",
+      body: { message: `${COMBINED_PREFIX}m10`, count: 1 },
+    });
     // Any further message of the group, an earlier one included, lands there too.
     clock.t += 1000;
     const { w } = writeOk(agg, agg.observe(ev({ message: "m11" }))!);
-    expect(w).toMatchObject({ kind: "patch", name: combined.name, body: { message: `${COMBINED_PREFIX}m11`, count: 2 } });
+    expect(w).toMatchObject({
+      kind: "patch",
+      name: combined.name,
+      body: { message: `${COMBINED_PREFIX}m11`, count: 2 },
+    });
     const { w: w2 } = writeOk(agg, agg.observe(ev({ message: "m0" }))!);
-    expect(w2).toMatchObject({ kind: "patch", name: combined.name, body: { message: `${COMBINED_PREFIX}m0`, count: 3 } });
+    expect(w2).toMatchObject({
+      kind: "patch",
+      name: combined.name,
+      body: { message: `${COMBINED_PREFIX}m0`, count: 3 },
+    });
     expect(agg.size).toBe(11);
   });
 
@@ -151,7 +177,11 @@ describe("EventAggregator: write outcomes", () => {
     agg.begin(agg.observe(ev())!);
     const again = agg.finish(r, "missing");
     expect(again).toBe(r);
-    expect(agg.begin(r)).toMatchObject({ kind: "create", name: "web.s2", body: { count: 2, metadata: { name: "web.s2" } } });
+    expect(agg.begin(r)).toMatchObject({
+      kind: "create",
+      name: "web.s2",
+      body: { count: 2, metadata: { name: "web.s2" } },
+    });
   });
 
   it("a failed write is not retried by itself; the next repeat writes the whole count", () => {

@@ -121,7 +121,9 @@ describe("EventRecorder", () => {
     expect(api.calls[1].method).toBe("PATCH");
     await api.settleAll(httpError(404));
     expect(api.calls[2]).toMatchObject({ method: "POST", body: { count: 2 } });
-    expect((api.calls[2].body.metadata as { name: string }).name).not.toBe((api.calls[0].body.metadata as { name: string }).name);
+    expect((api.calls[2].body.metadata as { name: string }).name).not.toBe(
+      (api.calls[0].body.metadata as { name: string }).name,
+    );
     await api.settleAll();
     await rec.idle();
     expect(api.calls).toHaveLength(3);

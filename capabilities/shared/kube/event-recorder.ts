@@ -89,7 +89,8 @@ export class EventRecorder {
     } catch (err) {
       const status = statusOf(err);
       if (w.kind === "patch" && status === 404) outcome = "missing";
-      else if (w.kind === "create" && status === 409) outcome = "ok"; // an earlier try got through after all
+      else if (w.kind === "create" && status === 409)
+        outcome = "ok"; // an earlier try got through after all
       else outcome = "failed";
     }
     this.active--;
@@ -105,12 +106,15 @@ export class EventRecorder {
     if (due === undefined || due >= this.timerAt) return;
     clearTimeout(this.timer);
     this.timerAt = due;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      for (const r of this.aggregator.takeDue()) this.enqueue(r);
-      this.armTimer();
-    }, Math.max(0, due - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        for (const r of this.aggregator.takeDue()) this.enqueue(r);
+        this.armTimer();
+      },
+      Math.max(0, due - this.now()),
+    );
     this.timer.unref();
   }
 }
