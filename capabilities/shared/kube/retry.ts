@@ -4,6 +4,8 @@
  * an upgrade, a dropped connection. Anything else (403, 422, ...) is a real
  * error and is thrown at once.
  */
+import { Backoff } from "../backoff";
+
 export function isTransient(err: unknown): boolean {
   const status =
     (err as { status?: number; statusCode?: number })?.status ?? (err as { statusCode?: number })?.statusCode;
@@ -11,14 +13,32 @@ export function isTransient(err: unknown): boolean {
   return status === 429 || status >= 500;
 }
 
-export async function retryTransient<T>(fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+export interface RetryOptions {
+  /** Default: jittered, from a 200 ms ceiling doubling to 5 s (start-up waits on it). */
+  backoff?: Backoff;
+  /** Injected for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function retryTransient<T>(
+  fn: () => Promise<T>,
+  deadlineMs = 120_000,
+  opts: RetryOptions = {},
+): Promise<T> {
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? sleepMs;
+  const backoff = opts.backoff ?? new Backoff({ initialMs: 200, maxMs: 5000 });
+  const deadline = now() + deadlineMs;
+  for (;;) {
     try {
       return await fn();
     } catch (err) {
-      if (!isTransient(err) || Date.now() + delay > deadline) throw err;
-      await new Promise((r) => setTimeout(r, delay));
+      const delay = backoff.next();
+      if (!isTransient(err) || now() + delay > deadline) throw err;
+      await sleep(delay);
     }
   }
 }
