@@ -252,6 +252,29 @@ describe("attribute-level facts left for validation", () => {
     expect(update("40 01 01 00 40 02").attributeListProblem).toMatch(/too few/);
   });
 
+  it("route-reflection, extended community and OTC attributes are read, not kept as unknown (RFC 7606 §7.9, §7.10, §7.14; RFC 9234 §5)", () => {
+    const m = update("80 09 04 c0000209 80 0a 08 c0000201 c0000202 c0 10 08 0002fde900000064 c0 23 04 fa56ea00");
+    expect(stripFlags(m.attributes)).toEqual([
+      { type: "originator-id", originatorId: ip("192.0.2.9") },
+      { type: "cluster-list", clusterIds: [ip("192.0.2.1"), ip("192.0.2.2")] },
+      { type: "extended-communities", communities: [0x0002fde900000064n] },
+      { type: "otc", asn: 4200000000 },
+    ]);
+    const back = roundTrip({ type: "update", withdrawn: [], attributes: m.attributes, nlri: [] });
+    expect(back.type === "update" && back.attributes).toEqual(m.attributes);
+  });
+
+  it.each([
+    ["ORIGINATOR_ID of 5 octets", "80 09 05 c000020900", 9],
+    ["CLUSTER_LIST of 6 octets", "80 0a 06 c00002010000", 10],
+    ["CLUSTER_LIST of 0 octets", "80 0a 00", 10],
+    ["EXTENDED_COMMUNITIES of 12 octets", "c0 10 0c 0002fde900000064 00000000", 16],
+    ["EXTENDED_COMMUNITIES of 0 octets", "c0 10 00", 16],
+    ["OTC of 2 octets", "c0 23 02 fde9", 35],
+  ])("%s is malformed", (_what, hex, code) => {
+    expect(update(hex).attributes[0]).toMatchObject({ type: "malformed", code });
+  });
+
   it("MP_REACH with a next hop length wrong for the family is malformed", () => {
     expect(update("80 0e 0a 0002 01 04 c0000201 00 00").attributes[0]).toMatchObject({ type: "malformed", code: 14 });
     expect(update("80 0e 05 0002 01 20 00").attributes[0]).toMatchObject({ type: "malformed", code: 14 });

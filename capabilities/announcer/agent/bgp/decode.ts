@@ -413,6 +413,29 @@ function decodeAttribute(code: number, flags: number, value: Buffer, opts: Codec
       }
       return { type: "large-communities", flags, communities };
     }
+    case AttrType.ORIGINATOR_ID:
+      // RFC 7606 §7.9: exactly 4 octets.
+      return len === 4
+        ? { type: "originator-id", flags, originatorId: readIP(value) }
+        : bad(`ORIGINATOR_ID length ${len}, want 4`);
+    case AttrType.CLUSTER_LIST: {
+      // RFC 7606 §7.10: a non-zero multiple of 4.
+      if (len === 0 || len % 4 !== 0) return bad(`CLUSTER_LIST length ${len} is not a non-zero multiple of 4`);
+      const clusterIds: IP[] = [];
+      for (let p = 0; p < len; p += 4) clusterIds.push(readIP(value.subarray(p, p + 4)));
+      return { type: "cluster-list", flags, clusterIds };
+    }
+    case AttrType.EXTENDED_COMMUNITIES: {
+      // RFC 7606 §7.14: a non-zero multiple of 8.
+      if (len === 0 || len % 8 !== 0)
+        return bad(`EXTENDED_COMMUNITIES length ${len} is not a non-zero multiple of 8`);
+      const communities: bigint[] = [];
+      for (let p = 0; p < len; p += 8) communities.push(value.readBigUInt64BE(p));
+      return { type: "extended-communities", flags, communities };
+    }
+    case AttrType.OTC:
+      // RFC 9234 §5: one 4-octet AS number.
+      return len === 4 ? { type: "otc", flags, asn: value.readUInt32BE(0) } : bad(`OTC length ${len}, want 4`);
     case AttrType.MP_REACH_NLRI:
       return decodeMpReach(flags, value);
     case AttrType.MP_UNREACH_NLRI: {

@@ -45,6 +45,13 @@ const u32 = (v: number): Buffer => {
   return b;
 };
 
+const u64 = (v: bigint): Buffer => {
+  if (v < 0n || v > 0xffffffffffffffffn) throw new RangeError(`${v} does not fit in eight octets`);
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(v);
+  return b;
+};
+
 /** RFC 4271 §4.3: a prefix is its length in bits and the fewest octets that hold it. */
 export const prefixWireLength = (prefix: CIDR): number => 1 + Math.ceil(prefix.prefixLength / 8);
 
@@ -84,6 +91,8 @@ export function defaultAttributeFlags(code: number): number {
     case AttrType.ATOMIC_AGGREGATE:
       return AttrFlag.TRANSITIVE; // well-known
     case AttrType.MULTI_EXIT_DISC:
+    case AttrType.ORIGINATOR_ID:
+    case AttrType.CLUSTER_LIST:
     case AttrType.MP_REACH_NLRI:
     case AttrType.MP_UNREACH_NLRI:
       return AttrFlag.OPTIONAL; // optional non-transitive
@@ -104,6 +113,10 @@ const ATTRIBUTE_CODES: Readonly<Record<Exclude<PathAttribute["type"], "unknown" 
   "large-communities": AttrType.LARGE_COMMUNITY,
   "as4-path": AttrType.AS4_PATH,
   "as4-aggregator": AttrType.AS4_AGGREGATOR,
+  "originator-id": AttrType.ORIGINATOR_ID,
+  "cluster-list": AttrType.CLUSTER_LIST,
+  "extended-communities": AttrType.EXTENDED_COMMUNITIES,
+  otc: AttrType.OTC,
   "mp-reach": AttrType.MP_REACH_NLRI,
   "mp-unreach": AttrType.MP_UNREACH_NLRI,
 };
@@ -136,6 +149,14 @@ function attributeValue(attr: PathAttribute, opts: CodecOptions): Buffer {
       return Buffer.concat(attr.communities.map(u32));
     case "large-communities":
       return Buffer.concat(attr.communities.flatMap((c) => [u32(c.globalAdmin), u32(c.localData1), u32(c.localData2)]));
+    case "originator-id":
+      return ipv4Bytes(attr.originatorId, "ORIGINATOR_ID");
+    case "cluster-list":
+      return Buffer.concat(attr.clusterIds.map((id) => ipv4Bytes(id, "CLUSTER_ID")));
+    case "extended-communities":
+      return Buffer.concat(attr.communities.map(u64));
+    case "otc":
+      return u32(attr.asn);
     case "mp-reach": {
       // RFC 4760 §3: AFI, SAFI, next-hop length + next hop, one reserved octet, NLRI.
       const nh = Buffer.concat(attr.nextHops.map(ipToBytes));

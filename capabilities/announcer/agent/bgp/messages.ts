@@ -1,7 +1,8 @@
 /**
  * BGP-4 message model (RFC 4271 §4) and the extensions this speaker uses:
  * capabilities (RFC 5492, 4760, 2918, 6793, 4724), communities (RFC 1997,
- * 8092) and multiprotocol reachability (RFC 4760). Types and constants only:
+ * 4360, 8092), multiprotocol reachability (RFC 4760), and the attributes a
+ * router may send us that RFC 7606 §7 gives their own checks (RFC 4456, 9234). Types and constants only:
  * encode.ts writes them, decode.ts reads them, validate.ts judges them.
  */
 import type { CIDR, IP } from "../../../shared/net/ip";
@@ -31,11 +32,15 @@ export const AttrType = {
   ATOMIC_AGGREGATE: 6,
   AGGREGATOR: 7,
   COMMUNITIES: 8,
+  ORIGINATOR_ID: 9,
+  CLUSTER_LIST: 10,
   MP_REACH_NLRI: 14,
   MP_UNREACH_NLRI: 15,
+  EXTENDED_COMMUNITIES: 16,
   AS4_PATH: 17,
   AS4_AGGREGATOR: 18,
   LARGE_COMMUNITY: 32,
+  OTC: 35,
 } as const;
 
 /** Capability codes (IANA "Capability Codes"). */
@@ -124,6 +129,14 @@ export type PathAttribute = { readonly flags?: number } & (
   | { readonly type: "large-communities"; readonly communities: readonly LargeCommunity[] }
   | { readonly type: "as4-path"; readonly segments: readonly AsPathSegment[] }
   | { readonly type: "as4-aggregator"; readonly asn: number; readonly address: IP }
+  /** RFC 4456 §8: the router ID of the route's originator in the local AS (route reflection). */
+  | { readonly type: "originator-id"; readonly originatorId: IP }
+  /** RFC 4456 §8: the reflection path, one 4-octet CLUSTER_ID each. */
+  | { readonly type: "cluster-list"; readonly clusterIds: readonly IP[] }
+  /** RFC 4360 §2: 8-octet values (type, sub-type, value), kept whole. */
+  | { readonly type: "extended-communities"; readonly communities: readonly bigint[] }
+  /** RFC 9234 §5: Only to Customer, the AS that first marked the route. */
+  | { readonly type: "otc"; readonly asn: number }
   | {
       readonly type: "mp-reach";
       readonly afi: number;

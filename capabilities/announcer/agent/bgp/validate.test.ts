@@ -120,6 +120,44 @@ describe("validateUpdate (RFC 7606)", () => {
     expect(judge(withAttr(attr, replace)).outcome).toBe("treat-as-withdraw");
   });
 
+  it.each([
+    ["EXTENDED_COMMUNITIES of length 12 (§7.14)", raw(16, 0xc0, "0002fde900000064 00000000"), ebgp],
+    ["EXTENDED_COMMUNITIES of length 0 (§7.14)", raw(16, 0xc0, ""), ebgp],
+    ["EXTENDED_COMMUNITIES marked non-transitive (§3 c flags)", raw(16, 0x80, "0002fde900000064"), ebgp],
+    ["ORIGINATOR_ID of length 5 from an internal peer (§7.9)", raw(9, 0x80, "c000020900"), { ebgp: false }],
+    ["CLUSTER_LIST of length 6 from an internal peer (§7.10)", raw(10, 0x80, "c00002010000"), { ebgp: false }],
+    ["CLUSTER_LIST marked transitive (§3 c flags)", raw(10, 0xc0, "c0000201"), { ebgp: false }],
+    ["OTC of length 2 (RFC 9234 §5)", raw(35, 0xc0, "fde9"), ebgp],
+  ])("treat-as-withdraw: %s", (_name, attr, context) => {
+    expect(judge(withAttr(attr), undefined, context).outcome).toBe("treat-as-withdraw");
+  });
+
+  it("well-formed ORIGINATOR_ID, CLUSTER_LIST, EXTENDED_COMMUNITIES and OTC pass on an internal session", () => {
+    const v = judge(
+      [...good, raw(9, 0x80, "c0000209"), raw(10, 0x80, "c0000201"), raw(16, 0xc0, "0002fde900000064"), raw(35, 0xc0, "0000fde9")],
+      undefined,
+      { ebgp: false },
+    );
+    expect(v.outcome).toBe("ok");
+    expect(v.outcome === "ok" && v.update.attributes.map((a) => a.type)).toEqual([
+      "origin",
+      "as-path",
+      "next-hop",
+      "originator-id",
+      "cluster-list",
+      "extended-communities",
+      "otc",
+    ]);
+  });
+
+  it("ORIGINATOR_ID and CLUSTER_LIST from an external peer are discarded, well-formed or not (§7.9, §7.10)", () => {
+    for (const attr of [raw(9, 0x80, "c0000209"), raw(10, 0x80, "c0000201"), raw(9, 0x80, "c000020900"), raw(10, 0xc0, "01")]) {
+      const v = judge(withAttr(attr));
+      expect(v.outcome).toBe("attribute-discard");
+      expect(v.outcome !== "session-reset" && v.update.attributes).toHaveLength(3);
+    }
+  });
+
   it("LOCAL_PREF of length 3 from an internal peer → treat-as-withdraw (§7.5)", () => {
     expect(judge(withAttr(raw(5, 0x40, "000064")), undefined, { ebgp: false }).outcome).toBe("treat-as-withdraw");
   });
@@ -165,6 +203,51 @@ describe("validateUpdate (RFC 7606)", () => {
     };
     expect(judge([mp, good[0]!, good[1]!], []).outcome).toBe("ok");
     expect(judge([mp, good[0]!], []).outcome).toBe("treat-as-withdraw");
+  });
+
+  describe("an UPDATE with no NLRI at all (§5.2)", () => {
+    it("a malformed attribute resets the session instead of treat-as-withdraw, with its RFC 4271 §6.3 NOTIFICATION", () => {
+      const badOrigin = raw(1, 0x40, "0000");
+      expect(judge([badOrigin, good[1]!, good[2]!], [])).toEqual({
+        outcome: "session-reset",
+        error: expect.objectContaining({ code: 3, subcode: 5, data: fromHex("40 01 02 0000") }),
+      });
+      expect(judge([good[0]!, raw(2, 0x40, "0200")], [])).toMatchObject({
+        outcome: "session-reset",
+        error: { code: 3, subcode: 11 },
+      });
+      expect(judge([raw(8, 0x80, "00010002")], [])).toMatchObject({
+        outcome: "session-reset",
+        error: { code: 3, subcode: 4, data: fromHex("80 08 04 00010002") },
+      });
+      expect(judge([raw(16, 0xc0, "00")], [])).toMatchObject({ outcome: "session-reset", error: { code: 3, subcode: 5 } });
+      expect(judge([{ type: "origin", origin: 5 }], [])).toMatchObject({
+        outcome: "session-reset",
+        error: { code: 3, subcode: 6 },
+      });
+    });
+
+    it("Withdrawn Routes alone do not count as NLRI: still a reset", () => {
+      const d = decodeMessage(
+        encodeMessage({ type: "update", withdrawn: [cidr("203.0.113.0/24")], attributes: [raw(1, 0x40, "07")], nlri: [] }),
+        { fourOctetAS: true },
+      );
+      expect(d.ok && d.message.type === "update" && validateUpdate(d.message, ebgp).outcome).toBe("session-reset");
+    });
+
+    it("an MP_REACH_NLRI or MP_UNREACH_NLRI attribute is NLRI, even an empty one: treat-as-withdraw stays", () => {
+      const unreach: PathAttribute = { type: "mp-unreach", afi: 2, safi: 1, withdrawn: [cidr("2001:db8::/64")] };
+      expect(judge([unreach, raw(8, 0xc0, "01")], []).outcome).toBe("treat-as-withdraw");
+      const endOfRib: PathAttribute = { type: "mp-unreach", afi: 2, safi: 1, withdrawn: [] };
+      expect(judge([endOfRib, raw(8, 0xc0, "01")], []).outcome).toBe("treat-as-withdraw");
+      // A family we do not parse is still NLRI (decoded as an unknown attribute 15).
+      expect(judge([raw(15, 0x80, "0019 46"), raw(8, 0xc0, "01")], []).outcome).toBe("treat-as-withdraw");
+    });
+
+    it("lighter problems stay what they are", () => {
+      expect(judge([raw(6, 0x40, "00")], []).outcome).toBe("attribute-discard");
+      expect(judge([], []).outcome).toBe("ok");
+    });
   });
 
   it("duplicates: extra copies discarded, first kept (§3 g)", () => {

@@ -1,7 +1,9 @@
 /**
  * Judges decoded messages: RFC 4271 §6.2 for OPEN, and RFC 4271 §6.3 as
  * revised by RFC 7606 for UPDATE. Each UPDATE problem maps to one of the
- * RFC 7606 §2 approaches; when several apply the most severe wins.
+ * RFC 7606 §2 approaches; when several apply the most severe wins. Every
+ * treat-as-withdraw problem also names the RFC 4271 §6.3 NOTIFICATION it
+ * would have cost, which is sent when RFC 7606 §5.2 turns it into a reset.
  */
 import type { IP } from "../../../shared/net/ip";
 import { attributeCode, defaultAttributeFlags, encodeAttribute, encodeCapability } from "./encode";
@@ -110,12 +112,19 @@ const EXPECTED_FLAGS: Readonly<Record<number, number>> = {
   [AttrType.ATOMIC_AGGREGATE]: AttrFlag.TRANSITIVE,
   [AttrType.AGGREGATOR]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
   [AttrType.COMMUNITIES]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
+  [AttrType.ORIGINATOR_ID]: AttrFlag.OPTIONAL, // RFC 4456 §8
+  [AttrType.CLUSTER_LIST]: AttrFlag.OPTIONAL, // RFC 4456 §8
   [AttrType.MP_REACH_NLRI]: AttrFlag.OPTIONAL,
   [AttrType.MP_UNREACH_NLRI]: AttrFlag.OPTIONAL,
+  [AttrType.EXTENDED_COMMUNITIES]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE, // RFC 4360 §2
   [AttrType.AS4_PATH]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
   [AttrType.AS4_AGGREGATOR]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
   [AttrType.LARGE_COMMUNITY]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE,
+  [AttrType.OTC]: AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE, // RFC 9234 §5
 };
+
+/** RFC 7606 §7.9, §7.10: route-reflection attributes have no business on an external session. */
+const IBGP_ONLY: ReadonlySet<number> = new Set([AttrType.ORIGINATOR_ID, AttrType.CLUSTER_LIST]);
 
 /** How a malformed attribute of each type is handled. */
 function malformedHandling(code: number): Severity | "session-reset" {
@@ -130,10 +139,21 @@ function malformedHandling(code: number): Severity | "session-reset" {
       return "session-reset";
     default:
       // ORIGIN §7.1, AS_PATH §7.2, NEXT_HOP §7.3, MED §7.4, LOCAL_PREF §7.5,
-      // COMMUNITIES §7.8 (RFC 7606); LARGE_COMMUNITY (RFC 8092 §6).
+      // COMMUNITIES §7.8, ORIGINATOR_ID §7.9, CLUSTER_LIST §7.10, EXTENDED_COMMUNITIES
+      // §7.14 (RFC 7606); LARGE_COMMUNITY (RFC 8092 §6); OTC (RFC 9234 §5).
       return "treat-as-withdraw";
   }
 }
+
+/**
+ * The RFC 4271 §6.3 subcode for an attribute decode.ts could not read: its AS_PATH
+ * checks are about structure, every other known attribute it marks malformed only
+ * for a length that does not fit the type.
+ */
+const malformedSubcode = (code: number): number =>
+  code === AttrType.AS_PATH || code === AttrType.AS4_PATH
+    ? UpdateSubcode.MALFORMED_AS_PATH
+    : UpdateSubcode.ATTRIBUTE_LENGTH_ERROR;
 
 /** RFC 4271 §6.3: a NEXT_HOP must be a valid unicast host address (not 0/8, loopback, multicast, class E). */
 export function isValidNextHop(ip: IP): boolean {
@@ -150,10 +170,15 @@ const resetWith = (subcode: number, reason: string, data?: Buffer): UpdateVerdic
 export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): UpdateVerdict {
   let severity: Severity = "ok";
   const problems: string[] = [];
-  const raise = (to: Severity, problem: string): void => {
+  /** The NOTIFICATION of the first treat-as-withdraw problem (RFC 4271 §6.3 subcode and data). */
+  let withdrawError: BgpError | undefined;
+  const raise = (to: Severity, problem: string, subcode?: number, data?: Buffer): void => {
     problems.push(problem);
     if (RANK[to] > RANK[severity]) severity = to;
+    if (to === "treat-as-withdraw" && !withdrawError)
+      withdrawError = bgpError(ErrorCode.UPDATE_MESSAGE, subcode ?? UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, problem, data);
   };
+  const wire = (attr: PathAttribute): Buffer => encodeAttribute(attr, { fourOctetAS: true });
 
   // RFC 7606 §4: the attribute list could not be walked to its end.
   if (update.attributeListProblem !== undefined) raise("treat-as-withdraw", update.attributeListProblem);
@@ -190,10 +215,16 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
       continue;
     }
 
+    if (ctx.ebgp && IBGP_ONLY.has(code)) {
+      // RFC 7606 §7.9, §7.10: from an external peer, discarded whatever its shape.
+      raise("attribute-discard", `attribute ${code} from an external peer discarded`);
+      continue;
+    }
+
     const expected = EXPECTED_FLAGS[code];
     if (expected !== undefined && (flags & (AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE)) !== expected) {
       // RFC 7606 §3 c: Optional/Transitive bits in conflict with the attribute's definition.
-      raise("treat-as-withdraw", `attribute ${code} has flags 0x${flags.toString(16)}`);
+      raise("treat-as-withdraw", `attribute ${code} has flags 0x${flags.toString(16)}`, UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, wire(attr));
       if (code !== AttrType.MP_REACH_NLRI && code !== AttrType.MP_UNREACH_NLRI) continue;
     }
 
@@ -207,7 +238,7 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
           encodeAttribute(attr, { fourOctetAS: true }),
         );
       }
-      raise(handling, attr.problem);
+      raise(handling, attr.problem, malformedSubcode(code), wire(attr));
       continue;
     }
 
@@ -215,7 +246,7 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
       case "origin":
         // RFC 7606 §7.1: an undefined ORIGIN value is treat-as-withdraw.
         if (attr.origin > 2) {
-          raise("treat-as-withdraw", `ORIGIN value ${attr.origin} is undefined`);
+          raise("treat-as-withdraw", `ORIGIN value ${attr.origin} is undefined`, UpdateSubcode.INVALID_ORIGIN, wire(attr));
           continue;
         }
         break;
@@ -225,7 +256,7 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
           !isValidNextHop(attr.nextHop) ||
           (ctx.localAddresses ?? []).some((a) => a.family === 4 && a.value === attr.nextHop.value)
         ) {
-          raise("treat-as-withdraw", "NEXT_HOP is not a valid host address for this session");
+          raise("treat-as-withdraw", "NEXT_HOP is not a valid host address for this session", UpdateSubcode.INVALID_NEXT_HOP, wire(attr));
           continue;
         }
         break;
@@ -252,9 +283,23 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
     const required = [AttrType.ORIGIN, AttrType.AS_PATH, ...(update.nlri.length > 0 ? [AttrType.NEXT_HOP] : [])];
     for (const code of required) {
       if (!present.has(code)) {
-        raise("treat-as-withdraw", `well-known attribute ${code} is missing`);
+        // RFC 4271 §6.3: the data is the missing attribute's type code.
+        raise("treat-as-withdraw", `well-known attribute ${code} is missing`, UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE, Buffer.from([code]));
       }
     }
+  }
+
+  // RFC 7606 §5.2: with no NLRI anywhere (NLRI field, MP_REACH_NLRI, MP_UNREACH_NLRI)
+  // there is nothing to treat as withdrawn, so the session is reset instead. An MP
+  // attribute counts even for a family we do not parse (kept as "unknown").
+  const hasNlri =
+    update.nlri.length > 0 ||
+    update.attributes.some((a) => {
+      const code = attributeCode(a);
+      return code === AttrType.MP_REACH_NLRI || code === AttrType.MP_UNREACH_NLRI;
+    });
+  if ((severity as Severity) === "treat-as-withdraw" && !hasNlri && withdrawError) {
+    return { outcome: "session-reset", error: withdrawError };
   }
 
   const cleaned: UpdateMessage = { type: "update", withdrawn: update.withdrawn, attributes: kept, nlri: update.nlri };
