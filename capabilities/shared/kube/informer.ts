@@ -3,10 +3,17 @@
  * alike: paged lists projected page by page, one watch resumed from the list's
  * resourceVersion, a relist after an ERROR event or a lost stream.
  */
+import { Backoff } from "../backoff";
 import type { WatchEvent as RawWatchEvent } from "./watch-stream";
 
 export interface KubeObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
 }
 
 export type WatchEvent = RawWatchEvent<KubeObject & { code?: number }>;
@@ -55,7 +62,22 @@ export type ChangeListener<T> = (event?: CacheEvent<T>, previous?: ReadonlyMap<s
  * old) or a failed stream, and on `relist()`. A stream the server ends cleanly (its
  * timeoutSeconds) is resumed from the last resourceVersion seen (bookmarks keep it
  * current), so an idle cluster costs one watch request every few minutes, not a list.
+ *
+ * Every retry waits a jittered, growing delay (`InformerOptions.backoff`): a failed list or
+ * watch, a 410 Gone, and a watch that ends too soon. The delay starts over only after a
+ * watch ran healthily for `healthyMs`, not after a list: an API server that lists fine but
+ * breaks every watch (or answers each with 410) would otherwise be asked for a full list
+ * every 200 ms by every node. Only `relist()` (asked for, not a failure) cuts a wait short.
  */
+export interface InformerOptions {
+  /** Default: from a 200 ms ceiling doubling to 30 s, full jitter. */
+  backoff?: Backoff;
+  /** A watch that lasted this long resets the back-off (default 30 s). */
+  healthyMs?: number;
+  /** Injected for tests. */
+  now?: () => number;
+}
+
 export class Informer<T extends KubeObject> {
   readonly items = new Map<string, T>();
   syncedAt = 0;
@@ -66,6 +88,9 @@ export class Informer<T extends KubeObject> {
   private readonly listeners: Array<ChangeListener<T>>;
   private readonly synced: Promise<void>;
   private markSynced: () => void = () => {};
+  private readonly backoff: Backoff;
+  private readonly healthyMs: number;
+  private readonly now: () => number;
 
   /**
    * `project` turns each object from the API into what is cached (default: the object
@@ -77,7 +102,11 @@ export class Informer<T extends KubeObject> {
     onChange: ChangeListener<T>,
     private readonly log: (msg: string) => void = () => {},
     private readonly project: (o: KubeObject) => KubeObject = slim,
+    opts: InformerOptions = {},
   ) {
+    this.backoff = opts.backoff ?? new Backoff({ initialMs: 200, maxMs: 30_000 });
+    this.healthyMs = opts.healthyMs ?? 30_000;
+    this.now = opts.now ?? Date.now;
     this.listeners = [onChange];
     this.synced = new Promise((resolve) => (this.markSynced = resolve));
   }
@@ -93,7 +122,10 @@ export class Informer<T extends KubeObject> {
     let resourceVersion = "";
     let cont: string | undefined;
     do {
-      const page = await this.kube.send<{ items: KubeObject[]; metadata: { resourceVersion: string; continue?: string } }>(
+      const page = await this.kube.send<{
+        items: KubeObject[];
+        metadata: { resourceVersion: string; continue?: string };
+      }>(
         "GET",
         `${this.path}${sep}limit=${LIST_PAGE}${cont ? `&continue=${encodeURIComponent(cont)}` : ""}`,
         undefined,
@@ -135,12 +167,15 @@ export class Informer<T extends KubeObject> {
   stop(): void {
     this.stopped = true;
     this.abort.abort?.();
+    this.wake?.();
   }
 
   private async loop(): Promise<void> {
-    let delay = 100;
     let resourceVersion: string | undefined; // undefined: list before watching
     while (!this.stopped) {
+      let watchedSince: number | undefined;
+      let gone: string | undefined; // an ERROR event ended the watch (410 Gone and friends)
+      let retryWhy: string | undefined; // set: wait before the next round
       try {
         if (resourceVersion === undefined || this.restartRequested) {
           this.restartRequested = false;
@@ -155,13 +190,13 @@ export class Informer<T extends KubeObject> {
           if (this.restartRequested) continue;
         }
         const sep = this.path.includes("?") ? "&" : "?";
-        let gone = false;
+        watchedSince = this.now();
         await this.kube.stream(
           `${this.path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${resourceVersion}`,
           (e) => {
             if (e.type === "ERROR") {
-              gone = true; // 410 Gone and friends: list again
-              return this.abort.abort?.();
+              gone = `watch ERROR ${e.object.code ?? ""} ${(e.object as { message?: string }).message ?? ""}`.trim();
+              return this.abort.abort?.(); // list again
             }
             resourceVersion = e.object.metadata?.resourceVersion ?? resourceVersion;
             if (e.type === "BOOKMARK") return;
@@ -172,22 +207,36 @@ export class Informer<T extends KubeObject> {
           },
           this.abort,
         );
-        if (gone) resourceVersion = undefined;
-        delay = 100;
+        if (gone) {
+          resourceVersion = undefined;
+          retryWhy = gone;
+        } else if (this.now() - watchedSince < this.healthyMs) {
+          // Resumed from the same resourceVersion (no list), but a server or proxy that
+          // closes every watch at once must not be asked again in a tight loop.
+          retryWhy = "watch ended early";
+        }
       } catch (err) {
         if (this.stopped) return;
         resourceVersion = undefined; // a broken stream may have lost events: list again
-        this.log(`${this.path}: ${(err as Error).message}; retrying in ${delay} ms`);
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, delay);
-          this.wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        this.wake = undefined;
-        delay = Math.min(delay * 2, 1000);
+        retryWhy = gone ?? (err as Error).message; // cutting the stream after an ERROR may fail it
       }
+      if (watchedSince !== undefined && this.now() - watchedSince >= this.healthyMs) this.backoff.reset();
+      if (this.restartRequested || retryWhy === undefined || this.stopped) continue;
+      const delay = this.backoff.next();
+      this.log(`${this.path}: ${retryWhy}; retrying in ${delay} ms`);
+      await this.sleep(delay);
     }
+  }
+
+  /** Waits `ms`, or less if relist() or stop() comes first. */
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+    this.wake = undefined;
   }
 }
