@@ -142,6 +142,98 @@ describe("ServiceController", () => {
     expect(writer.events.some((e) => e.startsWith("web ClearAssignment"))).toBe(true);
   });
 
+  describe("a restart never hands one Service's address to another, whatever the list order", () => {
+    /** A Service as our controller published it: the address and the pool annotation. */
+    const held = (s: V1Service, fromPool: string): V1Service => {
+      s.metadata!.annotations = { ...s.metadata!.annotations, "metallb.io/ip-allocated-from-pool": fromPool };
+      return s;
+    };
+    const dual = (name: string, ip?: string): V1Service => {
+      const s = service(name, ip);
+      s.spec!.ipFamilyPolicy = "PreferDualStack";
+      s.metadata!.creationTimestamp = new Date("2026-03-01T00:00:00Z");
+      return s;
+    };
+    const v6 = (name: string, ip?: string): V1Service => {
+      const s = service(name, ip);
+      s.spec!.ipFamilies = ["IPv6"];
+      s.spec!.clusterIP = "fd00::10";
+      s.metadata!.creationTimestamp = new Date("2026-03-02T00:00:00Z");
+      return s;
+    };
+
+    it("a PreferDualStack Service missing a family does not take a v6 address another Service shows", async () => {
+      const { writer, controller } = setup();
+      const pools = [{ ...pool("a", "192.0.2.0/30"), cidrs: [parseCIDR("192.0.2.0/30")!, parseCIDR("2001:db8::/126")!] }];
+      // a-dual holds only IPv4 and is listed (and created) first; b-v6 holds 2001:db8::.
+      controller.load(pools, [held(dual("a-dual", "192.0.2.0"), "a"), held(v6("b-v6", "2001:db8::"), "a")], new Map());
+      await controller.idle();
+      expect(writer.published.get("apps/a-dual")?.ips).toEqual(["192.0.2.0", "2001:db8::1"]);
+      expect(writer.published.has("apps/b-v6")).toBe(false); // it keeps 2001:db8::, nothing to write
+    });
+
+    it("a Service whose address left its pool does not take an address a later-listed holder shows", async () => {
+      const { writer, controller } = setup();
+      const orphan = service("orphan", "192.0.2.200"); // the pool was shrunk past it
+      const holder = held(service("holder", "192.0.2.0"), "a");
+      controller.load([pool("a", "192.0.2.0/31")], [orphan, holder], new Map());
+      await controller.idle();
+      expect(ipOf(writer, "orphan")).toEqual(["192.0.2.1"]);
+      expect(writer.published.has("apps/holder")).toBe(false);
+      expect(writer.events.filter((e) => e.startsWith("orphan ClearAssignment"))).toHaveLength(1);
+    });
+
+    it("an invalid (disabled) pool keeps its holders' addresses and hands out none", async () => {
+      const { writer, controller } = setup();
+      const frozen: Pool = { ...pool("a", "192.0.2.0/30"), disabled: 'IPAddressPool "a": spec.addresses[1]: invalid CIDR' };
+      controller.load([frozen, pool("b", "198.51.100.0/30")], [held(service("holder", "192.0.2.0"), "a"), service("new")], new Map());
+      await controller.idle();
+      expect(writer.published.has("apps/holder")).toBe(false);
+      expect(writer.events.filter((e) => e.startsWith("holder"))).toEqual([]);
+      expect(ipOf(writer, "new")).toEqual(["198.51.100.0"]);
+    });
+  });
+
+  describe("calm under load", () => {
+    it("a freed address wakes one waiting Service, first come first served, and nobody is told twice", async () => {
+      const { writer, controller } = setup();
+      controller.load([pool("a", "192.0.2.0/31")], [service("h0"), service("h1")], new Map());
+      await controller.idle();
+      for (let i = 0; i < 100; i++) controller.onServiceUpsert(service(`w${i}`));
+      await controller.idle();
+      expect(writer.events.filter((e) => e.includes("AllocationFailed"))).toHaveLength(100);
+      writer.events.length = 0;
+
+      controller.onServiceDelete(service("h1", "192.0.2.1"));
+      await controller.idle();
+      expect(ipOf(writer, "w0")).toEqual(["192.0.2.1"]);
+      expect(writer.events).toEqual(['w0 IPAllocated: Assigned IP ["192.0.2.1"]']);
+
+      // A configuration change revisits everyone; the waiting are not told again.
+      controller.onPools([pool("a", "192.0.2.0/31")]);
+      await controller.idle();
+      expect(writer.events).toHaveLength(1);
+    });
+
+    it("a waiting Service is told again when its reason changes", async () => {
+      const { writer, controller } = setup();
+      controller.load([pool("a", "192.0.2.0/32")], [service("h")], new Map());
+      await controller.idle();
+      const asks = service("asks");
+      asks.metadata!.annotations = { "metallb.io/address-pool": "nope" };
+      controller.onServiceUpsert(asks);
+      await controller.idle();
+      const asksOther = service("asks");
+      asksOther.metadata!.annotations = { "metallb.io/address-pool": "a" };
+      controller.onServiceUpsert(asksOther);
+      await controller.idle();
+      expect(writer.events.filter((e) => e.startsWith("asks AllocationFailed"))).toEqual([
+        'asks AllocationFailed: Failed to allocate IP for "apps/asks": unknown pool "nope"',
+        'asks AllocationFailed: Failed to allocate IP for "apps/asks": no available IPs in pool "a" for IPv4 IPFamily',
+      ]);
+    });
+  });
+
   describe("failed status writes", () => {
     /** Fails the first write of the named Services with the given HTTP status. */
     class FailingWriter extends MemoryWriter {
@@ -170,7 +262,7 @@ describe("ServiceController", () => {
       expect(ipOf(writer, "kept")).toBeDefined();
     });
 
-    it("another failure is retried a second later, without holding a write slot meanwhile", async () => {
+    it("another failure is retried after a jittered back-off (under 500 ms the first time), without holding a write slot meanwhile", async () => {
       jest.useFakeTimers();
       const writer = new FailingWriter(new Map([["flaky", 500]]));
       const controller = new ServiceController(new Allocator(), writer, { maxInFlight: 1 });
@@ -182,7 +274,7 @@ describe("ServiceController", () => {
       await jest.advanceTimersByTimeAsync(10);
       expect(ipOf(writer, "next")).toBeDefined();
       expect(ipOf(writer, "flaky")).toBeUndefined();
-      await jest.advanceTimersByTimeAsync(1000);
+      await jest.advanceTimersByTimeAsync(500);
       expect(writer.attempts.get("flaky")).toBe(2);
       expect(ipOf(writer, "flaky")).toBeDefined();
     });

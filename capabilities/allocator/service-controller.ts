@@ -4,12 +4,24 @@
  *
  * Decisions are made one at a time, in memory, so two Services can never be
  * given one address; the API writes that publish them are pipelined (a bounded
- * number in flight) because they are the slow part. Nothing is decided until
- * the initial load has re-claimed every address already shown in Service status
- * (holders first), so a restart never moves or duplicates an IP.
+ * number in flight) because they are the slow part.
+ *
+ * The promises, and where they are kept:
+ * - A restart never moves or duplicates an IP: `load` re-claims every address already
+ *   in Service status (oldest Service first) before it decides anything new, so a
+ *   Service missing an address (a PreferDualStack family, a pool shrunk past it) cannot
+ *   take one another Service still shows.
+ * - An address is released only for a reason the user can read in an Event on the
+ *   Service: every path that takes one away says why.
+ * - A freed address wakes at most as many waiting Services as it can serve, first
+ *   come first served: a delete with 1,000 Services waiting is one allocation, not
+ *   1,000 retries and 1,000 Events. A Service's AllocationFailed Event is repeated only
+ *   when its reason changes.
+ * - A failed status write is retried with jittered exponential back-off.
  */
 import type { V1Service } from "@kubernetes/client-node";
 import type { Allocator } from "../shared/allocator/allocator";
+import { Backoff } from "../shared/backoff";
 import type { Assignment, Pool } from "../shared/allocator/types";
 import { formatIP, ipEquals, type IP } from "../shared/net/ip";
 import {
@@ -36,6 +48,9 @@ export interface ControllerOptions {
   /** API writes in flight at once. */
   maxInFlight?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
+  /** Status write retries: first ceiling and cap of the jittered back-off. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
 }
 
 const usesNamespaceSelectors = (pools: readonly Pool[]): boolean =>
@@ -43,6 +58,18 @@ const usesNamespaceSelectors = (pools: readonly Pool[]): boolean =>
 
 const sameLabels = (a: Record<string, string>, b: Record<string, string>): boolean =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+
+/** Oldest first (creation time, then name): who keeps an address if two ever showed it. */
+const olderFirst = (a: V1Service, b: V1Service): number => {
+  const ta = String(a.metadata?.creationTimestamp ?? "");
+  const tb = String(b.metadata?.creationTimestamp ?? "");
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const ka = serviceKey(a);
+  const kb = serviceKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
+
+const shownIPs = (svc: V1Service): string[] => ingressIPs(svc).map(formatIP);
 
 const sameIPs = (a: readonly IP[], b: readonly IP[]): boolean =>
   a.length === b.length && a.every((ip) => b.some((o) => ipEquals(ip, o)));
@@ -63,6 +90,14 @@ export class ServiceController {
   private retrying = 0;
   private readonly waiters: Array<() => void> = [];
   private readonly maxInFlight: number;
+  /**
+   * Services that could not get an address, in the order they started waiting (a Map
+   * keeps insertion order), with the reason last told to the user.
+   */
+  private readonly waiting = new Map<string, string>();
+  /** Addresses freed since the waiting Services were last offered them. */
+  private freed = 0;
+  private readonly retryBackoff: Backoff;
 
   constructor(
     private readonly engine: Allocator,
@@ -70,11 +105,14 @@ export class ServiceController {
     private readonly opts: ControllerOptions = {},
   ) {
     this.maxInFlight = opts.maxInFlight ?? 64;
+    this.retryBackoff = new Backoff({ initialMs: opts.retryInitialMs ?? 500, maxMs: opts.retryMaxMs ?? 30_000 });
   }
 
   /**
-   * Initial load: the full Service list, holders of addresses first (most addresses
-   * first), so existing assignments are re-claimed before anything new is handed out.
+   * Initial load, in two passes. First every Service re-claims the addresses its status
+   * shows (oldest first: if two ever showed one address, the older keeps it); nothing is
+   * written. Only then is any Service reconciled, so nothing new can be handed out while
+   * a holder has yet to re-claim its address.
    */
   load(
     pools: readonly Pool[],
@@ -85,11 +123,22 @@ export class ServiceController {
     this.engine.setPools(pools);
     this.selectsNamespaces = usesNamespaceSelectors(pools);
     for (const svc of services) this.remember(svc);
-    const order = [...this.services.values()].sort((a, b) => ingressIPs(b).length - ingressIPs(a).length);
-    for (const svc of order) this.dirty.delete(serviceKey(svc));
+    const order = [...this.services.values()].sort(olderFirst);
+    for (const svc of order) this.reclaim(svc);
+    this.dirty.clear();
     this.loaded = true;
     for (const svc of order) this.reconcile(serviceKey(svc));
     this.schedule();
+  }
+
+  /** Start-up's first pass: takes back what the status shows, if the configuration allows it. */
+  private reclaim(svc: V1Service): void {
+    const current = ingressIPs(svc);
+    if (current.length === 0 || !isHandled(svc, this.opts.loadBalancerClass)) return;
+    const namespace = svc.metadata?.namespace ?? "";
+    if (this.selectsNamespaces && !this.namespaceLabels.has(namespace)) return;
+    const req = toServiceRequest(svc, this.namespaceLabels.get(namespace));
+    if (req.ok) this.engine.assign(req.value, current, { reclaim: true });
   }
 
   onServiceUpsert(svc: V1Service): void {
@@ -100,6 +149,7 @@ export class ServiceController {
   onServiceDelete(svc: V1Service): void {
     const key = serviceKey(svc);
     this.services.delete(key);
+    this.waiting.delete(key);
     this.markDirty(key);
   }
 
@@ -174,6 +224,7 @@ export class ServiceController {
       this.dirty.delete(key);
       this.reconcile(key);
     }
+    this.offerFreed();
     this.draining = false;
     this.flushPools();
     this.notifyIdle();
@@ -196,11 +247,20 @@ export class ServiceController {
     if (!svc) return this.release(key);
     if (!isHandled(svc, this.opts.loadBalancerClass)) {
       this.release(key);
+      this.waiting.delete(key);
       // A Service that stopped being a LoadBalancer loses what we published; one of
       // another loadBalancerClass belongs to another implementation and is never touched.
       const stoppedBeingLB = svc.spec?.type !== "LoadBalancer";
-      if (stoppedBeingLB && annotation(svc, ANNOTATION.allocatedFromPool) !== undefined)
+      if (stoppedBeingLB && annotation(svc, ANNOTATION.allocatedFromPool) !== undefined) {
+        if (shownIPs(svc).length)
+          this.writer.event(
+            svc,
+            "Normal",
+            "ClearAssignment",
+            `Service is no longer of type LoadBalancer: released ${JSON.stringify(shownIPs(svc))}`,
+          );
         this.publish(svc, [], undefined);
+      }
       return;
     }
     const namespace = svc.metadata?.namespace ?? "";
@@ -212,7 +272,7 @@ export class ServiceController {
     }
     const req = toServiceRequest(svc, this.namespaceLabels.get(namespace));
     if (!req.ok) {
-      this.writer.event(svc, "Warning", "LoadBalancerFailed", req.error.message);
+      this.tellOnce(svc, "LoadBalancerFailed", req.error.message);
       return;
     }
     const request = req.value;
@@ -224,8 +284,16 @@ export class ServiceController {
       const wantsOtherIPs = request.requestedIPs !== undefined && !sameIPs(request.requestedIPs, current);
       if (wantsOtherPool || wantsOtherIPs) {
         this.release(key);
+        this.writer.event(
+          svc,
+          "Normal",
+          "ClearAssignment",
+          wantsOtherPool
+            ? `Service asks for pool "${request.pool}" (metallb.io/address-pool): releasing ${JSON.stringify(current.map(formatIP))} from pool "${held!.pool}"`
+            : `Service asks for ${JSON.stringify(request.requestedIPs!.map(formatIP))} (metallb.io/loadBalancerIPs): releasing ${JSON.stringify(current.map(formatIP))}`,
+        );
       } else {
-        const kept = this.engine.assign(request, current);
+        const kept = this.engine.assign(request, current, { reclaim: true });
         if (kept.ok) {
           this.touchedPools.add(kept.value.pool);
           this.maybeAddFamily(svc, kept.value);
@@ -249,15 +317,12 @@ export class ServiceController {
       ? this.engine.assign(request, request.requestedIPs)
       : this.engine.allocate(request);
     if (!result.ok) {
-      this.writer.event(
-        svc,
-        "Warning",
-        "AllocationFailed",
-        `Failed to allocate IP for "${key}": ${result.error.message}`,
-      );
+      // Told once per reason; it waits for a freed address (or a configuration change).
+      this.tellOnce(svc, "AllocationFailed", `Failed to allocate IP for "${key}": ${result.error.message}`);
       if (current.length) this.publish(svc, [], undefined);
       return;
     }
+    this.waiting.delete(key);
     this.touchedPools.add(result.value.pool);
     const ips = result.value.ips.map(formatIP);
     this.writer.event(svc, "Normal", "IPAllocated", `Assigned IP ${JSON.stringify(ips)}`);
@@ -283,11 +348,44 @@ export class ServiceController {
     if (!held) return;
     this.engine.release(key);
     this.touchedPools.add(held.pool);
-    // A freed address may let a pending Service through.
-    for (const [other, svc] of this.services) {
-      if (other !== key && ingressIPs(svc).length === 0 && isHandled(svc, this.opts.loadBalancerClass))
-        this.dirty.add(other);
+    // What it freed may let waiting Services through: offer it to them in turn.
+    if (this.waiting.size > 0) this.freed += held.ips.length;
+  }
+
+  /**
+   * A Warning that a Service is still without an address, once per distinct reason: a
+   * Service waiting through a hundred releases is told once, and re-told only when the
+   * reason changes. Marks it waiting, at the back of the queue if it is new there.
+   */
+  private tellOnce(svc: V1Service, reason: string, message: string): void {
+    const key = serviceKey(svc);
+    const text = `${reason}: ${message}`;
+    if (this.waiting.get(key) === text) return;
+    this.waiting.set(key, text);
+    this.writer.event(svc, "Warning", reason, message);
+  }
+
+  /**
+   * Offers the addresses freed since the last call to the waiting Services, oldest
+   * waiter first, until each freed address has found a taker or everyone was asked.
+   * A Service that still cannot be served keeps its place and hears nothing new.
+   */
+  private offerFreed(): void {
+    if (this.freed === 0) return;
+    let left = this.freed;
+    this.freed = 0;
+    for (const key of [...this.waiting.keys()]) {
+      if (left <= 0 || this.writesInFlight >= this.maxInFlight) break;
+      const svc = this.services.get(key);
+      if (!svc || this.inFlight.has(key)) {
+        if (!svc) this.waiting.delete(key);
+        continue;
+      }
+      this.reconcile(key);
+      if (!this.waiting.has(key)) left -= this.engine.assignmentOf(key)?.ips.length ?? 1;
     }
+    // Takers still to come (in-flight writes, the write limit): offer the rest next time.
+    if (left > 0 && this.writesInFlight >= this.maxInFlight) this.freed = left;
   }
 
   private publish(svc: V1Service, ips: readonly IP[], pool: string | undefined): void {
@@ -297,10 +395,12 @@ export class ServiceController {
     this.writesInFlight++;
     this.writer
       .writeStatus(svc, texts, pool)
+      .then(() => this.retryBackoff.reset())
       .catch((err: unknown) => {
         // Gone meanwhile: its delete event releases the address; nothing to retry.
         if ((err as { status?: number }).status === 404) return;
-        this.opts.log?.("status write failed; will retry", { service: key, err: String(err) });
+        const delay = this.retryBackoff.next();
+        this.opts.log?.("status write failed; will retry", { service: key, err: String(err), retryInMs: delay });
         // Retry after a pause, without holding one of the in-flight write slots meanwhile:
         // a burst of failures must not starve every other Service's write.
         this.retrying++;
@@ -308,7 +408,7 @@ export class ServiceController {
           this.retrying--;
           this.dirty.add(key);
           this.schedule();
-        }, 1000);
+        }, delay);
       })
       .finally(() => {
         this.inFlight.delete(key);
