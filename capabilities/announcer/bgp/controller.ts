@@ -15,6 +15,7 @@ import {
   type NodePlan,
   type PlanService,
 } from "../../shared/bgp";
+import { Backoff } from "../../shared/backoff";
 import { parseConfig, type Config } from "../../shared/config";
 import { onConfigChanged } from "../../shared/kube/config-changes";
 import { readConfig } from "../../shared/kube/config-source";
@@ -32,7 +33,6 @@ import { desiredSessions, MANAGED_BY, MANAGED_BY_LABEL, sessionAction } from "./
 const log = Log.child({ component: "bgp-planner" });
 const DEBOUNCE_MS = 100;
 const RESYNC_MS = 15_000;
-const RETRY_MS = 2_000;
 const MAX_IN_FLIGHT = 16;
 
 /** Runs fn over items with at most `limit` calls in flight; collects failures instead of stopping. */
@@ -62,6 +62,8 @@ export class SessionPlanner {
   private loaded = false;
   private running = false;
   private again = false;
+  /** After a failed pass (2 s ceiling doubling to 30 s, jittered); reset by a clean one. */
+  private readonly retry = new Backoff({ initialMs: 2_000, maxMs: 30_000 });
   private timer?: NodeJS.Timeout;
   private lastConflicts = "";
   /**
@@ -130,8 +132,9 @@ export class SessionPlanner {
     } finally {
       this.running = false;
     }
+    if (!failed) this.retry.reset();
     if (this.again) this.schedule();
-    else if (failed) this.schedule(RETRY_MS);
+    else if (failed) this.schedule(this.retry.next());
   }
 
   /** The per-node plans for every known node. */

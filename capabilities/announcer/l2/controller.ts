@@ -12,6 +12,7 @@ import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node
 import { K8s } from "kubernetes-fluent-client";
 import { Log } from "pepr";
 import { ServiceL2Status } from "../../../crds/register";
+import { Backoff } from "../../shared/backoff";
 import { parseConfig, type Config } from "../../shared/config";
 import { onConfigChanged } from "../../shared/kube/config-changes";
 import { readConfig } from "../../shared/kube/config-source";
@@ -61,6 +62,8 @@ class L2Controller {
   readonly sharing = new Set<string>();
   private running = false;
   private again = false;
+  /** After a failed pass; jittered so a brownout's failures do not all retry together. */
+  private readonly retry = new Backoff({ initialMs: 1000, maxMs: 10_000 });
   private timer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
   started = false;
@@ -93,10 +96,12 @@ class L2Controller {
         this.again = false;
         await this.reconcile();
       } while (this.again);
+      this.retry.reset();
     } catch (err) {
-      log.error({ err }, "L2 reconcile failed; retrying");
+      const delay = this.retry.next();
+      log.error({ err, retryInMs: delay }, "L2 reconcile failed; retrying");
       this.all = true;
-      setTimeout(() => this.schedule(), 1000);
+      setTimeout(() => this.schedule(), delay);
     } finally {
       this.running = false;
     }
