@@ -6,7 +6,6 @@ import { Capability, a } from "pepr";
 import { IPAddressPool } from "../../crds/register";
 import { admitConfigObject } from "../shared/kube/config-admission";
 import { admitService } from "./service-admission";
-import { configChanged } from "../shared/kube/config-changes";
 import { onNamespace } from "./runtime";
 
 export const allocator = new Capability({
@@ -16,11 +15,12 @@ export const allocator = new Capability({
 const { When } = allocator;
 
 When(IPAddressPool).IsCreatedOrUpdated().Validate(admitConfigObject("IPAddressPool"));
+// A pool whose addresses Services hold, or that an advertisement names, is not deleted silently.
+When(IPAddressPool).IsDeleted().Validate(admitConfigObject("IPAddressPool"));
 When(a.Service).IsCreatedOrUpdated().Validate(admitService);
 
-When(IPAddressPool).IsCreatedOrUpdated().Watch(configChanged);
-When(IPAddressPool).IsDeleted().Watch(configChanged);
-// Services are watched once for the whole module (shared/kube/cluster-cache.ts), not
+// IPAddressPools are watched by the configuration store (shared/kube/config-store.ts)
+// with the other metallb.io kinds, not through bindings. Services are watched once for the whole module (shared/kube/cluster-cache.ts), not
 // through a binding: the allocator subscribes to serviceEvents in runtime.ts.
 When(a.Namespace)
   .IsCreatedOrUpdated()

@@ -5,7 +5,6 @@
 import { Capability } from "pepr";
 import { BFDProfile, BGPAdvertisement, BGPPeer, Community, L2Advertisement } from "../../crds/register";
 import { admitConfigObject } from "../shared/kube/config-admission";
-import { configChanged } from "../shared/kube/config-changes";
 import { onLeaseDelete, onLeaseUpsert } from "./l2/controller";
 import { Lease } from "./l2/lease-kind";
 
@@ -20,13 +19,15 @@ When(BGPAdvertisement).IsCreatedOrUpdated().Validate(admitConfigObject("BGPAdver
 When(BGPPeer).IsCreatedOrUpdated().Validate(admitConfigObject("BGPPeer"));
 When(Community).IsCreatedOrUpdated().Validate(admitConfigObject("Community"));
 When(BFDProfile).IsCreatedOrUpdated().Validate(admitConfigObject("BFDProfile"));
+// Deletes too: one that takes away something another object still names is refused.
+When(L2Advertisement).IsDeleted().Validate(admitConfigObject("L2Advertisement"));
+When(BGPAdvertisement).IsDeleted().Validate(admitConfigObject("BGPAdvertisement"));
+When(BGPPeer).IsDeleted().Validate(admitConfigObject("BGPPeer"));
+When(Community).IsDeleted().Validate(admitConfigObject("Community"));
 When(BFDProfile).IsDeleted().Validate(admitConfigObject("BFDProfile"));
 
-// The configuration is parsed as a whole: any change to these kinds re-reads it.
-for (const model of [L2Advertisement, BGPAdvertisement, BGPPeer, Community, BFDProfile]) {
-  When(model).IsCreatedOrUpdated().Watch(configChanged);
-  When(model).IsDeleted().Watch(configChanged);
-}
+// The configuration kinds are watched once for the whole module by the configuration
+// store (shared/kube/config-store.ts), not through bindings.
 
 // Nodes, Services and EndpointSlices are not bound here: the module lists and watches
 // each once (shared/kube/cluster-cache.ts) and fans them out to L2 election and BGP
