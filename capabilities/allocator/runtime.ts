@@ -1,14 +1,13 @@
 /**
- * The allocator as it runs in the watcher (or `pepr dev`): one engine, one
- * Service controller, fed by the capability's Watch bindings.
+ * The allocator as it runs in the watcher (or `pepr dev`): one engine and one Service
+ * controller, fed by the cluster cache (Services), the configuration store (pools) and
+ * the Namespace binding.
  */
 import type { V1Service } from "@kubernetes/client-node";
 import { Log } from "pepr";
 import { Allocator } from "../shared/allocator/allocator";
-import { parseConfig, type Config } from "../shared/config";
-import { configChanged, onConfigChanged } from "../shared/kube/config-changes";
-import { readConfig } from "../shared/kube/config-source";
-import { reportConfigurationState } from "../shared/kube/configuration-state";
+import { configStore, startControllerConfig } from "../shared/kube/controller-config";
+import { kubeHttp } from "../shared/kube/http";
 import { settings } from "../shared/settings";
 import { serviceEvents } from "../shared/kube/watch-fanout";
 import { cachedServices } from "../shared/kube/cluster-cache";
@@ -18,54 +17,42 @@ import { ServiceController } from "./service-controller";
 let controller: ServiceController | undefined;
 const log = Log.child({ component: "allocator" });
 
+interface NamespaceList {
+  items: Array<{ metadata?: { name?: string; labels?: Record<string, string> } }>;
+}
+
 /**
- * Initial load: configuration, namespaces and every Service (from the cluster cache,
- * already synced), before any event is acted on.
+ * Initial load: the first configuration snapshot (every kind listed), namespaces and
+ * every Service (from the cluster cache, already synced), before any event is acted
+ * on. Nothing is decided or written before this.
  */
 export async function startAllocator(): Promise<void> {
   const engine = new Allocator();
-  controller = new ServiceController(engine, new KubeServiceWriter(engine, settings.namespace), {
+  const next = new ServiceController(engine, new KubeServiceWriter(engine, settings.namespace), {
     loadBalancerClass: settings.loadBalancerClass,
     log: (msg, extra) => log.warn(extra ?? {}, msg),
   });
-  const input = await readConfig(settings.namespace);
-  const config = await applyConfig(input);
+  const [snapshot, namespaces] = await Promise.all([
+    startControllerConfig(),
+    kubeHttp().send<NamespaceList>("GET", "/api/v1/namespaces"),
+  ]);
   const services = cachedServices();
-  const namespaces = new Map(input.namespaces!.map((n) => [n.name, n.labels ?? {}]));
-  controller.load(config?.pools ?? [], services, namespaces);
-  log.info({ services: services.length, pools: config?.pools.length ?? 0 }, "allocator loaded");
-}
-
-/** Parses the configuration and reports the outcome; undefined keeps the last good one in force. */
-async function applyConfig(input: Awaited<ReturnType<typeof readConfig>>): Promise<Config | undefined> {
-  // Namespace labels are matched live, from the controller's own view (onNamespace), so
-  // the pools are parsed without them: a label change needs no configuration re-read.
-  const parsed = parseConfig({ ...input, namespaces: undefined });
-  await reportConfigurationState(
-    "controller",
-    "poolReconcilerValid",
-    parsed.ok ? [] : parsed.errors.map((e) => e.message),
+  // Pools as the store holds them now: a change between the first snapshot and here is in it.
+  const pools = (configStore.current() ?? snapshot).pools.config.pools;
+  next.load(
+    pools,
+    services,
+    new Map(namespaces.items.map((n) => [n.metadata?.name ?? "", n.metadata?.labels ?? {}])),
   );
-  if (!parsed.ok) {
-    log.error({ errors: parsed.errors.map((e) => e.message) }, "configuration rejected; keeping the last good one");
-    return undefined;
-  }
-  return parsed.config;
+  controller = next;
+  log.info({ services: services.length, pools: pools.length }, "allocator loaded");
 }
 
-async function reloadConfig(): Promise<void> {
-  if (!controller) return;
-  try {
-    const config = await applyConfig(await readConfig(settings.namespace));
-    // An invalid configuration keeps the last good one in force: resume with it.
-    if (config) controller.onPools(config.pools);
-    else controller.releaseHold();
-  } catch (err) {
-    log.error({ err }, "reading the configuration failed; will retry");
-    configChanged();
-  }
-}
-onConfigChanged({ pending: () => controller?.holdForConfig(), changed: () => void reloadConfig() });
+// Namespace labels are matched live (onNamespace), so the pools are resolved without them.
+configStore.subscribe({
+  pending: () => controller?.holdForConfig(),
+  changed: (snapshot) => controller?.onPools(snapshot.pools.config.pools),
+});
 
 serviceEvents.subscribe((svc: V1Service, phase) => {
   if (phase === "delete") controller?.onServiceDelete(svc);

@@ -169,12 +169,7 @@ export class ServiceController {
     this.held = true;
   }
 
-  releaseHold(): void {
-    this.held = false;
-    if (this.dirty.size) this.schedule();
-  }
-
-  /** A new valid configuration: re-account existing assignments, then revisit every Service. */
+  /** A new configuration (invalid pools frozen, never dropped): re-account assignments, revisit every Service. */
   onPools(pools: readonly Pool[]): void {
     this.held = false;
     if (!this.loaded) return;

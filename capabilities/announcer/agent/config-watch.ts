@@ -1,72 +1,55 @@
 /**
- * The metallb.io configuration as the agent sees it: one list+watch per kind in the
- * configuration namespace, parsed with the same parser the controller uses. A change to a
- * BGPAdvertisement or Community reaches the routes within one watch event, not a poll.
+ * The metallb.io configuration as the agent sees it: the same configuration store the
+ * controller runs (shared/kube/config-store.ts: one list+watch per kind, one
+ * resolution per change, a bad object disables only itself), on the agent's client.
+ * A change to a BGPAdvertisement or Community reaches the routes within one watch event.
  *
  * Namespaces are not watched: they only resolve IPAddressPool namespaceSelectors, which
  * matter to allocation (the controller), not to what a node announces.
  */
-import { GROUP, KINDS, type KindInfo } from "../../../crds/types/kinds";
-import { parseConfig, type ConfigInput, type ParseResult } from "../../shared/config";
-import { isConfigChange } from "../../shared/kube/config-changes";
-import { Informer, type CacheEvent, type KubeObject } from "../../shared/kube/informer";
+import type { ParseResult } from "../../shared/config";
+import { ConfigStore } from "../../shared/kube/config-store";
 import type { AgentKube } from "./kube";
 
-type ConfigField = Exclude<keyof ConfigInput, "namespace" | "nodes" | "namespaces" | "secrets">;
-
-const WATCHED: ReadonlyArray<readonly [ConfigField, KindInfo]> = [
-  ["pools", KINDS.IPAddressPool],
-  ["l2Advertisements", KINDS.L2Advertisement],
-  ["bgpAdvertisements", KINDS.BGPAdvertisement],
-  ["bgpPeers", KINDS.BGPPeer],
-  ["bfdProfiles", KINDS.BFDProfile],
-  ["communities", KINDS.Community],
-];
-
 export class ConfigWatch {
-  private readonly informers: Array<readonly [ConfigField, Informer<KubeObject>]>;
-  private parsed?: ParseResult;
+  private readonly store: ConfigStore;
+  private lastReport = "";
 
   constructor(
     kube: AgentKube,
-    private readonly namespace: string,
-    private readonly onChange: () => void,
-    log: (msg: string) => void,
+    namespace: string,
+    onChange: () => void,
+    private readonly log: (msg: string) => void,
   ) {
-    // The controller writes IPAddressPool status as it allocates: a status-only update
-    // (same generation and labels) changes nothing here, and must not re-plan every route.
-    const seen = new Map<string, string>();
-    const changed = (event?: CacheEvent<KubeObject>): void => {
-      if (event && !isConfigChange(seen, event.object, event.type === "DELETED")) return;
-      this.parsed = undefined;
-      if (this.synced) this.onChange();
-    };
-    this.informers = WATCHED.map(
-      ([field, k]) => [field, new Informer<KubeObject>(kube, `/apis/${GROUP}/${k.version}/namespaces/${namespace}/${k.plural}`, changed, log)] as const,
-    );
+    this.store = new ConfigStore(kube, namespace, { log });
+    this.store.subscribe({ changed: () => onChange() });
   }
 
   /** Every kind has been listed at least once. */
   get synced(): boolean {
-    return this.informers.every(([, inf]) => inf.syncedAt > 0);
+    return this.store.current() !== undefined;
   }
 
-  /** The parsed configuration (cached until the next change); undefined until synced. */
+  /**
+   * The configuration in force; undefined until synced. Always usable: objects that are
+   * invalid are left out of it (the controller reports them in ConfigurationState and
+   * Events; the agent logs them once per change).
+   */
   current(): ParseResult | undefined {
-    if (!this.synced) return undefined;
-    if (!this.parsed) {
-      const input: ConfigInput = { namespace: this.namespace };
-      for (const [field, inf] of this.informers) (input as unknown as Record<string, unknown[]>)[field] = [...inf.items.values()];
-      this.parsed = parseConfig(input);
-    }
-    return this.parsed;
+    const snapshot = this.store.current();
+    if (!snapshot) return undefined;
+    const { config, disabled, warnings } = snapshot.resolution;
+    const report = disabled.flatMap((d) => d.errors.map((e) => e.message)).join("; ");
+    if (report !== this.lastReport && report !== "") this.log(`configuration objects disabled (the rest is in force): ${report}`);
+    this.lastReport = report;
+    return { ok: true, config, warnings };
   }
 
   start(): void {
-    for (const [, inf] of this.informers) inf.start();
+    this.store.start();
   }
 
   stop(): void {
-    for (const [, inf] of this.informers) inf.stop();
+    this.store.stop();
   }
 }

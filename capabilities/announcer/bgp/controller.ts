@@ -16,9 +16,9 @@ import {
   type PlanService,
 } from "../../shared/bgp";
 import { Backoff } from "../../shared/backoff";
-import { parseConfig, type Config } from "../../shared/config";
-import { onConfigChanged } from "../../shared/kube/config-changes";
-import { readConfig } from "../../shared/kube/config-source";
+import type { Config } from "../../shared/config";
+import type { ConfigSnapshot } from "../../shared/kube/config-store";
+import { configStore, startControllerConfig } from "../../shared/kube/controller-config";
 import { recordNodeAssigned } from "../../shared/kube/events";
 import { settings } from "../../shared/settings";
 import { endpointSliceEvents, nodeEvents, serviceEvents } from "../../shared/kube/watch-fanout";
@@ -92,27 +92,20 @@ export class SessionPlanner {
     nodes.forEach((n) => this.nodes.apply(n, "upsert"));
     services.forEach((s) => this.services.apply(s, "upsert"));
     slices.forEach((e) => this.slices.apply(e, "upsert"));
-    await this.reloadConfig();
+    this.useConfig(configStore.current() ?? (await startControllerConfig()));
     this.loaded = true;
     log.info({ nodes: nodes.length, services: services.length }, "BGP session planner loaded");
     await this.run();
   }
 
-  /** Parses the configuration; an invalid one keeps the last good one (the allocator reports it). */
-  async reloadConfig(): Promise<void> {
-    const input = await readConfig(settings.namespace);
-    input.nodes = this.nodes.values().map((n) => ({ name: n.metadata?.name ?? "", labels: n.metadata?.labels ?? {} }));
-    const parsed = parseConfig(input);
-    if (!parsed.ok) {
-      log.warn(
-        { errors: parsed.errors.map((e) => e.message) },
-        "configuration invalid; BGP plan keeps the last good one",
-      );
-      return;
-    }
-    this.config = parsed.config;
+  /**
+   * Takes the configuration store's model (bad objects already left out, each reported
+   * by the store), with the generations of the BGPPeers behind it.
+   */
+  useConfig(snapshot: ConfigSnapshot): void {
+    this.config = snapshot.resolution.config;
     this.peerGenerations = new Map(
-      (input.bgpPeers ?? []).map((p) => [p.metadata?.name ?? "", Number(p.metadata?.generation ?? 0)]),
+      (snapshot.input.bgpPeers ?? []).map((p) => [p.metadata?.name ?? "", Number(p.metadata?.generation ?? 0)]),
     );
   }
 
@@ -234,12 +227,11 @@ const feed =
 nodeEvents.subscribe(feed(planner.nodes));
 serviceEvents.subscribe(feed(planner.services));
 endpointSliceEvents.subscribe(feed(planner.slices));
-onConfigChanged({
-  changed: () =>
-    void planner
-      .reloadConfig()
-      .then(() => planner.schedule())
-      .catch((err: unknown) => log.error({ err }, "reading the configuration failed")),
+configStore.subscribe({
+  changed: (snapshot) => {
+    planner.useConfig(snapshot);
+    planner.schedule();
+  },
 });
 
 export async function startSessionPlanner(): Promise<void> {

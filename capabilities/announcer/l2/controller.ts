@@ -13,9 +13,8 @@ import { K8s } from "kubernetes-fluent-client";
 import { Log } from "pepr";
 import { ServiceL2Status } from "../../../crds/register";
 import { Backoff } from "../../shared/backoff";
-import { parseConfig, type Config } from "../../shared/config";
-import { onConfigChanged } from "../../shared/kube/config-changes";
-import { readConfig } from "../../shared/kube/config-source";
+import type { Config } from "../../shared/config";
+import { configStore, startControllerConfig } from "../../shared/kube/controller-config";
 import { recordNodeAssigned } from "../../shared/kube/events";
 import { kubeHttp } from "../../shared/kube/http";
 import { settings } from "../../shared/settings";
@@ -342,20 +341,13 @@ serviceEvents.subscribe((s, phase) => (phase === "upsert" ? onServiceUpsert(s) :
 nodeEvents.subscribe((n, phase) => (phase === "upsert" ? onNodeUpsert(n) : onNodeDelete(n)));
 endpointSliceEvents.subscribe((e, phase) => (phase === "upsert" ? onEndpointSliceUpsert(e) : onEndpointSliceDelete(e)));
 
-async function loadConfig(): Promise<void> {
-  const parsed = parseConfig(await readConfig(settings.namespace));
-  if (parsed.ok) ctl.config = parsed.config;
-  else
-    log.warn(
-      { errors: parsed.errors.map((e) => e.message) },
-      "configuration invalid; keeping the last good one for L2",
-    );
-}
-onConfigChanged({
-  changed: () =>
-    void loadConfig()
-      .then(() => ctl.touchAll())
-      .catch((err) => log.error({ err }, "reading the configuration for L2 failed")),
+// The configuration store's model: a bad object is already left out (or frozen), so
+// what is valid keeps being elected.
+configStore.subscribe({
+  changed: (snapshot) => {
+    ctl.config = snapshot.resolution.config;
+    ctl.touchAll();
+  },
 });
 
 /** Initial load of everything the election reads, then the expiry timer. */
@@ -366,7 +358,7 @@ export async function startL2Election(): Promise<void> {
     K8s(Lease).InNamespace(ns).Get(),
     K8s(ServiceL2Status).InNamespace(ns).Get(),
   ]);
-  await loadConfig();
+  ctl.config = (configStore.current() ?? (await startControllerConfig())).resolution.config;
   for (const s of services) {
     if (!isOurs(s)) continue;
     const key = svcKey(s.metadata?.namespace, s.metadata?.name);

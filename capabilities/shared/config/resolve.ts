@@ -73,7 +73,12 @@ function replaceObject(input: ConfigInput, kind: ConfigKind, name: string, repla
   return { ...input, [field]: replacement === undefined ? kept : [...kept, replacement] };
 }
 
-const sameObject = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** The parts of an object the parser reads: status and server-set metadata do not count. */
+const essence = (o: unknown): string => {
+  const obj = o as { metadata?: { name?: string; labels?: Record<string, string> }; spec?: unknown } | undefined;
+  return JSON.stringify([obj?.metadata?.name, Object.entries(obj?.metadata?.labels ?? {}).sort(), obj?.spec]);
+};
+const sameObject = (a: unknown, b: unknown): boolean => a !== undefined && b !== undefined && essence(a) === essence(b);
 
 const splitId = (id: string): [ConfigKind, string] => {
   const slash = id.indexOf("/");

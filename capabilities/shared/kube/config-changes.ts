@@ -1,23 +1,7 @@
 /**
- * One signal for "the metallb.io configuration changed", raised by whichever
- * capability's Watch saw the event and consumed by the reconcilers, so neither
- * capability reaches into the other. Bursts (kubectl apply -f dir/) coalesce;
- * consumers hear at once that a change is pending, so they can hold decisions
- * that the change might invalidate (an address from a pool being deleted).
+ * Which watch events change the metallb.io configuration: the configuration store
+ * (controller and agent) resolves again only for those.
  */
-export interface ConfigListener {
-  /** A change was seen; the re-read follows once the burst settles. */
-  pending?: () => void;
-  changed: () => void;
-}
-
-const listeners: ConfigListener[] = [];
-let timer: NodeJS.Timeout | undefined;
-const settleMs = 200;
-
-export function onConfigChanged(listener: ConfigListener): void {
-  listeners.push(listener);
-}
 
 /** Labels as one comparable string, whatever their order. */
 const labelsFingerprint = (labels: Record<string, string>): string => JSON.stringify(Object.entries(labels).sort());
@@ -46,14 +30,4 @@ export function isConfigChange(seen: Map<string, string>, obj: ConfigObjectLike,
   if (seen.get(uid) === fingerprint) return false;
   seen.set(uid, fingerprint);
   return true;
-}
-
-const seenConfig = new Map<string, string>();
-
-/** A Watch callback for every configuration kind: (object, phase) as Pepr passes them. */
-export function configChanged(obj?: ConfigObjectLike, phase?: string): void {
-  if (obj && !isConfigChange(seenConfig, obj, phase === "DELETED")) return;
-  listeners.forEach((l) => l.pending?.());
-  clearTimeout(timer);
-  timer = setTimeout(() => listeners.forEach((l) => l.changed()), settleMs);
 }

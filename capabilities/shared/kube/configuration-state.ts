@@ -9,13 +9,28 @@ import { recordConfigResult } from "./config-metrics";
 
 let lastReported = new Map<string, string>();
 
-/** Writes Valid (no errors) or Invalid with the messages; skips writes that change nothing. */
-export async function reportConfigurationState(name: string, conditionType: string, errors: string[]): Promise<void> {
-  recordConfigResult(name, errors.length === 0);
-  const fingerprint = JSON.stringify(errors);
+export interface StateCondition {
+  /** CamelCase, as MetalLB's: poolReconcilerValid, configReconcilerValid. */
+  type: string;
+  /** User-facing messages; none means the condition holds. */
+  errors: string[];
+}
+
+/**
+ * Writes Valid (no errors) or Invalid with the messages, one condition per type; skips
+ * writes that change nothing. A string `conditionType` is the one-condition form.
+ */
+export async function reportConfigurationState(
+  name: string,
+  conditionType: string | StateCondition[],
+  errors: string[] = [],
+): Promise<void> {
+  const conditions = typeof conditionType === "string" ? [{ type: conditionType, errors }] : conditionType;
+  const all = conditions.flatMap((c) => c.errors);
+  recordConfigResult(name, all.length === 0);
+  const fingerprint = JSON.stringify(conditions);
   if (lastReported.get(name) === fingerprint) return;
   const now = new Date().toISOString();
-  const valid = errors.length === 0;
   try {
     await K8s(ConfigurationState).Apply(
       {
@@ -30,21 +45,19 @@ export async function reportConfigurationState(name: string, conditionType: stri
     await K8s(ConfigurationState).PatchStatus({
       metadata: { name, namespace: settings.namespace },
       status: {
-        result: valid ? "Valid" : "Invalid",
-        errorSummary: errors.join("\n"),
-        conditions: [
-          {
-            type: conditionType,
-            status: valid ? "True" : "False",
-            reason: valid ? "Reconciled" : "ConfigurationError",
-            message: valid ? "" : errors.join("\n").slice(0, 32000),
-            lastTransitionTime: now,
-          },
-        ],
+        result: all.length === 0 ? "Valid" : "Invalid",
+        errorSummary: all.join("\n"),
+        conditions: conditions.map((c) => ({
+          type: c.type,
+          status: c.errors.length === 0 ? "True" : "False",
+          reason: c.errors.length === 0 ? "Reconciled" : "ConfigurationError",
+          message: c.errors.join("\n").slice(0, 32000),
+          lastTransitionTime: now,
+        })),
       },
     });
     lastReported = new Map(lastReported).set(name, fingerprint);
   } catch {
-    // Reporting must not stop reconciling; the next configuration event retries.
+    // Reporting must not stop reconciling; the next configuration change retries.
   }
 }
