@@ -164,9 +164,12 @@ async function stopGroup(pid: number): Promise<void> {
   }
 }
 
-/** The module process `pepr dev` forked (it runs the bundle dist/pepr-<uuid>.js). */
+/**
+ * The module process: the one a test restarted (module-restart.pid) while it lives, else
+ * the one `pepr dev` forked (it runs the bundle dist/pepr-<uuid>.js). So a test can crash
+ * the module again after another test restarted it.
+ */
 export function findModuleProcess(stateDir: string): { pid: number; bundle: string } {
-  const devPid = Number(readFileSync(join(stateDir, "pepr-dev.pid"), "utf8"));
   const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" })
     .trim()
     .split("\n")
@@ -174,8 +177,12 @@ export function findModuleProcess(stateDir: string): { pid: number; bundle: stri
       const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line)!;
       return { pid: Number(m[1]), ppid: Number(m[2]), args: m[3] };
     });
+  const restartFile = join(stateDir, "module-restart.pid");
+  const restarted = existsSync(restartFile) ? Number(readFileSync(restartFile, "utf8")) : 0;
+  const devPid = Number(readFileSync(join(stateDir, "pepr-dev.pid"), "utf8"));
   const below = (pid: number): typeof rows => rows.filter((r) => r.ppid === pid).flatMap((r) => [r, ...below(r.pid)]);
-  for (const p of below(devPid)) {
+  const candidates = restarted && isAlive(restarted) ? rows.filter((r) => r.pid === restarted) : below(devPid);
+  for (const p of candidates) {
     const bundle = /(\S*dist\/pepr-[\w-]+\.js)/.exec(p.args)?.[1];
     if (bundle) return { pid: p.pid, bundle };
   }

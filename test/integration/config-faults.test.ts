@@ -1,0 +1,129 @@
+/**
+ * A bad object disables only itself, and a restart while it is bad moves no address.
+ *
+ * The issue's steps, against the real API server and module: three LoadBalancer
+ * Services, a BGPAdvertisement that uses a Community alias, the Community deleted (with
+ * the force annotation admission asks for), the controller killed and started again.
+ * Before the configuration store, every Service got ClearAssignment and an empty status
+ * on that restart, and came back renumbered when the Community was re-applied.
+ */
+import { crashModule, restartModule } from "../harness/module-process";
+import { eventually, kubectl, kubectlOk } from "../harness/kubectl";
+import { testCluster } from "./global-setup";
+
+const ns = "metallb-system";
+const appNs = "faults-test";
+const names = ["web", "keep1", "keep2"];
+
+const yaml = (...objs: object[]) => objs.map((o) => JSON.stringify(o)).join("\n---\n");
+const community = {
+  apiVersion: "metallb.io/v1beta1",
+  kind: "Community",
+  metadata: { name: "faults-aliases", namespace: ns },
+  spec: { communities: [{ name: "faults-tag", value: "65000:100" }] },
+};
+const service = (name: string) => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name, namespace: appNs },
+  spec: { type: "LoadBalancer", ipFamilies: ["IPv6"], selector: { app: name }, ports: [{ port: 80, protocol: "TCP" }] },
+});
+
+async function published(): Promise<Map<string, string[]>> {
+  const list = JSON.parse(await kubectlOk(["get", "svc", "-n", appNs, "-o", "json"]));
+  return new Map(
+    list.items.map((s: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: Array<{ ip: string }> } } }) => [
+      s.metadata.name,
+      (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
+    ]),
+  );
+}
+
+async function controllerState(): Promise<{ result?: string; errorSummary?: string; conditions?: Array<{ type: string; status: string; message: string }> }> {
+  const r = await kubectl(["get", "configurationstate", "controller", "-n", ns, "-o", "json"]);
+  return r.code === 0 ? JSON.parse(r.stdout).status ?? {} : {};
+}
+
+async function reasonsFor(kind: string, name: string, namespace: string): Promise<string[]> {
+  const list = JSON.parse(
+    await kubectlOk(["get", "events", "-n", namespace, "--field-selector", `involvedObject.kind=${kind},involvedObject.name=${name}`, "-o", "json"]),
+  );
+  return list.items.map((e: { reason: string }) => e.reason);
+}
+
+afterAll(async () => {
+  await kubectl(["delete", "namespace", appNs, "--wait=false"]);
+  await kubectl(["delete", "bgpadvertisement", "faults-ad", "-n", ns, "--ignore-not-found"]);
+  await kubectl(["delete", "community", "faults-aliases", "-n", ns, "--ignore-not-found"]);
+  await kubectl(["annotate", "ipaddresspool", "faults-pool", "-n", ns, "metallb.io/force-delete=true", "--overwrite"]);
+  await kubectl(["delete", "ipaddresspool", "faults-pool", "-n", ns, "--ignore-not-found"]);
+});
+
+it("a dangling Community alias and a restart: every IP stays, only the advertisement is disabled", async () => {
+  await kubectlOk(["create", "namespace", appNs]);
+  await kubectlOk(
+    ["apply", "-f", "-"],
+    yaml(
+      {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "IPAddressPool",
+        metadata: { name: "faults-pool", namespace: ns },
+        spec: { addresses: ["2001:db8:c0f::/124"] },
+      },
+      community,
+      {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "BGPAdvertisement",
+        metadata: { name: "faults-ad", namespace: ns },
+        spec: { ipAddressPools: ["faults-pool"], communities: ["faults-tag"] },
+      },
+      ...names.map(service),
+    ),
+  );
+  const before = await eventually(async () => {
+    const now = await published();
+    return names.every((n) => now.get(n)?.length === 1) ? now : undefined;
+  }, "three Services to get an address");
+
+  // The reference dangles: admission refuses this delete unless forced.
+  const refused = await kubectl(["delete", "community", "faults-aliases", "-n", ns]);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain("faults-ad");
+  await kubectlOk(["annotate", "community", "faults-aliases", "-n", ns, "metallb.io/force-delete=true"]);
+  await kubectlOk(["delete", "community", "faults-aliases", "-n", ns]);
+
+  const saved = await crashModule(testCluster.stateDir);
+  await restartModule(saved, testCluster.stateDir);
+
+  // The store reports the one bad object, by name and field, and what happens meanwhile.
+  const state = await eventually(async () => {
+    const s = await controllerState();
+    return s.errorSummary?.includes('BGPAdvertisement "faults-ad"') ? s : undefined;
+  }, "ConfigurationState to name the disabled advertisement");
+  expect(state.result).toBe("Invalid");
+  expect(state.errorSummary).toMatch(/BGPAdvertisement "faults-ad": spec\.communities\[0\].*faults-tag.*disabled until fixed/);
+  expect(state.conditions?.find((c) => c.type === "poolReconcilerValid")?.message ?? "").not.toContain("faults");
+  await eventually(
+    async () => ((await reasonsFor("BGPAdvertisement", "faults-ad", ns)).includes("InvalidConfiguration") ? true : undefined),
+    "a Warning Event on the BGPAdvertisement",
+  );
+
+  // Allocation goes on with the pools, untouched by the advertisement.
+  await kubectlOk(["apply", "-f", "-"], yaml(service("after")));
+  const afterRestart = await eventually(async () => {
+    const now = await published();
+    return now.get("after")?.length === 1 ? now : undefined;
+  }, "a new Service to get an address after the restart");
+  for (const n of names) expect({ n, ips: afterRestart.get(n) }).toEqual({ n, ips: before.get(n) });
+  expect(new Set([...afterRestart.values()].map((ips) => ips[0])).size).toBe(4);
+
+  // Repaired: the state clears, and still nothing moved.
+  await kubectlOk(["apply", "-f", "-"], yaml(community));
+  await eventually(async () => {
+    const s = await controllerState();
+    return s.errorSummary?.includes("faults-ad") ? undefined : true;
+  }, "ConfigurationState to clear once the Community is back");
+  const repaired = await published();
+  for (const n of names) expect({ n, ips: repaired.get(n) }).toEqual({ n, ips: before.get(n) });
+  for (const n of names) expect(await reasonsFor("Service", n, appNs)).not.toContain("ClearAssignment");
+}, 300_000);
