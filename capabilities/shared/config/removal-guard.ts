@@ -123,7 +123,8 @@ function addressProblems(lost: readonly LostAddress[], operation: Removal["opera
     const list = listAtMost(here.map((l) => `${l.service} ${l.ip}`));
     const move = "move those Services to another pool (annotation metallb.io/address-pool) first";
     if (operation === "DELETE") {
-      return [{ field, what: `${services} hold its addresses: ${list}`, fix: `${move}, or delete them` }];
+      const hold = count > 1 ? "hold" : "holds";
+      return [{ field, what: `${services} ${hold} its addresses: ${list}`, fix: `${move}, or delete them` }];
     }
     const keep = field === "spec.addresses" ? "keep those addresses in spec.addresses" : "leave avoidBuggyIPs off";
     return [{ field, what: `the change takes addresses away from ${services}: ${list}`, fix: `${keep}, or ${move}` }];
