@@ -310,6 +310,45 @@ describe("backoff and damping", () => {
   });
 });
 
+describe("maximum number of prefixes (RFC 4486 §4)", () => {
+  it("Established: Cease / Maximum Number of Prefixes Reached with AFI, SAFI and the limit, then an IdleHold of backoff.max", () => {
+    const est = toEstablished().state;
+    const r = step(est, { type: "MaxPrefixesExceeded", family: IPV6_UNICAST, limit: 100_000 });
+    expect(r.state.name).toBe("Idle");
+    expect(r.actions[0]).toEqual({
+      type: "SendNotification",
+      code: 6,
+      subcode: 1,
+      data: Buffer.from("0002" + "01" + "000186a0", "hex"),
+      reason: "more than 100000 prefixes of AFI 2 SAFI 1 received",
+    });
+    expect(r.actions).toContainEqual({ type: "DropConnection" });
+    expect(r.actions).toContainEqual({ type: "SessionDown", reason: "more than 100000 prefixes of AFI 2 SAFI 1 received" });
+    // Not the 1 s of a first failure: a peer that floods is re-dialled once a minute at most.
+    expect(r.actions).toContainEqual({ type: "StartTimer", timer: "IdleHold", seconds: 60 });
+    expect(r.state.lastError).toMatch(/more than 100000 prefixes/);
+  });
+
+  it("is stale news outside Established", () => {
+    const connect = step(initialState(config), { type: "ManualStart" }).state;
+    const openSent = step(connect, { type: "TcpCRAcked" }).state;
+    for (const s of [initialState(config), connect, openSent]) {
+      const r = step(s, { type: "MaxPrefixesExceeded", family: IPV4_UNICAST, limit: 1 });
+      expect(r).toEqual({ state: s, actions: [] });
+    }
+  });
+});
+
+describe("failures", () => {
+  it("each failed attempt counts, even with the same reason as the last (the shell reports it again)", () => {
+    const first = step(toEstablished().state, { type: "TcpConnectionFails" }).state;
+    const again = run(first, { type: "IdleHoldTimerExpires" }, { type: "TcpCRAcked" }, { type: "BGPOpen", message: peerOpen() }, { type: "KeepAliveMsg" }, { type: "TcpConnectionFails" }).state;
+    expect(first.lastError).toBe("TCP connection closed");
+    expect(again.lastError).toBe("TCP connection closed");
+    expect(again.failures).toBe(first.failures + 1);
+  });
+});
+
 describe("graceful restart and End-of-RIB", () => {
   const grConfig = fsmConfig({
     ...config,

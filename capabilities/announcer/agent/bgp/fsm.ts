@@ -11,6 +11,13 @@
  *   Established is not re-dialled every second.
  * - Stale timer events in states that do not run that timer are ignored;
  *   unexpected messages are FSM errors (RFC 6608 subcodes).
+ * - Too many prefixes from the peer (the shell counts them against its
+ *   limit) end the session with Cease / Maximum Number of Prefixes Reached
+ *   (RFC 4486 §4) and an IdleHold of at least `backoff.max`: a peer that
+ *   floods us is re-dialled at most once per that period, and nothing in the
+ *   RFC asks for sooner.
+ * - `failures` counts the attempts that ended in an error, so the shell can
+ *   tell a second drop for the same reason from no drop at all.
  * - Connection collision (§6.8) needs two connections and is the shell's job.
  */
 import type { IP } from "../../../shared/net/ip";
@@ -104,6 +111,8 @@ export interface FsmState {
   readonly endOfRibSent: readonly AfiSafi[];
   /** Why the last session attempt ended, in words. */
   readonly lastError?: string;
+  /** Session attempts that ended in an error (each sets lastError, even to the same words). */
+  readonly failures: number;
 }
 
 export function initialState(config: FsmConfig): FsmState {
@@ -115,6 +124,7 @@ export function initialState(config: FsmConfig): FsmState {
     retryDelay: config.backoff.initial,
     restarting: config.restarting,
     endOfRibSent: [],
+    failures: 0,
   };
 }
 
@@ -138,7 +148,9 @@ export type FsmEvent =
   | { readonly type: "BGPOpenMsgErr"; readonly error: BgpError }
   | { readonly type: "UpdateMsgErr"; readonly verdict: Exclude<UpdateVerdict, { outcome: "ok" }> }
   /** The shell finished the initial advertisement (for one family, or all). */
-  | { readonly type: "InitialAdvertisementDone"; readonly family?: AfiSafi };
+  | { readonly type: "InitialAdvertisementDone"; readonly family?: AfiSafi }
+  /** The peer has announced more prefixes of a family than the shell allows. */
+  | { readonly type: "MaxPrefixesExceeded"; readonly family: AfiSafi; readonly limit: number };
 
 export type FsmAction =
   | { readonly type: "ConnectTcp" }
@@ -196,13 +208,16 @@ function connected(s: FsmState): StepResult {
   };
 }
 
-/** Any error: optionally notify, drop, go Idle, and (when started) retry after the backoff. */
-function fail(s: FsmState, reason: string, error?: BgpError): StepResult {
+/**
+ * Any error: optionally notify, drop, go Idle, and (when started) retry after the
+ * backoff, or after `idleHold` seconds when that is longer.
+ */
+function fail(s: FsmState, reason: string, error?: BgpError, idleHold = 0): StepResult {
   const actions: FsmAction[] = [];
   if (error) actions.push(notify(error));
   actions.push(...SESSION_TIMERS.map(stop), { type: "DropConnection" });
   if (s.name === "Established") actions.push({ type: "SessionDown", reason });
-  if (s.started) actions.push(start("IdleHold", s.retryDelay));
+  if (s.started) actions.push(start("IdleHold", Math.max(s.retryDelay, idleHold)));
   const { sentOpen: _o, negotiated: _n, ...rest } = s;
   return {
     state: {
@@ -212,9 +227,21 @@ function fail(s: FsmState, reason: string, error?: BgpError): StepResult {
       retryDelay: Math.min(s.retryDelay * 2, s.config.backoff.max),
       endOfRibSent: [],
       lastError: reason,
+      failures: s.failures + 1,
     },
     actions,
   };
+}
+
+/** RFC 4486 §4: Cease / Maximum Number of Prefixes Reached, data AFI (2), SAFI (1), the limit (4). */
+function maxPrefixes(s: FsmState, family: AfiSafi, limit: number): StepResult {
+  const data = Buffer.alloc(7);
+  data.writeUInt16BE(family.afi, 0);
+  data.writeUInt8(family.safi, 2);
+  data.writeUInt32BE(Math.min(limit, 0xffffffff), 3);
+  const reason = `more than ${limit} prefixes of AFI ${family.afi} SAFI ${family.safi} received`;
+  const error = { code: ErrorCode.CEASE, subcode: CeaseSubcode.MAX_PREFIXES, data, reason };
+  return fail(s, reason, error, s.config.backoff.max);
 }
 
 /** ManualStop: RFC 4486 Cease / Administrative Shutdown once OPEN went out; no retry. */
@@ -250,6 +277,9 @@ const fsmError = (s: FsmState, event: FsmEvent): StepResult => {
 };
 
 const isTimerEvent = (e: FsmEvent): boolean => e.type.endsWith("TimerExpires");
+/** Events from the shell about a session that may already be gone: stale outside Established. */
+const isShellNews = (e: FsmEvent): boolean =>
+  isTimerEvent(e) || e.type === "InitialAdvertisementDone" || e.type === "MaxPrefixesExceeded";
 
 /** Restart the hold timer on any message from the peer (RFC 4271 §8.2.2), unless hold time is 0. */
 const holdRestart = (n: Negotiated | undefined): FsmAction[] =>
@@ -311,7 +341,7 @@ function connecting(s: FsmState, e: FsmEvent): StepResult {
       return unchanged(s);
     default:
       // §8.2.2 Connect/Active: any other event goes to Idle.
-      return isTimerEvent(e) ? unchanged(s) : fail(s, `unexpected ${e.type} in ${s.name}`);
+      return isShellNews(e) ? unchanged(s) : fail(s, `unexpected ${e.type} in ${s.name}`);
   }
 }
 
@@ -343,7 +373,7 @@ function openSent(s: FsmState, e: FsmEvent): StepResult {
   if (e.type === "TcpConnectionFails") {
     // §8.2.2 OpenSent: close, restart ConnectRetryTimer, listen (Active).
     return {
-      state: { ...s, name: "Active", lastError: "TCP connection closed in OpenSent" },
+      state: { ...s, name: "Active", lastError: "TCP connection closed in OpenSent", failures: s.failures + 1 },
       actions: [stop("Hold"), { type: "DropConnection" }, start("ConnectRetry", s.config.connectRetryTime)],
     };
   }
@@ -363,7 +393,7 @@ function openSent(s: FsmState, e: FsmEvent): StepResult {
         : [stop("Hold")];
     return { state: { ...s, name: "OpenConfirm", negotiated }, actions: [{ type: "SendKeepalive" }, ...timers] };
   }
-  return isTimerEvent(e) || e.type === "InitialAdvertisementDone" ? unchanged(s) : fsmError(s, e);
+  return isShellNews(e) ? unchanged(s) : fsmError(s, e);
 }
 
 function openConfirm(s: FsmState, e: FsmEvent): StepResult {
@@ -384,7 +414,7 @@ function openConfirm(s: FsmState, e: FsmEvent): StepResult {
       };
     }
     default:
-      return isTimerEvent(e) || e.type === "InitialAdvertisementDone" ? unchanged(s) : fsmError(s, e);
+      return isShellNews(e) ? unchanged(s) : fsmError(s, e);
   }
 }
 
@@ -428,6 +458,8 @@ function established(s: FsmState, e: FsmEvent): StepResult {
       const ok = n.routeRefresh && n.families.some((f) => sameAfiSafi(f, family));
       return { state: s, actions: [...holdRestart(n), ...(ok ? [{ type: "ResendRoutes", family } as const] : [])] };
     }
+    case "MaxPrefixesExceeded":
+      return maxPrefixes(s, e.family, e.limit);
     case "InitialAdvertisementDone": {
       // RFC 4724 §4: End-of-RIB after the initial update, once per negotiated family.
       const pending = endOfRibPending(n.families, s.endOfRibSent, e.family);

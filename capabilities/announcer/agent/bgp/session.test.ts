@@ -8,6 +8,7 @@
  * gets no answer) cannot be produced on loopback without a firewall.
  */
 import * as net from "node:net";
+import { Duplex } from "node:stream";
 import { formatCIDR, formatIP } from "../../../shared/net/ip";
 import { decodeMessage } from "./decode";
 import { encodeMessage } from "./encode";
@@ -27,7 +28,14 @@ import {
 } from "./messages";
 import { CeaseSubcode, ErrorCode } from "./notification";
 import { MessageReader } from "./reader";
-import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
+import {
+  BgpSession,
+  RESEND_SLICE,
+  type AdvertisedRoute,
+  type SessionConfig,
+  type SessionObserver,
+  type SessionSnapshot,
+} from "./session";
 import type { Dialer } from "./transport";
 
 // ------------------------------------------------------------------ the peer
@@ -191,6 +199,7 @@ function makeSession(
   port: number,
   over: Partial<SessionConfig> = {},
   dialerOf: (d: Dial[]) => Dialer = tcpDialer,
+  observer: Omit<SessionObserver, "onChange"> = {},
 ): Harness {
   const dials: Dial[] = [];
   const states: string[] = [];
@@ -208,6 +217,7 @@ function makeSession(
       ...over,
     },
     {
+      ...observer,
       onChange: (s, changed) => {
         last = s;
         if (changed) states.push(s.state);
@@ -515,6 +525,273 @@ describe("route refresh (RFC 2918)", () => {
     const next = await c.nextOf("update");
     expect(announced(next)).toEqual(["198.51.100.10/32"]);
     expect(h.session.state).toBe("Established");
+  });
+});
+
+describe("route refresh under load", () => {
+  it("a burst of ROUTE-REFRESH for one family gets one answer now and one when the 5 s interval ends", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port, { nextHop6: "2001:db8::1" });
+    h.session.setRoutes([route("198.51.100.10/32"), route("2001:db8:100::10/128")]);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake();
+    await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+    const sentBefore = h.last().sent.update;
+
+    for (let i = 0; i < 50; i++) c.send({ type: "route-refresh", afi: 1, safi: 1 });
+    c.send({ type: "route-refresh", afi: 2, safi: 1 }); // another family: not held up
+    expect(announced(await c.nextOf("update"))).toEqual(["198.51.100.10/32"]);
+    expect(announced(await c.nextOf("update"))).toEqual(["2001:db8:100::10/128"]);
+    await eventually("all 51 requests read", () => h.last().received.routeRefresh === 51);
+    expect(h.last().sent.update).toBe(sentBefore + 2); // the other 49 wait, coalesced into one
+
+    jest.advanceTimersByTime(4999);
+    await new Promise((r) => setImmediate(r));
+    expect(h.last().sent.update).toBe(sentBefore + 2);
+    jest.advanceTimersByTime(1);
+    expect(announced(await c.nextOf("update"))).toEqual(["198.51.100.10/32"]);
+    jest.advanceTimersByTime(60_000);
+    await new Promise((r) => setImmediate(r));
+    expect(h.last().sent.update).toBe(sentBefore + 3);
+    expect(h.session.state).toBe("Established");
+  });
+
+  it("an answer larger than a slice is written over several turns of the event loop", async () => {
+    // Each route its own community, so each is its own UPDATE: 2.5 slices of them.
+    const n = Math.floor(RESEND_SLICE * 2.5);
+    const routes = Array.from({ length: n }, (_, i) =>
+      route(`10.${(i >> 8) & 255}.${i & 255}.0/24`, { communities: [64512 * 65536 + i] }),
+    );
+    let turn = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    const turns = new Set<number>();
+    const peer = await listen();
+    const h = makeSession(peer.port, {}, tcpDialer, {
+      onMessage: (direction, kind) => direction === "sent" && kind === "update" && turns.add(turn),
+    });
+    h.session.setRoutes(routes);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake(peerOpen({ families: [IPV4_UNICAST] }));
+    await untilEndOfRib(c, [IPV4_UNICAST]);
+    turns.clear();
+    tick();
+    c.send({ type: "route-refresh", afi: 1, safi: 1 });
+    const got: UpdateMessage[] = [];
+    while (got.length < n) got.push(await c.nextOf("update"));
+    ticking = false;
+    expect(new Set(got.flatMap(announced)).size).toBe(n);
+    // The other work of the process (here: the ticker) ran between the slices.
+    expect(turns.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a route withdrawn while an answer is under way is not announced again by the rest of the answer", async () => {
+    const n = RESEND_SLICE * 2;
+    const routes = Array.from({ length: n }, (_, i) => route(`10.${(i >> 8) & 255}.${i & 255}.0/24`, { communities: [i] }));
+    const peer = await listen();
+    const h = makeSession(peer.port);
+    h.session.setRoutes(routes);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake(peerOpen({ families: [IPV4_UNICAST] }));
+    await untilEndOfRib(c, [IPV4_UNICAST]);
+    c.send({ type: "route-refresh", afi: 1, safi: 1 });
+    await c.nextOf("update"); // the answer has begun
+    const last = routes.at(-1)!;
+    h.session.setRoutes(routes.slice(0, -1));
+    const got: UpdateMessage[] = [];
+    while (!got.some((u) => withdrawn(u).length > 0)) got.push(await c.nextOf("update"));
+    jest.advanceTimersByTime(30_000); // our KEEPALIVE marks the end of what was sent
+    const rest = [];
+    for (let m = await c.next(); m.type !== "keepalive"; m = await c.next()) rest.push(m as UpdateMessage);
+    expect(withdrawn(got.at(-1)!)).toEqual([formatCIDR(last.prefix)]);
+    expect(rest.flatMap(announced)).not.toContain(formatCIDR(last.prefix));
+  });
+});
+
+// ------------------------------------------------------------------ received prefixes
+
+describe("received prefixes", () => {
+  const attrs = (nextHop = "192.0.2.1") => [
+    { type: "origin" as const, origin: 0 },
+    { type: "as-path" as const, segments: [{ type: "sequence" as const, asns: [PEER_AS] }] },
+    { type: "next-hop" as const, nextHop: ip(nextHop) },
+  ];
+  const v4 = (from: number, count: number): string[] =>
+    Array.from({ length: count }, (_, i) => `203.0.${(from + i) >> 8}.${(from + i) & 255}/32`);
+  const announce = (prefixes: string[]): Message => ({ type: "update", withdrawn: [], attributes: attrs(), nlri: prefixes.map(cidr) });
+
+  async function established(over: Partial<SessionConfig>): Promise<{ h: Harness; c: PeerConnection; peer: Peer }> {
+    const peer = await listen();
+    const h = makeSession(peer.port, over);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake();
+    await eventually("Established", () => h.session.state === "Established");
+    await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+    return { h, c, peer };
+  }
+  const updatesRead = (h: Harness, n: number) => eventually(`${n} UPDATEs read`, () => h.last().received.update === n);
+
+  it("are counted once however often they are announced; withdrawals and treat-as-withdraw take them off", async () => {
+    const { h, c } = await established({ maxPrefixes: 25 });
+    for (let i = 0; i < 3; i++) c.send(announce(v4(0, 20)));
+    await updatesRead(h, 3);
+    expect(h.last().receivedPrefixes).toBe(20);
+    c.send({ type: "update", withdrawn: v4(0, 5).map(cidr), attributes: [], nlri: [] });
+    // RFC 7606 §7.3: a NEXT_HOP of our own address: these routes are withdrawn.
+    c.send({ type: "update", withdrawn: [], attributes: attrs("127.0.0.1"), nlri: v4(5, 5).map(cidr) });
+    await updatesRead(h, 5);
+    expect(h.last().receivedPrefixes).toBe(10);
+    // IPv6 counts against its own limit.
+    const v6 = Array.from({ length: 20 }, (_, i) => cidr(`2001:db8:${i}::/48`));
+    c.send({
+      type: "update",
+      withdrawn: [],
+      attributes: [{ type: "mp-reach", afi: 2, safi: 1, nextHops: [ip("2001:db8::1")], nlri: v6 }, ...attrs().slice(0, 2)],
+      nlri: [],
+    });
+    await updatesRead(h, 6);
+    expect(h.last().receivedPrefixes).toBe(30);
+    expect(h.session.state).toBe("Established");
+  });
+
+  it("one past the limit: NOTIFICATION Cease / Maximum Number of Prefixes Reached (RFC 4486 §4), and no re-dial before backoff.max", async () => {
+    const { h, c, peer } = await established({ maxPrefixes: 25, backoff: { initial: 1, max: 30, stableTime: 60 } });
+    c.send(announce(v4(0, 25)));
+    await updatesRead(h, 1);
+    expect(h.session.state).toBe("Established");
+    c.send(announce(v4(25, 1)));
+    const n = await c.nextOf("notification");
+    expect(n).toEqual({ type: "notification", code: 6, subcode: 1, data: Buffer.from("0001" + "01" + "00000019", "hex") });
+    await c.waitClosed();
+    expect(h.session.state).toBe("Idle");
+    expect(h.last().lastError).toMatch(/Maximum Number of Prefixes Reached \(more than 25 prefixes of AFI 1 SAFI 1/);
+    expect(h.last().receivedPrefixes).toBe(0);
+    expectDialAfter(h, 30_000);
+    await peer.connection(2);
+  });
+});
+
+// ------------------------------------------------------------------ backpressure
+
+/**
+ * A socket whose "kernel" takes nothing until `release()`. Why a fake here: on loopback
+ * the kernel's autotuned buffers (megabytes) swallow whatever the session writes, so a
+ * real socket's write() would return false at no moment a test can choose. This one is a
+ * Node Duplex with a 1 KiB high-water mark, so write() and 'drain' follow the same stream
+ * contract a net.Socket does; only the pace of the far end is the test's.
+ */
+class StalledSocket extends Duplex {
+  readonly written: Buffer[] = [];
+  private held: Array<() => void> = [];
+  private stalled = true;
+  readonly localAddress = "127.0.0.1";
+
+  constructor() {
+    super({ writableHighWaterMark: 1024 });
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.written.push(chunk);
+    if (this.stalled) this.held.push(done);
+    else done();
+  }
+
+  /** The far end starts reading: everything waiting goes through. */
+  release(): void {
+    this.stalled = false;
+    for (const done of this.held.splice(0)) done();
+  }
+
+  /** Every message that reached the far end, in order. */
+  messages(): Message[] {
+    const reader = new MessageReader();
+    return reader.push(Buffer.concat(this.written)).map((f) => {
+      if (f.kind !== "frame") throw new Error(f.error.reason);
+      const d = decodeMessage(f.bytes, { fourOctetAS: true });
+      if (!d.ok) throw new Error(d.error.reason);
+      return d.message;
+    });
+  }
+}
+
+describe("backpressure", () => {
+  it("UPDATEs wait for 'drain' when the socket buffer is full; KEEPALIVEs do not wait behind them", async () => {
+    const sockets: StalledSocket[] = [];
+    const dialer: Dialer = (_o, onConnected) => {
+      const socket = new StalledSocket();
+      sockets.push(socket);
+      setImmediate(onConnected);
+      return { socket: socket as unknown as net.Socket, cancel: () => undefined };
+    };
+    let updatesWritten = 0; // End-of-RIB included
+    const h = makeSession(179, {}, () => dialer, {
+      onMessage: (direction, kind) => direction === "sent" && kind === "update" && updatesWritten++,
+    });
+    // One UPDATE per route (distinct communities): 300 of them, about 20 KiB.
+    const routes = Array.from({ length: 300 }, (_, i) => route(`10.0.${i >> 8}.${i & 255}/32`, { communities: [i] }));
+    h.session.setRoutes(routes);
+    h.session.start();
+    await eventually("the connection", () => sockets.length === 1);
+    const s = sockets[0]!;
+    await eventually("our OPEN", () => h.last().sent.open === 1);
+    s.push(encodeMessage(peerOpen({ families: [IPV4_UNICAST] })));
+    s.push(encodeMessage({ type: "keepalive" }));
+    await eventually("Established", () => h.session.state === "Established");
+
+    // The buffer filled after a handful of UPDATEs: the rest wait in the session.
+    expect(updatesWritten).toBeGreaterThan(0);
+    expect(updatesWritten).toBeLessThan(30);
+    expect(s.writableLength).toBeLessThan(1024 + 200);
+    const keepalivesBefore = h.last().sent.keepalive;
+    jest.advanceTimersByTime(30_000); // keepalive time: hold 90 s / 3
+    expect(h.last().sent.keepalive).toBe(keepalivesBefore + 1);
+    expect(updatesWritten).toBeLessThan(30);
+
+    s.release();
+    await eventually("every UPDATE and the End-of-RIB", () => updatesWritten === 301);
+    const msgs = s.messages();
+    const updates = msgs.filter((m): m is UpdateMessage => m.type === "update");
+    expect(updates.flatMap(announced).sort()).toEqual(routes.map((r) => formatCIDR(r.prefix)).sort());
+    expect(endOfRibFamily(updates.at(-1)!)).toEqual(IPV4_UNICAST);
+    // The KEEPALIVE went out ahead of the UPDATEs that were still waiting.
+    const lastIndex = (ok: (m: Message) => boolean): number => msgs.reduce((at, m, i) => (ok(m) ? i : at), -1);
+    const keepalive = lastIndex((m) => m.type === "keepalive");
+    const lastRoute = lastIndex((m) => m.type === "update" && announced(m).length > 0);
+    expect(keepalive).toBeLessThan(lastRoute);
+    expect(h.session.state).toBe("Established");
+  });
+});
+
+// ------------------------------------------------------------------ status
+
+describe("status", () => {
+  it("lastError is reported again when a session drops a second time for the same reason", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port, { backoff: { initial: 1, max: 1, stableTime: 60 } });
+    h.session.start();
+    for (let n = 1; n <= 2; n++) {
+      const c = await peer.connection(n);
+      await c.handshake();
+      await eventually("Established", () => h.session.state === "Established");
+      expect(h.last().lastError).toBeUndefined();
+      c.socket.end(); // a clean FIN from the router, no RST
+      await eventually("the session to notice", () => h.session.state === "Idle");
+      expect(h.last().lastError).toBe("TCP connection closed");
+      expectDialAfter(h, 1000);
+    }
   });
 });
 

@@ -6,7 +6,19 @@
  * - We only dial out (RFC 4271 §8.1.1 passive side not used), so connection
  *   collision detection (§6.8) cannot arise.
  * - Received UPDATEs are accepted, counted and never installed (like MetalLB's
- *   native speaker, §5.3 of our MetalLB reference).
+ *   native speaker, §5.3 of our MetalLB reference). Counted, not stored: one
+ *   8-octet key per distinct prefix (prefix-set.ts), and a family past
+ *   `maxPrefixes` ends the session with Cease / Maximum Number of Prefixes
+ *   Reached (RFC 4486 §4; the FSM backs off before re-dialling).
+ * - ROUTE-REFRESH (RFC 2918 §4) is answered by refresh.ts's schedule: coalesced,
+ *   at most one answer per family per `refreshInterval`, and sent in slices of
+ *   RESEND_SLICE routes with the event loop free between them, so a peer asking
+ *   in a loop cannot hold up other sessions, Lease renewals or ARP answers.
+ * - Backpressure: UPDATEs wait in an outbox while the socket's write() says its
+ *   buffer is full, until 'drain'; changes that arrive meanwhile are planned
+ *   once the outbox is empty, from the Adj-RIB-Out to the routes wanted then,
+ *   so the outbox never holds more than one plan. OPEN, KEEPALIVE and
+ *   NOTIFICATION skip the outbox (see `send`).
  * - `stop()` sends NOTIFICATION Cease / Administrative Shutdown (RFC 4486 §3,
  *   subcode 2) via the FSM's ManualStop, so the peer withdraws at once.
  * - Graceful restart (RFC 4724): when enabled the OPEN carries the capability;
@@ -15,7 +27,7 @@
  *   connection and lets the FSM's backoff retry; it never reaches the process.
  */
 import type * as net from "node:net";
-import { formatCIDR, parseIP, type CIDR, type IP } from "../../../shared/net/ip";
+import { parseIP, type CIDR, type IP } from "../../../shared/net/ip";
 import { planUpdates, type Route } from "./adj-rib-out";
 import { encodeMessage } from "./encode";
 import { fsmConfig, initialState, step, type FsmAction, type FsmEvent, type FsmState, type StateName, type TimerName } from "./fsm";
@@ -24,7 +36,9 @@ import { frameToEvent } from "./inbound";
 import { IPV4_UNICAST, IPV6_UNICAST, sameAfiSafi, type AfiSafi, type LargeCommunity, type Message, type UpdateMessage } from "./messages";
 import type { Negotiated } from "./negotiate";
 import { describeNotification } from "./notification";
+import { PrefixSet } from "./prefix-set";
 import { MessageReader } from "./reader";
+import { refreshDone, refreshDue, refreshRequested, refreshState, type RefreshAction, type RefreshState } from "./refresh";
 import { dial as defaultDial, type Dialer, type Dialled } from "./transport";
 
 export interface SessionConfig {
@@ -57,7 +71,16 @@ export interface SessionConfig {
   readonly nextHop6?: string;
   /** Families offered in the OPEN (RFC 4760). Default IPv4 and IPv6 unicast. */
   readonly families?: readonly AfiSafi[];
+  /** Most prefixes of one family the peer may announce (RFC 4486 §4). Default DEFAULT_MAX_PREFIXES. */
+  readonly maxPrefixes?: number;
+  /** Seconds between the starts of two ROUTE-REFRESH answers for one family. Default 5. */
+  readonly refreshInterval?: number;
 }
+
+/** A full IPv4 table is ~1M routes; a router peering with a load balancer has no reason to send a tenth of one. */
+export const DEFAULT_MAX_PREFIXES = 100_000;
+/** Routes per slice of a ROUTE-REFRESH answer: a few milliseconds of planning each. */
+export const RESEND_SLICE = 1024;
 
 /** What the agent wants advertised; the session fills in next hop and AS path. */
 export interface AdvertisedRoute {
@@ -140,7 +163,21 @@ export class BgpSession {
   private sent: ReadonlyMap<string, Route> = new Map();
   private initialDone = false;
   private pending = 0;
-  private readonly receivedPrefixes = new Set<string>();
+  /** Distinct prefixes the peer announced, per family (RFC 4271 §9: they are never installed). */
+  private readonly received4 = new PrefixSet();
+  private readonly received6 = new PrefixSet();
+  private readonly maxPrefixes: number;
+  /** UPDATEs waiting for the socket to drain (the current connection only). */
+  private outbox: UpdateMessage[] = [];
+  /** write() returned false and 'drain' has not come yet. */
+  private blocked = false;
+  /** setRoutes arrived while the outbox was busy: plan again once it is empty. */
+  private advertisePending = false;
+  private workQueued = false;
+  private refresh: RefreshState;
+  private readonly refreshTimers = new Map<string, NodeJS.Timeout>();
+  /** ROUTE-REFRESH answers in progress: the prefixes still to send, in Adj-RIB-Out order. */
+  private jobs: { family: AfiSafi; keys: string[]; next: number }[] = [];
   private readonly sentCount = zero();
   private readonly receivedCount = zero();
   private localAddress?: IP;
@@ -159,6 +196,9 @@ export class BgpSession {
     if (!routerId || routerId.family !== 4) throw new Error(`router ID ${config.routerId} is not an IPv4 address`);
     if (!peer) throw new Error(`peer address ${config.peerAddress} is not an IP address`);
     this.peerIP = peer;
+    this.maxPrefixes = config.maxPrefixes ?? DEFAULT_MAX_PREFIXES;
+    if (!Number.isInteger(this.maxPrefixes) || this.maxPrefixes < 1) throw new Error(`maxPrefixes ${config.maxPrefixes} is not a positive integer`);
+    this.refresh = refreshState((config.refreshInterval ?? 5) * 1000);
     this.fsm = initialState(
       fsmConfig({
         localAS: config.localAS,
@@ -201,14 +241,20 @@ export class BgpSession {
     this.dispatch({ type: "ManualStop" });
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.resetRouteState();
     return closed;
   }
 
   /** Replaces the routes to advertise; sends the minimal UPDATEs when Established. */
   setRoutes(routes: readonly AdvertisedRoute[]): void {
     this.desired = [...routes];
-    if (this.fsm.name === "Established" && this.initialDone) this.guard(() => this.advertise(), "advertising");
-    else this.pending = this.desired.length;
+    if (this.fsm.name === "Established" && this.initialDone) {
+      // A busy outbox plans later, from whatever is wanted by then (one plan queued, at most).
+      if (this.outbox.length > 0 || this.blocked) {
+        this.advertisePending = true;
+        this.scheduleWork();
+      } else this.guard(() => this.advertise(), "advertising");
+    } else this.pending = this.desired.length;
     this.changed(false);
   }
 
@@ -222,7 +268,7 @@ export class BgpSession {
       capabilities: n ? capabilityNames(n) : [],
       advertisedPrefixes: this.sent.size,
       pendingPrefixes: this.pending,
-      receivedPrefixes: this.receivedPrefixes.size,
+      receivedPrefixes: this.received4.size + this.received6.size,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
       sent: { ...this.sentCount },
       received: { ...this.receivedCount },
@@ -245,7 +291,7 @@ export class BgpSession {
 
   private handle(event: FsmEvent): void {
     const before = this.fsm.name;
-    const fsmErrorBefore = this.fsm.lastError;
+    const failuresBefore = this.fsm.failures;
     const sentBefore = this.sentCount.notification;
     let actions: readonly FsmAction[] = [];
     try {
@@ -258,9 +304,10 @@ export class BgpSession {
     }
     for (const a of actions) this.guard(() => this.execute(a), a.type);
     // The FSM's reason in words, unless a NOTIFICATION (ours or theirs) already said it better.
+    // Counted, not compared: the same words twice are still a new failure.
     if (
       this.fsm.lastError !== undefined &&
-      this.fsm.lastError !== fsmErrorBefore &&
+      this.fsm.failures !== failuresBefore &&
       event.type !== "NotifMsg" &&
       !(event.type === "TcpConnectionFails" && this.tcpError !== undefined) &&
       this.sentCount.notification === sentBefore
@@ -304,7 +351,7 @@ export class BgpSession {
         this.lastError = `sent NOTIFICATION: ${describeNotification(a.code, a.subcode)} (${a.reason})`;
         return this.send({ type: "notification", code: a.code, subcode: a.subcode, data: a.data });
       case "SendUpdate":
-        return this.send(a.message);
+        return this.queueUpdates([a.message]);
       case "StartTimer":
         return this.startTimer(a.timer, a.seconds);
       case "StopTimer":
@@ -315,12 +362,11 @@ export class BgpSession {
         this.sent = new Map();
         this.initialDone = false;
         this.pending = this.desired.length;
-        this.receivedPrefixes.clear();
-        return;
+        return this.resetRouteState();
       case "ProcessUpdate":
         return this.received(a.message, a.treatAsWithdraw);
       case "ResendRoutes":
-        return this.resend(a.family);
+        return this.refreshStep(a.family, this.refreshNext(refreshRequested, a.family));
     }
   }
 
@@ -383,6 +429,8 @@ export class BgpSession {
     this.tcpError = undefined;
     const reader = new MessageReader();
     this.conn = { dialled, reader, id };
+    this.outbox = [];
+    this.blocked = false;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       if (!current()) return;
@@ -419,6 +467,8 @@ export class BgpSession {
     const c = this.conn;
     if (!c) return;
     this.conn = undefined;
+    this.outbox = [];
+    this.blocked = false;
     c.dialled.cancel();
     const s = c.dialled.socket;
     // Let a queued NOTIFICATION leave first (end() flushes, then FIN); force after 1 s.
@@ -434,14 +484,72 @@ export class BgpSession {
     return new Promise((resolve) => s.once("close", () => resolve()));
   }
 
+  /**
+   * Writes one message now. OPEN, KEEPALIVE and NOTIFICATION come here directly, even
+   * when the socket asked us to wait: a KEEPALIVE held behind a backlog of UPDATEs
+   * could reach the peer after its hold timer (RFC 4271 §4.4) and cost the session.
+   * Sent past a full buffer, it waits behind at most what is already in the socket (the
+   * outbox stops at write() === false), and it is 19 octets once per keepalive period,
+   * so it cannot grow the buffer without bound. UPDATEs go through `queueUpdates`.
+   */
   private send(msg: Message): void {
     const c = this.conn;
     if (!c) return;
     const bytes = encodeMessage(msg, { fourOctetAS: this.fsm.negotiated?.fourOctetAS ?? true });
-    c.dialled.socket.write(bytes);
+    if (!c.dialled.socket.write(bytes)) this.waitForDrain(c);
     const kind = KIND[msg.type];
     this.sentCount[kind]++;
     this.observer.onMessage?.("sent", kind, this.peer);
+    if (msg.type === "update" && endOfRibFamily(msg) === undefined) this.observer.onRoutesSent?.(1, this.peer);
+  }
+
+  private waitForDrain(c: NonNullable<BgpSession["conn"]>): void {
+    if (this.blocked) return;
+    this.blocked = true;
+    c.dialled.socket.once("drain", () => {
+      if (this.conn?.id !== c.id) return;
+      this.blocked = false;
+      this.scheduleWork();
+    });
+  }
+
+  /** UPDATEs in order, behind any already waiting; written while the socket takes them. */
+  private queueUpdates(updates: readonly UpdateMessage[]): void {
+    if (!this.conn) return;
+    for (const u of updates) this.outbox.push(u);
+    this.flush();
+  }
+
+  /** Writes waiting UPDATEs until the socket asks to wait; true when none are left. */
+  private flush(): boolean {
+    let i = 0;
+    while (i < this.outbox.length && !this.blocked && this.conn) this.send(this.outbox[i++]!);
+    this.outbox = i === this.outbox.length ? [] : this.outbox.slice(i);
+    return this.outbox.length === 0;
+  }
+
+  /** Continues queued work on a later turn of the event loop (after I/O waiting now). */
+  private scheduleWork(): void {
+    if (this.workQueued) return;
+    this.workQueued = true;
+    setImmediate(() => {
+      this.workQueued = false;
+      this.guard(() => this.work(), "sending routes");
+    });
+  }
+
+  /** One step: drain the outbox, then a deferred plan, then one slice of a refresh answer. */
+  private work(): void {
+    if (!this.conn || this.fsm.name !== "Established") return;
+    const sent = this.sentCount.update;
+    if (this.flush()) {
+      if (this.advertisePending) {
+        this.advertisePending = false;
+        this.advertise();
+      } else this.resendSlice();
+      if (!this.blocked && (this.outbox.length > 0 || this.advertisePending || this.jobs.length > 0)) this.scheduleWork();
+    } // else 'drain' schedules the next step
+    if (this.sentCount.update !== sent) this.changed(false);
   }
 
   private countReceived(e: FsmEvent): void {
@@ -504,21 +612,12 @@ export class BgpSession {
     return { families: n.families, fourOctetAS: n.fourOctetAS };
   }
 
-  private sendUpdates(updates: readonly UpdateMessage[]): void {
-    let withRoutes = 0;
-    for (const u of updates) {
-      this.send(u);
-      if (endOfRibFamily(u) === undefined) withRoutes++;
-    }
-    if (withRoutes > 0) this.observer.onRoutesSent?.(withRoutes, this.peer);
-  }
-
   /** Sends what changed since the last plan. */
   private advertise(): void {
     const plan = planUpdates(this.sent, this.wireRoutes(), this.planOptions());
-    this.sendUpdates(plan.updates);
     this.sent = plan.sent;
     this.pending = Math.max(0, this.desired.length - this.sent.size);
+    this.queueUpdates(plan.updates);
   }
 
   private established(): void {
@@ -530,24 +629,84 @@ export class BgpSession {
     this.dispatch({ type: "InitialAdvertisementDone" });
   }
 
-  /** Route refresh (RFC 2918 §4): re-send our routes of that family. */
-  private resend(family: AfiSafi): void {
-    const mine = [...this.sent.values()].filter((r) => (r.prefix.family === 4) === sameAfiSafi(family, IPV4_UNICAST));
-    const plan = planUpdates(new Map(), mine, this.planOptions());
-    this.sendUpdates(plan.updates);
+  /** Applies what refresh.ts decided for a family. */
+  private refreshStep(family: AfiSafi, action: RefreshAction): void {
+    const key = `${family.afi}/${family.safi}`;
+    if (action.type === "start") {
+      // RFC 2918 §4: the Adj-RIB-Out of that family, as it is when each slice goes out.
+      const keys: string[] = [];
+      for (const [k, r] of this.sent) if ((r.prefix.family === 4) === sameAfiSafi(family, IPV4_UNICAST)) keys.push(k);
+      this.jobs.push({ family, keys, next: 0 });
+      this.scheduleWork();
+    } else if (action.type === "wait") {
+      clearTimeout(this.refreshTimers.get(key));
+      const t = setTimeout(() => {
+        this.refreshTimers.delete(key);
+        this.guard(() => this.refreshStep(family, this.refreshNext(refreshDue, family)), "answering a route refresh");
+      }, Math.max(0, action.atMs - Date.now()));
+      this.refreshTimers.set(key, t);
+    }
+  }
+
+  private refreshNext(fn: typeof refreshDue, family: AfiSafi): RefreshAction {
+    const r = fn(this.refresh, family, Date.now());
+    this.refresh = r.state;
+    return r.action;
+  }
+
+  /**
+   * Queues the next RESEND_SLICE routes of the oldest refresh answer. Each route is
+   * taken from the Adj-RIB-Out as it is now, so a route changed or withdrawn since the
+   * answer began is sent as it stands (or not at all), after the UPDATE that changed it.
+   */
+  private resendSlice(): void {
+    const job = this.jobs[0];
+    if (!job) return;
+    const end = Math.min(job.keys.length, job.next + RESEND_SLICE);
+    const routes: Route[] = [];
+    for (let i = job.next; i < end; i++) {
+      const r = this.sent.get(job.keys[i]!);
+      if (r) routes.push(r);
+    }
+    job.next = end;
+    if (routes.length > 0) this.queueUpdates(planUpdates(new Map(), routes, this.planOptions()).updates);
+    if (job.next < job.keys.length) return;
+    this.jobs.shift();
+    this.refreshStep(job.family, this.refreshNext(refreshDone, job.family));
+  }
+
+  /** Forgets everything tied to an Established session: received prefixes, outbox, refresh answers. */
+  private resetRouteState(): void {
+    this.received4.clear();
+    this.received6.clear();
+    this.outbox = [];
+    this.advertisePending = false;
+    this.jobs = [];
+    for (const t of this.refreshTimers.values()) clearTimeout(t);
+    this.refreshTimers.clear();
+    this.refresh = refreshState(this.refresh.minIntervalMs);
   }
 
   private received(u: UpdateMessage, treatAsWithdraw: boolean): void {
-    const add: CIDR[] = [...u.nlri];
-    const del: CIDR[] = [...u.withdrawn];
+    const count = (prefixes: readonly CIDR[], add: boolean): void => {
+      for (const p of prefixes) {
+        const set = p.family === 4 ? this.received4 : this.received6;
+        if (add) set.add(p);
+        else set.delete(p);
+      }
+    };
+    count(u.withdrawn, false);
+    count(u.nlri, !treatAsWithdraw);
     for (const a of u.attributes) {
-      if (a.type === "mp-reach") add.push(...a.nlri);
-      if (a.type === "mp-unreach") del.push(...a.withdrawn);
+      if (a.type === "mp-unreach") count(a.withdrawn, false);
+      if (a.type === "mp-reach") count(a.nlri, !treatAsWithdraw);
     }
-    for (const p of del) this.receivedPrefixes.delete(formatCIDR(p));
-    for (const p of add) {
-      if (treatAsWithdraw) this.receivedPrefixes.delete(formatCIDR(p));
-      else this.receivedPrefixes.add(formatCIDR(p));
+    // RFC 4486 §4: past the limit, Cease / Maximum Number of Prefixes Reached for that family.
+    for (const [set, family] of [[this.received4, IPV4_UNICAST], [this.received6, IPV6_UNICAST]] as const) {
+      if (set.size > this.maxPrefixes) {
+        this.dispatch({ type: "MaxPrefixesExceeded", family, limit: this.maxPrefixes });
+        return;
+      }
     }
   }
 
