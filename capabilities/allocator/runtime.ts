@@ -39,11 +39,7 @@ export async function startAllocator(): Promise<void> {
   const services = cachedServices();
   // Pools as the store holds them now: a change between the first snapshot and here is in it.
   const pools = (configStore.current() ?? snapshot).pools.config.pools;
-  next.load(
-    pools,
-    services,
-    new Map(namespaces.items.map((n) => [n.metadata?.name ?? "", n.metadata?.labels ?? {}])),
-  );
+  next.load(pools, services, new Map(namespaces.items.map((n) => [n.metadata?.name ?? "", n.metadata?.labels ?? {}])));
   controller = next;
   log.info({ services: services.length, pools: pools.length }, "allocator loaded");
 }

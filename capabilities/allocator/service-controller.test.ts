@@ -164,7 +164,9 @@ describe("ServiceController", () => {
 
     it("a PreferDualStack Service missing a family does not take a v6 address another Service shows", async () => {
       const { writer, controller } = setup();
-      const pools = [{ ...pool("a", "192.0.2.0/30"), cidrs: [parseCIDR("192.0.2.0/30")!, parseCIDR("2001:db8::/126")!] }];
+      const pools = [
+        { ...pool("a", "192.0.2.0/30"), cidrs: [parseCIDR("192.0.2.0/30")!, parseCIDR("2001:db8::/126")!] },
+      ];
       // a-dual holds only IPv4 and is listed (and created) first; b-v6 holds 2001:db8::.
       controller.load(pools, [held(dual("a-dual", "192.0.2.0"), "a"), held(v6("b-v6", "2001:db8::"), "a")], new Map());
       await controller.idle();
@@ -185,8 +187,15 @@ describe("ServiceController", () => {
 
     it("an invalid (disabled) pool keeps its holders' addresses and hands out none", async () => {
       const { writer, controller } = setup();
-      const frozen: Pool = { ...pool("a", "192.0.2.0/30"), disabled: 'IPAddressPool "a": spec.addresses[1]: invalid CIDR' };
-      controller.load([frozen, pool("b", "198.51.100.0/30")], [held(service("holder", "192.0.2.0"), "a"), service("new")], new Map());
+      const frozen: Pool = {
+        ...pool("a", "192.0.2.0/30"),
+        disabled: 'IPAddressPool "a": spec.addresses[1]: invalid CIDR',
+      };
+      controller.load(
+        [frozen, pool("b", "198.51.100.0/30")],
+        [held(service("holder", "192.0.2.0"), "a"), service("new")],
+        new Map(),
+      );
       await controller.idle();
       expect(writer.published.has("apps/holder")).toBe(false);
       expect(writer.events.filter((e) => e.startsWith("holder"))).toEqual([]);
@@ -280,4 +289,3 @@ describe("ServiceController", () => {
     });
   });
 });
-

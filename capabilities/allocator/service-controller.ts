@@ -182,7 +182,8 @@ export class ServiceController {
 
   /** Resolves when every decision is made and every write has settled (tests, benchmarks). */
   idle(): Promise<void> {
-    if (this.dirty.size === 0 && this.writesInFlight === 0 && this.retrying === 0 && !this.draining) return Promise.resolve();
+    if (this.dirty.size === 0 && this.writesInFlight === 0 && this.retrying === 0 && !this.draining)
+      return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

@@ -1,4 +1,4 @@
-import type { EmptyStatus, MetallbObject } from "./common";
+import type { ValidityStatus, MetallbObject } from "./common";
 
 /** Intervals in milliseconds. Unset fields take the BFD defaults (300/300/3/50). */
 export interface BFDProfileSpec {
@@ -11,6 +11,6 @@ export interface BFDProfileSpec {
   minimumTtl?: number;
 }
 
-export type BFDProfileStatus = EmptyStatus;
+export type BFDProfileStatus = ValidityStatus;
 
 export type BFDProfile = MetallbObject<BFDProfileSpec, BFDProfileStatus>;

@@ -1,4 +1,4 @@
-import type { EmptyStatus, LabelSelector, MetallbObject } from "./common";
+import type { ValidityStatus, LabelSelector, MetallbObject } from "./common";
 
 export interface BGPAdvertisementSpec {
   /** Defaults to 32 (set by the API server). */
@@ -18,6 +18,6 @@ export interface BGPAdvertisementSpec {
   serviceSelectors?: LabelSelector[];
 }
 
-export type BGPAdvertisementStatus = EmptyStatus;
+export type BGPAdvertisementStatus = ValidityStatus;
 
 export type BGPAdvertisement = MetallbObject<BGPAdvertisementSpec, BGPAdvertisementStatus>;

@@ -1,4 +1,4 @@
-import type { EmptyStatus, LabelSelector, MetallbObject, SecretReference } from "./common";
+import type { ValidityStatus, LabelSelector, MetallbObject, SecretReference } from "./common";
 
 export type DynamicASNMode = "internal" | "external";
 
@@ -36,6 +36,6 @@ export interface BGPPeerSpec {
   dualStackAddressFamily?: boolean;
 }
 
-export type BGPPeerStatus = EmptyStatus;
+export type BGPPeerStatus = ValidityStatus;
 
 export type BGPPeer = MetallbObject<BGPPeerSpec, BGPPeerStatus>;

@@ -83,5 +83,10 @@ export interface MetallbObject<Spec, Status> {
   status?: Status;
 }
 
-/** Kinds whose status MetalLB leaves empty; kept so the status subresource exists. */
-export type EmptyStatus = Record<string, never>;
+/**
+ * The status of the configuration kinds (MetalLB leaves it empty): one `Valid` condition,
+ * False while the object is invalid and disabled, written by the controller.
+ */
+export interface ValidityStatus {
+  conditions?: Condition[];
+}

@@ -1,4 +1,4 @@
-import type { EmptyStatus, MetallbObject } from "./common";
+import type { ValidityStatus, MetallbObject } from "./common";
 
 export interface CommunityAlias {
   name: string;
@@ -10,6 +10,6 @@ export interface CommunitySpec {
   communities?: CommunityAlias[];
 }
 
-export type CommunityStatus = EmptyStatus;
+export type CommunityStatus = ValidityStatus;
 
 export type Community = MetallbObject<CommunitySpec, CommunityStatus>;

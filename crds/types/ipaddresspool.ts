@@ -1,4 +1,4 @@
-import type { LabelSelector, MetallbObject } from "./common";
+import type { LabelSelector, MetallbObject, ValidityStatus } from "./common";
 
 /** Restricts a pool to some namespaces/Services and orders it among pools. */
 export interface ServiceAllocation {
@@ -20,12 +20,15 @@ export interface IPAddressPoolSpec {
   serviceAllocation?: ServiceAllocation;
 }
 
-/** Counts written by the allocator. IPv6 counts of huge blocks exceed 2^53, so treat them as approximate in JS. */
-export interface IPAddressPoolStatus {
-  assignedIPv4: number;
-  assignedIPv6: number;
-  availableIPv4: number;
-  availableIPv6: number;
+/**
+ * Counts written by the allocator (absent while a pool is new), and the pool's `Valid`
+ * condition. IPv6 counts of huge blocks exceed 2^53, so treat them as approximate in JS.
+ */
+export interface IPAddressPoolStatus extends ValidityStatus {
+  assignedIPv4?: number;
+  assignedIPv6?: number;
+  availableIPv4?: number;
+  availableIPv6?: number;
 }
 
 export type IPAddressPool = MetallbObject<IPAddressPoolSpec, IPAddressPoolStatus>;

@@ -1,4 +1,4 @@
-import type { EmptyStatus, LabelSelector, MetallbObject } from "./common";
+import type { ValidityStatus, LabelSelector, MetallbObject } from "./common";
 
 export interface PreferredNodeSelector {
   /** 1..100; weights of all matching preferences add up. */
@@ -18,6 +18,6 @@ export interface L2AdvertisementSpec {
   preferredNodeSelectors?: PreferredNodeSelector[];
 }
 
-export type L2AdvertisementStatus = EmptyStatus;
+export type L2AdvertisementStatus = ValidityStatus;
 
 export type L2Advertisement = MetallbObject<L2AdvertisementSpec, L2AdvertisementStatus>;

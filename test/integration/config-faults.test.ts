@@ -32,21 +32,36 @@ const service = (name: string) => ({
 async function published(): Promise<Map<string, string[]>> {
   const list = JSON.parse(await kubectlOk(["get", "svc", "-n", appNs, "-o", "json"]));
   return new Map(
-    list.items.map((s: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: Array<{ ip: string }> } } }) => [
-      s.metadata.name,
-      (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
-    ]),
+    list.items.map(
+      (s: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: Array<{ ip: string }> } } }) => [
+        s.metadata.name,
+        (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
+      ],
+    ),
   );
 }
 
-async function controllerState(): Promise<{ result?: string; errorSummary?: string; conditions?: Array<{ type: string; status: string; message: string }> }> {
+async function controllerState(): Promise<{
+  result?: string;
+  errorSummary?: string;
+  conditions?: Array<{ type: string; status: string; message: string }>;
+}> {
   const r = await kubectl(["get", "configurationstate", "controller", "-n", ns, "-o", "json"]);
-  return r.code === 0 ? JSON.parse(r.stdout).status ?? {} : {};
+  return r.code === 0 ? (JSON.parse(r.stdout).status ?? {}) : {};
 }
 
 async function reasonsFor(kind: string, name: string, namespace: string): Promise<string[]> {
   const list = JSON.parse(
-    await kubectlOk(["get", "events", "-n", namespace, "--field-selector", `involvedObject.kind=${kind},involvedObject.name=${name}`, "-o", "json"]),
+    await kubectlOk([
+      "get",
+      "events",
+      "-n",
+      namespace,
+      "--field-selector",
+      `involvedObject.kind=${kind},involvedObject.name=${name}`,
+      "-o",
+      "json",
+    ]),
   );
   return list.items.map((e: { reason: string }) => e.reason);
 }
@@ -101,10 +116,13 @@ it("a dangling Community alias and a restart: every IP stays, only the advertise
     return s.errorSummary?.includes('BGPAdvertisement "faults-ad"') ? s : undefined;
   }, "ConfigurationState to name the disabled advertisement");
   expect(state.result).toBe("Invalid");
-  expect(state.errorSummary).toMatch(/BGPAdvertisement "faults-ad": spec\.communities\[0\].*faults-tag.*disabled until fixed/);
+  expect(state.errorSummary).toMatch(
+    /BGPAdvertisement "faults-ad": spec\.communities\[0\].*faults-tag.*disabled until fixed/,
+  );
   expect(state.conditions?.find((c) => c.type === "poolReconcilerValid")?.message ?? "").not.toContain("faults");
   await eventually(
-    async () => ((await reasonsFor("BGPAdvertisement", "faults-ad", ns)).includes("InvalidConfiguration") ? true : undefined),
+    async () =>
+      (await reasonsFor("BGPAdvertisement", "faults-ad", ns)).includes("InvalidConfiguration") ? true : undefined,
     "a Warning Event on the BGPAdvertisement",
   );
 

@@ -40,7 +40,8 @@ export class ConfigWatch {
     if (!snapshot) return undefined;
     const { config, disabled, warnings } = snapshot.resolution;
     const report = disabled.flatMap((d) => d.errors.map((e) => e.message)).join("; ");
-    if (report !== this.lastReport && report !== "") this.log(`configuration objects disabled (the rest is in force): ${report}`);
+    if (report !== this.lastReport && report !== "")
+      this.log(`configuration objects disabled (the rest is in force): ${report}`);
     this.lastReport = report;
     return { ok: true, config, warnings };
   }

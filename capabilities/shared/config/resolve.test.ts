@@ -10,7 +10,10 @@ describe("resolveConfig: a bad object disables only itself", () => {
       input({
         pools,
         bgpPeers: [peer("router", {})],
-        bgpAdvertisements: [bgpAd("tagged", { communities: ["well-known"] }), bgpAd("plain", { ipAddressPools: ["web"] })],
+        bgpAdvertisements: [
+          bgpAd("tagged", { communities: ["well-known"] }),
+          bgpAd("plain", { ipAddressPools: ["web"] }),
+        ],
         l2Advertisements: [l2("lan", { ipAddressPools: ["lan"] })],
       }),
     );
@@ -42,7 +45,10 @@ describe("resolveConfig: a bad object disables only itself", () => {
   });
 
   it("an invalid pool is frozen, never dropped: it stays in the model, marked disabled", () => {
-    const created = (p: ReturnType<typeof pool>, at: string) => ({ ...p, metadata: { ...p.metadata, creationTimestamp: at } });
+    const created = (p: ReturnType<typeof pool>, at: string) => ({
+      ...p,
+      metadata: { ...p.metadata, creationTimestamp: at },
+    });
     const r = resolveConfig(
       input({
         pools: [
@@ -87,7 +93,11 @@ describe("resolveConfig: a bad object disables only itself", () => {
 
   it("resolvePools never looks at L2 or BGP objects", () => {
     const r = resolvePools(
-      input({ pools, bgpAdvertisements: [bgpAd("x", { communities: ["nope"] })], bgpPeers: [peer("p", { bfdProfile: "gone" })] }),
+      input({
+        pools,
+        bgpAdvertisements: [bgpAd("x", { communities: ["nope"] })],
+        bgpPeers: [peer("p", { bfdProfile: "gone" })],
+      }),
     );
     expect(r.disabled).toEqual([]);
     expect(r.config.pools.map((p) => p.name)).toEqual(["lan", "web"]);

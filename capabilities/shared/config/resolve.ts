@@ -127,7 +127,12 @@ export function resolveConfig(raw: ConfigInput, lastGood: LastGood = new Map()):
     }
     if (blamed.size === 0) {
       const config = freezePools(analysis.config, frozen, disabled);
-      return { config, disabled: [...disabled.values()], warnings: analysis.warnings.map((w) => w.message), accepted: acceptedObjects(input, frozen) };
+      return {
+        config,
+        disabled: [...disabled.values()],
+        warnings: analysis.warnings.map((w) => w.message),
+        accepted: acceptedObjects(input, frozen),
+      };
     }
     for (const [id, errors] of blamed) {
       const [kind, name] = splitId(id);
@@ -153,12 +158,19 @@ export function resolvePools(raw: ConfigInput, lastGood: LastGood = new Map()): 
   return resolveConfig({ namespace: raw.namespace, pools: raw.pools, namespaces: raw.namespaces }, lastGood);
 }
 
-function freezePools(config: Config, frozen: ReadonlySet<string>, disabled: ReadonlyMap<string, DisabledObject>): Config {
+function freezePools(
+  config: Config,
+  frozen: ReadonlySet<string>,
+  disabled: ReadonlyMap<string, DisabledObject>,
+): Config {
   if (frozen.size === 0) return config;
   const pools: Pool[] = config.pools.map((p) => {
     const id = objectId("IPAddressPool", p.name);
     if (!frozen.has(id)) return p;
-    const why = disabled.get(id)!.errors.map((e) => e.message).join("; ");
+    const why = disabled
+      .get(id)!
+      .errors.map((e) => e.message)
+      .join("; ");
     return { ...p, disabled: why };
   });
   return { ...config, pools };

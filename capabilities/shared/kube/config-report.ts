@@ -1,14 +1,21 @@
 /**
- * What the controller tells users about the configuration it runs on: the
- * ConfigurationState "controller" (`kubectl get configurationstates`), one condition for
- * the pools and one for the L2/BGP objects, and a Warning Event on each disabled object
- * (`kubectl describe bgpadvertisement ...`), once per change of its errors.
+ * What the controller tells users about the configuration it runs on, after each
+ * resolution by the configuration store:
+ * - the ConfigurationState "controller" (`kubectl get configurationstates`), one
+ *   condition for the pools and one for the L2/BGP objects, a line per error;
+ * - a `Valid` condition in each configuration object's own status, False with the
+ *   reason while it is disabled (`kubectl get bgpadvertisement x -o yaml`);
+ * - a Warning Event on each disabled object, once per change of its errors.
+ * The decisions are pure (controllerConditions, validityUpdates); ConfigReporter writes.
  */
+import type { Condition } from "../../../crds/types";
 import { GROUP, KINDS } from "../../../crds/types/kinds";
-import { LIST_OF, type DisabledObject } from "../config/resolve";
+import type { ConfigKind } from "../config";
+import { LIST_OF, objectId, type DisabledObject } from "../config/resolve";
 import type { ConfigSnapshot } from "./config-store";
 import { reportConfigurationState, type StateCondition } from "./configuration-state";
 import { recordEvent } from "./events";
+import { kubeHttp } from "./http";
 
 const CONSEQUENCE: Record<DisabledObject["fallback"], (d: DisabledObject) => string> = {
   none: (d) => `${d.kind} ${JSON.stringify(d.name)} is disabled until fixed; everything else keeps working`,
@@ -22,22 +29,69 @@ export function describeDisabled(d: DisabledObject): string[] {
   return d.errors.map((e) => `${e.message} (${CONSEQUENCE[d.fallback](d)})`);
 }
 
+/** Every disabled object once: pools as the allocator resolves them, the rest as the full model does. */
+export function disabledObjects(snapshot: ConfigSnapshot): DisabledObject[] {
+  return [...snapshot.pools.disabled, ...snapshot.resolution.disabled.filter((d) => d.kind !== "IPAddressPool")];
+}
+
 /** The controller's ConfigurationState conditions for a snapshot. */
 export function controllerConditions(snapshot: ConfigSnapshot): StateCondition[] {
-  const pools = snapshot.pools.disabled.flatMap(describeDisabled);
-  const others = snapshot.resolution.disabled.filter((d) => d.kind !== "IPAddressPool").flatMap(describeDisabled);
+  const disabled = disabledObjects(snapshot);
   return [
-    { type: "poolReconcilerValid", errors: pools },
-    { type: "configReconcilerValid", errors: others },
+    {
+      type: "poolReconcilerValid",
+      errors: disabled.filter((d) => d.kind === "IPAddressPool").flatMap(describeDisabled),
+    },
+    {
+      type: "configReconcilerValid",
+      errors: disabled.filter((d) => d.kind !== "IPAddressPool").flatMap(describeDisabled),
+    },
   ];
 }
 
-const uidOf = (snapshot: ConfigSnapshot, d: DisabledObject): string | undefined =>
-  ((snapshot.input[LIST_OF[d.kind]] ?? []) as Array<{ metadata?: { name?: string; uid?: string } }>).find(
-    (o) => o.metadata?.name === d.name,
-  )?.metadata?.uid;
+interface StatusHolder {
+  metadata?: { name?: string; uid?: string };
+  status?: { conditions?: Condition[] };
+}
 
-/** Writes the ConfigurationState and an Event per newly disabled object (or per new errors). */
+export interface ValidityUpdate {
+  kind: ConfigKind;
+  name: string;
+  condition: Condition;
+}
+
+/**
+ * The `Valid` conditions to write: one per object whose status does not already say
+ * what is true now. lastTransitionTime moves only when the status flips.
+ */
+export function validityUpdates(snapshot: ConfigSnapshot, now: string): ValidityUpdate[] {
+  const disabled = new Map(disabledObjects(snapshot).map((d) => [objectId(d.kind, d.name), d]));
+  const out: ValidityUpdate[] = [];
+  for (const kind of Object.keys(LIST_OF) as ConfigKind[]) {
+    for (const obj of (snapshot.input[LIST_OF[kind]] ?? []) as StatusHolder[]) {
+      const name = obj.metadata?.name ?? "";
+      if (name === "") continue;
+      const d = disabled.get(objectId(kind, name));
+      const want = d
+        ? {
+            status: "False" as const,
+            reason: "InvalidConfiguration",
+            message: describeDisabled(d).join("\n").slice(0, 32000),
+          }
+        : { status: "True" as const, reason: "InForce", message: "" };
+      const have = obj.status?.conditions?.find((c) => c.type === "Valid");
+      if (have && have.status === want.status && have.reason === want.reason && have.message === want.message) continue;
+      const since = have && have.status === want.status ? have.lastTransitionTime : now;
+      out.push({ kind, name, condition: { type: "Valid", ...want, lastTransitionTime: since } });
+    }
+  }
+  return out;
+}
+
+const uidOf = (snapshot: ConfigSnapshot, d: DisabledObject): string | undefined =>
+  ((snapshot.input[LIST_OF[d.kind]] ?? []) as StatusHolder[]).find((o) => o.metadata?.name === d.name)?.metadata?.uid;
+
+/** Writes the ConfigurationState, each object's Valid condition and an Event per newly disabled object. */
 export class ConfigReporter {
   private eventsSent = new Map<string, string>();
 
@@ -47,10 +101,9 @@ export class ConfigReporter {
   ) {}
 
   async report(snapshot: ConfigSnapshot): Promise<void> {
-    const byId = new Map<string, DisabledObject>();
-    for (const d of [...snapshot.pools.disabled, ...snapshot.resolution.disabled]) byId.set(`${d.kind}/${d.name}`, d);
     const sent = new Map<string, string>();
-    for (const [id, d] of byId) {
+    for (const d of disabledObjects(snapshot)) {
+      const id = objectId(d.kind, d.name);
       const lines = describeDisabled(d);
       const text = lines.join("\n");
       sent.set(id, text);
@@ -70,6 +123,25 @@ export class ConfigReporter {
         );
     }
     this.eventsSent = sent;
-    await reportConfigurationState("controller", controllerConditions(snapshot));
+    await Promise.all([
+      reportConfigurationState("controller", controllerConditions(snapshot)),
+      ...validityUpdates(snapshot, new Date().toISOString()).map((u) => this.writeValidity(u)),
+    ]);
+  }
+
+  private async writeValidity({ kind, name, condition }: ValidityUpdate): Promise<void> {
+    const info = KINDS[kind];
+    try {
+      await kubeHttp().mergePatch(
+        `/apis/${GROUP}/${info.version}/namespaces/${this.namespace}/${info.plural}/${name}/status`,
+        {
+          status: { conditions: [condition] },
+        },
+      );
+    } catch (err) {
+      // Gone meanwhile, or the API server is away: the next resolution writes it again,
+      // since the cached status still differs.
+      this.log("writing an object's Valid condition failed", { object: objectId(kind, name), err: String(err) });
+    }
   }
 }

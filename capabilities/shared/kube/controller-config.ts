@@ -30,7 +30,11 @@ configStore.subscribe({ changed: (snapshot) => void reporter.report(snapshot) })
 // when they change (not on every status heartbeat).
 let labelPrint = "";
 nodeEvents.subscribe(() => {
-  const print = JSON.stringify(nodeLabels(cachedNodes()).map((n) => [n.name, Object.entries(n.labels).sort()]).sort());
+  const print = JSON.stringify(
+    nodeLabels(cachedNodes())
+      .map((n) => [n.name, Object.entries(n.labels).sort()])
+      .sort(),
+  );
   if (print === labelPrint) return;
   labelPrint = print;
   configStore.refresh();
