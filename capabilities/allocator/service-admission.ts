@@ -5,7 +5,8 @@
  */
 import type { V1Service } from "@kubernetes/client-node";
 import type { PeprValidateRequest } from "pepr";
-import { checkServiceRequest, parseConfig, type Config } from "../shared/config";
+import { checkServiceRequest, type Config } from "../shared/config";
+import { resolvePools } from "../shared/config/resolve";
 import { readConfig } from "../shared/kube/config-source";
 import { settings } from "../shared/settings";
 import { isHandled } from "./service-request";
@@ -16,8 +17,9 @@ let cached: { at: number; config?: Config } | undefined;
 
 async function currentConfig(): Promise<Config | undefined> {
   if (!cached || Date.now() - cached.at > configTtlMs) {
-    const parsed = parseConfig(await readConfig(settings.namespace));
-    cached = { at: Date.now(), config: parsed.ok ? parsed.config : undefined };
+    // The pools as the allocator resolves them: a bad L2 or BGP object cannot change
+    // what a Service is told, and an invalid pool is there, marked disabled.
+    cached = { at: Date.now(), config: resolvePools(await readConfig(settings.namespace)).config };
   }
   return cached.config;
 }

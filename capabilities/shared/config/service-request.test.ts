@@ -109,6 +109,13 @@ describe("checkServiceRequest warnings", () => {
     ]);
   });
 
+  it("a pool that is invalid (disabled) is named as the reason to wait", () => {
+    const frozen = { ...config, pools: config.pools.map((p) => (p.name === "b" ? { ...p, disabled: "x" } : p)) };
+    expect(checkServiceRequest(svc({ "metallb.io/address-pool": "b" }), frozen).warnings).toEqual([
+      'Service "shop/web": pool "b" is invalid and hands out no new address until it is fixed (see kubectl get configurationstates -n metallb-system)',
+    ]);
+  });
+
   it("pool whose serviceAllocation does not admit the Service", () => {
     expect(checkServiceRequest(svc({ "metallb.io/address-pool": "team" }), config).warnings).toEqual([
       'Service "shop/web": pool "team" not compatible for ip assignment: its serviceAllocation does not admit this Service\'s namespace or labels',

@@ -156,6 +156,10 @@ function pendingReasons(
     for (const p of found) targets.add(p);
   }
   for (const pool of targets) {
+    if (pool.disabled !== undefined)
+      out.push(
+        `pool ${q(pool.name)} is invalid and hands out no new address until it is fixed (see kubectl get configurationstates -n metallb-system)`,
+      );
     const admitted = poolAdmits(pool, {
       serviceKey: `${service.metadata?.namespace ?? "default"}/${service.metadata?.name ?? ""}`,
       namespace: service.metadata?.namespace ?? "default",
