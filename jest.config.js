@@ -36,5 +36,13 @@ module.exports = {
       globalSetup: "<rootDir>/test/integration/global-setup.ts",
       globalTeardown: "<rootDir>/test/integration/global-teardown.ts",
     },
+    {
+      // Seeded fault rounds against their own control plane and the module's watcher
+      // process (test/chaos/chaos.test.ts), plus the unit tests of its planner and checker.
+      displayName: "chaos",
+      testMatch: ["<rootDir>/test/chaos/**/*.test.ts"],
+      transform,
+      transformIgnorePatterns,
+    },
   ],
 };

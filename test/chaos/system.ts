@@ -1,0 +1,218 @@
+/**
+ * The system under chaos: its own control plane (API port 26443, etcd 22379,
+ * state in .lab/chaos-cluster, apart from the integration tests' cluster), the
+ * fault proxy, and the module's watcher process talking to the API server through
+ * that proxy. No admission webhook runs: the suite creates objects admission would
+ * refuse (dangling references, overlapping pools) on purpose.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { repoRoot, startControlPlane, stopControlPlane } from "../harness/local-cluster";
+import { restartApiServer, type ApiServerRestart } from "../harness/apiserver-restart";
+import { FaultProxy } from "./fault-proxy";
+import { KubeClient, type ApiError } from "./kube-client";
+import { WatcherProcess, killLeftoverWatcher } from "./watcher";
+
+const run = promisify(execFile);
+
+export const chaosCluster = { stateDir: join(repoRoot, ".lab", "chaos-cluster"), apiPort: 26443, etcdPort: 22379 };
+/** The watcher's HTTPS port: clear of pepr dev (3000) and the benchmark's watcher (3001). */
+const watcherPort = 3201;
+
+export interface ChaosSystem {
+  client: KubeClient;
+  proxy: FaultProxy;
+  watcher: WatcherProcess;
+  stateDir: string;
+  /** SIGTERM gets `graceMs` to drain before a SIGKILL. */
+  restartApiServer(signal: "SIGTERM" | "SIGKILL", graceMs: number): Promise<ApiServerRestart>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The bundle `npx pepr build` writes: PEPR_BUILD_DIR when a global setup built one, else built here. */
+export async function ensureBundle(log: (m: string) => void): Promise<string> {
+  let dir = process.env.PEPR_BUILD_DIR;
+  if (!dir) {
+    dir = join(repoRoot, ".lab", "chaos-build");
+    log(`building the module bundle into ${dir} (npx pepr build)`);
+    await run(join(repoRoot, "node_modules", ".bin", "pepr"), ["build", "-o", dir], {
+      cwd: repoRoot,
+      maxBuffer: 1 << 26,
+    }).catch((e: { stderr?: string; message: string }) => {
+      throw new Error(`pepr build failed: ${e.stderr || e.message}`);
+    });
+  }
+  const bundle = readdirSync(dir).find((f) => /^pepr-[\w-]+\.js$/.test(f) && !f.startsWith("pepr-module"));
+  if (!bundle) throw new Error(`no pepr-<uuid>.js bundle in ${dir}`);
+  return join(dir, bundle);
+}
+
+/**
+ * A self-signed pair for the proxy (and the watcher's own HTTPS server), made once per
+ * state dir; being self-signed, the certificate is also the CA the watcher trusts.
+ */
+async function selfSignedPair(dir: string): Promise<{ key: string; cert: string }> {
+  const key = join(dir, "chaos-tls.key");
+  const cert = join(dir, "chaos-tls.crt");
+  if (!existsSync(key) || !existsSync(cert)) {
+    await run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "7",
+      "-subj",
+      "/CN=metallb-pepr-chaos-proxy",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ]);
+  }
+  return { key, cert };
+}
+
+/**
+ * The watcher's kubeconfig: the proxy's address, the same admin token (the proxy passes
+ * it through), and the proxy's self-signed certificate as its CA. Not
+ * insecure-skip-tls-verify: kubernetes-fluent-client (Pepr's client) ignores that flag
+ * and fails every request against a self-signed server ("fetch failed").
+ */
+function watcherKubeconfig(path: string, server: string, token: string, caPem: string): void {
+  writeFileSync(
+    path,
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters:",
+      "- name: chaos-proxy",
+      "  cluster:",
+      `    server: ${server}`,
+      `    certificate-authority-data: ${Buffer.from(caPem).toString("base64")}`,
+      "users:",
+      "- name: admin",
+      "  user:",
+      `    token: ${token}`,
+      "contexts:",
+      "- name: chaos",
+      "  context: {cluster: chaos-proxy, user: admin}",
+      "current-context: chaos",
+      "",
+    ].join("\n"),
+  );
+}
+
+/**
+ * What Pepr's in-cluster entry point (or `pepr deploy`) creates before the module
+ * runs, and a bare `node <bundle>` does not: the pepr-system namespace and the
+ * PeprStore CRD. Without them the store never loads, and Pepr starts no Watch
+ * binding at all (configuration and namespace events would never arrive).
+ */
+async function preparePeprStore(client: KubeClient): Promise<void> {
+  await client
+    .create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "pepr-system" } })
+    .catch(ignoreConflict);
+  await client
+    .create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "peprstores.pepr.dev" },
+      spec: {
+        group: "pepr.dev",
+        scope: "Namespaced",
+        names: { plural: "peprstores", singular: "peprstore", kind: "PeprStore" },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: "object",
+                properties: { data: { type: "object", additionalProperties: { type: "string" } } },
+              },
+            },
+          },
+        ],
+      },
+    })
+    .catch(ignoreConflict);
+  for (let i = 0; i < 300; i++) {
+    const crd = await client.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+      "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/peprstores.pepr.dev",
+    );
+    if (crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) return;
+    await sleep(100);
+  }
+  throw new Error("the PeprStore CRD was not Established");
+}
+
+function ignoreConflict(err: unknown): void {
+  if ((err as ApiError).status !== 409) throw err;
+}
+
+export async function startSystem(log: (m: string) => void): Promise<ChaosSystem> {
+  const { stateDir, apiPort } = chaosCluster;
+  const bundle = await ensureBundle(log);
+  mkdirSync(stateDir, { recursive: true });
+  // Whatever an aborted earlier run left behind, by its pid files.
+  await killLeftoverWatcher(stateDir);
+  await stopControlPlane(stateDir);
+  const cluster = await startControlPlane(chaosCluster);
+  const token = readFileSync(join(stateDir, "pki", "admin.token"), "utf8").trim();
+  const ca = readFileSync(join(stateDir, "pki", "ca.crt"), "utf8");
+  const upstream = `https://127.0.0.1:${apiPort}`;
+  const client = new KubeClient(upstream, ca, token);
+  let proxy: FaultProxy | undefined;
+  let watcher: WatcherProcess | undefined;
+  const stop = async (): Promise<void> => {
+    await watcher?.kill().catch(() => undefined);
+    await proxy?.close().catch(() => undefined);
+    client.close();
+    if (!process.env.KEEP_CHAOS_CLUSTER) await stopControlPlane(stateDir);
+  };
+  try {
+    await preparePeprStore(client);
+    const tls = await selfSignedPair(stateDir);
+    proxy = new FaultProxy({
+      upstream,
+      upstreamCa: ca,
+      key: readFileSync(tls.key, "utf8"),
+      cert: readFileSync(tls.cert, "utf8"),
+    });
+    const proxyPort = await proxy.listen();
+    const kubeconfig = join(stateDir, "watcher-kubeconfig");
+    watcherKubeconfig(kubeconfig, `https://127.0.0.1:${proxyPort}`, token, readFileSync(tls.cert, "utf8"));
+    watcher = new WatcherProcess({
+      bundle,
+      stateDir,
+      kubeconfig,
+      tlsKey: tls.key,
+      tlsCert: tls.cert,
+      port: watcherPort,
+    });
+    const readyMs = await watcher.start();
+    log(
+      `control plane ${cluster.kubeconfig}; fault proxy :${proxyPort}; watcher pid ${watcher.pid} ready in ${readyMs} ms`,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    client,
+    proxy,
+    watcher,
+    stateDir,
+    restartApiServer: (signal, graceMs) => restartApiServer(stateDir, apiPort, signal, graceMs),
+    stop,
+  };
+}
