@@ -10,6 +10,10 @@
  * - Graceful restart (RFC 4724 §3): sessions created in the first minute after the agent
  *   starts carry the Restart State bit, so a peer that kept our routes as stale waits for
  *   our End-of-RIB instead of dropping them.
+ * - A password that cannot be read (Secret or BGPPeer GET failing) leaves a running
+ *   session as it is and is read again after a back-off (password-retry.ts); only a
+ *   session that never started reports the error as its status.
+ * - METALLB_BGP_MAX_PREFIXES (settings.ts) bounds what each peer may announce.
  */
 import { parseCIDR } from "../../../shared/net/ip";
 import { endpointsByService, planNode, toPlanNode, toPlanService, type EndpointSliceLike, type NodeLike, type ServiceLike } from "../../../shared/bgp";
@@ -19,6 +23,8 @@ import { projectEndpointSlice, projectService } from "../projections";
 import { AgentKube } from "../kube";
 import { Informer, type KubeObject } from "../../../shared/kube/informer";
 import { metricsObserver } from "./metrics";
+import { PasswordRetries } from "./password-retry";
+import { readBgpSettings } from "./settings";
 import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
 
 /** Where the routes for each BGPPeer come from (the plan by default; tests may give their own). */
@@ -194,6 +200,7 @@ export function statusOf(s: SessionSnapshot): BGPSessionStatus {
 
 export function startBGP(ctx: BgpContext): BgpRuntime {
   const started = Date.now();
+  const settings = readBgpSettings();
   const sessions = new Map<string, BgpSession>();
   const entries = new Map<string, Entry>();
   const fingerprints = new Map<string, string>();
@@ -270,6 +277,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       gracefulRestart: s.enableGracefulRestart ?? false,
       restarting: Date.now() - started < (ctx.restartWindowSeconds ?? 60) * 1000,
       ...(ctx.connectRetryTime !== undefined ? { connectRetryTime: ctx.connectRetryTime } : {}),
+      maxPrefixes: settings.maxPrefixes,
     };
   }
 
@@ -279,6 +287,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     entries.delete(key);
     sessions.delete(key);
     fingerprints.delete(key);
+    retries.forget(key);
     if (e.timer) clearTimeout(e.timer);
     metrics.forget(e.session.peer);
     await Promise.race([e.session.stop(), new Promise((r) => setTimeout(r, 2000))]);
@@ -296,13 +305,21 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
         pw = await password(obj);
       } catch (err) {
         const msg = `cannot read the BGP password: ${(err as Error).message}`;
+        const delay = retries.failed(key);
+        if (entries.has(key)) {
+          // Its key is already on the socket and the router still expects it.
+          ctx.log(`${msg}; the running session keeps its password, reading again in ${delay} ms`, { session: key });
+          continue;
+        }
+        ctx.log(`${msg}; reading again in ${delay} ms`, { session: key });
         if (fingerprints.get(key) !== `error:${msg}`) {
-          await stopEntry(key);
           fingerprints.set(key, `error:${msg}`);
           writeStatus(key, { state: "Idle", lastError: msg, lastUpdateTime: new Date().toISOString() }).catch(() => undefined);
         }
         continue;
       }
+      if (retries.failures(key) > 0) ctx.log("BGP password read again", { session: key });
+      retries.forget(key);
       const fp = JSON.stringify([obj.spec, pw ?? ""]);
       if (fingerprints.get(key) === fp) continue;
       await stopEntry(key);
@@ -336,6 +353,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     }
   }
 
+  const retries = new PasswordRetries(() => schedule());
   const schedule = (): void => {
     reconciling = reconciling.then(() => (stopping ? undefined : reconcile())).catch((err: Error) => ctx.log(`BGP reconcile: ${err.message}`));
   };
@@ -355,6 +373,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     sessions,
     async stop() {
       stopping = true;
+      retries.stop();
       informer.stop();
       routes.stop();
       await reconciling;
