@@ -252,3 +252,18 @@ describe("what settling waits for", () => {
     expect(settledProblems([svc("a", ["198.51.100.0"])], base)).toEqual([]);
   });
 });
+
+describe("a dual-stack assignment goes as one", () => {
+  it("lets a RequireDualStack Service lose its IPv6 address when a shrink took its IPv4 one", () => {
+    const shrunk = applyEdit(base, { kind: "resize-pool", pool: "pool-a", size: 4 }, 10);
+    const now = svc("d", ["198.51.100.1", "2001:db8:a::3"], { policy: "RequireDualStack", families: [4, 6] });
+    const o = observe([now], {
+      start: new Map([[now.key, held(["198.51.100.6", "2001:db8:a::2"])]]),
+      configs: [base, shrunk],
+      events: new Map([[now.key, [ev("ClearAssignment")]]]),
+    });
+    expect(invariants(o)).toEqual([]);
+    // With nothing shrunk, the same move is a violation.
+    expect(invariants({ ...o, configs: [base] })).toEqual([3, 3]);
+  });
+});

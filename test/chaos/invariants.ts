@@ -123,11 +123,18 @@ function checkPools(o: RoundObservation): Violation[] {
   return out;
 }
 
-/** Whether some configuration state of the round (or a request edit) stopped allowing this address. */
-const lossAllowed = (o: RoundObservation, s: ServiceView, ip: string): boolean =>
-  o.requestChanged.has(s.key) ||
-  o.configs.some((c) => !entitled(c, s, ip)) ||
-  (o.start.get(s.key)?.ips.includes(ip) === true && o.earlierConfigs.some((c) => !entitled(c, s, ip)));
+/**
+ * Whether the user's edits allowed the Service to lose addresses it held together
+ * (`held`, one assignment: a dual-stack pair comes from one pool and goes as one):
+ * a request edit, or a configuration state of the round that stopped allowing one of
+ * them. Addresses held since before the round may also go for the rounds just before.
+ */
+function lossAllowed(o: RoundObservation, s: ServiceView, held: readonly string[]): boolean {
+  if (o.requestChanged.has(s.key)) return true;
+  if (held.some((ip) => o.configs.some((c) => !entitled(c, s, ip)))) return true;
+  const old = held.filter((ip) => o.start.get(s.key)?.ips.includes(ip));
+  return old.some((ip) => o.earlierConfigs.some((c) => !entitled(c, s, ip)));
+}
 
 function explained(o: RoundObservation, s: ServiceView): boolean {
   const events = o.events.get(s.key) ?? [];
@@ -145,7 +152,7 @@ function checkLosses(o: RoundObservation): Violation[] {
       ...(o.timeline.get(s.key) ?? []),
       { ips: s.ips, pool: s.allocatedFrom },
     ];
-    const lost = new Map<string, string>(); // ip -> how it went
+    const lost = new Map<string, { how: string; held: string[] }>(); // ip -> how it went, and what was held with it
     for (let i = 1; i < states.length; i++) {
       for (const ip of states[i - 1].ips) {
         if (states[i].ips.includes(ip) || lost.has(ip)) continue;
@@ -154,11 +161,11 @@ function checkLosses(o: RoundObservation): Violation[] {
           : s.ips.length === 0
             ? `${ip} was dropped (the Service has no address now)`
             : `${ip} was replaced by ${s.ips.join(",")}`;
-        lost.set(ip, how);
+        lost.set(ip, { how, held: states[i - 1].ips });
       }
     }
-    for (const [ip, how] of lost) {
-      if (!lossAllowed(o, s, ip)) {
+    for (const [ip, { how, held }] of lost) {
+      if (!lossAllowed(o, s, held)) {
         const replaced = !s.ips.includes(ip) && s.ips.length > 0;
         out.push({
           invariant: replaced ? 3 : 4,

@@ -317,14 +317,14 @@ export function planRun(seed: number, rounds: number): RoundPlan[] {
         atStep: faultStep(rng, actions, false),
         signal: rng.chance(0.5) ? "SIGTERM" : "SIGKILL",
       };
-    else if (rng.chance(0.2)) {
+    else if (rng.chance(0.15)) {
       const atStep = faultStep(rng, actions, false);
       fault = rng.chance(0.75)
         ? {
             kind: "proxy-errors",
             atStep,
             status: rng.chance(0.5) ? 429 : 500,
-            ms: rng.int(1000, 4000),
+            ms: rng.int(1000, 3000),
             cut: rng.chance(0.5),
           }
         : { kind: "proxy-cut", atStep };

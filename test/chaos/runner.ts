@@ -98,6 +98,8 @@ export class ChaosRunner {
   private lastHeld = new Map<string, Held>();
   /** Per Service, the Events seen created or updated, with when. */
   private seenEvents = new Map<string, Array<SeenEvent & { at: number }>>();
+  /** State problems (invariants 1, 2, 5) the last check found. */
+  private reported = new Set<string>();
   /** Each Service's state after the previous round's check. */
   private start = new Map<string, Held>();
 
@@ -312,7 +314,9 @@ export class ChaosRunner {
       if (!this.sys.watcher.running) await this.restartWatcher(failures, true);
       const views = [...this.services.objects.values()].map(viewOf);
       const quiet = Date.now() - this.lastChangeAt >= this.opts.quietMs;
-      if (quiet && !this.sys.proxy.failing && settledProblems(views, this.config).length === 0) return true;
+      // Problems the last check already reported, and nothing has changed since, are not waited for again.
+      const fresh = settledProblems(views, this.config).filter((p) => !this.reported.has(p.message));
+      if (quiet && !this.sys.proxy.failing && fresh.length === 0) return true;
       if (Date.now() > deadline) return false;
       await sleep(100);
     }
@@ -342,6 +346,7 @@ export class ChaosRunner {
       await sleep(150);
       violations = checkRound(observe());
     }
+    this.reported = new Set(settledProblems(final, this.config).map((p) => p.message));
     this.startNextRound(final);
     this.earlierConfigs = [...this.earlierConfigs, this.configs].slice(-2);
     return violations;
