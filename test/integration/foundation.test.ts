@@ -50,6 +50,9 @@ describe("CRDs installed by the controller at start-up", () => {
 
 describe("examples/", () => {
   afterAll(async () => {
+    // One delete of objects that use each other: admission refuses a pool a Service holds
+    // or an advertisement names, unless forced.
+    await kubectl(["annotate", "-f", join(repoRoot, "examples"), "metallb.io/force-delete=true", "--overwrite"]);
     await kubectl(["delete", "-f", join(repoRoot, "examples"), "--ignore-not-found", "--wait=false"]);
   });
 
