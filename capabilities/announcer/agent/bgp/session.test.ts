@@ -30,6 +30,7 @@ import { CeaseSubcode, ErrorCode } from "./notification";
 import { MessageReader } from "./reader";
 import {
   BgpSession,
+  INBOUND_SLICE,
   RESEND_SLICE,
   type AdvertisedRoute,
   type SessionConfig,
@@ -554,6 +555,31 @@ describe("route refresh under load", () => {
     jest.advanceTimersByTime(60_000);
     await new Promise((r) => setImmediate(r));
     expect(h.last().sent.update).toBe(sentBefore + 3);
+    expect(h.session.state).toBe("Established");
+  });
+
+  it("a burst of small messages read in one go is handled over several turns of the event loop", async () => {
+    let turn = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    const turns = new Set<number>();
+    const peer = await listen();
+    const h = makeSession(peer.port, {}, tcpDialer, {
+      onMessage: (direction, kind) => direction === "received" && kind === "routeRefresh" && turns.add(turn),
+    });
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake();
+    await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+    tick();
+    const n = INBOUND_SLICE.messages * 4;
+    c.socket.write(Buffer.concat(Array.from({ length: n }, () => encodeMessage({ type: "route-refresh", afi: 1, safi: 1 }))));
+    await eventually("every ROUTE-REFRESH handled", () => h.session.snapshot().received.routeRefresh === n);
+    ticking = false;
+    expect(turns.size).toBeGreaterThanOrEqual(4);
     expect(h.session.state).toBe("Established");
   });
 

@@ -14,6 +14,9 @@
  *   at most one answer per family per `refreshInterval`, and sent in slices of
  *   RESEND_SLICE routes with the event loop free between them, so a peer asking
  *   in a loop cannot hold up other sessions, Lease renewals or ARP answers.
+ * - Inbound: messages are handled INBOUND_SLICE at a time with the socket paused in
+ *   between, so a burst of small messages (a ROUTE-REFRESH flood) yields the event loop
+ *   and TCP flow control slows the sender.
  * - Backpressure: UPDATEs wait in an outbox while the socket's write() says its
  *   buffer is full, until 'drain'; changes that arrive meanwhile are planned
  *   once the outbox is empty, from the Adj-RIB-Out to the routes wanted then,
@@ -37,7 +40,7 @@ import { IPV4_UNICAST, IPV6_UNICAST, sameAfiSafi, type AfiSafi, type LargeCommun
 import type { Negotiated } from "./negotiate";
 import { describeNotification } from "./notification";
 import { PrefixSet } from "./prefix-set";
-import { MessageReader } from "./reader";
+import { MessageReader, type Frame } from "./reader";
 import { refreshDone, refreshDue, refreshRequested, refreshState, type RefreshAction, type RefreshState } from "./refresh";
 import { dial as defaultDial, type Dialer, type Dialled } from "./transport";
 
@@ -81,6 +84,8 @@ export interface SessionConfig {
 export const DEFAULT_MAX_PREFIXES = 100_000;
 /** Routes per slice of a ROUTE-REFRESH answer: a few milliseconds of planning each. */
 export const RESEND_SLICE = 1024;
+/** Received messages handled per turn of the event loop: 16 full UPDATEs, or 256 small messages. */
+export const INBOUND_SLICE = { messages: 256, octets: 64 * 1024 } as const;
 
 /** What the agent wants advertised; the session fills in next hop and AS path. */
 export interface AdvertisedRoute {
@@ -167,6 +172,9 @@ export class BgpSession {
   private readonly received4 = new PrefixSet();
   private readonly received6 = new PrefixSet();
   private readonly maxPrefixes: number;
+  /** Messages read and not yet handled, from `inboxAt` on (the current connection only). */
+  private inbox: Frame[] = [];
+  private inboxAt = 0;
   /** UPDATEs waiting for the socket to drain (the current connection only). */
   private outbox: UpdateMessage[] = [];
   /** write() returned false and 'drain' has not come yet. */
@@ -435,22 +443,10 @@ export class BgpSession {
     socket.on("data", (chunk: Buffer) => {
       if (!current()) return;
       tcpUp();
-      for (const frame of reader.push(chunk)) {
-        if (!current()) return;
-        let event: FsmEvent;
-        try {
-          event = frameToEvent(frame, {
-            fourOctetAS: this.fsm.negotiated?.fourOctetAS ?? true,
-            ebgp: this.isEbgp(),
-            ...(this.localAddress ? { localAddresses: [this.localAddress] } : {}),
-          });
-        } catch (err) {
-          this.log("warn", `decoding a message failed: ${(err as Error).message}`);
-          continue;
-        }
-        this.countReceived(event);
-        this.dispatch(event);
-      }
+      const frames = reader.push(chunk);
+      this.inbox = this.inboxAt < this.inbox.length ? [...this.inbox.slice(this.inboxAt), ...frames] : frames;
+      this.inboxAt = 0;
+      this.readInbox(id);
     });
     socket.on("error", (err: NodeJS.ErrnoException) => {
       if (!current()) return;
@@ -463,12 +459,57 @@ export class BgpSession {
     });
   }
 
+  /**
+   * Handles read messages in slices (INBOUND_SLICE messages or octets, whichever is
+   * reached first), pausing the socket and yielding between them. One read can hold
+   * thousands of small messages (10,000 ROUTE-REFRESH are 230 KB); handled in one go they
+   * held the event loop for hundreds of milliseconds. While paused, TCP flow control
+   * slows the peer down.
+   */
+  private readInbox(id: number): void {
+    const c = this.conn;
+    if (c?.id !== id) return;
+    let octets = 0;
+    for (let n = 0; n < INBOUND_SLICE.messages && octets < INBOUND_SLICE.octets && this.inboxAt < this.inbox.length; n++) {
+      const frame = this.inbox[this.inboxAt++]!;
+      if (frame.kind === "frame") octets += frame.bytes.length;
+      this.handleFrame(frame);
+      if (this.conn?.id !== id) return;
+    }
+    if (this.inboxAt < this.inbox.length) {
+      c.dialled.socket.pause();
+      setImmediate(() => this.readInbox(id));
+      return;
+    }
+    this.inbox = [];
+    this.inboxAt = 0;
+    if (c.dialled.socket.isPaused()) c.dialled.socket.resume();
+  }
+
+  private handleFrame(frame: Frame): void {
+    let event: FsmEvent;
+    try {
+      event = frameToEvent(frame, {
+        fourOctetAS: this.fsm.negotiated?.fourOctetAS ?? true,
+        ebgp: this.isEbgp(),
+        ...(this.localAddress ? { localAddresses: [this.localAddress] } : {}),
+      });
+    } catch (err) {
+      this.log("warn", `decoding a message failed: ${(err as Error).message}`);
+      return;
+    }
+    this.countReceived(event);
+    this.dispatch(event);
+  }
+
   private dropConnection(): void {
     const c = this.conn;
     if (!c) return;
     this.conn = undefined;
     this.outbox = [];
     this.blocked = false;
+    this.inbox = [];
+    this.inboxAt = 0;
     c.dialled.cancel();
     const s = c.dialled.socket;
     // Let a queued NOTIFICATION leave first (end() flushes, then FIN); force after 1 s.
