@@ -140,6 +140,8 @@ describe("allocation", () => {
     await apply([pool("alloc-old", ["198.51.100.50/32"]), pool("alloc-new", ["198.51.100.60/32"])]);
     await apply([service("mover", { annotations: { "metallb.io/address-pool": "alloc-old" } })]);
     expect(await ipsOf("mover")).toEqual(["198.51.100.50"]);
+    // Admission refuses deleting a pool whose address a Service holds, unless forced.
+    await kubectlOk(["annotate", "ipaddresspool", "alloc-old", "-n", ns, "metallb.io/force-delete=true"]);
     await kubectlOk(["delete", "ipaddresspool", "alloc-old", "-n", ns]);
     await eventually(
       async () => (ips(await getSvc("mover")).length === 0 ? true : undefined),
