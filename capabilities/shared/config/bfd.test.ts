@@ -1,5 +1,4 @@
-import { checkBFDProfileDelete } from "./bfd";
-import { bfd, configOf, errorsOf, peer } from "./testing";
+import { bfd, configOf, errorsOf } from "./testing";
 
 describe("BFDProfile rules", () => {
   it.each([
@@ -31,27 +30,5 @@ describe("BFDProfile rules", () => {
       passiveMode: false,
       minimumTtl: 254,
     });
-  });
-});
-
-describe("checkBFDProfileDelete", () => {
-  const bgpPeers = [
-    peer("p2", { bfdProfile: "fast" }),
-    peer("p1", { bfdProfile: "fast", peerAddress: "192.0.2.2" }),
-    peer("p3", { peerAddress: "192.0.2.3" }),
-  ];
-
-  it("refuses deleting a profile a peer uses", () => {
-    expect(checkBFDProfileDelete("fast", { bgpPeers })).toBe(
-      'failed to delete BFDProfile "fast", used by BGPPeer "p1", "p2"; remove spec.bfdProfile from those peers first',
-    );
-  });
-
-  it("works on the parsed model too", () => {
-    const config = configOf({ bgpPeers: [peer("p", { bfdProfile: "fast" })], bfdProfiles: [bfd("fast")] });
-    expect(checkBFDProfileDelete("fast", config)).toBe(
-      'failed to delete BFDProfile "fast", used by BGPPeer "p"; remove spec.bfdProfile from that peer first',
-    );
-    expect(checkBFDProfileDelete("slow", config)).toBeUndefined();
   });
 });

@@ -2,9 +2,9 @@
  * BFDProfile: value ranges and defaults, and the "profile still in use" delete check.
  */
 import type { BFDProfileSpec } from "../../../crds/types";
-import { isIntIn, q, show, type Diagnostics } from "./diagnostics";
+import { isIntIn, show, type Diagnostics } from "./diagnostics";
 import { namedObjects } from "./objects";
-import type { BFDProfileModel, Config, ConfigInput } from "./types";
+import type { BFDProfileModel, ConfigInput } from "./types";
 
 const RANGES: Record<
   "receiveInterval" | "transmitInterval" | "detectMultiplier" | "echoInterval" | "minimumTtl",
@@ -45,21 +45,4 @@ export function parseBFDProfiles(input: ConfigInput, diags: Diagnostics): Map<st
     });
   }
   return out;
-}
-
-/**
- * Refuses deleting a BFDProfile a BGPPeer references: the message to deny with, or
- * undefined when the delete is fine. Takes the parsed model or the raw objects.
- */
-export function checkBFDProfileDelete(
-  name: string,
-  config: Config | Pick<ConfigInput, "bgpPeers">,
-): string | undefined {
-  const users =
-    "peers" in config
-      ? config.peers.filter((p) => p.bfdProfile === name).map((p) => p.name)
-      : (config.bgpPeers ?? []).filter((p) => p?.spec?.bfdProfile === name).map((p) => p.metadata?.name ?? "");
-  if (users.length === 0) return undefined;
-  const list = users.sort().map(q).join(", ");
-  return `failed to delete BFDProfile ${q(name)}, used by BGPPeer ${list}; remove spec.bfdProfile from ${users.length > 1 ? "those peers" : "that peer"} first`;
 }

@@ -5,7 +5,6 @@
 export * from "./types";
 export { parseConfig, analyzeConfig, type Analysis } from "./parse";
 export { validateChange, type ConfigChange, type ChangeVerdict, type ChangedObject } from "./validate-change";
-export { checkBFDProfileDelete } from "./bfd";
 export { checkServiceRequest, type ServiceLike, type ServiceCheck, type ServiceCheckOptions } from "./service-request";
 export { parseCommunity } from "./communities";
 export { parseDuration } from "./duration";

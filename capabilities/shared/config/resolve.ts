@@ -18,25 +18,17 @@
  * - The allocator resolves the pools alone (`resolvePools`), so no L2 or BGP object can
  *   ever touch allocation.
  */
+import { LIST_OF, withObject, type ListField } from "./object-lists";
 import { analyzeConfig } from "./parse";
 import type { Config, ConfigError, ConfigInput, ConfigKind, Pool } from "./types";
-
-type ListField = "pools" | "l2Advertisements" | "bgpAdvertisements" | "bgpPeers" | "bfdProfiles" | "communities";
-
-export const LIST_OF: Readonly<Record<ConfigKind, ListField>> = {
-  IPAddressPool: "pools",
-  L2Advertisement: "l2Advertisements",
-  BGPAdvertisement: "bgpAdvertisements",
-  BGPPeer: "bgpPeers",
-  BFDProfile: "bfdProfiles",
-  Community: "communities",
-};
 
 interface Named {
   metadata?: { name?: string };
 }
 
 /** `Kind/name`: how a configuration object is identified here. */
+export { LIST_OF };
+
 export const objectId = (kind: ConfigKind, name: string): string => `${kind}/${name}`;
 
 /** The raw objects the last resolutions accepted, by objectId. */
@@ -65,13 +57,6 @@ export interface Resolution {
 }
 
 const nameOf = (o: unknown): string => (o as Named)?.metadata?.name ?? "";
-
-function replaceObject(input: ConfigInput, kind: ConfigKind, name: string, replacement?: unknown): ConfigInput {
-  const field = LIST_OF[kind];
-  const list = (input[field] ?? []) as unknown[];
-  const kept = list.filter((o) => nameOf(o) !== name);
-  return { ...input, [field]: replacement === undefined ? kept : [...kept, replacement] };
-}
 
 /** The parts of an object the parser reads: status and server-set metadata do not count. */
 const essence = (o: unknown): string => {
@@ -141,13 +126,13 @@ export function resolveConfig(raw: ConfigInput, lastGood: LastGood = new Map()):
       const current = currentObject(input, kind, name);
       if (!earlier && good !== undefined && !sameObject(good, current)) {
         disabled.set(id, { kind, name, errors, fallback: "lastGood" });
-        input = replaceObject(input, kind, name, good);
+        input = withObject(input, kind, name, good);
       } else if (kind === "IPAddressPool" && name !== "") {
         disabled.set(id, { kind, name, errors: earlier?.errors ?? errors, fallback: "frozen" });
         frozen.add(id);
       } else {
         disabled.set(id, { kind, name, errors: earlier?.errors ?? errors, fallback: "none" });
-        input = replaceObject(input, kind, name);
+        input = withObject(input, kind, name);
       }
     }
   }

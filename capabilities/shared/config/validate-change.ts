@@ -6,6 +6,7 @@
  */
 import { q } from "./diagnostics";
 import { namespaceMessage } from "./objects";
+import { withObject } from "./object-lists";
 import { analyzeConfig } from "./parse";
 import type { HolderService } from "./pool-holders";
 import { guardRemoval, servicesNeeded as removalNeedsServices, type Removal } from "./removal-guard";
@@ -35,25 +36,6 @@ export interface ChangeVerdict {
   allowed: boolean;
   message?: string;
   warnings: string[];
-}
-
-const LIST: Record<
-  ConfigKind,
-  "pools" | "l2Advertisements" | "bgpAdvertisements" | "bgpPeers" | "bfdProfiles" | "communities"
-> = {
-  IPAddressPool: "pools",
-  L2Advertisement: "l2Advertisements",
-  BGPAdvertisement: "bgpAdvertisements",
-  BGPPeer: "bgpPeers",
-  BFDProfile: "bfdProfiles",
-  Community: "communities",
-};
-
-/** The input with the object of that kind and name removed, and `replacement` appended if given. */
-function withObject(existing: ConfigInput, kind: ConfigKind, name: string, replacement?: ChangedObject): ConfigInput {
-  const key = LIST[kind];
-  const others = ((existing[key] ?? []) as ChangedObject[]).filter((o) => (o?.metadata?.name ?? "") !== name);
-  return { ...existing, [key]: replacement ? [...others, replacement] : others };
 }
 
 /** The would-be configuration of an UPDATE or DELETE, as the removal guard sees it. */
