@@ -14,8 +14,8 @@
  *   at most one answer per family per `refreshInterval`, and sent in slices of
  *   RESEND_SLICE routes with the event loop free between them, so a peer asking
  *   in a loop cannot hold up other sessions, Lease renewals or ARP answers.
- * - Inbound: messages are handled INBOUND_SLICE at a time with the socket paused in
- *   between, so a burst of small messages (a ROUTE-REFRESH flood) yields the event loop
+ * - Inbound: messages are handled INBOUND_SLICE at a time (a count and a time budget)
+ *   with the socket paused in between, so a burst of small messages (a ROUTE-REFRESH flood) yields the event loop
  *   and TCP flow control slows the sender.
  * - Backpressure: UPDATEs wait in an outbox while the socket's write() says its
  *   buffer is full, until 'drain'; changes that arrive meanwhile are planned
@@ -30,6 +30,7 @@
  *   connection and lets the FSM's backoff retry; it never reaches the process.
  */
 import type * as net from "node:net";
+import { performance } from "node:perf_hooks";
 import { parseIP, type CIDR, type IP } from "../../../shared/net/ip";
 import { planUpdates, type Route } from "./adj-rib-out";
 import { encodeMessage } from "./encode";
@@ -84,8 +85,12 @@ export interface SessionConfig {
 export const DEFAULT_MAX_PREFIXES = 100_000;
 /** Routes per slice of a ROUTE-REFRESH answer: a few milliseconds of planning each. */
 export const RESEND_SLICE = 1024;
-/** Received messages handled per turn of the event loop: 16 full UPDATEs, or 256 small messages. */
-export const INBOUND_SLICE = { messages: 256, octets: 64 * 1024 } as const;
+/**
+ * Received messages handled per turn of the event loop: at most 256, and no more once
+ * 5 ms have gone (a full UPDATE of IPv6 prefixes takes about a millisecond to read;
+ * under CPU contention a fixed count would take many times longer).
+ */
+export const INBOUND_SLICE = { messages: 256, ms: 5 } as const;
 
 /** What the agent wants advertised; the session fills in next hop and AS path. */
 export interface AdvertisedRoute {
@@ -460,7 +465,7 @@ export class BgpSession {
   }
 
   /**
-   * Handles read messages in slices (INBOUND_SLICE messages or octets, whichever is
+   * Handles read messages in slices (INBOUND_SLICE messages or milliseconds, whichever is
    * reached first), pausing the socket and yielding between them. One read can hold
    * thousands of small messages (10,000 ROUTE-REFRESH are 230 KB); handled in one go they
    * held the event loop for hundreds of milliseconds. While paused, TCP flow control
@@ -469,11 +474,9 @@ export class BgpSession {
   private readInbox(id: number): void {
     const c = this.conn;
     if (c?.id !== id) return;
-    let octets = 0;
-    for (let n = 0; n < INBOUND_SLICE.messages && octets < INBOUND_SLICE.octets && this.inboxAt < this.inbox.length; n++) {
-      const frame = this.inbox[this.inboxAt++]!;
-      if (frame.kind === "frame") octets += frame.bytes.length;
-      this.handleFrame(frame);
+    const until = performance.now() + INBOUND_SLICE.ms;
+    for (let n = 0; n < INBOUND_SLICE.messages && this.inboxAt < this.inbox.length && performance.now() < until; n++) {
+      this.handleFrame(this.inbox[this.inboxAt++]!);
       if (this.conn?.id !== id) return;
     }
     if (this.inboxAt < this.inbox.length) {
