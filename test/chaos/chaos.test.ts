@@ -46,7 +46,7 @@ beforeAll(async () => {
   runner = new ChaosRunner(sys, {
     quietMs,
     deadlineMs: 30_000,
-    restartDeadlineMs: 60_000,
+    restartDeadlineMs: 30_000,
     apiServerGraceMs: 2_000,
     log,
   });

@@ -18,7 +18,15 @@
  *   5. A Service the model can serve (free, or shareable, addresses in a pool open
  *      to it) has an address once the round settled.
  */
-import { type ConfigModel, type ServiceView, canShareWith, entitled, holdersByIP, servable, validPools } from "./model";
+import {
+  type ConfigModel,
+  type ServiceView,
+  canShareWith,
+  entitled,
+  holdersByIP,
+  servableBy,
+  validPools,
+} from "./model";
 import { parseAddr, blockContains } from "./ip";
 
 export type Invariant = 1 | 2 | 3 | 4 | 5;
@@ -205,15 +213,20 @@ function checkForeign(o: RoundObservation): Violation[] {
 
 function checkServed(o: RoundObservation): Violation[] {
   const config = finalConfig(o);
-  return o.final
-    .filter((s) => servable(config, s, o.final))
-    .map((s) => ({
-      invariant: 5 as const,
+  const out: Violation[] = [];
+  for (const s of o.final) {
+    const witness = servableBy(config, s, o.final);
+    if (witness === undefined) continue;
+    const wants = `${s.policy} ${s.families.map((f) => `IPv${f}`).join(",")}${s.pool ? `, pool ${s.pool}` : ""}${
+      s.requested ? ", requested" : ""
+    }${s.shareKey ? `, key ${s.shareKey} ${s.ports.join(" ")}` : ""}`;
+    out.push({
+      invariant: 5,
       services: [s.key],
-      message: `${s.key} (${s.policy} ${s.families.map((f) => `IPv${f}`).join(",")}${s.pool ? `, pool ${s.pool}` : ""}${
-        s.requested ? ", requested" : ""
-      }${s.shareKey ? `, key ${s.shareKey}` : ""}) has no address though a pool open to it has room`,
-    }));
+      message: `${s.key} (${wants}) has no address though ${witness} is open to it`,
+    });
+  }
+  return out;
 }
 
 export function checkRound(o: RoundObservation): Violation[] {

@@ -191,34 +191,48 @@ function candidatePools(config: ConfigModel, svc: ServiceView, requested: boolea
 /**
  * Whether a Service without an address could get one right now: the free (or, for a
  * sharing key, shareable) addresses of the pools open to it cover what it needs.
- * Conservative: it only says yes when an assignment certainly exists.
+ * Conservative: it only says yes when an assignment certainly exists, and then names
+ * one ("pool-a: 198.51.100.9") as the witness.
  */
-export function servable(config: ConfigModel, svc: ServiceView, all: readonly ServiceView[]): boolean {
-  if (svc.foreign || svc.ips.length > 0) return false;
+export function servableBy(config: ConfigModel, svc: ServiceView, all: readonly ServiceView[]): string | undefined {
+  if (svc.foreign || svc.ips.length > 0) return undefined;
   const holders = holdersByIP(all);
   const usable = (a: Addr): boolean => canShareWith(svc, holders.get(formatAddr(a)) ?? []);
+  const shown = (a: Addr): string => {
+    const h = holders.get(formatAddr(a)) ?? [];
+    return h.length ? `${formatAddr(a)} (shared with ${h.map((x) => x.key).join(",")})` : formatAddr(a);
+  };
   if (svc.requested) {
     const req = svc.requested;
-    if (req.some((r) => r.value < 0n)) return false;
+    if (req.some((r) => r.value < 0n)) return undefined;
     const families = req.map((r) => r.family);
-    if (new Set(families).size !== families.length) return false;
-    if (svc.policy === "SingleStack" && req.length > 1) return false;
-    if (!families.every((f) => svc.families.includes(f))) return false;
-    if (svc.policy === "RequireDualStack" && req.length !== 2) return false;
-    return candidatePools(config, svc, true).some((p) => req.every((r) => within(p, r) && usable(r)));
+    if (new Set(families).size !== families.length) return undefined;
+    if (svc.policy === "SingleStack" && req.length > 1) return undefined;
+    if (!families.every((f) => svc.families.includes(f))) return undefined;
+    if (svc.policy === "RequireDualStack" && req.length !== 2) return undefined;
+    const pool = candidatePools(config, svc, true).find((p) => req.every((r) => within(p, r) && usable(r)));
+    return pool && `${pool.name}: ${req.map(shown).join(" ")}`;
   }
-  const hasFree = (p: PoolModel, f: Family): boolean =>
-    p.blocks.some((b) => b.family === f && [...addressesOf(b)].some((a) => usable(a)));
-  const pools = candidatePools(config, svc, false);
-  switch (svc.policy) {
-    case "RequireDualStack":
-      return pools.some((p) => hasFree(p, 4) && hasFree(p, 6));
-    case "PreferDualStack":
-      return pools.some((p) => svc.families.some((f) => hasFree(p, f)));
-    default:
-      return pools.some((p) => hasFree(p, svc.families[0]));
-  }
+  const free = (p: PoolModel, f: Family): Addr | undefined => {
+    for (const b of p.blocks) if (b.family === f) for (const a of addressesOf(b)) if (usable(a)) return a;
+    return undefined;
+  };
+  const wanted: Family[][] =
+    svc.policy === "RequireDualStack"
+      ? [[4, 6]]
+      : svc.policy === "PreferDualStack"
+        ? svc.families.map((f) => [f])
+        : [[svc.families[0]]];
+  for (const p of candidatePools(config, svc, false))
+    for (const families of wanted) {
+      const found = families.map((f) => free(p, f));
+      if (found.every((a) => a !== undefined)) return `${p.name}: ${found.map((a) => shown(a!)).join(" ")}`;
+    }
+  return undefined;
 }
+
+export const servable = (config: ConfigModel, svc: ServiceView, all: readonly ServiceView[]): boolean =>
+  servableBy(config, svc, all) !== undefined;
 
 /** The configuration the suite starts every run with: every pool at its initial size. */
 export function initialConfig(layouts: ReadonlyArray<{ name: string; initialSize: number }>, team: Team): ConfigModel {

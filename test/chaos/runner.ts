@@ -98,6 +98,8 @@ export class ChaosRunner {
   private lastHeld = new Map<string, Held>();
   /** Per Service, the Events seen created or updated, with when. */
   private seenEvents = new Map<string, Array<SeenEvent & { at: number }>>();
+  /** The newest Event seen on each Service, quoted in failures. */
+  private readonly lastEvent = new Map<string, string>();
   /** State problems (invariants 1, 2, 5) the last check found. */
   private reported = new Set<string>();
   /** Each Service's state after the previous round's check. */
@@ -145,6 +147,7 @@ export class ChaosRunner {
         const list = this.seenEvents.get(key) ?? [];
         list.push({ reason: now.reason ?? "", type: now.type ?? "", message: now.message ?? "", at: Date.now() });
         this.seenEvents.set(key, list);
+        this.lastEvent.set(key, `${now.reason}: ${now.message}`);
       },
     );
     await Promise.all([this.services.start(), this.events.start()]);
@@ -349,7 +352,13 @@ export class ChaosRunner {
     this.reported = new Set(settledProblems(final, this.config).map((p) => p.message));
     this.startNextRound(final);
     this.earlierConfigs = [...this.earlierConfigs, this.configs].slice(-2);
-    return violations;
+    // What the controller itself last said about each Service involved.
+    return violations.map((v) => {
+      const said = v.services.flatMap((k) =>
+        this.lastEvent.has(k) ? [`${k}: ${this.lastEvent.get(k)!.slice(0, 200)}`] : [],
+      );
+      return said.length ? { ...v, message: `${v.message} [last Event ${said.join("; ")}]` } : v;
+    });
   }
 
   private startNextRound(final: ServiceView[]): void {
