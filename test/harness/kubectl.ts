@@ -30,3 +30,21 @@ export async function kubectlOk(args: string[], input?: string): Promise<string>
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */
 export const eventually = <T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> =>
   until(what, check, timeoutMs);
+
+interface ServiceIngress {
+  metadata: { name: string };
+  status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
+}
+
+/** Every Service of a namespace, by name, with the addresses its status shows (as a user sees them). */
+export async function serviceIPs(namespace: string): Promise<Map<string, string[]>> {
+  const list = JSON.parse(await kubectlOk(["get", "svc", "-n", namespace, "-o", "json"])) as {
+    items: ServiceIngress[];
+  };
+  return new Map(
+    list.items.map((s) => [
+      s.metadata.name,
+      (s.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : [])),
+    ]),
+  );
+}

@@ -8,7 +8,7 @@
  * on that restart, and came back renumbered when the Community was re-applied.
  */
 import { crashModule, restartModule } from "../harness/module-process";
-import { eventually, kubectl, kubectlOk } from "../harness/kubectl";
+import { eventually, kubectl, kubectlOk, serviceIPs } from "../harness/kubectl";
 import { testCluster } from "./global-setup";
 
 const ns = "metallb-system";
@@ -29,17 +29,7 @@ const service = (name: string) => ({
   spec: { type: "LoadBalancer", ipFamilies: ["IPv6"], selector: { app: name }, ports: [{ port: 80, protocol: "TCP" }] },
 });
 
-async function published(): Promise<Map<string, string[]>> {
-  const list = JSON.parse(await kubectlOk(["get", "svc", "-n", appNs, "-o", "json"]));
-  return new Map(
-    list.items.map(
-      (s: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: Array<{ ip: string }> } } }) => [
-        s.metadata.name,
-        (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
-      ],
-    ),
-  );
-}
+const published = (): Promise<Map<string, string[]>> => serviceIPs(appNs);
 
 async function controllerState(): Promise<{
   result?: string;

@@ -4,7 +4,7 @@
  * changed, and every Service ends up with an address.
  */
 import { crashModule, restartModule } from "../harness/module-process";
-import { eventually, kubectl, kubectlOk } from "../harness/kubectl";
+import { eventually, kubectl, kubectlOk, serviceIPs } from "../harness/kubectl";
 import { testCluster } from "./global-setup";
 
 const ns = "metallb-system";
@@ -27,17 +27,7 @@ const servicesYaml = (from: number, to: number) =>
     }),
   ).join("\n---\n");
 
-async function assigned(): Promise<Map<string, string[]>> {
-  const list = JSON.parse(await kubectlOk(["get", "svc", "-n", appNs, "-o", "json"]));
-  return new Map(
-    list.items.map(
-      (s: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: Array<{ ip: string }> } } }) => [
-        s.metadata.name,
-        (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
-      ],
-    ),
-  );
-}
+const assigned = (): Promise<Map<string, string[]>> => serviceIPs(appNs);
 
 afterAll(async () => {
   await kubectl(["delete", "namespace", appNs, "--wait=false"]);
