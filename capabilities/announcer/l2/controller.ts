@@ -63,6 +63,8 @@ class L2Controller {
   private again = false;
   /** After a failed pass; jittered so a brownout's failures do not all retry together. */
   private readonly retry = new Backoff({ initialMs: 1000, maxMs: 10_000 });
+  /** The one pending retry: passes that fail while it waits do not add timers of their own. */
+  private retryTimer?: NodeJS.Timeout;
   private timer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
   started = false;
@@ -100,7 +102,8 @@ class L2Controller {
       const delay = this.retry.next();
       log.error({ err, retryInMs: delay }, "L2 reconcile failed; retrying");
       this.all = true;
-      setTimeout(() => this.schedule(), delay);
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.schedule(), delay);
     } finally {
       this.running = false;
     }
