@@ -4,9 +4,13 @@
  *      speaker's RSS and V8 heap after a full GC, before and after (maxPrefixes raised to
  *      2,000,000 so the session stays up).
  *   2. ROUTE-REFRESH: the speaker advertises 5,000 routes (198.18.0.0/15); the peer sends
- *      200, then 10,000 ROUTE-REFRESH at once. Reported: the speaker's largest event-loop
- *      delay over the burst and its answers (perf_hooks.monitorEventLoopDelay), how many
- *      answers went out, and when the last one arrived.
+ *      200, then 10,000 ROUTE-REFRESH at once. Reported: how many answers went out, when
+ *      the last one arrived, and the speaker's event-loop stalls.
+ * Stalls are measured twice: the longest gap between runs of a 5 ms interval timer
+ * ("timer gap", what a Lease renewal timer would suffer), and perf_hooks'
+ * monitorEventLoopDelay, which prom-client exports as nodejs_eventloop_lag_*. The second
+ * reported 9 ms for an 8.9 s block of the code before this change (200 refreshes answered
+ * inside one socket read), so the timer gap is the figure to trust.
  * The peer is a child process (this same file, argv "peer"), so its own decoding does not
  * count against the speaker's event loop. Prints a table and JSON (bench/results/).
  *
@@ -19,7 +23,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { decodeMessage } from "../../capabilities/announcer/agent/bgp/decode";
 import { encodeMessage } from "../../capabilities/announcer/agent/bgp/encode";
 import { IPV4_UNICAST, IPV6_UNICAST } from "../../capabilities/announcer/agent/bgp/messages";
@@ -112,6 +116,26 @@ function peer(): void {
 // ------------------------------------------------------------------ the speaker (this process)
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Both stall measures over a stretch of work. */
+function stalls(): { stop(): { gapMs: number; eldMaxMs: number; eldP99Ms: number } } {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  let last = performance.now();
+  let gap = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    gap = Math.max(gap, now - last);
+    last = now;
+  }, 5);
+  return {
+    stop() {
+      clearInterval(ticker);
+      h.disable();
+      return { gapMs: Math.round(gap), eldMaxMs: Math.round(h.max / 1e6), eldP99Ms: Math.round(h.percentile(99) / 1e6) };
+    },
+  };
+}
 const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 
 function gc(): void {
@@ -176,15 +200,15 @@ async function main(): Promise<void> {
     gc();
     const m0 = process.memoryUsage();
     const before = { rss: m0.rss, heap: m0.heapUsed, buffers: m0.arrayBuffers };
-    const h = monitorEventLoopDelay({ resolution: 5 });
-    h.enable();
+    const watch = stalls();
     const t0 = Date.now();
     await p.next("flooded", { flood: FLOOD });
     while (s.snapshot().receivedPrefixes < FLOOD && s.state === "Established") await sleep(50);
-    h.disable();
+    const st = watch.stop();
     results.flood_seconds = Math.round((Date.now() - t0) / 100) / 10;
-    results.flood_event_loop_delay_max_ms = Math.round(h.max / 1e6);
-    results.flood_event_loop_delay_p99_ms = Math.round(h.percentile(99) / 1e6);
+    results.flood_timer_gap_max_ms = st.gapMs;
+    results.flood_eld_max_ms = st.eldMaxMs;
+    results.flood_eld_p99_ms = st.eldP99Ms;
     results.flood_received_prefixes = s.snapshot().receivedPrefixes;
     gc();
     const m1 = process.memoryUsage();
@@ -209,8 +233,7 @@ async function main(): Promise<void> {
     const s = await speaker(port, routes);
     await sleep(500);
     const start = (await p.next("stats", { stats: true })).stats;
-    const h = monitorEventLoopDelay({ resolution: 5 });
-    h.enable();
+    const watch = stalls();
     const t0 = Date.now();
     p.child.send({ refresh: burst });
     // Answers have stopped once nothing arrived for 6 s (the coalesced one comes within 5 s).
@@ -221,9 +244,10 @@ async function main(): Promise<void> {
       if (last.announced > start.announced && Date.now() - last.lastUpdateAt > 6000) break;
       if (Date.now() - t0 > 600_000) break;
     }
-    h.disable();
-    results[`refresh_${burst}_event_loop_delay_max_ms`] = Math.round(h.max / 1e6);
-    results[`refresh_${burst}_event_loop_delay_p99_ms`] = Math.round(h.percentile(99) / 1e6);
+    const st = watch.stop();
+    results[`refresh_${burst}_timer_gap_max_ms`] = st.gapMs;
+    results[`refresh_${burst}_eld_max_ms`] = st.eldMaxMs;
+    results[`refresh_${burst}_eld_p99_ms`] = st.eldP99Ms;
     results[`refresh_${burst}_answers`] = Math.round((last.announced - start.announced) / ROUTES);
     results[`refresh_${burst}_last_answer_after_ms`] = last.lastUpdateAt - t0;
     results[`refresh_${burst}_session_established`] = s.state === "Established" ? 1 : 0;
