@@ -138,7 +138,11 @@ export class ServiceController {
     const namespace = svc.metadata?.namespace ?? "";
     if (this.selectsNamespaces && !this.namespaceLabels.has(namespace)) return;
     const req = toServiceRequest(svc, this.namespaceLabels.get(namespace));
-    if (req.ok) this.engine.assign(req.value, current, { reclaim: true });
+    if (req.ok)
+      this.engine.assign(req.value, current, {
+        reclaim: true,
+        fromPool: annotation(svc, ANNOTATION.allocatedFromPool),
+      });
   }
 
   onServiceUpsert(svc: V1Service): void {
@@ -289,7 +293,10 @@ export class ServiceController {
             : `Service asks for ${JSON.stringify(request.requestedIPs!.map(formatIP))} (metallb.io/loadBalancerIPs): releasing ${JSON.stringify(current.map(formatIP))}`,
         );
       } else {
-        const kept = this.engine.assign(request, current, { reclaim: true });
+        const kept = this.engine.assign(request, current, {
+          reclaim: true,
+          fromPool: annotation(svc, ANNOTATION.allocatedFromPool),
+        });
         if (kept.ok) {
           this.touchedPools.add(kept.value.pool);
           this.maybeAddFamily(svc, kept.value);

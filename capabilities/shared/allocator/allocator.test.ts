@@ -506,3 +506,17 @@ describe("a disabled (invalid) pool", () => {
     expect(ips(a.addMissingFamily("default/dual"))).toMatch(/^pool "p" is invalid/);
   });
 });
+
+describe("re-claiming where pools overlap (an invalid pool beside a valid one)", () => {
+  it("keeps the address counted in the pool it was published from, else in the valid pool", () => {
+    const a = allocatorWith(
+      { ...pool("a-overlap", ["192.0.2.2/31"]), disabled: "overlaps pool-b" },
+      pool("b", ["192.0.2.0/29"]),
+    );
+    // "a-overlap" sorts first; without the hint the address would be counted in the invalid pool.
+    expect(a.assign(svc("x"), [ip("192.0.2.3")], { reclaim: true }).ok && a.assignmentOf("default/x")!.pool).toBe("b");
+    expect(
+      a.assign(svc("y"), [ip("192.0.2.2")], { reclaim: true, fromPool: "b" }).ok && a.assignmentOf("default/y")!.pool,
+    ).toBe("b");
+  });
+});

@@ -69,8 +69,15 @@ export class Allocator {
    *
    * `reclaim`: the Service already holds these addresses (they are in its status), so a
    * disabled pool still lets it keep them; a new request for them is refused there.
+   * `fromPool`: the pool the addresses were published from (the Service's
+   * ip-allocated-from-pool annotation), preferred where pools overlap, so a restart
+   * keeps the Service counted where it was.
    */
-  assign(request: ServiceRequest, ips: readonly IP[], { reclaim = false } = {}): AllocationResult {
+  assign(
+    request: ServiceRequest,
+    ips: readonly IP[],
+    { reclaim = false, fromPool }: { reclaim?: boolean; fromPool?: string } = {},
+  ): AllocationResult {
     const cluster = checkClusterFamilies(request);
     if (!cluster.ok) return cluster;
     const fit = checkFamiliesFit(ips, request);
@@ -79,7 +86,7 @@ export class Allocator {
       this.pools,
       this.poolsByName,
       ips,
-      request.pool ?? this.assignments.get(request.serviceKey)?.pool,
+      request.pool ?? this.assignments.get(request.serviceKey)?.pool ?? fromPool,
     );
     if (!pool) return errors.notInConfig(ips);
     if (request.pool !== undefined && pool.name !== request.pool) {
@@ -340,8 +347,9 @@ export class Allocator {
 
 /**
  * The pool all addresses belong to (allowed there, avoidBuggyIPs included): the
- * preferred one if it qualifies, else the first by name. Pools never overlap once the
- * config parser has accepted them; the preference only keeps us stable if they did.
+ * preferred one if it qualifies, else the first enabled one by name, else the first
+ * disabled one. Pools never overlap once the config parser has accepted them; where an
+ * invalid pool overlaps a valid one, the address stays counted in the valid one.
  */
 function poolCovering(
   sorted: readonly PoolState[],
@@ -352,7 +360,7 @@ function poolCovering(
   const covers = (p: PoolState): boolean => ips.every((ip) => p.mayHold(ip));
   const first = preferred === undefined ? undefined : byName.get(preferred);
   if (first && covers(first)) return first;
-  return sorted.find(covers);
+  return sorted.find((p) => p.pool.disabled === undefined && covers(p)) ?? sorted.find(covers);
 }
 
 /** Family combinations to try, in order of preference, for the Service's policy. */
