@@ -18,6 +18,15 @@ export function formatReport(
     `CHAOS_SEED=${seed}: ${results.length} rounds in ${(ms / 1000).toFixed(0)} s ` +
       `(${count("kill-watcher")} watcher SIGKILLs, ${count("restart-apiserver")} API server restarts, ` +
       `${count("proxy-errors") + count("proxy-cut")} proxy faults; ${results.filter((r) => r.timedOut).length} rounds hit their deadline)`,
+    `time per round by fault: ${["none", "kill-watcher", "restart-apiserver", "proxy-errors", "proxy-cut"]
+      .map((kind) => {
+        const rs = results.filter((r) => plan[r.round - 1].fault.kind === kind);
+        return rs.length
+          ? `${kind} ${(rs.reduce((t, r) => t + r.ms, 0) / rs.length / 1000).toFixed(1)} s (x${rs.length})`
+          : "";
+      })
+      .filter(Boolean)
+      .join(", ")}`,
     failed.length === 0
       ? "every invariant held"
       : `${failed.length} rounds failed; violations by invariant: ${[...byInvariant].map(([k, n]) => `${k}: ${n}`).join(", ")}`,

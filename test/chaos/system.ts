@@ -6,7 +6,7 @@
  * refuse (dangling references, overlapping pools) on purpose.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { repoRoot, startControlPlane, stopControlPlane } from "../harness/local-cluster";
@@ -163,9 +163,10 @@ export async function startSystem(log: (m: string) => void): Promise<ChaosSystem
   const { stateDir, apiPort } = chaosCluster;
   const bundle = await ensureBundle(log);
   mkdirSync(stateDir, { recursive: true });
-  // Whatever an aborted earlier run left behind, by its pid files.
+  // Whatever an aborted earlier run left behind, by its pid files, and its watcher logs.
   await killLeftoverWatcher(stateDir);
   await stopControlPlane(stateDir);
+  for (const f of readdirSync(stateDir)) if (/^watcher-\d+\.log$/.test(f)) rmSync(join(stateDir, f));
   const cluster = await startControlPlane(chaosCluster);
   const token = readFileSync(join(stateDir, "pki", "admin.token"), "utf8").trim();
   const ca = readFileSync(join(stateDir, "pki", "ca.crt"), "utf8");
