@@ -224,6 +224,26 @@ describe("ServiceController", () => {
       expect(writer.events).toHaveLength(1);
     });
 
+    it("a freed address taken under a sharing key is shared at once with the waiting Services of that key", async () => {
+      const { writer, controller } = setup();
+      controller.load([pool("a", "192.0.2.0/32")], [service("h")], new Map());
+      await controller.idle();
+      const shared = (name: string, port: number) => {
+        const s = service(name);
+        s.metadata!.annotations = { "metallb.io/allow-shared-ip": "k" };
+        s.spec!.ports = [{ port, protocol: "TCP" }];
+        return s;
+      };
+      controller.onServiceUpsert(shared("w1", 80));
+      controller.onServiceUpsert(shared("w2", 443));
+      await controller.idle();
+      expect([ipOf(writer, "w1"), ipOf(writer, "w2")]).toEqual([undefined, undefined]);
+      // One address is freed: w1 (first to wait) takes it, and w2 may share it.
+      controller.onServiceDelete(service("h", "192.0.2.0"));
+      await controller.idle();
+      expect([ipOf(writer, "w1"), ipOf(writer, "w2")]).toEqual([["192.0.2.0"], ["192.0.2.0"]]);
+    });
+
     it("a waiting Service is told again when its reason changes", async () => {
       const { writer, controller } = setup();
       controller.load([pool("a", "192.0.2.0/32")], [service("h")], new Map());

@@ -326,6 +326,7 @@ export class ServiceController {
       return;
     }
     this.waiting.delete(key);
+    this.wakeSharers(result.value.sharingKey);
     this.touchedPools.add(result.value.pool);
     const ips = result.value.ips.map(formatIP);
     this.writer.event(svc, "Normal", "IPAllocated", `Assigned IP ${JSON.stringify(ips)}`);
@@ -366,6 +367,18 @@ export class ServiceController {
     if (this.waiting.get(key) === text) return;
     this.waiting.set(key, text);
     this.writer.event(svc, "Warning", reason, message);
+  }
+
+  /**
+   * A Service just took an address under a sharing key: the waiting Services with that
+   * key may share it now (no address was freed, so offerFreed would not ask them).
+   */
+  private wakeSharers(sharingKey: string): void {
+    if (!sharingKey) return;
+    for (const key of this.waiting.keys()) {
+      const svc = this.services.get(key);
+      if (svc && annotation(svc, ANNOTATION.allowSharedIP) === sharingKey) this.dirty.add(key);
+    }
   }
 
   /**
