@@ -393,8 +393,12 @@ export class ServiceController {
     for (const key of [...this.waiting.keys()]) {
       if (left <= 0 || this.writesInFlight >= this.maxInFlight) break;
       const svc = this.services.get(key);
-      if (!svc || this.inFlight.has(key)) {
-        if (!svc) this.waiting.delete(key);
+      if (!svc) {
+        this.waiting.delete(key);
+        continue;
+      }
+      if (this.inFlight.has(key)) {
+        this.dirty.add(key); // asked again when its write settles
         continue;
       }
       this.reconcile(key);
