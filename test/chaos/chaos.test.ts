@@ -12,6 +12,8 @@
  *   CHAOS_SEED=<n>      repeat a run (the seed is printed at the start)
  *   CHAOS_ROUNDS=<n>    rounds (default 200; at least 15.5% SIGKILL the watcher, 3% restart the API server)
  *   CHAOS_QUIET_MS=<n>  settle: no Service change for this long (default 1000)
+ *   CHAOS_STOP_AFTER=<n>  stop after round n of the same plan (the plan depends on seed and CHAOS_ROUNDS)
+ *   CHAOS_STOP_ON_FAILURE=1  stop after the first failing round
  *   KEEP_CHAOS_CLUSTER=1  leave the control plane in .lab/chaos-cluster running
  *
  * Its own control plane (API 26443, etcd 22379, .lab/chaos-cluster), apart from the
@@ -28,6 +30,8 @@ import { formatReport } from "./report";
 const rounds = Number(process.env.CHAOS_ROUNDS ?? 200);
 const seed = process.env.CHAOS_SEED !== undefined ? Number(process.env.CHAOS_SEED) : randomSeed();
 const quietMs = Number(process.env.CHAOS_QUIET_MS ?? 1000);
+/** Run the plan of CHAOS_ROUNDS rounds only up to this round (to inspect a failing one with KEEP_CHAOS_CLUSTER=1). */
+const stopAfter = Number(process.env.CHAOS_STOP_AFTER ?? rounds);
 const logFile = join(chaosCluster.stateDir, "chaos.log");
 
 mkdirSync(chaosCluster.stateDir, { recursive: true });
@@ -76,6 +80,7 @@ it(
       );
       for (const f of r.failures) log(`  ! invariant ${f.invariant}: ${f.message}`);
       if (process.env.CHAOS_STOP_ON_FAILURE && r.failures.length) break;
+      if (round.round === stopAfter) break;
     }
     const report = formatReport(seed, plan, results, Date.now() - began);
     for (const line of report.split("\n")) log(line);

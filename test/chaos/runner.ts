@@ -58,6 +58,8 @@ export interface RoundResult {
   settleMs: number;
   timedOut: boolean;
   failures: RoundFailure[];
+  /** Every Service as the check read it, kept only for a failing round (chaos-report.json). */
+  services?: string[];
 }
 
 type ServiceObject = ObjectMeta & Parameters<typeof viewOf>[0];
@@ -296,7 +298,8 @@ export class ChaosRunner {
     const timedOut = !(await this.settle(restarted ? this.opts.restartDeadlineMs : this.opts.deadlineMs, failures));
     const settleMs = Date.now() - settleStarted;
     failures.push(...(await this.check(began)));
-    return { round: plan.round, ms: Date.now() - began, settleMs, timedOut, failures };
+    const services = failures.length ? this.lastFinal.map(describeView) : undefined;
+    return { round: plan.round, ms: Date.now() - began, settleMs, timedOut, failures, services };
   }
 
   private async restartWatcher(failures: RoundFailure[], crashed: boolean): Promise<void> {
@@ -332,8 +335,11 @@ export class ChaosRunner {
     return list.items.map(viewOf);
   }
 
+  private lastFinal: ServiceView[] = [];
+
   private async check(began: number): Promise<RoundFailure[]> {
     const final = await this.listViews();
+    this.lastFinal = final;
     const observe = () => ({
       final,
       start: this.start,
@@ -394,3 +400,19 @@ const ignore =
     if ((err as ApiError).status !== status) throw err;
     return undefined;
   };
+
+/** One line per Service for the report: what it asks for and what it shows. */
+const describeView = (v: ServiceView): string =>
+  [
+    v.key,
+    `${v.policy}/${v.families.map((f) => `v${f}`).join("")}`,
+    v.foreign && "foreign",
+    v.pool && `pool=${v.pool}`,
+    v.requested && "requested",
+    v.shareKey && `key=${v.shareKey}`,
+    v.ports.join(","),
+    `-> ${v.ips.join(",") || "none"}`,
+    v.allocatedFrom && `from ${v.allocatedFrom}`,
+  ]
+    .filter(Boolean)
+    .join(" ");
