@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The chaos suite alone (test/chaos/): seeded rounds of faults against its own control
-# plane (API 26443, etcd 22379, .lab/chaos-cluster) and the module's watcher process.
+# plane (API 36443, etcd 32379, .lab/chaos-cluster) and the module's watcher process.
 #
 #   npm run chaos                          200 rounds, a fresh seed (printed)
 #   CHAOS_SEED=123 npm run chaos           repeat a run

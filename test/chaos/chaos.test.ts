@@ -16,7 +16,7 @@
  *   CHAOS_STOP_ON_FAILURE=1  stop after the first failing round
  *   KEEP_CHAOS_CLUSTER=1  leave the control plane in .lab/chaos-cluster running
  *
- * Its own control plane (API 26443, etcd 22379, .lab/chaos-cluster), apart from the
+ * Its own control plane (API 36443, etcd 32379, .lab/chaos-cluster), apart from the
  * integration tests'. Logs: .lab/chaos-cluster/chaos.log, watcher-<n>.log, apiserver.log.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
 export interface ProxyOptions {
-  /** The real API server, e.g. https://127.0.0.1:26443 */
+  /** The real API server, e.g. https://127.0.0.1:36443 */
   upstream: string;
   upstreamCa: string;
   key: string;

@@ -1,5 +1,5 @@
 /**
- * The system under chaos: its own control plane (API port 26443, etcd 22379,
+ * The system under chaos: its own control plane (API port 36443, etcd 32379,
  * state in .lab/chaos-cluster, apart from the integration tests' cluster), the
  * fault proxy, and the module's watcher process talking to the API server through
  * that proxy. No admission webhook runs: the suite creates objects admission would
@@ -17,7 +17,7 @@ import { WatcherProcess, killLeftoverWatcher } from "./watcher";
 
 const run = promisify(execFile);
 
-export const chaosCluster = { stateDir: join(repoRoot, ".lab", "chaos-cluster"), apiPort: 26443, etcdPort: 22379 };
+export const chaosCluster = { stateDir: join(repoRoot, ".lab", "chaos-cluster"), apiPort: 36443, etcdPort: 32379 };
 /** The watcher's HTTPS port: clear of pepr dev (3000) and the benchmark's watcher (3001). */
 const watcherPort = 3201;
 
