@@ -17,9 +17,18 @@ import { WatcherProcess, killLeftoverWatcher } from "./watcher";
 
 const run = promisify(execFile);
 
-export const chaosCluster = { stateDir: join(repoRoot, ".lab", "chaos-cluster"), apiPort: 36443, etcdPort: 32379 };
-/** The watcher's HTTPS port: clear of pepr dev (3000) and the benchmark's watcher (3001). */
-const watcherPort = 3201;
+/**
+ * Ports clear of the integration cluster (16443), the allocator benchmark (26443), pepr
+ * dev (3000) and the benchmark's watcher (3001). CHAOS_PORT_BASE moves all three (API
+ * base+0, etcd base+1 and base+2, watcher base+3) so two checkouts can run side by side.
+ */
+const base = Number(process.env.CHAOS_PORT_BASE) || 0;
+export const chaosCluster = {
+  stateDir: join(repoRoot, ".lab", "chaos-cluster"),
+  apiPort: base ? base : 36443,
+  etcdPort: base ? base + 1 : 32379,
+};
+const watcherPort = base ? base + 3 : 3201;
 
 export interface ChaosSystem {
   client: KubeClient;
