@@ -44,7 +44,13 @@ function spawnBundle(saved: SavedModule, stateDir: string, name: string, env: Re
   const out = openSync(logPath, "w");
   const proc = spawn(process.execPath, [saved.bundle], {
     cwd: repoRoot,
-    env: { ...process.env, SSL_KEY_PATH: "insecure-tls.key", SSL_CERT_PATH: "insecure-tls.crt", LOG_LEVEL: "info", ...env },
+    env: {
+      ...process.env,
+      SSL_KEY_PATH: "insecure-tls.key",
+      SSL_CERT_PATH: "insecure-tls.crt",
+      LOG_LEVEL: "info",
+      ...env,
+    },
     stdio: ["ignore", out, out],
     detached: true,
   });
@@ -55,7 +61,11 @@ function spawnBundle(saved: SavedModule, stateDir: string, name: string, env: Re
 }
 
 /** Polls until `ready()`, failing if one of `procs` exits or two minutes pass. */
-async function waitReady(what: string, procs: Array<{ proc: ChildProcess; logPath: string }>, ready: () => Promise<boolean>) {
+async function waitReady(
+  what: string,
+  procs: Array<{ proc: ChildProcess; logPath: string }>,
+  ready: () => Promise<boolean>,
+) {
   const deadline = Date.now() + 120_000;
   while (!(await ready())) {
     for (const p of procs) if (p.proc.exitCode !== null) throw new Error(`${what} exited; see ${p.logPath}`);
@@ -78,15 +88,19 @@ const restoreWebhooks = (saved: SavedModule) =>
 export async function restartModule(saved: SavedModule, stateDir: string): Promise<ChildProcess> {
   // It replaces pepr dev's child until the end of the run.
   const restarted = spawnBundle(saved, stateDir, "restart", { PEPR_MODE: "dev", PEPR_API_PATH: saved.apiPath });
-  await waitReady("restarted module", [restarted], async () => logsReady(restarted.logPath));
+  // Pepr binds its webhook routes after our start-up: until /healthz answers, a webhook
+  // call gets a 404 (seen in CI right after the restart).
+  await waitReady("restarted module", [restarted], async () => logsReady(restarted.logPath) && (await serving()));
   await restoreWebhooks(saved);
   return restarted.proc;
 }
 
 /** The environment `npx pepr deploy` gives the module's pods (package.json pepr.env). */
 function deployedEnv(): Record<string, string> {
-  return (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { pepr: { env?: Record<string, string> } }).pepr
-    .env ?? {};
+  return (
+    (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { pepr: { env?: Record<string, string> } })
+      .pepr.env ?? {}
+  );
 }
 
 /**
@@ -104,8 +118,16 @@ export async function splitModule(stateDir: string): Promise<{ admission: number
     PEPR_API_PATH: saved.apiPath,
     METALLB_PEPR_PORT: "3000",
   });
-  const watcher = spawnBundle(saved, stateDir, "watcher", { ...deployed, PEPR_WATCH_MODE: "true", METALLB_PEPR_PORT: "3001" });
-  await waitReady("module process", [admission, watcher], async () => logsReady(watcher.logPath) && (await serving(3000)));
+  const watcher = spawnBundle(saved, stateDir, "watcher", {
+    ...deployed,
+    PEPR_WATCH_MODE: "true",
+    METALLB_PEPR_PORT: "3001",
+  });
+  await waitReady(
+    "module process",
+    [admission, watcher],
+    async () => logsReady(watcher.logPath) && (await serving(3000)),
+  );
   await restoreWebhooks(saved);
   return { admission: admission.proc.pid!, watcher: watcher.proc.pid! };
 }

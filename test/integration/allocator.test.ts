@@ -69,14 +69,20 @@ beforeAll(async () => {
   await kubectl(["create", "namespace", appNs]);
 });
 
+/** Every pool goes; admission refuses deleting one whose addresses Services (of any test) hold, unless forced. */
+async function deleteAllPools(): Promise<void> {
+  await kubectlOk(["annotate", "ipaddresspools", "--all", "-n", ns, "metallb.io/force-delete=true", "--overwrite"]);
+  await kubectlOk(["delete", "ipaddresspools", "--all", "-n", ns]);
+}
+
 afterAll(async () => {
   await kubectl(["delete", "svc", "--all", "-n", appNs, "--wait=false"]);
-  await kubectl(["delete", "ipaddresspools", "--all", "-n", ns, "--wait=false"]);
+  await deleteAllPools().catch(() => undefined);
 });
 
 afterEach(async () => {
   await kubectlOk(["delete", "svc", "--all", "-n", appNs]);
-  await kubectlOk(["delete", "ipaddresspools", "--all", "-n", ns]);
+  await deleteAllPools();
 });
 
 describe("allocation", () => {

@@ -31,7 +31,13 @@ import { join } from "node:path";
 import { AGENT_NAME } from "../../capabilities/shared/kube/agent-manifests";
 import { decodeMessage } from "../../capabilities/announcer/agent/bgp/decode";
 import { encodeMessage } from "../../capabilities/announcer/agent/bgp/encode";
-import { IPV4_UNICAST, IPV6_UNICAST, type Message, type OpenMessage, type UpdateMessage } from "../../capabilities/announcer/agent/bgp/messages";
+import {
+  IPV4_UNICAST,
+  IPV6_UNICAST,
+  type Message,
+  type OpenMessage,
+  type UpdateMessage,
+} from "../../capabilities/announcer/agent/bgp/messages";
 import { MessageReader } from "../../capabilities/announcer/agent/bgp/reader";
 import { parseIP, type CIDR } from "../../capabilities/shared/net/ip";
 import { writeAgentKubeconfig } from "../harness/agent-kubeconfig";
@@ -70,7 +76,11 @@ net.createServer((c) => {
 `;
 
 /** 2001:db8:<i>::/64, i < 2^32: a million distinct documentation prefixes. */
-const v6Prefix = (i: number): CIDR => ({ family: 6, base: (0x20010db8n << 96n) | (BigInt(i) << 64n), prefixLength: 64 });
+const v6Prefix = (i: number): CIDR => ({
+  family: 6,
+  base: (0x20010db8n << 96n) | (BigInt(i) << 64n),
+  prefixLength: 64,
+});
 /** 198.18.0.0/15 (RFC 2544), skipping .0 */
 const serviceIP = (k: number): string => {
   const v = 0xc6120000 + k + 1;
@@ -192,11 +202,14 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
   const neighbor = async (): Promise<FrrNeighbor> =>
     (await frr.json<Record<string, FrrNeighbor>>(`show bgp neighbors ${node} json`))[node] ?? {};
   const pfxRcd = async (): Promise<number> => {
-    const s = await frr.json<{ ipv4Unicast?: { peers?: Record<string, { pfxRcd?: number }> } }>("show bgp summary json");
+    const s = await frr.json<{ ipv4Unicast?: { peers?: Record<string, { pfxRcd?: number }> } }>(
+      "show bgp summary json",
+    );
     return s.ipv4Unicast?.peers?.[node]?.pfxRcd ?? 0;
   };
   const metrics = async (): Promise<string> => lab.execOk(nodeName, ["curl", "-s", "http://127.0.0.1:7472/metrics"]);
-  const metric = (text: string, name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1] ?? NaN);
+  const metric = (text: string, name: string): number =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1] ?? NaN);
   const rss = (field: "VmRSS" | "VmHWM"): number => {
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${agentPid}/status`, "utf8"));
     return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : NaN;
@@ -242,8 +255,12 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
     const m1 = await metrics();
     const seconds = (Date.now() - t0) / 1000;
     figures[`${what}: seconds`] = Math.round(seconds * 10) / 10;
-    figures[`${what}: agent event-loop delay max (ms)`] = Math.round(metric(m1, "nodejs_eventloop_lag_max_seconds") * 1000);
-    figures[`${what}: agent event-loop delay p99 (ms)`] = Math.round(metric(m1, "nodejs_eventloop_lag_p99_seconds") * 1000);
+    figures[`${what}: agent event-loop delay max (ms)`] = Math.round(
+      metric(m1, "nodejs_eventloop_lag_max_seconds") * 1000,
+    );
+    figures[`${what}: agent event-loop delay p99 (ms)`] = Math.round(
+      metric(m1, "nodejs_eventloop_lag_p99_seconds") * 1000,
+    );
     const writes = metric(m1, "metallb_agent_lease_writes_total") - metric(m0, "metallb_agent_lease_writes_total");
     figures[`${what}: Lease writes per second (target 2)`] = Math.round((writes / seconds) * 100) / 100;
     figures[`${what}: agent fenced at the end`] = metric(m1, "metallb_agent_fenced");
@@ -252,7 +269,9 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
 
   beforeAll(async () => {
     // A run that died leaves its namespaces behind: remove ours, by name.
-    for (const ns of execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n").map((l) => l.split(" ")[0]!)) {
+    for (const ns of execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
+      .split("\n")
+      .map((l) => l.split(" ")[0]!)) {
       if (ns.startsWith(`${RUN}-`)) execFileSync("ip", ["netns", "del", ns]);
     }
     lab = await NetLab.create({ runId: "rb", nodes: 1, router: true });
@@ -269,7 +288,11 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
     const labels = { [k]: v };
     const selector = [{ matchLabels: labels }];
     const config = [
-      { apiVersion: "v1", kind: "Node", metadata: { name: nodeName, labels: { ...labels, "kubernetes.io/hostname": nodeName } } },
+      {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: nodeName, labels: { ...labels, "kubernetes.io/hostname": nodeName } },
+      },
       { apiVersion: "v1", kind: "Namespace", metadata: { name: serviceNs, labels } },
       {
         apiVersion: "v1",
@@ -320,7 +343,11 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
         {
           apiVersion: "discovery.k8s.io/v1",
           kind: "EndpointSlice",
-          metadata: { name: `${name}-lab`, namespace: serviceNs, labels: { ...labels, "kubernetes.io/service-name": name } },
+          metadata: {
+            name: `${name}-lab`,
+            namespace: serviceNs,
+            labels: { ...labels, "kubernetes.io/service-name": name },
+          },
           addressType: "IPv4",
           ports: [{ port: 80, protocol: "TCP" }],
           endpoints: [{ addresses: ["10.244.0.10"], nodeName, conditions: { ready: true } }],
@@ -334,16 +361,28 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
             labels,
             annotations: { "metallb.io/address-pool": `${RUN}-pool`, "metallb.io/loadBalancerIPs": serviceIP(i) },
           },
-          spec: { type: "LoadBalancer", ports: [{ port: 80, protocol: "TCP" }], ipFamilyPolicy: "SingleStack", ipFamilies: ["IPv4"] },
+          spec: {
+            type: "LoadBalancer",
+            ports: [{ port: 80, protocol: "TCP" }],
+            ipFamilyPolicy: "SingleStack",
+            ipFamilies: ["IPv4"],
+          },
         },
       );
     }
     for (let i = 0; i < objects.length; i += 200) {
-      await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects.slice(i, i + 200) }));
+      await kubectlOk(
+        ["apply", "-f", "-"],
+        JSON.stringify({ apiVersion: "v1", kind: "List", items: objects.slice(i, i + 200) }),
+      );
     }
 
     const kubeconfig = process.env.KUBECONFIG!;
-    const agentKubeconfig = await writeAgentKubeconfig(kubeconfig, process.env.KUBECTL!, join(lab.dir, "agent-kubeconfig"));
+    const agentKubeconfig = await writeAgentKubeconfig(
+      kubeconfig,
+      process.env.KUBECTL!,
+      join(lab.dir, "agent-kubeconfig"),
+    );
     await lab.startApiBridge(nodeName, apiPortFromKubeconfig(kubeconfig));
     const bundle = buildAgent(join(lab.dir, "agent"));
     const agentJs = process.env.MLB_RB_AGENT_JS ?? bundle.agentJs;
@@ -360,10 +399,17 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
   afterAll(async () => {
     const rows = Object.entries(figures);
     if (rows.length > 0) {
-      console.log(["BGP robustness figures", ...rows.map(([k, v]) => `  ${k.padEnd(72)} ${v}`), JSON.stringify(figures)].join("\n"));
+      console.log(
+        ["BGP robustness figures", ...rows.map(([k, v]) => `  ${k.padEnd(72)} ${v}`), JSON.stringify(figures)].join(
+          "\n",
+        ),
+      );
       const out = join(process.cwd(), "bench", "results");
       mkdirSync(out, { recursive: true });
-      writeFileSync(join(out, "bgp-robustness.json"), JSON.stringify({ when: new Date().toISOString(), ...figures }, null, 2));
+      writeFileSync(
+        join(out, "bgp-robustness.json"),
+        JSON.stringify({ when: new Date().toISOString(), ...figures }, null, 2),
+      );
     }
     for (const s of sessions) s.socket.destroy();
     unixServer?.close();
@@ -371,14 +417,44 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
     await lab?.destroy();
     const [k, v] = LABEL;
     await kubectl(["delete", "namespace", serviceNs, "--ignore-not-found", "--wait=false"]);
-    await kubectl(["delete", "bgppeers,bgpadvertisements,ipaddresspools,secrets", "-n", NS, "-l", `${k}=${v}`, "--ignore-not-found"]);
+    // Without a controller-manager the namespace never finishes deleting, so its Services
+    // keep holding the pool's addresses: the pool delete is forced.
+    await kubectl([
+      "annotate",
+      "ipaddresspools,bgppeers",
+      "-n",
+      NS,
+      "-l",
+      `${k}=${v}`,
+      "metallb.io/force-delete=true",
+      "--overwrite",
+    ]);
+    await kubectl([
+      "delete",
+      "bgppeers,bgpadvertisements,ipaddresspools,secrets",
+      "-n",
+      NS,
+      "-l",
+      `${k}=${v}`,
+      "--ignore-not-found",
+    ]);
     await kubectl(["delete", "nodes", "-l", `${k}=${v}`, "--ignore-not-found"]);
     await kubectl(["delete", "lease", "-n", NS, `metallb-agent-${nodeName}`, "--ignore-not-found"]);
   }, 120_000);
 
   it("both peers get the 1,000 routes: FRR over MD5 with the Secret's password, the flooder over plain TCP", async () => {
-    await until("FRR Established with 1,000 prefixes", async () => ((await pfxRcd()) >= SERVICES ? true : undefined), 180_000, 500);
-    const flood = await until("the flooding session's initial routes", async () => sessions.find((s) => s.eor && s.announced >= SERVICES), 60_000, 250);
+    await until(
+      "FRR Established with 1,000 prefixes",
+      async () => ((await pfxRcd()) >= SERVICES ? true : undefined),
+      180_000,
+      500,
+    );
+    const flood = await until(
+      "the flooding session's initial routes",
+      async () => sessions.find((s) => s.eor && s.announced >= SERVICES),
+      60_000,
+      250,
+    );
     expect(flood.announced).toBe(SERVICES);
     figures["agent RSS with 1,000 routes, two sessions (MB)"] = rss("VmRSS");
   }, 240_000);
@@ -386,7 +462,9 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
   it("10,000 ROUTE-REFRESH at once: coalesced answers, FRR stays Established", async () => {
     const flood = sessions.find((s) => s.established && !s.closed)!;
     const before = flood.announced;
-    const burst = Buffer.concat(Array.from({ length: REFRESHES }, () => encodeMessage({ type: "route-refresh", afi: 1, safi: 1 })));
+    const burst = Buffer.concat(
+      Array.from({ length: REFRESHES }, () => encodeMessage({ type: "route-refresh", afi: 1, safi: 1 })),
+    );
     await frrThroughout("refresh flood", () =>
       measured("refresh flood", async () => {
         await flood.write(burst);
@@ -425,7 +503,8 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
     };
     // Encoded before the clock starts: what is measured is the agent, not this process.
     const messages: Buffer[] = [];
-    for (let sent = 0; sent < FLOOD; sent += PER_UPDATE) messages.push(update(sent, Math.min(PER_UPDATE, FLOOD - sent)));
+    for (let sent = 0; sent < FLOOD; sent += PER_UPDATE)
+      messages.push(update(sent, Math.min(PER_UPDATE, FLOOD - sent)));
     await frrThroughout("1M prefix flood", () =>
       measured("1M prefix flood", async () => {
         for (const m of messages) if (!(await flood.write(m))) break;
@@ -453,7 +532,9 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
       "kubectl get bgpsessions to show why",
       async () => {
         const b = await bgpSession(floodSessionName);
-        return b.status?.state !== "Established" && /Maximum Number of Prefixes/.test(b.status?.lastError ?? "") ? b : undefined;
+        return b.status?.state !== "Established" && /Maximum Number of Prefixes/.test(b.status?.lastError ?? "")
+          ? b
+          : undefined;
       },
       15_000,
       500,
@@ -476,7 +557,10 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
     const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, managedFields: _mf, ...metadata } = role.metadata;
     const restore = { ...role, metadata };
     await frrThroughout("Secret unreadable", async () => {
-      await kubectlOk(["replace", "-f", "-"], JSON.stringify({ ...restore, rules: role.rules.filter((r) => !(r.resources ?? []).includes("secrets")) }));
+      await kubectlOk(
+        ["replace", "-f", "-"],
+        JSON.stringify({ ...restore, rules: role.rules.filter((r) => !(r.resources ?? []).includes("secrets")) }),
+      );
       try {
         // Any change to the BGPSession makes the agent read its password again; poke until
         // the denied read has happened (RBAC changes reach the authorizer within a moment).
@@ -484,7 +568,15 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
         await until(
           "the agent to log the failed read",
           async () => {
-            await kubectlOk(["annotate", "bgpsession", frrSessionName, "-n", NS, "--overwrite", `${LABEL[0]}-poke=${++poke}`]);
+            await kubectlOk([
+              "annotate",
+              "bgpsession",
+              frrSessionName,
+              "-n",
+              NS,
+              "--overwrite",
+              `${LABEL[0]}-poke=${++poke}`,
+            ]);
             return agent.output().includes("the running session keeps its password") ? true : undefined;
           },
           30_000,
@@ -496,6 +588,11 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
         await kubectlOk(["replace", "-f", "-"], JSON.stringify(restore));
       }
     });
-    await until("the password read again", async () => (agent.output().includes("BGP password read again") ? true : undefined), 90_000, 1000);
+    await until(
+      "the password read again",
+      async () => (agent.output().includes("BGP password read again") ? true : undefined),
+      90_000,
+      1000,
+    );
   }, 180_000);
 });
