@@ -2,13 +2,15 @@
 import type { V1Service } from "@kubernetes/client-node";
 import { GROUP, KINDS } from "../../crds/types/kinds";
 import type { Allocator } from "../shared/allocator/allocator";
-import { recordEvent } from "../shared/kube/events";
+import { eventRecorder, recordEvent } from "../shared/kube/events";
 import { kubeHttp } from "../shared/kube/http";
 import { allocatorMetrics, toGaugeValue } from "./metrics";
 import { ANNOTATION } from "./service-request";
 import type { ServiceWriter } from "./service-controller";
 
 const component = "metallb-controller";
+/** How long a status write that takes an address away waits for the Events that explain it. */
+const EVENTS_FIRST_MS = 2000;
 
 export class KubeServiceWriter implements ServiceWriter {
   constructor(
@@ -17,7 +19,14 @@ export class KubeServiceWriter implements ServiceWriter {
   ) {}
 
   /** One /status merge patch carries both the ingress list and the pool annotation, as MetalLB does. */
-  async writeStatus(svc: V1Service, ips: readonly string[], pool: string | undefined): Promise<void> {
+  async writeStatus(
+    svc: V1Service,
+    ips: readonly string[],
+    pool: string | undefined,
+    eventsFirst: boolean,
+  ): Promise<void> {
+    // Events are written in the background; wait for them (bounded) before an address goes.
+    if (eventsFirst) await Promise.race([eventRecorder().idle(), new Promise((r) => setTimeout(r, EVENTS_FIRST_MS))]);
     const { name, namespace } = svc.metadata!;
     await kubeHttp().mergePatch(`/api/v1/namespaces/${namespace}/services/${name}/status`, {
       metadata: { annotations: { [ANNOTATION.allocatedFromPool]: pool ?? null } },

@@ -36,8 +36,13 @@ import {
 
 /** What the controller needs from the outside world; the real one talks to the API server. */
 export interface ServiceWriter {
-  /** Publishes the assignment (or its absence) in status.loadBalancer.ingress and the pool annotation. */
-  writeStatus(svc: V1Service, ips: readonly string[], pool: string | undefined): Promise<void>;
+  /**
+   * Publishes the assignment (or its absence) in status.loadBalancer.ingress and the pool
+   * annotation. `eventsFirst`: the write takes away an address the Service shows, so the
+   * Events already emitted (why it moves) must reach the API server before it: a crash in
+   * between must not leave a moved address with no reason a user can read.
+   */
+  writeStatus(svc: V1Service, ips: readonly string[], pool: string | undefined, eventsFirst: boolean): Promise<void>;
   event(svc: V1Service, type: "Normal" | "Warning", reason: string, message: string): void;
   /** Called after each batch of decisions so pool status and metrics follow. */
   poolsChanged(poolNames: ReadonlySet<string>): void;
@@ -413,8 +418,10 @@ export class ServiceController {
     const texts = ips.map(formatIP);
     this.inFlight.add(key);
     this.writesInFlight++;
+    const shown = shownIPs(svc);
+    const takesAway = shown.some((ip) => !texts.includes(ip));
     this.writer
-      .writeStatus(svc, texts, pool)
+      .writeStatus(svc, texts, pool, takesAway)
       .then(() => this.retryBackoff.reset())
       .catch((err: unknown) => {
         // Gone meanwhile: its delete event releases the address; nothing to retry.
