@@ -1,6 +1,7 @@
-// Two projects: `unit` (pure logic, milliseconds, no processes) and
-// `integration` (a real kube-apiserver + etcd started once in globalSetup, and
-// network-namespace labs that need root). `npm test` runs both.
+// Three projects: `unit` (pure logic, milliseconds, no processes), `integration` (a real
+// kube-apiserver + etcd started once in globalSetup, and network-namespace labs that need
+// root) and `chaos` (seeded fault rounds against a control plane of its own).
+// `npm test` runs all three.
 const transform = {
   "^.+\\.[tj]s$": [
     "ts-jest",
