@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -6,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FaultProxy } from "./fault-proxy";
+import { selfSignedPair } from "./system";
 
 let dir: string;
 let key: string;
@@ -18,29 +18,9 @@ let openStreams: ServerResponse[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "fault-proxy-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      join(dir, "k"),
-      "-out",
-      join(dir, "c"),
-    ],
-    { stdio: "ignore" },
-  );
-  key = readFileSync(join(dir, "k"), "utf8");
-  cert = readFileSync(join(dir, "c"), "utf8");
+  const pair = await selfSignedPair(dir);
+  key = readFileSync(pair.key, "utf8");
+  cert = readFileSync(pair.cert, "utf8");
   upstream = createServer({ key, cert }, (req: IncomingMessage, res: ServerResponse) => {
     let body = "";
     req.on("data", (c) => (body += c));

@@ -64,7 +64,7 @@ export async function ensureBundle(log: (m: string) => void): Promise<string> {
  * A self-signed pair for the proxy (and the watcher's own HTTPS server), made once per
  * state dir; being self-signed, the certificate is also the CA the watcher trusts.
  */
-async function selfSignedPair(dir: string): Promise<{ key: string; cert: string }> {
+export async function selfSignedPair(dir: string): Promise<{ key: string; cert: string }> {
   const key = join(dir, "chaos-tls.key");
   const cert = join(dir, "chaos-tls.crt");
   if (!existsSync(key) || !existsSync(cert)) {
