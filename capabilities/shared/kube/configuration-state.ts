@@ -16,16 +16,8 @@ export interface StateCondition {
   errors: string[];
 }
 
-/**
- * Writes Valid (no errors) or Invalid with the messages, one condition per type; skips
- * writes that change nothing. A string `conditionType` is the one-condition form.
- */
-export async function reportConfigurationState(
-  name: string,
-  conditionType: string | StateCondition[],
-  errors: string[] = [],
-): Promise<void> {
-  const conditions = typeof conditionType === "string" ? [{ type: conditionType, errors }] : conditionType;
+/** Writes Valid (no errors) or Invalid with the messages, one condition per type; skips writes that change nothing. */
+export async function reportConfigurationState(name: string, conditions: StateCondition[]): Promise<void> {
   const all = conditions.flatMap((c) => c.errors);
   recordConfigResult(name, all.length === 0);
   const fingerprint = JSON.stringify(conditions);
