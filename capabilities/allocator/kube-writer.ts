@@ -24,14 +24,17 @@ export class KubeServiceWriter implements ServiceWriter {
     ips: readonly string[],
     pool: string | undefined,
     eventsFirst: boolean,
-  ): Promise<void> {
+  ): Promise<V1Service> {
     // Events are written in the background; wait for them (bounded) before an address goes.
     if (eventsFirst) await Promise.race([eventRecorder().idle(), new Promise((r) => setTimeout(r, EVENTS_FIRST_MS))]);
     const { name, namespace } = svc.metadata!;
-    await kubeHttp().mergePatch(`/api/v1/namespaces/${namespace}/services/${name}/status`, {
+    const updated = await kubeHttp().mergePatch<V1Service>(`/api/v1/namespaces/${namespace}/services/${name}/status`, {
       metadata: { annotations: { [ANNOTATION.allocatedFromPool]: pool ?? null } },
       status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
     });
+    // Kept by the controller until the watch delivers it: without the bulk the cache drops too.
+    if (updated.metadata) delete updated.metadata.managedFields;
+    return updated;
   }
 
   event(svc: V1Service, type: "Normal" | "Warning", reason: string, message: string): void {

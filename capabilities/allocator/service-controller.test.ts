@@ -13,14 +13,23 @@ class MemoryWriter implements ServiceWriter {
   readonly events: string[] = [];
   /** For each write: the Service, and the Events emitted before it when it took an address away. */
   readonly eventsFirst: Array<{ name: string; eventsBefore: string[] }> = [];
+  /** Like the API server: returns the Service as written, with a new resourceVersion. */
   async writeStatus(
     svc: V1Service,
     ips: readonly string[],
     pool: string | undefined,
     eventsFirst = false,
-  ): Promise<void> {
+  ): Promise<V1Service | undefined> {
     this.published.set(`${svc.metadata!.namespace}/${svc.metadata!.name}`, { ips, pool });
     if (eventsFirst) this.eventsFirst.push({ name: svc.metadata!.name!, eventsBefore: [...this.events] });
+    const annotations: Record<string, string> = { ...svc.metadata!.annotations };
+    if (pool === undefined) delete annotations["metallb.io/ip-allocated-from-pool"];
+    else annotations["metallb.io/ip-allocated-from-pool"] = pool;
+    return {
+      ...svc,
+      metadata: { ...svc.metadata, resourceVersion: String(rv++), annotations },
+      status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
+    };
   }
   event(svc: V1Service, _type: "Normal" | "Warning", reason: string, message: string): void {
     this.events.push(`${svc.metadata!.name} ${reason}: ${message}`);
@@ -257,6 +266,84 @@ describe("ServiceController", () => {
       expect([ipOf(writer, "w1"), ipOf(writer, "w2")]).toEqual([["192.0.2.0"], ["192.0.2.0"]]);
     });
 
+    it("freed addresses are offered until each is taken again: a Service sharing one does not use up the offer", async () => {
+      const { writer, controller } = setup();
+      controller.load([pool("a", "192.0.2.0/31")], [service("h0"), service("h1")], new Map());
+      await controller.idle();
+      const shared = (name: string, port: number) => {
+        const s = service(name);
+        s.metadata!.annotations = { "metallb.io/allow-shared-ip": "k" };
+        s.spec!.ports = [{ port, protocol: "TCP" }];
+        return s;
+      };
+      controller.onServiceUpsert(shared("w1", 80));
+      controller.onServiceUpsert(shared("w2", 443));
+      controller.onServiceUpsert(service("w3"));
+      await controller.idle();
+      // Two addresses freed at once: w1 takes one and w2 shares it; w3 must still be offered the other.
+      controller.onServiceDelete(service("h0", "192.0.2.0"));
+      controller.onServiceDelete(service("h1", "192.0.2.1"));
+      await controller.idle();
+      expect([ipOf(writer, "w1"), ipOf(writer, "w2"), ipOf(writer, "w3")]).toEqual([
+        ["192.0.2.0"],
+        ["192.0.2.0"],
+        ["192.0.2.1"],
+      ]);
+    });
+
+    it("a freed address suits only some waiters (another family): the others keep waiting, the right one takes it", async () => {
+      const { writer, controller } = setup();
+      const dual: Pool = {
+        ...pool("a", "192.0.2.0/32"),
+        cidrs: [parseCIDR("192.0.2.0/32")!, parseCIDR("2001:db8::/128")!],
+      };
+      const v6 = (name: string, ip?: string) => {
+        const s = service(name, ip);
+        s.spec!.ipFamilies = ["IPv6"];
+        return s;
+      };
+      controller.load([dual], [service("h4"), v6("h6")], new Map());
+      await controller.idle();
+      controller.onServiceUpsert(v6("w6"));
+      controller.onServiceUpsert(service("w4"));
+      await controller.idle();
+      controller.onServiceDelete(service("h4", "192.0.2.0"));
+      await controller.idle();
+      expect([ipOf(writer, "w6"), ipOf(writer, "w4")]).toEqual([undefined, ["192.0.2.0"]]);
+    });
+
+    it("a Service losing its address is told once, though the watch has not yet delivered its cleared status", async () => {
+      const { writer, controller } = setup();
+      const green: Pool = {
+        ...pool("team", "192.0.2.0/32"),
+        serviceAllocation: {
+          priority: 1,
+          namespaceSelectors: [{ matchLabels: { team: "green" }, matchExpressions: [] }],
+        },
+      };
+      const holder = service("holder", "192.0.2.0");
+      holder.metadata!.annotations = { "metallb.io/ip-allocated-from-pool": "team" };
+      const other = service("other", "198.51.100.0");
+      other.metadata!.namespace = "elsewhere";
+      controller.load(
+        [green, pool("rest", "198.51.100.0/32")],
+        [holder, other],
+        new Map<string, Record<string, string>>([
+          ["apps", { team: "green" }],
+          ["elsewhere", {}],
+        ]),
+      );
+      await controller.idle();
+      controller.onNamespace("apps", { team: "blue" }); // the pool no longer selects it
+      await controller.idle();
+      // Another address is freed before the watch brings holder's new status: holder,
+      // now waiting, is offered it (it cannot take it) and must not be released again.
+      controller.onServiceDelete(other);
+      await controller.idle();
+      expect(ipOf(writer, "holder")).toEqual(["198.51.100.0"]);
+      expect(writer.events.filter((e) => e.startsWith("holder ClearAssignment"))).toHaveLength(1);
+    });
+
     it("a waiting Service is told again when its reason changes", async () => {
       const { writer, controller } = setup();
       controller.load([pool("a", "192.0.2.0/32")], [service("h")], new Map());
@@ -288,7 +375,7 @@ describe("ServiceController", () => {
         ips: readonly string[],
         pool: string | undefined,
         eventsFirst = false,
-      ): Promise<void> {
+      ): Promise<V1Service | undefined> {
         const key = svc.metadata!.name!;
         const n = (this.attempts.get(key) ?? 0) + 1;
         this.attempts.set(key, n);

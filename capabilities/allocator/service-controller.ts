@@ -13,10 +13,14 @@
  *   take one another Service still shows.
  * - An address is released only for a reason the user can read in an Event on the
  *   Service: every path that takes one away says why.
- * - A freed address wakes at most as many waiting Services as it can serve, first
- *   come first served: a delete with 1,000 Services waiting is one allocation, not
- *   1,000 retries and 1,000 Events. A Service's AllocationFailed Event is repeated only
- *   when its reason changes.
+ * - Freed addresses are offered to the waiting Services first come first served, and
+ *   only until each of them is taken again: a delete with 1,000 Services waiting is one
+ *   allocation, not 1,000 retries and 1,000 Events. Counting is by address, not by
+ *   Service: a taker may share an address or take two, and a freed IPv6 address cannot
+ *   serve an IPv4 waiter, so nobody is skipped while a freed address is still free. A
+ *   Service's AllocationFailed Event is repeated only when its reason changes.
+ * - What a status write returns is the newest copy of the Service: deciding again from
+ *   the copy the watch has not yet replaced would release (and announce) twice.
  * - A failed status write is retried with jittered exponential back-off.
  */
 import type { V1Service } from "@kubernetes/client-node";
@@ -42,7 +46,12 @@ export interface ServiceWriter {
    * Events already emitted (why it moves) must reach the API server before it: a crash in
    * between must not leave a moved address with no reason a user can read.
    */
-  writeStatus(svc: V1Service, ips: readonly string[], pool: string | undefined, eventsFirst: boolean): Promise<void>;
+  writeStatus(
+    svc: V1Service,
+    ips: readonly string[],
+    pool: string | undefined,
+    eventsFirst: boolean,
+  ): Promise<V1Service | undefined>;
   event(svc: V1Service, type: "Normal" | "Warning", reason: string, message: string): void;
   /** Called after each batch of decisions so pool status and metrics follow. */
   poolsChanged(poolNames: ReadonlySet<string>): void;
@@ -101,7 +110,7 @@ export class ServiceController {
    */
   private readonly waiting = new Map<string, string>();
   /** Addresses freed since the waiting Services were last offered them. */
-  private freed = 0;
+  private freed: IP[] = [];
   private readonly retryBackoff: Backoff;
 
   constructor(
@@ -358,7 +367,7 @@ export class ServiceController {
     this.engine.release(key);
     this.touchedPools.add(held.pool);
     // What it freed may let waiting Services through: offer it to them in turn.
-    if (this.waiting.size > 0) this.freed += held.ips.length;
+    if (this.waiting.size > 0) this.freed.push(...held.ips);
   }
 
   /**
@@ -392,11 +401,17 @@ export class ServiceController {
    * A Service that still cannot be served keeps its place and hears nothing new.
    */
   private offerFreed(): void {
-    if (this.freed === 0) return;
-    let left = this.freed;
-    this.freed = 0;
+    if (this.freed.length === 0) return;
+    const offered = this.freed;
+    this.freed = [];
+    const stillFree = (): IP[] => offered.filter((ip) => !this.engine.inUse(ip));
     for (const key of [...this.waiting.keys()]) {
-      if (left <= 0 || this.writesInFlight >= this.maxInFlight) break;
+      if (stillFree().length === 0) return;
+      if (this.writesInFlight >= this.maxInFlight) {
+        // Takers still to come: offer the rest when a write slot frees up.
+        this.freed.push(...stillFree());
+        return;
+      }
       const svc = this.services.get(key);
       if (!svc) {
         this.waiting.delete(key);
@@ -407,10 +422,7 @@ export class ServiceController {
         continue;
       }
       this.reconcile(key);
-      if (!this.waiting.has(key)) left -= this.engine.assignmentOf(key)?.ips.length ?? 1;
     }
-    // Takers still to come (in-flight writes, the write limit): offer the rest next time.
-    if (left > 0 && this.writesInFlight >= this.maxInFlight) this.freed = left;
   }
 
   private publish(svc: V1Service, ips: readonly IP[], pool: string | undefined): void {
@@ -422,7 +434,11 @@ export class ServiceController {
     const takesAway = shown.some((ip) => !texts.includes(ip));
     this.writer
       .writeStatus(svc, texts, pool, takesAway)
-      .then(() => this.retryBackoff.reset())
+      .then((updated) => {
+        this.retryBackoff.reset();
+        // Not for a Service deleted meanwhile: its delete event may have come first.
+        if (updated && this.services.has(key)) this.remember(updated);
+      })
       .catch((err: unknown) => {
         // Gone meanwhile: its delete event releases the address; nothing to retry.
         if ((err as { status?: number }).status === 404) return;
@@ -440,7 +456,7 @@ export class ServiceController {
       .finally(() => {
         this.inFlight.delete(key);
         this.writesInFlight--;
-        if (this.dirty.size) this.schedule();
+        if (this.dirty.size || this.freed.length) this.schedule();
         else this.notifyIdle();
       });
   }

@@ -167,6 +167,11 @@ export class Allocator {
     return held.length === ips.length && ips.every((ip) => held.some((h) => ipKey(h) === ipKey(ip)));
   }
 
+  /** Whether any Service holds this address. */
+  inUse(ip: IP): boolean {
+    return this.usage.has(ipKey(ip));
+  }
+
   assignmentOf(serviceKey: string): Assignment | undefined {
     return this.assignments.get(serviceKey);
   }
