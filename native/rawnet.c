@@ -1,5 +1,5 @@
 /*
- * rawnet: the two socket features Node lacks, for the metallb-pepr node agent.
+ * rawnet: the socket features Node lacks, for the metallb-pepr node agent.
  *
  *   openPacket(ifname, ethertype, onFrame[, bpf]) -> handle   AF_PACKET socket on one interface
  *   sendPacket(handle, frame) -> bytes sent
@@ -9,6 +9,8 @@
  *   md5Connect(ip, port, key[, sourceIp[, ttl]]) -> fd       non-blocking TCP with TCP_MD5SIG
  *   md5Listen(ip, port, peers) -> fd                         listening TCP with TCP_MD5SIG keys
  *   setMd5(fd, peerIp, key)                                  add, change ("" removes) a key
+ *   udpSocket(ip, port[, ttl[, bpf]]) -> fd                  bound UDP socket, TTL set, socket filter (BFD GTSM)
+ *   attachFilter(fd, bpf)                                    replace a socket's filter
  *
  * Plain C against Node-API 8 and libuv; Linux only. Errors are thrown as JS Errors whose
  * `code` is the errno name (EPERM, ...), with `errno` and `syscall` set.
@@ -833,6 +835,98 @@ static napi_value set_md5(napi_env env, napi_callback_info info) {
 }
 
 /* -------------------------------------------------------------------------------------- */
+/* UDP sockets for BFD (RFC 5881/5883): Node's dgram can neither set a socket filter nor read
+ * the received TTL, so the socket is made here (bound, TTL set, classic BPF filter attached:
+ * the filter can read the IP header through SKF_NET_OFF and drop packets whose TTL or hop
+ * limit is wrong, in the kernel) and handed to dgram with bind({ fd }). */
+
+static napi_value udp_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  struct sockaddr_storage local;
+  socklen_t local_len = 0;
+  int64_t port, ttl = 0;
+  struct sock_filter *insns = NULL;
+  unsigned short count = 0;
+  char ip_text[IP_TEXT_MAX];
+  char context[IP_TEXT_MAX + 32];
+
+  if (!NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return throw_napi(env, "napi_get_cb_info");
+  if (argc < 2) return throw_type(env, "udpSocket(ip, port[, ttl[, filter]])");
+  if (get_int(env, argv[1], 0, 65535, &port, "port") < 0) return NULL;
+  if (get_addr(env, argv[0], (int)port, &local, &local_len, "ip") < 0) return NULL;
+  if (get_string(env, argv[0], ip_text, sizeof ip_text, NULL, "ip") < 0) return NULL;
+  if (argc > 2 && !is_nullish(env, argv[2]) && get_int(env, argv[2], 1, 255, &ttl, "ttl") < 0) return NULL;
+  if (argc > 3 && !is_nullish(env, argv[3]) && get_bpf(env, argv[3], &insns, &count) < 0) return NULL;
+  snprintf(context, sizeof context, "udpSocket(%s, %lld)", ip_text, (long long)port);
+
+  int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) {
+    free(insns);
+    return throw_errno(env, errno, "socket", context, NULL);
+  }
+  const char *syscall = NULL;
+  const char *hint = NULL;
+  if (local.ss_family == AF_INET6) {
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) {
+      syscall = "setsockopt(IPV6_V6ONLY)";
+      goto fail;
+    }
+  }
+  if (ttl > 0) {
+    int v = (int)ttl;
+    int rc = local.ss_family == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_TTL, &v, sizeof v) : setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, sizeof v);
+    if (rc < 0) {
+      syscall = local.ss_family == AF_INET ? "setsockopt(IP_TTL)" : "setsockopt(IPV6_UNICAST_HOPS)";
+      goto fail;
+    }
+  }
+  if (count > 0) {
+    struct sock_fprog fprog = {.len = count, .filter = insns};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0) {
+      syscall = "setsockopt(SO_ATTACH_FILTER)";
+      hint = "the BPF filter was rejected";
+      goto fail;
+    }
+  }
+  if (bind(fd, (struct sockaddr *)&local, local_len) < 0) {
+    syscall = "bind";
+    hint = errno == EADDRNOTAVAIL ? "ip is not an address of this node (in this network namespace)" : errno == EADDRINUSE ? "the port is taken" : NULL;
+    goto fail;
+  }
+  free(insns);
+  return fd_to_js(env, fd);
+
+fail : {
+  int err = errno;
+  close(fd);
+  free(insns);
+  return throw_errno(env, err, syscall, context, hint);
+}
+}
+
+/* Replaces the socket filter of an open socket (udpSocket's), e.g. when the set of peers and
+ * their minimum TTLs changes. */
+static napi_value attach_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int64_t fd;
+  struct sock_filter *insns = NULL;
+  unsigned short count = 0;
+  if (!NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return throw_napi(env, "napi_get_cb_info");
+  if (argc < 2) return throw_type(env, "attachFilter(fd, filter)");
+  if (get_int(env, argv[0], 0, INT32_MAX, &fd, "fd") < 0) return NULL;
+  if (get_bpf(env, argv[1], &insns, &count) < 0) return NULL;
+  struct sock_fprog fprog = {.len = count, .filter = insns};
+  int rc = setsockopt((int)fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+  int err = errno;
+  free(insns);
+  if (rc < 0) return throw_errno(env, err, "setsockopt(SO_ATTACH_FILTER)", "attachFilter", "the BPF filter was rejected");
+  return NULL;
+}
+
+/* -------------------------------------------------------------------------------------- */
 
 static napi_value init(napi_env env, napi_value exports) {
   static const struct {
@@ -841,6 +935,7 @@ static napi_value init(napi_env env, napi_value exports) {
   } fns[] = {
       {"openPacket", open_packet}, {"sendPacket", send_packet}, {"closePacket", close_packet}, {"packetMembership", packet_membership}, {"interfaceInfo", interface_info},
       {"md5Connect", md5_connect}, {"md5Listen", md5_listen},   {"setMd5", set_md5},
+      {"udpSocket", udp_socket},  {"attachFilter", attach_filter},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -1,6 +1,7 @@
 /**
  * Typed access to the rawnet addon (native/rawnet.c): AF_PACKET sockets for the ARP/NDP
- * responder and TCP_MD5SIG sockets for BGP passwords, the two things Node cannot do.
+ * responder, TCP_MD5SIG sockets for BGP passwords, and UDP sockets with a socket filter that
+ * checks the received TTL for BFD (dgram can neither set one nor read the TTL).
  *
  * The addon is loaded lazily on first use, from (first match wins):
  *   1. $METALLB_PEPR_RAWNET, an absolute path to rawnet.node;
@@ -18,6 +19,7 @@ const ADDON_RELATIVE_PATHS = [join("build", "Release", "rawnet.node"), "rawnet.n
 
 export const L2_NEEDS_LINUX = "L2 mode needs Linux AF_PACKET sockets";
 export const MD5_NEEDS_LINUX = "BGP passwords (TCP MD5 signatures) need Linux TCP_MD5SIG sockets";
+export const BFD_NEEDS_LINUX = "BFD needs Linux UDP sockets with a TTL filter (SO_ATTACH_FILTER)";
 
 /** An open packet socket (opaque; pass it back to sendPacket/closePacket). */
 export type PacketHandle = object & { readonly __rawnetPacketSocket: never };
@@ -57,6 +59,8 @@ export interface RawnetAddon {
   md5Connect(ip: string, port: number, key: string, sourceIp?: string | null, ttl?: number | null): number;
   md5Listen(ip: string, port: number, peers: readonly Md5Peer[]): number;
   setMd5(fd: number, peerIp: string, key: string): void;
+  udpSocket(ip: string, port: number, ttl?: number | null, filter?: readonly BpfInstruction[] | null): number;
+  attachFilter(fd: number, filter: readonly BpfInstruction[]): void;
 }
 
 /** Where the addon is looked for, in order, and the first that exists. */
@@ -89,9 +93,14 @@ let cached: RawnetAddon | undefined;
  * Loads the addon (once). `feature` picks the message for non-Linux platforms.
  * Throws a clear Error when the platform is not Linux or the addon is not built.
  */
-export function loadRawnet(feature: "l2" | "md5" = "l2", platform: NodeJS.Platform = process.platform): RawnetAddon {
-  if (platform !== "linux")
-    throw new Error(`${feature === "l2" ? L2_NEEDS_LINUX : MD5_NEEDS_LINUX} (this platform is ${platform})`);
+export function loadRawnet(
+  feature: "l2" | "md5" | "bfd" = "l2",
+  platform: NodeJS.Platform = process.platform,
+): RawnetAddon {
+  if (platform !== "linux") {
+    const what = { l2: L2_NEEDS_LINUX, md5: MD5_NEEDS_LINUX, bfd: BFD_NEEDS_LINUX }[feature];
+    throw new Error(`${what} (this platform is ${platform})`);
+  }
   if (cached) return cached;
   const { found, searched } = locateAddon();
   if (!found) {
@@ -215,4 +224,22 @@ export function md5Listen(ip: string, port: number, peers: readonly Md5Peer[]): 
 /** Adds or changes the MD5 key for `peerIp` on a socket; an empty key removes it. */
 export function setMd5(fd: number, peerIp: string, key: string): void {
   loadRawnet("md5").setMd5(fd, peerIp, key);
+}
+
+// ---------------------------------------------------------------------------------------
+// UDP with a socket filter (BFD)
+
+/**
+ * A bound, non-blocking UDP socket on ip:port (port 0: any) sending with the given TTL /
+ * hop limit, with an optional classic BPF filter (which may read the IP header through
+ * SKF_NET_OFF, e.g. to drop packets whose TTL is not 255). IPv6 sockets are V6ONLY.
+ * Wrap it with `dgram.createSocket(type).bind({ fd })`.
+ */
+export function udpSocket(ip: string, port: number, ttl?: number, filter?: readonly BpfInstruction[]): number {
+  return loadRawnet("bfd").udpSocket(ip, port, ttl ?? null, filter ?? null);
+}
+
+/** Replaces the filter of a socket made by udpSocket. */
+export function attachFilter(fd: number, filter: readonly BpfInstruction[]): void {
+  loadRawnet("bfd").attachFilter(fd, filter);
 }
