@@ -19,7 +19,7 @@ async function currentConfig(): Promise<Config | undefined> {
   if (!cached || Date.now() - cached.at > configTtlMs) {
     // The pools as the allocator resolves them: a bad L2 or BGP object cannot change
     // what a Service is told, and an invalid pool is there, marked disabled.
-    cached = { at: Date.now(), config: resolvePools(await readConfig(settings.namespace)).config };
+    cached = { at: Date.now(), config: resolvePools(await readConfig(settings.namespace, { nodes: false })).config };
   }
   return cached.config;
 }

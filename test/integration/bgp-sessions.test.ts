@@ -246,6 +246,41 @@ describe("admission", () => {
       /invalid aggregation length 20: prefix 24 in this pool is more specific than the aggregation length/,
     ));
 
+  it("decides whether two peers at one address share a node against the Nodes that exist", async () => {
+    // The case: one Node carries both labels, so both peers would dial 192.0.2.77 from it.
+    const rack = peer("bgp-it-dup-rack", {
+      peerASN: 64603,
+      peerAddress: "192.0.2.77",
+      nodeSelectors: [{ matchLabels: { "bgp-it-dup-rack": "a" } }],
+    });
+    const zone = peer("bgp-it-dup-zone", {
+      peerASN: 64603,
+      peerAddress: "192.0.2.77",
+      nodeSelectors: [{ matchLabels: { "bgp-it-dup-zone": "z1" } }],
+    });
+    try {
+      await apply([node("bgp-it-dup-1", { "bgp-it-dup-rack": "a", "bgp-it-dup-zone": "z1" }), rack]);
+      await refused(
+        zone,
+        /peer "192\.0\.2\.77" port 179 is already defined in BGPPeer "bgp-it-dup-rack" for some of the same nodes/,
+      );
+      // Once no Node carries both labels, the same peer is admitted.
+      await kubectlOk(["label", "node", "bgp-it-dup-1", "bgp-it-dup-zone-"]);
+      await apply([node("bgp-it-dup-2", { "bgp-it-dup-zone": "z1" }), zone]);
+    } finally {
+      await kubectl([
+        "delete",
+        "bgppeers.metallb.io",
+        "bgp-it-dup-rack",
+        "bgp-it-dup-zone",
+        "-n",
+        ns,
+        "--ignore-not-found",
+      ]);
+      await kubectl(["delete", "node", "bgp-it-dup-1", "bgp-it-dup-2", "--ignore-not-found"]);
+    }
+  });
+
   it("accepts IPv6 pools and large communities", async () => {
     await apply([
       pool("bgp-it-v6", ["2001:db8:77::/120"]),

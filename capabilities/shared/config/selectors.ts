@@ -3,7 +3,7 @@
  * messages. Matching lives in ../labels.ts.
  */
 import type { LabelSelector, LabelSelectorRequirement } from "../../../crds/types";
-import { anySelectorMatches, selectorProblem } from "../labels";
+import { anySelectorMatches, selectorMatches, selectorProblem } from "../labels";
 import { q, type ObjectDiagnostics } from "./diagnostics";
 import type { NamedLabels } from "./types";
 
@@ -141,8 +141,11 @@ export function selectNames(selectors: readonly LabelSelector[], objects: readon
 }
 
 /**
- * Whether two selector lists may pick a common node. With nodes known this is exact;
- * without, only the certain cases count: either list empty (all nodes) or a shared selector.
+ * Whether two selector lists may pick a common node. With nodes known this is exact
+ * (MetalLB's webhook decides against the Nodes that exist too). Without, it is
+ * conservative: they overlap unless no node could match both, whatever its labels (so
+ * `rack: a` and `zone: z1` overlap, `rack: a` and `rack: b` do not). MetalLB, not
+ * knowing the nodes, treats every pair as overlapping.
  */
 export function selectionsOverlap(
   a: readonly LabelSelector[],
@@ -154,6 +157,35 @@ export function selectionsOverlap(
     return selectNames(b, nodes).some((n) => picked.has(n));
   }
   if (a.length === 0 || b.length === 0) return true;
-  const texts = new Set(a.map(formatSelector));
-  return b.some((s) => texts.has(formatSelector(s)));
+  return a.some((x) => b.some((y) => !provablyDisjoint(x, y)));
+}
+
+/**
+ * No label set matches both selectors. Keys are independent, so that is so exactly when
+ * one key's requirements (from both) admit no state: absent, one of the values they
+ * name, or any other value (which every requirement treats alike).
+ */
+export function provablyDisjoint(a: LabelSelector, b: LabelSelector): boolean {
+  const byKey = new Map<string, LabelSelector[]>();
+  for (const s of [a, b]) {
+    for (const [key, value] of Object.entries(s.matchLabels ?? {}))
+      keyed(byKey, key).push({ matchLabels: { [key]: value } });
+    for (const r of s.matchExpressions ?? []) keyed(byKey, String(r.key)).push({ matchExpressions: [r] });
+  }
+  for (const [key, requirements] of byKey) {
+    const named = requirements.flatMap((r) => [
+      ...Object.values(r.matchLabels ?? {}),
+      ...(r.matchExpressions ?? []).flatMap((e) => e.values ?? []),
+    ]);
+    const other = `${named.join("")}-other`; // differs from every named value
+    const states: Array<Record<string, string>> = [{}, ...[...named, other].map((v) => ({ [key]: String(v) }))];
+    if (!states.some((labels) => requirements.every((r) => selectorMatches(r, labels)))) return true;
+  }
+  return false;
+}
+
+function keyed(map: Map<string, LabelSelector[]>, key: string): LabelSelector[] {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  return list;
 }

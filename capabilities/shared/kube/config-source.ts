@@ -15,11 +15,18 @@ interface List<T = unknown> {
   items: T[];
 }
 
+interface Named {
+  metadata?: { name?: string; labels?: Record<string, string> };
+}
+
+const named = (o: Named) => ({ name: o.metadata?.name ?? "", labels: o.metadata?.labels ?? {} });
+
 const list = async (info: KindInfo, namespace: string): Promise<unknown[]> =>
   (await kubeHttp().send<List>("GET", `/apis/${GROUP}/${info.version}/namespaces/${namespace}/${info.plural}`)).items;
 
-export async function readConfig(namespace: string): Promise<ConfigInput> {
-  const [pools, l2Advertisements, bgpAdvertisements, bgpPeers, bfdProfiles, communities, namespaces] =
+/** `nodes: false`: for a reader that only needs the pools (Service admission). */
+export async function readConfig(namespace: string, { nodes: withNodes = true } = {}): Promise<ConfigInput> {
+  const [pools, l2Advertisements, bgpAdvertisements, bgpPeers, bfdProfiles, communities, namespaces, nodes] =
     await Promise.all([
       list(KINDS.IPAddressPool, namespace),
       list(KINDS.L2Advertisement, namespace),
@@ -27,7 +34,10 @@ export async function readConfig(namespace: string): Promise<ConfigInput> {
       list(KINDS.BGPPeer, namespace),
       list(KINDS.BFDProfile, namespace),
       list(KINDS.Community, namespace),
-      kubeHttp().send<List<{ metadata?: { name?: string; labels?: Record<string, string> } }>>("GET", "/api/v1/namespaces"),
+      kubeHttp().send<List<Named>>("GET", "/api/v1/namespaces"),
+      // Whether two peers or advertisements share a node is decided against the Nodes
+      // that exist, as MetalLB's webhook does (selectors.ts, selectionsOverlap).
+      withNodes ? kubeHttp().listMetadata<Named>("/api/v1/nodes") : undefined,
     ]);
   return {
     namespace,
@@ -37,6 +47,7 @@ export async function readConfig(namespace: string): Promise<ConfigInput> {
     bgpPeers,
     bfdProfiles,
     communities,
-    namespaces: namespaces.items.map((n) => ({ name: n.metadata!.name!, labels: n.metadata?.labels ?? {} })),
+    namespaces: namespaces.items.map(named),
+    ...(nodes ? { nodes: nodes.items.map(named) } : {}),
   } as ConfigInput;
 }
