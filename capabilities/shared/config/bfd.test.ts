@@ -19,14 +19,23 @@ describe("BFDProfile rules", () => {
     ]);
   });
 
+  it("refuses echo mode, saying why and what to do", () => {
+    expect(errorsOf({ bfdProfiles: [bfd("b", { echoMode: true })] })).toEqual([
+      expect.stringMatching(
+        /^BFDProfile "b": spec.echoMode: echo mode is not supported by metallb-pepr: .*RFC 5880 §6.4.*; remove spec.echoMode/,
+      ),
+    ]);
+    expect(errorsOf({ bfdProfiles: [bfd("b", { echoMode: false, echoInterval: 100 })] })).toEqual([]);
+  });
+
   it("applies the BFD defaults", () => {
-    expect(configOf({ bfdProfiles: [bfd("b", { echoMode: true })] }).bfdProfiles[0]).toEqual({
+    expect(configOf({ bfdProfiles: [bfd("b")] }).bfdProfiles[0]).toEqual({
       name: "b",
       receiveInterval: 300,
       transmitInterval: 300,
       detectMultiplier: 3,
       echoInterval: 50,
-      echoMode: true,
+      echoMode: false,
       passiveMode: false,
       minimumTtl: 254,
     });

@@ -1,5 +1,12 @@
 /**
- * BFDProfile: value ranges and defaults, and the "profile still in use" delete check.
+ * BFDProfile: value ranges and defaults (MetalLB's, reference/metallb.md §1.5). The agent
+ * runs BFD itself (agent/bfd/): receiveInterval, transmitInterval, detectMultiplier and
+ * passiveMode drive every session; minimumTtl applies to multihop sessions (a single-hop
+ * session accepts only TTL 255, RFC 5881 §5). echoMode is refused: the Echo function
+ * (RFC 5880 §6.4) sends packets addressed to this node that the peer must forward back,
+ * which an ordinary UDP socket cannot put on the wire (the kernel delivers them locally).
+ * echoInterval is range-checked and has no effect without echo. MetalLB's BFDProfile has
+ * no authentication field, so no profile can ask for BFD authentication.
  */
 import type { BFDProfileSpec } from "../../../crds/types";
 import { isIntIn, show, type Diagnostics } from "./diagnostics";
@@ -33,6 +40,12 @@ export function parseBFDProfiles(input: ConfigInput, diags: Diagnostics): Map<st
       }
       return v;
     };
+    if (spec.echoMode) {
+      d.error(
+        "spec.echoMode",
+        "spec.echoMode: echo mode is not supported by metallb-pepr: echo packets are addressed to this node for the peer to loop back (RFC 5880 §6.4), which the agent's UDP sockets cannot send; remove spec.echoMode (asynchronous mode with transmitInterval and receiveInterval still detects failures)",
+      );
+    }
     out.set(name, {
       name,
       receiveInterval: value("receiveInterval"),

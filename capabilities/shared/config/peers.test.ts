@@ -164,10 +164,8 @@ describe("BGPPeer rules", () => {
     ]);
   });
 
-  it("bfdProfile is accepted with a warning", () => {
-    expect(warningsOf({ bgpPeers: [peer("p", { bfdProfile: "fast" })], bfdProfiles: [bfd("fast")] })).toEqual([
-      'BGPPeer "p": spec.bfdProfile: BFD is not implemented by metallb-pepr yet; profile "fast" is accepted but no BFD session runs',
-    ]);
+  it("bfdProfile naming an existing profile is accepted without a warning (the agent runs BFD)", () => {
+    expect(warningsOf({ bgpPeers: [peer("p", { bfdProfile: "fast" })], bfdProfiles: [bfd("fast")] })).toEqual([]);
   });
 
   it("disableMP is a warning", () => {

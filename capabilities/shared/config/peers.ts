@@ -272,10 +272,6 @@ export function parsePeers(
       d,
     );
     if (spec.bfdProfile) {
-      d.warn(
-        "spec.bfdProfile",
-        `spec.bfdProfile: BFD is not implemented by metallb-pepr yet; profile ${q(spec.bfdProfile)} is accepted but no BFD session runs`,
-      );
       if (!bfdProfiles.has(spec.bfdProfile)) {
         d.error(
           "spec.bfdProfile",
