@@ -243,6 +243,7 @@ describe("CRD manifests", () => {
         ["Address", ".spec.peerAddress", "string"],
         ["ASN", ".spec.peerASN", "integer"],
         ["State", ".status.state", "string"],
+        ["BFD", ".status.bfd.state", "string"],
         ["Uptime", ".status.since", "date"],
         ["Advertised", ".status.advertisedPrefixes", "integer"],
         ["Received", ".status.receivedPrefixes", "integer"],
@@ -363,6 +364,16 @@ describe("CRD manifests", () => {
         obj("metallb.io/v1beta1", "BGPSession", { node: "n", peer: "p" }, { state: "Up" }),
         /state/,
       ],
+      [
+        "unknown BFD state",
+        obj("metallb.io/v1beta1", "BGPSession", { node: "n", peer: "p" }, { bfd: { state: "Established" } }),
+        /state/,
+      ],
+      [
+        "BFD detect multiplier below MetalLB's range",
+        obj("metallb.io/v1beta1", "BGPSession", { node: "n", peer: "p", bfd: { profile: "b", detectMultiplier: 1 } }),
+        /detectMultiplier/,
+      ],
       ["bad result", obj("metallb.io/v1beta1", "ConfigurationState", {}, { result: "OK" }), /result/],
     ])("%s", (_what, o, pattern) => {
       expect(schemaErrors(o).join("\n")).toMatch(pattern);
@@ -386,6 +397,13 @@ describe("CRD manifests", () => {
           ebgpMultiHop: false,
           passwordSecretRef: { name: "router-a-md5", key: "password" },
           enableGracefulRestart: true,
+          bfd: {
+            profile: "fast",
+            receiveInterval: 300,
+            transmitInterval: 300,
+            detectMultiplier: 3,
+            passiveMode: false,
+          },
         },
         {
           state: "Established",
@@ -398,6 +416,17 @@ describe("CRD manifests", () => {
           messages: { sent: counters, received: counters },
           observedGeneration: 2,
           lastUpdateTime: "2026-01-02T03:05:00.5+01:00",
+          bfd: {
+            state: "Up",
+            remoteState: "Up",
+            diagnostic: "no diagnostic",
+            remoteDiagnostic: "no diagnostic",
+            since: "2026-01-02T03:04:06Z",
+            transmitInterval: 300,
+            detectionTime: 900,
+            multihop: false,
+            downEvents: 0,
+          },
         },
       );
       expect(schemaErrors(session)).toEqual([]);

@@ -30,6 +30,38 @@ export interface BGPSessionSpec {
   ebgpMultiHop?: boolean;
   passwordSecretRef?: SecretKeyReference;
   enableGracefulRestart?: boolean;
+  /** BFD beside the session, resolved from the BGPPeer's BFDProfile. */
+  bfd?: BGPSessionBFD;
+}
+
+/** A BFDProfile's values for one session (milliseconds), plus the hop mode. */
+export interface BGPSessionBFD {
+  profile: string;
+  receiveInterval?: number;
+  transmitInterval?: number;
+  detectMultiplier?: number;
+  passiveMode?: boolean;
+  /** RFC 5883 multihop (ebgpMultiHop peers) instead of RFC 5881 single hop. */
+  multihop?: boolean;
+  /** Multihop only. */
+  minimumTtl?: number;
+}
+
+export type BFDSessionState = "AdminDown" | "Down" | "Init" | "Up";
+
+/** Live BFD state, written by the node agent. */
+export interface BGPSessionBFDStatus {
+  state?: BFDSessionState;
+  remoteState?: BFDSessionState;
+  diagnostic?: string;
+  remoteDiagnostic?: string;
+  since?: Timestamp;
+  /** Milliseconds. */
+  transmitInterval?: number;
+  /** Milliseconds. */
+  detectionTime?: number;
+  multihop?: boolean;
+  downEvents?: number;
 }
 
 /** RFC 4271 §8 states. */
@@ -65,6 +97,7 @@ export interface BGPSessionStatus {
   receivedPrefixes?: number;
   lastError?: string;
   messages?: { sent?: BGPMessageCounters; received?: BGPMessageCounters };
+  bfd?: BGPSessionBFDStatus;
   observedGeneration?: number;
   lastUpdateTime?: Timestamp;
 }

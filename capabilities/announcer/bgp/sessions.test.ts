@@ -1,5 +1,5 @@
 import type { NamedLabels } from "../../shared/config";
-import { configOf, peer, pool, bgpAd } from "../../shared/config/testing";
+import { bfd, configOf, peer, pool, bgpAd } from "../../shared/config/testing";
 import { desiredSessions, sessionAction, sessionName } from "./sessions";
 import { desiredStatuses, diffStatuses } from "./service-statuses";
 import { pendingPrefixes } from "./pending";
@@ -52,6 +52,32 @@ describe("desiredSessions", () => {
         enableGracefulRestart: false,
       },
     });
+  });
+
+  it("carries the BFDProfile's values; an ebgpMultiHop peer runs multihop BFD", () => {
+    const c = configOf({
+      pools: [pool("p", ["10.0.0.0/24"])],
+      bgpAdvertisements: [bgpAd("ad")],
+      bfdProfiles: [
+        bfd("fast", { receiveInterval: 100, transmitInterval: 200, detectMultiplier: 5, passiveMode: true }),
+      ],
+      bgpPeers: [
+        peer("near", { peerAddress: "192.0.2.1", bfdProfile: "fast" }),
+        peer("far", { peerAddress: "198.51.100.1", peerASN: 64999, ebgpMultiHop: true, bfdProfile: "fast" }),
+        peer("none", { peerAddress: "192.0.2.3" }),
+      ],
+    });
+    const s = desiredSessions(c, [{ name: "n1", labels: {} }]);
+    const want = {
+      profile: "fast",
+      receiveInterval: 100,
+      transmitInterval: 200,
+      detectMultiplier: 5,
+      passiveMode: true,
+    };
+    expect(s.get("near-n1")!.spec.bfd).toEqual({ ...want, multihop: false, minimumTtl: 254 });
+    expect(s.get("far-n1")!.spec.bfd).toEqual({ ...want, multihop: true, minimumTtl: 254 });
+    expect(s.get("none-n1")!.spec.bfd).toBeUndefined();
   });
 
   it("never copies a plain-text password: it points the agent at the BGPPeer", () => {

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { BGPSessionSpec } from "../../../crds/types";
-import type { Config, NamedLabels, PeerModel } from "../../shared/config";
+import type { BFDProfileModel, Config, NamedLabels, PeerModel } from "../../shared/config";
 import { plannedSessions } from "../../shared/bgp";
 import { formatIP } from "../../shared/net/ip";
 
@@ -39,7 +39,23 @@ export interface DesiredSession {
   readonly spec: BGPSessionSpec;
 }
 
-export function sessionSpec(peer: PeerModel, node: string): BGPSessionSpec {
+/**
+ * A BFDProfile's values for a session. ebgpMultiHop peers run multihop BFD (RFC 5883),
+ * the others single hop (RFC 5881), as FRR does for MetalLB's FRR mode.
+ */
+export function sessionBfd(profile: BFDProfileModel, peer: PeerModel): NonNullable<BGPSessionSpec["bfd"]> {
+  return {
+    profile: profile.name,
+    receiveInterval: profile.receiveInterval,
+    transmitInterval: profile.transmitInterval,
+    detectMultiplier: profile.detectMultiplier,
+    passiveMode: profile.passiveMode,
+    multihop: peer.ebgpMultiHop,
+    minimumTtl: profile.minimumTtl,
+  };
+}
+
+export function sessionSpec(peer: PeerModel, node: string, bfd?: BFDProfileModel): BGPSessionSpec {
   return {
     node,
     peer: peer.name,
@@ -61,6 +77,7 @@ export function sessionSpec(peer: PeerModel, node: string): BGPSessionSpec {
           },
         }
       : {}),
+    ...(bfd ? { bfd: sessionBfd(bfd, peer) } : {}),
   };
 }
 
@@ -86,7 +103,11 @@ export function desiredSessions(
             [PEER_GENERATION_ANNOTATION]: String(peerGenerations.get(peer.name) ?? 0),
           }
         : {},
-      spec: sessionSpec(peer, node.name),
+      spec: sessionSpec(
+        peer,
+        node.name,
+        config.bfdProfiles.find((b) => b.name === peer.bfdProfile),
+      ),
     });
   }
   return out;
