@@ -323,7 +323,10 @@ describe("maximum number of prefixes (RFC 4486 §4)", () => {
       reason: "more than 100000 prefixes of AFI 2 SAFI 1 received",
     });
     expect(r.actions).toContainEqual({ type: "DropConnection" });
-    expect(r.actions).toContainEqual({ type: "SessionDown", reason: "more than 100000 prefixes of AFI 2 SAFI 1 received" });
+    expect(r.actions).toContainEqual({
+      type: "SessionDown",
+      reason: "more than 100000 prefixes of AFI 2 SAFI 1 received",
+    });
     // Not the 1 s of a first failure: a peer that floods is re-dialled once a minute at most.
     expect(r.actions).toContainEqual({ type: "StartTimer", timer: "IdleHold", seconds: 60 });
     expect(r.state.lastError).toMatch(/more than 100000 prefixes/);
@@ -342,7 +345,14 @@ describe("maximum number of prefixes (RFC 4486 §4)", () => {
 describe("failures", () => {
   it("each failed attempt counts, even with the same reason as the last (the shell reports it again)", () => {
     const first = step(toEstablished().state, { type: "TcpConnectionFails" }).state;
-    const again = run(first, { type: "IdleHoldTimerExpires" }, { type: "TcpCRAcked" }, { type: "BGPOpen", message: peerOpen() }, { type: "KeepAliveMsg" }, { type: "TcpConnectionFails" }).state;
+    const again = run(
+      first,
+      { type: "IdleHoldTimerExpires" },
+      { type: "TcpCRAcked" },
+      { type: "BGPOpen", message: peerOpen() },
+      { type: "KeepAliveMsg" },
+      { type: "TcpConnectionFails" },
+    ).state;
     expect(first.lastError).toBe("TCP connection closed");
     expect(again.lastError).toBe("TCP connection closed");
     expect(again.failures).toBe(first.failures + 1);
@@ -403,5 +413,31 @@ describe("graceful restart and End-of-RIB", () => {
     const connect = run(initialState(config), { type: "ManualStart" }, { type: "ManualStop" });
     expect(connect.actions[1]!.some((a) => a.type === "SendNotification")).toBe(false);
     expect(connect.actions[1]).toContainEqual({ type: "DropConnection" });
+  });
+});
+
+describe("BFD down (RFC 5882 §10.2, RFC 9384)", () => {
+  it("Established: NOTIFICATION Cease / BFD Down, the connection dropped, routes gone (SessionDown), a retry armed", () => {
+    const r = step(toEstablished().state, { type: "BfdDown" });
+    expect(r.state.name).toBe("Idle");
+    expect(r.actions[0]).toEqual({
+      type: "SendNotification",
+      code: 6,
+      subcode: 10,
+      data: Buffer.alloc(0),
+      reason: "BFD session down",
+    });
+    expect(r.actions).toContainEqual({ type: "DropConnection" });
+    expect(r.actions).toContainEqual({ type: "SessionDown", reason: "BFD session down" });
+    expect(r.actions.some((a) => a.type === "StartTimer" && a.timer === "IdleHold")).toBe(true);
+    expect(r.state.lastError).toBe("BFD session down");
+  });
+
+  it("before OPEN: drops the attempt without a NOTIFICATION; Idle ignores it", () => {
+    const connect = step(initialState(config), { type: "ManualStart" }).state;
+    const r = step(connect, { type: "BfdDown" });
+    expect(r.state.name).toBe("Idle");
+    expect(r.actions.some((a) => a.type === "SendNotification")).toBe(false);
+    expect(step(initialState(config), { type: "BfdDown" }).actions).toEqual([]);
   });
 });

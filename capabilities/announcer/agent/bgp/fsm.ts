@@ -150,7 +150,9 @@ export type FsmEvent =
   /** The shell finished the initial advertisement (for one family, or all). */
   | { readonly type: "InitialAdvertisementDone"; readonly family?: AfiSafi }
   /** The peer has announced more prefixes of a family than the shell allows. */
-  | { readonly type: "MaxPrefixesExceeded"; readonly family: AfiSafi; readonly limit: number };
+  | { readonly type: "MaxPrefixesExceeded"; readonly family: AfiSafi; readonly limit: number }
+  /** The BFD session to the peer went from Up to Down: a path failure (RFC 5882 §3.2, §10.2). */
+  | { readonly type: "BfdDown" };
 
 export type FsmAction =
   | { readonly type: "ConnectTcp" }
@@ -188,6 +190,7 @@ const notify = (e: BgpError): FsmAction => ({
   reason: e.reason,
 });
 const SESSION_TIMERS: readonly TimerName[] = ["ConnectRetry", "Hold", "Keepalive", "Stable"];
+const BFD_DOWN = "BFD session down";
 
 /** Leaves Idle for Connect (dialling) or Active (waiting to be dialled). */
 function begin(s: FsmState): StepResult {
@@ -339,6 +342,9 @@ function connecting(s: FsmState, e: FsmEvent): StepResult {
       return fail(s, `peer sent ${describeNotification(e.message.code, e.message.subcode)}`);
     case "ManualStart":
       return unchanged(s);
+    case "BfdDown":
+      // No OPEN went out yet: drop the attempt without a NOTIFICATION.
+      return fail(s, BFD_DOWN);
     default:
       // §8.2.2 Connect/Active: any other event goes to Idle.
       return isShellNews(e) ? unchanged(s) : fail(s, `unexpected ${e.type} in ${s.name}`);
@@ -364,6 +370,14 @@ function commonOpened(s: FsmState, e: FsmEvent): StepResult | undefined {
       return fail(s, e.error.reason, e.error);
     case "ManualStart":
       return unchanged(s);
+    case "BfdDown":
+      // RFC 5882 §10.2: BFD down tears the BGP session down at once; RFC 9384: Cease / BFD Down.
+      return fail(s, BFD_DOWN, {
+        code: ErrorCode.CEASE,
+        subcode: CeaseSubcode.BFD_DOWN,
+        data: Buffer.alloc(0),
+        reason: BFD_DOWN,
+      });
     default:
       return undefined;
   }

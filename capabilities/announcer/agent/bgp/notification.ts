@@ -56,6 +56,8 @@ export const CeaseSubcode = {
   CONNECTION_COLLISION_RESOLUTION: 7,
   OUT_OF_RESOURCES: 8,
   HARD_RESET: 9,
+  /** RFC 9384: the BFD session for the peer went down. */
+  BFD_DOWN: 10,
 } as const;
 
 interface CodeNames {
