@@ -874,3 +874,47 @@ describe("OPEN", () => {
     expect(open.capabilities).toContainEqual({ type: "four-octet-as", asn: 4200000001 });
   });
 });
+
+// ------------------------------------------------------------------ BFD (RFC 5882)
+
+describe("BFD coupling", () => {
+  async function up(): Promise<{ h: Harness; c: PeerConnection; peer: Peer }> {
+    const peer = await listen();
+    const h = makeSession(peer.port, { backoff: { initial: 1, max: 60, stableTime: 60 } });
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake();
+    await eventually("Established", () => h.session.state === "Established");
+    await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+    return { h, c, peer };
+  }
+
+  it("BFD down: NOTIFICATION Cease / BFD Down (RFC 9384) at once; no re-dial until BFD is Up again", async () => {
+    const { h, c, peer } = await up();
+    h.session.bfdDown();
+    const n = await c.nextOf("notification");
+    expect(n).toEqual({
+      type: "notification",
+      code: ErrorCode.CEASE,
+      subcode: CeaseSubcode.BFD_DOWN,
+      data: Buffer.alloc(0),
+    });
+    await c.waitClosed();
+    expect(h.session.state).toBe("Idle");
+    expect(h.last().lastError).toMatch(/Cease \/ BFD Down/);
+    const dials = h.dials.length;
+    jest.advanceTimersByTime(120_000);
+    expect(h.dials.length).toBe(dials);
+    h.session.bfdReleased();
+    expect(h.dials.length).toBe(dials + 1);
+    await peer.connection(2);
+  });
+
+  it("a hold lifted before the IdleHold timer fires lets the backoff run its course", async () => {
+    const { h, c } = await up();
+    h.session.bfdDown();
+    await c.waitClosed();
+    h.session.bfdReleased();
+    expectDialAfter(h, 1000);
+  });
+});

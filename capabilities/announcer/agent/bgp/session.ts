@@ -26,6 +26,8 @@
  *   subcode 2) via the FSM's ManualStop, so the peer withdraws at once.
  * - Graceful restart (RFC 4724): when enabled the OPEN carries the capability;
  *   `restarting` sets its R bit until our End-of-RIB is out (§3, §4.1).
+ * - BFD (RFC 5882, agent/bfd/coupling.ts): `bfdDown()` ends the session with Cease / BFD
+ *   Down and holds re-dialling until `bfdReleased()`.
  * - Every path into the FSM is wrapped: an exception in an action drops the
  *   connection and lets the FSM's backoff retry; it never reaches the process.
  */
@@ -388,6 +390,7 @@ export class BgpSession {
     if (this.stopped) return;
     const t = setTimeout(() => {
       this.timers.delete(timer);
+      if (timer === "IdleHold" && this.bfdHeld()) return; // see bfdDown()
       this.dispatch({ type: TIMER_EVENT[timer] } as FsmEvent);
     }, seconds * 1000);
     this.timers.set(timer, t);
@@ -397,6 +400,35 @@ export class BgpSession {
     const t = this.timers.get(timer);
     if (t) clearTimeout(t);
     this.timers.delete(timer);
+  }
+
+  // ------------------------------------------------------------------ BFD (RFC 5882)
+
+  /** BFD to the peer failed (Up -> Down) and has not been Up since: no new connection. */
+  private bfdHold = false;
+  /** The IdleHold timer fired during the hold: re-dial once it is lifted. */
+  private idleHoldDue = false;
+
+  /**
+   * The BFD session to the peer went from Up to Down (agent/bfd/coupling.ts decides):
+   * tear the session down now with Cease / BFD Down, and re-dial only once BFD is Up again.
+   */
+  bfdDown(): void {
+    this.bfdHold = true;
+    this.dispatch({ type: "BfdDown" });
+  }
+
+  /** BFD is Up again, was stopped, or the peer set it AdminDown: the hold is lifted. */
+  bfdReleased(): void {
+    this.bfdHold = false;
+    if (!this.idleHoldDue) return;
+    this.idleHoldDue = false;
+    this.dispatch({ type: "IdleHoldTimerExpires" });
+  }
+
+  private bfdHeld(): boolean {
+    if (this.bfdHold) this.idleHoldDue = true;
+    return this.bfdHold;
   }
 
   // ------------------------------------------------------------------ connection
