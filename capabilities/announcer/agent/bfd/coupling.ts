@@ -14,7 +14,7 @@
  * - Changing the profile's values re-configures the running BFD session (a Poll Sequence,
  *   RFC 5880 §6.5); it does not restart BGP.
  */
-import type { BGPSessionBFDStatus, BGPSessionSpec } from "../../../../crds/types";
+import type { BGPSessionBFDStatus, BGPSessionSpec, BGPSessionStatus } from "../../../../crds/types";
 import type { BfdListener, BfdPeer, BfdSessions, BfdSnapshot, BfdStateName } from "./sessions";
 
 /** What the BGP session must do after a BFD state change. */
@@ -58,6 +58,14 @@ export function bfdStatusOf(s: BfdSnapshot): BGPSessionBFDStatus {
     multihop: s.multihop,
     downEvents: s.downEvents,
   };
+}
+
+/**
+ * A BGPSession status with its `bfd` part: the live BFD state, or null (a merge patch
+ * then removes a stale one, e.g. after the BGPPeer's bfdProfile was removed).
+ */
+export function withBfdStatus(status: BGPSessionStatus, bfd: BGPSessionBFDStatus | undefined): BGPSessionStatus {
+  return { ...status, bfd: bfd ?? null } as unknown as BGPSessionStatus;
 }
 
 /** The part of a BGP session the coupling drives. */

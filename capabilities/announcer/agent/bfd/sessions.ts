@@ -191,6 +191,8 @@ export class BfdSessions {
       throw err;
     }
     this.log("info", `BFD session to ${peer.peerAddress} (${peer.multihop ? "multihop" : "single hop"}) started`);
+    // The metrics show a session from its start (Down), not from its first change.
+    this.observer.onStateChange?.(peer.peerAddress, "Down", "Down");
     this.dispatch(s, { type: "Start" });
     return s;
   }

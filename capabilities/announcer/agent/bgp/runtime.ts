@@ -14,6 +14,8 @@
  *   session as it is and is read again after a back-off (password-retry.ts); only a
  *   session that never started reports the error as its status.
  * - METALLB_BGP_MAX_PREFIXES (settings.ts) bounds what each peer may announce.
+ * - BFD (agent/bfd/coupling.ts): a session with spec.bfd runs BFD to its peer; BFD down tears it
+ *   down; status.bfd shows the BFD state (null once BFD is gone).
  */
 import { parseCIDR } from "../../../shared/net/ip";
 import { endpointsByService, planNode, toPlanNode, toPlanService, type EndpointSliceLike, type NodeLike, type ServiceLike } from "../../../shared/bgp";
@@ -26,6 +28,9 @@ import { metricsObserver } from "./metrics";
 import { PasswordRetries } from "./password-retry";
 import { readBgpSettings } from "./settings";
 import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
+import { BgpBfdCoupling, withBfdStatus } from "../bfd/coupling";
+import { bfdMetricsObserver } from "../bfd/metrics";
+import { BfdSessions } from "../bfd/sessions";
 
 /** Where the routes for each BGPPeer come from (the plan by default; tests may give their own). */
 export interface RouteSource {
@@ -205,6 +210,11 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
   const entries = new Map<string, Entry>();
   const fingerprints = new Map<string, string>();
   const metrics = metricsObserver();
+  // BFD beside each session whose spec has it (RFC 5882; agent/bfd/coupling.ts).
+  const bfd = new BgpBfdCoupling(
+    new BfdSessions(bfdMetricsObserver((level, m) => level !== "debug" && ctx.log(m))),
+    (m, extra) => ctx.log(m, extra),
+  );
   const routes = ctx.routes ?? new PlanRouteSource(ctx.kube, ctx.node, ctx.namespace, (m) => ctx.log(m), ctx.services);
   const writeStatus =
     ctx.writeStatus ??
@@ -221,7 +231,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     if (!e.last || !e.dirty || !entries.has(e.key)) return;
     e.dirty = false;
     e.lastWrite = Date.now();
-    writeStatus(e.key, statusOf(e.last)).catch((err: Error) => {
+    writeStatus(e.key, withBfdStatus(statusOf(e.last), bfd.status(e.key))).catch((err: Error) => {
       if (!/HTTP 404/.test(err.message)) ctx.log(`BGPSession ${e.key}: status write failed: ${err.message}`);
     });
   };
@@ -235,6 +245,10 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     if (stateChanged && e.timer) clearTimeout(e.timer), (e.timer = undefined);
     e.timer ??= setTimeout(() => flush(e), wait);
   };
+
+  /** Starts or re-configures the session's BFD; a BFD state change is written at once. */
+  const attachBfd = (e: Entry, obj: SessionObject): void =>
+    void bfd.attach(e.key, obj.spec, e.session, () => e.last && report(e, e.session.snapshot(), true));
 
   async function password(obj: SessionObject): Promise<string | undefined> {
     const ref = obj.spec?.passwordSecretRef;
@@ -288,6 +302,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     sessions.delete(key);
     fingerprints.delete(key);
     retries.forget(key);
+    void bfd.detach(key);
     if (e.timer) clearTimeout(e.timer);
     metrics.forget(e.session.peer);
     await Promise.race([e.session.stop(), new Promise((r) => setTimeout(r, 2000))]);
@@ -320,8 +335,13 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       }
       if (retries.failures(key) > 0) ctx.log("BGP password read again", { session: key });
       retries.forget(key);
-      const fp = JSON.stringify([obj.spec, pw ?? ""]);
-      if (fingerprints.get(key) === fp) continue;
+      // spec.bfd is left out: a BFD change re-configures BFD (attachBfd), not the BGP session.
+      const fp = JSON.stringify([{ ...obj.spec, bfd: undefined }, pw ?? ""]);
+      if (fingerprints.get(key) === fp) {
+        const running = entries.get(key);
+        if (running) attachBfd(running, obj);
+        continue;
+      }
       await stopEntry(key);
       const cfg = configOf(obj, pw);
       fingerprints.set(key, fp);
@@ -349,6 +369,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       sessions.set(key, session);
       session.setRoutes(routes.routesFor(e.peerName));
       session.start();
+      attachBfd(e, obj);
       ctx.log("BGP session started", { session: key, peer: session.peer });
     }
   }
@@ -380,10 +401,11 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       const keys = [...entries.keys()];
       const last = keys.map((k) => entries.get(k)!);
       await Promise.all(keys.map((k) => stopEntry(k)));
+      await bfd.stop();
       // The final state (Idle after Cease) is written before the agent exits.
       await Promise.all(
         last.map((e) =>
-          e.last ? writeStatus(e.key, statusOf({ ...e.session.snapshot() })).catch(() => undefined) : Promise.resolve(),
+          e.last ? writeStatus(e.key, withBfdStatus(statusOf({ ...e.session.snapshot() }), undefined)).catch(() => undefined) : Promise.resolve(),
         ),
       );
     },
