@@ -27,6 +27,8 @@ export interface L2LabOptions {
   advertisement?: Record<string, unknown>;
   /** Add a router namespace (192.0.2.1) for BGP peers (default false). */
   router?: boolean;
+  /** Namespace prefix id (netlab.ts `runId`); random by default. */
+  runId?: string;
 }
 
 /** Builds the rawnet addon if needed and the agent bundle; returns their paths. */
@@ -80,7 +82,11 @@ export class L2Lab {
   static async create(opts: L2LabOptions = {}): Promise<L2Lab> {
     if (!process.env.KUBECONFIG || !process.env.KUBECTL)
       throw new Error("KUBECONFIG/KUBECTL unset: run through the integration project's global setup");
-    const net = await NetLab.create({ nodes: opts.nodes ?? 3, router: opts.router ?? false });
+    const net = await NetLab.create({
+      nodes: opts.nodes ?? 3,
+      router: opts.router ?? false,
+      ...(opts.runId ? { runId: opts.runId } : {}),
+    });
     const lab = new L2Lab(net, opts);
     try {
       await lab.setup();
