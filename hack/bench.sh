@@ -5,6 +5,7 @@
 #   npm run bench -- allocator         the pure allocation engine
 #   npm run bench -- allocator-e2e [sizes...]   end to end on a real kube-apiserver
 #   npm run bench -- bgp-e2e           Service create to route in FRR, 1k/10k prefixes from agent start
+#   npm run bench -- bfd [rounds]      BFD detection time both ways against FRR bfdd at 300 ms x 3
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export METALLB_PEPR_ROOT="$PWD"
@@ -43,4 +44,14 @@ if [[ $which == all || $which == l2-failover ]]; then
   npx esbuild hack/bench/l2-failover.ts --bundle --platform=node --target=node20 --log-level=warning \
     --external:esbuild --outfile="$out/l2-failover.js"
   NODE_PATH="$PWD/node_modules" node "$out/l2-failover.js" "$@"
+fi
+if [[ $which == all || $which == bfd ]]; then
+  # Root only: network namespaces, FRR's bfdd and zebra (hack/install-deps.sh) and the rawnet addon.
+  if [[ $(id -u) -eq 0 && -x /usr/lib/frr/bfdd ]]; then
+    npx esbuild hack/bench/bfd.ts --bundle --platform=node --target=node20 --log-level=warning \
+      --external:esbuild --outfile="$out/bfd.js"
+    NODE_PATH="$PWD/node_modules" node "$out/bfd.js" "$@"
+  else
+    echo "bfd: skipped (needs root and FRR: run hack/install-deps.sh as root)"
+  fi
 fi
