@@ -25,19 +25,32 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
   let frrDir: string;
   let peer: string;
   const addr = (node: string): string => lab.host(node).ipv4;
-  const hops = (paths: FrrPath[]): string[] => paths.filter((p) => p.valid !== false).map((p) => p.nexthops?.[0]?.ip ?? "?").sort();
+  const hops = (paths: FrrPath[]): string[] =>
+    paths
+      .filter((p) => p.valid !== false)
+      .map((p) => p.nexthops?.[0]?.ip ?? "?")
+      .sort();
   const routeVia = (prefix: string, want: string[]) =>
-    until(`${prefix} via ${want.join(",")}`, async () => {
-      const got = hops(await frr.paths(prefix));
-      return got.join() === [...want].sort().join() ? got : undefined;
-    }, 30_000, 200);
+    until(
+      `${prefix} via ${want.join(",")}`,
+      async () => {
+        const got = hops(await frr.paths(prefix));
+        return got.join() === [...want].sort().join() ? got : undefined;
+      },
+      30_000,
+      200,
+    );
 
   interface Session {
     spec: { node: string };
     status?: { state?: string; advertisedPrefixes?: number; lastError?: string };
   }
   const sessions = async (): Promise<Session[]> =>
-    (JSON.parse(await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peer}`, "-o", "json"])) as { items: Session[] }).items;
+    (
+      JSON.parse(await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peer}`, "-o", "json"])) as {
+        items: Session[];
+      }
+    ).items;
 
   beforeAll(async () => {
     lab = await L2Lab.create({ nodes: 3, router: true });
@@ -45,13 +58,23 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     peer = `${lab.pool}-rtr`;
     frrDir = mkdtempSync(join(tmpdir(), "mlb-bgp-agents-"));
     frr = new Frr(lab.net.router!.ns, frrDir);
-    frr.start({ asn: FRR_AS, routerId: "192.0.2.1", neighbors: lab.nodeNames.map((n) => ({ address: addr(n), asn: NODE_AS })) });
+    frr.start({
+      asn: FRR_AS,
+      routerId: "192.0.2.1",
+      neighbors: lab.nodeNames.map((n) => ({ address: addr(n), asn: NODE_AS })),
+    });
     const objects = [
       {
         apiVersion: "metallb.io/v1beta2",
         kind: "BGPPeer",
         metadata: { name: peer, namespace: NS, labels: { [k]: v } },
-        spec: { myASN: NODE_AS, peerASN: FRR_AS, peerAddress: "192.0.2.1", holdTime: "9s", nodeSelectors: [{ matchLabels: { [k]: v } }] },
+        spec: {
+          myASN: NODE_AS,
+          peerASN: FRR_AS,
+          peerAddress: "192.0.2.1",
+          holdTime: "9s",
+          nodeSelectors: [{ matchLabels: { [k]: v } }],
+        },
       },
       {
         apiVersion: "metallb.io/v1beta1",
@@ -70,10 +93,15 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
   }, 60_000);
 
   it("every selected node's session is Established in `kubectl get bgpsessions`, reported by its agent", async () => {
-    const all = await until("three Established sessions", async () => {
-      const s = await sessions();
-      return s.length === 3 && s.every((x) => x.status?.state === "Established") ? s : undefined;
-    }, 60_000, 250);
+    const all = await until(
+      "three Established sessions",
+      async () => {
+        const s = await sessions();
+        return s.length === 3 && s.every((x) => x.status?.state === "Established") ? s : undefined;
+      },
+      60_000,
+      250,
+    );
     expect(all.map((s) => s.spec.node).sort()).toEqual([...lab.nodeNames].sort());
     const table = await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peer}`]);
     expect(table).toMatch(/STATE/);
@@ -90,13 +118,29 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     expect(detail.paths.map((p) => p.community?.string)).toEqual(["64512:100", "64512:100", "64512:100"]);
     // The controller's record of the same plan (written after its debounce, so it may trail FRR).
     type Status = { status?: { node?: string; peers?: string[] } };
-    const statuses = await until("a ServiceBGPStatus per node", async () => {
-      const items = (JSON.parse(
-        await kubectlOk(["get", "servicebgpstatuses", "-n", NS, "-l", `metallb.io/service-name=bgp-web,metallb.io/service-namespace=${lab.serviceNamespace}`, "-o", "json"]),
-      ) as { items: Status[] }).items;
-      // Created, then its status written: wait for both.
-      return items.length === 3 && items.every((i) => i.status?.node) ? items : undefined;
-    }, 30_000, 250);
+    const statuses = await until(
+      "a ServiceBGPStatus per node",
+      async () => {
+        const items = (
+          JSON.parse(
+            await kubectlOk([
+              "get",
+              "servicebgpstatuses",
+              "-n",
+              NS,
+              "-l",
+              `metallb.io/service-name=bgp-web,metallb.io/service-namespace=${lab.serviceNamespace}`,
+              "-o",
+              "json",
+            ]),
+          ) as { items: Status[] }
+        ).items;
+        // Created, then its status written: wait for both.
+        return items.length === 3 && items.every((i) => i.status?.node) ? items : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(statuses.map((s) => s.status?.node).sort()).toEqual([...lab.nodeNames].sort());
     expect(statuses.every((s) => s.status?.peers?.includes(peer))).toBe(true);
   });
@@ -109,6 +153,54 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     expect(await routeVia("192.0.2.171/32", [addr(lab.nodeNames[2])])).toEqual([addr(lab.nodeNames[2])]);
   });
 
+  it("an agent configured with a loadBalancerClass advertises that class's Services and no others", async () => {
+    // The third node's agent serves class example.com/lb (METALLB_LOADBALANCER_CLASS, as the
+    // DaemonSet passes it on); the other two serve class-less Services, as before.
+    const [, , classed] = lab.nodeNames;
+    const agent = lab.agents.get(classed)!;
+    agent.kill("SIGTERM");
+    await agent.exited;
+    await lab.startAgent(classed, { METALLB_LOADBALANCER_CLASS: "example.com/lb" });
+    try {
+      const svc = {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "bgp-classed", namespace: lab.serviceNamespace, labels: { [lab.label[0]]: lab.label[1] } },
+        spec: {
+          type: "LoadBalancer",
+          loadBalancerClass: "example.com/lb",
+          ports: [{ port: 80, protocol: "TCP" }],
+          ipFamilyPolicy: "SingleStack",
+          ipFamilies: ["IPv4"],
+        },
+      };
+      await kubectlOk(["apply", "-f", "-"], JSON.stringify(svc));
+      await lab.setEndpoints("bgp-classed", lab.nodeNames);
+      // Its address, as the controller serving that class would publish it.
+      await kubectlOk([
+        "patch",
+        "service",
+        "bgp-classed",
+        "-n",
+        lab.serviceNamespace,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: "192.0.2.172" }] } } }),
+      ]);
+      expect(await routeVia("192.0.2.172/32", [addr(classed)])).toEqual([addr(classed)]);
+      // The class-less Service of the earlier test: only the two class-less agents.
+      const plain = lab.nodeNames.filter((n) => n !== classed).map(addr);
+      expect(await routeVia("192.0.2.170/32", plain)).toEqual([...plain].sort());
+    } finally {
+      const again = lab.agents.get(classed)!;
+      again.kill("SIGTERM");
+      await again.exited;
+      await lab.startAgent(classed);
+    }
+    expect(await routeVia("192.0.2.170/32", lab.nodeNames.map(addr))).toHaveLength(3);
+  });
+
   it("a clean agent stop withdraws its paths and leaves its session not Established; a restart brings both back", async () => {
     const node = lab.nodeNames[0];
     const agent = lab.agents.get(node)!;
@@ -116,10 +208,15 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     await agent.exited;
     const others = lab.nodeNames.slice(1).map(addr);
     expect(await routeVia("192.0.2.170/32", others)).toEqual([...others].sort());
-    const stopped = await until(`${node}'s session leaves Established`, async () => {
-      const s = (await sessions()).find((x) => x.spec.node === node);
-      return s && s.status?.state !== "Established" ? s : undefined;
-    }, 30_000, 250);
+    const stopped = await until(
+      `${node}'s session leaves Established`,
+      async () => {
+        const s = (await sessions()).find((x) => x.spec.node === node);
+        return s && s.status?.state !== "Established" ? s : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(stopped.status?.state).toBe("Idle");
     await lab.startAgent(node);
     expect(await routeVia("192.0.2.170/32", lab.nodeNames.map(addr))).toHaveLength(3);

@@ -18,7 +18,15 @@
  *   down; status.bfd shows the BFD state (null once BFD is gone).
  */
 import { parseCIDR } from "../../../shared/net/ip";
-import { endpointsByService, planNode, toPlanNode, toPlanService, type EndpointSliceLike, type NodeLike, type ServiceLike } from "../../../shared/bgp";
+import {
+  endpointsByService,
+  planNode,
+  toPlanNode,
+  toPlanService,
+  type EndpointSliceLike,
+  type NodeLike,
+  type ServiceLike,
+} from "../../../shared/bgp";
 import type { BGPSession as BGPSessionObject, BGPSessionStatus } from "../../../../crds/types";
 import { ConfigWatch } from "../config-watch";
 import { projectEndpointSlice, projectService } from "../projections";
@@ -27,6 +35,7 @@ import { Informer, type KubeObject } from "../../../shared/kube/informer";
 import { metricsObserver } from "./metrics";
 import { PasswordRetries } from "./password-retry";
 import { readBgpSettings } from "./settings";
+import { readSettings, type Settings } from "../../../shared/settings";
 import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
 import { BgpBfdCoupling, withBfdStatus } from "../bfd/coupling";
 import { bfdMetricsObserver } from "../bfd/metrics";
@@ -100,6 +109,7 @@ export class PlanRouteSource implements RouteSource {
     namespace: string,
     private readonly log: (msg: string) => void,
     services?: Informer<KubeObject & ServiceLike>,
+    private readonly settings: Pick<Settings, "loadBalancerClass" | "ignoreExcludeLBLabel"> = readSettings(),
   ) {
     const changed = (): void => this.schedule();
     this.ownServices = !services;
@@ -107,7 +117,12 @@ export class PlanRouteSource implements RouteSource {
     this.services.listen(changed);
     this.config = new ConfigWatch(kube, namespace, changed, log);
     this.slices = new Informer(kube, "/apis/discovery.k8s.io/v1/endpointslices", changed, log, projectEndpointSlice);
-    this.nodes = new Informer(kube, `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${node}`)}`, changed, log);
+    this.nodes = new Informer(
+      kube,
+      `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${node}`)}`,
+      changed,
+      log,
+    );
   }
 
   routesFor(peer: string): readonly AdvertisedRoute[] {
@@ -157,11 +172,13 @@ export class PlanRouteSource implements RouteSource {
         config: parsed.config,
         node: toPlanNode(nodeObj),
         services: [...this.services.items.values()].flatMap((s) => {
-          const p = toPlanService(s);
+          // The controller's class filter, from the same environment (agent-manifests.ts):
+          // a Service of another implementation is never advertised, whatever its status says.
+          const p = toPlanService(s, this.settings.loadBalancerClass);
           return p ? [p] : [];
         }),
         endpoints: endpointsByService(this.slices.items.values()),
-        settings: { ignoreExcludeLBLabel: process.env.METALLB_IGNORE_EXCLUDE_LB === "true" },
+        settings: { ignoreExcludeLBLabel: this.settings.ignoreExcludeLBLabel },
       });
       const next = new Map<string, AdvertisedRoute[]>();
       for (const [peer, routes] of plan.routes) {
@@ -242,7 +259,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     metrics.snapshot(s);
     // Every state change is written (coalesced within the tick); the rest at most once a second.
     const wait = stateChanged ? 0 : Math.max(0, e.lastWrite + STATUS_INTERVAL_MS - Date.now());
-    if (stateChanged && e.timer) clearTimeout(e.timer), (e.timer = undefined);
+    if (stateChanged && e.timer) (clearTimeout(e.timer), (e.timer = undefined));
     e.timer ??= setTimeout(() => flush(e), wait);
   };
 
@@ -311,7 +328,8 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
   async function reconcile(): Promise<void> {
     const wanted = new Map<string, SessionObject>();
     for (const obj of informer.items.values()) {
-      if (obj.spec?.node === ctx.node && obj.metadata?.name && !obj.metadata.deletionTimestamp) wanted.set(obj.metadata.name, obj);
+      if (obj.spec?.node === ctx.node && obj.metadata?.name && !obj.metadata.deletionTimestamp)
+        wanted.set(obj.metadata.name, obj);
     }
     for (const key of [...entries.keys()]) if (!wanted.has(key)) await stopEntry(key);
     for (const [key, obj] of wanted) {
@@ -329,7 +347,9 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
         ctx.log(`${msg}; reading again in ${delay} ms`, { session: key });
         if (fingerprints.get(key) !== `error:${msg}`) {
           fingerprints.set(key, `error:${msg}`);
-          writeStatus(key, { state: "Idle", lastError: msg, lastUpdateTime: new Date().toISOString() }).catch(() => undefined);
+          writeStatus(key, { state: "Idle", lastError: msg, lastUpdateTime: new Date().toISOString() }).catch(
+            () => undefined,
+          );
         }
         continue;
       }
@@ -346,7 +366,9 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       const cfg = configOf(obj, pw);
       fingerprints.set(key, fp);
       if (typeof cfg === "string") {
-        writeStatus(key, { state: "Idle", lastError: cfg, lastUpdateTime: new Date().toISOString() }).catch(() => undefined);
+        writeStatus(key, { state: "Idle", lastError: cfg, lastUpdateTime: new Date().toISOString() }).catch(
+          () => undefined,
+        );
         continue;
       }
       if (stopping) return;
@@ -376,7 +398,9 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
 
   const retries = new PasswordRetries(() => schedule());
   const schedule = (): void => {
-    reconciling = reconciling.then(() => (stopping ? undefined : reconcile())).catch((err: Error) => ctx.log(`BGP reconcile: ${err.message}`));
+    reconciling = reconciling
+      .then(() => (stopping ? undefined : reconcile()))
+      .catch((err: Error) => ctx.log(`BGP reconcile: ${err.message}`));
   };
   const informer = new Informer<SessionObject>(
     ctx.kube,
