@@ -291,6 +291,24 @@ describe("ServiceController", () => {
       ]);
     });
 
+    it("a Service leaving a shared address lets a waiting Service of its key share it (the address is not free)", async () => {
+      const { writer, controller } = setup();
+      const shared = (name: string, port: number, ip?: string) => {
+        const s = service(name, ip);
+        s.metadata!.annotations = { "metallb.io/allow-shared-ip": "k" };
+        s.spec!.ports = [{ port, protocol: "TCP" }];
+        return s;
+      };
+      controller.load([pool("a", "192.0.2.0/32")], [shared("a80", 80), shared("b443", 443)], new Map());
+      await controller.idle();
+      controller.onServiceUpsert(shared("w80", 80)); // port 80 is taken on the only address
+      await controller.idle();
+      expect(ipOf(writer, "w80")).toBeUndefined();
+      controller.onServiceDelete(shared("a80", 80, "192.0.2.0"));
+      await controller.idle();
+      expect(ipOf(writer, "w80")).toEqual(["192.0.2.0"]);
+    });
+
     it("a freed address suits only some waiters (another family): the others keep waiting, the right one takes it", async () => {
       const { writer, controller } = setup();
       const dual: Pool = {

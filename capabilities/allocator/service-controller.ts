@@ -240,6 +240,10 @@ export class ServiceController {
     }
     this.offerFreed();
     this.draining = false;
+    // Sharers woken or addresses freed while offering: another pass for them (Services with
+    // a write in flight are revisited when it settles).
+    const more = this.freed.length > 0 || [...this.dirty].some((key) => !this.inFlight.has(key));
+    if (more && this.writesInFlight < this.maxInFlight) this.schedule();
     this.flushPools();
     this.notifyIdle();
   }
@@ -366,8 +370,11 @@ export class ServiceController {
     if (!held) return;
     this.engine.release(key);
     this.touchedPools.add(held.pool);
-    // What it freed may let waiting Services through: offer it to them in turn.
-    if (this.waiting.size > 0) this.freed.push(...held.ips);
+    if (this.waiting.size === 0) return;
+    // What it freed may let waiting Services through: offer it to them in turn. An address
+    // still shared by others is not free, but its ports are: its key's waiters may share it.
+    for (const ip of held.ips) if (!this.engine.inUse(ip)) this.freed.push(ip);
+    if (held.ips.some((ip) => this.engine.inUse(ip))) this.wakeSharers(held.sharingKey);
   }
 
   /**
