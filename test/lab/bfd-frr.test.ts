@@ -32,6 +32,7 @@ const d = labDescribe("BFD interop with FRR bfdd", needs.lab, needs.frr, needs.a
 const FRR_AS = 64512;
 const NODE_AS = 64513;
 const ROUTER = "192.0.2.1";
+const ROUTER6 = "2001:db8:1::1";
 const VIP = "192.0.2.175";
 /** Well under the 90 s hold time: only BFD can explain a change within it. */
 const BFD_WAIT_MS = 15_000;
@@ -59,26 +60,27 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
   let profile: string;
   let node: string;
   let nodeIP: string;
+  let nodeIP6: string;
 
-  const session = async (): Promise<SessionObject | undefined> => {
-    const out = await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peer}`, "-o", "json"]);
+  const session = async (name = peer): Promise<SessionObject | undefined> => {
+    const out = await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${name}`, "-o", "json"]);
     return (JSON.parse(out) as { items: SessionObject[] }).items[0];
   };
-  const sessionWhere = (what: string, ok: (s: SessionObject) => boolean, timeoutMs = 30_000) =>
+  const sessionWhere = (what: string, ok: (s: SessionObject) => boolean, timeoutMs = 30_000, name = peer) =>
     until(
       what,
       async () => {
-        const s = await session();
+        const s = await session(name);
         return s && ok(s) ? s : undefined;
       },
       timeoutMs,
       100,
     );
-  const frrBfd = (what: string, ok: (status: string, diag: string) => boolean, timeoutMs = 30_000) =>
+  const frrBfd = (what: string, ok: (status: string, diag: string) => boolean, timeoutMs = 30_000, address = nodeIP) =>
     until(
       what,
       async () => {
-        const p = await frr.bfdPeer(nodeIP);
+        const p = await frr.bfdPeer(address);
         return p && ok(p.status, p.diagnostic ?? "") ? p : undefined;
       },
       timeoutMs,
@@ -89,6 +91,14 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
 
   /** Everything Up and the route in FRR (start, and after each repaired failure). */
   async function healthy(): Promise<void> {
+    try {
+      await healthyInner();
+    } catch (err) {
+      const detail = JSON.stringify({ frr: await frr.bfdPeer(nodeIP), ours: (await session())?.status });
+      throw new Error(`${(err as Error).message}; ${detail}`);
+    }
+  }
+  async function healthyInner(): Promise<void> {
     await frrBfd("FRR's BFD peer up", (s) => s === "up");
     await sessionWhere(
       "BGP Established with BFD Up",
@@ -102,6 +112,7 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
     const [k, v] = lab.label;
     node = lab.nodeNames[0]!;
     nodeIP = lab.host(node).ipv4;
+    nodeIP6 = lab.host(node).ipv6;
     peer = `${lab.pool}-rtr`;
     profile = `${lab.pool}-fast`;
     dir = mkdtempSync(join(tmpdir(), "mlb-bfd-frr-"));
@@ -110,9 +121,12 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
       asn: FRR_AS,
       routerId: ROUTER,
       // BGP's own failure detection is slow on purpose (90 s), see the file header.
-      neighbors: [{ address: nodeIP, asn: NODE_AS, keepalive: 30, hold: 90 }],
+      neighbors: [
+        { address: nodeIP, asn: NODE_AS, keepalive: 30, hold: 90 },
+        { address: nodeIP6, asn: NODE_AS, keepalive: 30, hold: 90 },
+      ],
       bfdProfile: { name: "fast", receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 },
-      bfdNeighbors: [nodeIP],
+      bfdNeighbors: [nodeIP, nodeIP6],
     });
     const labels = { [k]: v };
     const objects = [
@@ -130,6 +144,19 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
           myASN: NODE_AS,
           peerASN: FRR_AS,
           peerAddress: ROUTER,
+          holdTime: "90s",
+          bfdProfile: profile,
+          nodeSelectors: [{ matchLabels: labels }],
+        },
+      },
+      {
+        apiVersion: "metallb.io/v1beta2",
+        kind: "BGPPeer",
+        metadata: { name: `${peer}6`, namespace: NS, labels },
+        spec: {
+          myASN: NODE_AS,
+          peerASN: FRR_AS,
+          peerAddress: ROUTER6,
           holdTime: "90s",
           bfdProfile: profile,
           nodeSelectors: [{ matchLabels: labels }],
@@ -213,6 +240,34 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
       expect(held?.status?.state).not.toBe("Established");
     } finally {
       await exec(node, ["ip", "rule", "del", ...dropFromFrr]);
+    }
+    await healthy();
+  });
+
+  it("over IPv6 too: Up in FRR and in `kubectl get bgpsessions` (hop limit 255 checked the same way)", async () => {
+    const p = await frrBfd("FRR's IPv6 BFD peer up", (x) => x === "up", 30_000, nodeIP6);
+    expect([p["remote-receive-interval"], p["remote-transmit-interval"], p["remote-detect-multiplier"]]).toEqual([
+      300, 300, 3,
+    ]);
+    await sessionWhere("the IPv6 session's BFD Up", (x) => x.status?.bfd?.state === "Up", 30_000, `${peer}6`);
+  });
+
+  it("a BGPPeer's bfdProfile removed: the agent says AdminDown to FRR and does not end BGP itself; status.bfd goes away", async () => {
+    await healthy();
+    const patch = (ops: unknown) =>
+      kubectlOk(["patch", "bgppeers.v1beta2.metallb.io", peer, "-n", NS, "--type=json", "-p", JSON.stringify(ops)]);
+    await patch([{ op: "remove", path: "/spec/bfdProfile" }]);
+    try {
+      const p = await frrBfd("FRR's BFD peer down", (x) => x === "down", BFD_WAIT_MS);
+      expect(p["remote-diagnostic"]).toBe("administratively down");
+      const s = await sessionWhere("status.bfd gone", (x) => x.status?.bfd === undefined, BFD_WAIT_MS);
+      expect(s.spec.bfd).toBeUndefined();
+      // RFC 5882 §3.2: AdminDown is not a path failure, so the agent sends no Cease / BFD Down.
+      // (FRR 8.4's bgpd does end the session on it, with its own Cease / BFD Down; BGP comes back.)
+      expect(s.status?.lastError ?? "").not.toMatch(/^sent NOTIFICATION/);
+      await sessionWhere("BGP Established without BFD", (x) => x.status?.state === "Established" && !x.status.bfd);
+    } finally {
+      await patch([{ op: "add", path: "/spec/bfdProfile", value: profile }]);
     }
     await healthy();
   });

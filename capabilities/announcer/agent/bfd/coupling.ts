@@ -74,9 +74,17 @@ export interface BfdClient {
   bfdReleased(): void;
 }
 
+interface Attached {
+  /** The BfdPeer it runs, as JSON (a change re-attaches). */
+  readonly peer: string;
+  readonly client: BfdClient;
+  readonly changed: () => void;
+  last?: BfdSnapshot;
+}
+
 /** Attaches BFD sessions to BGP sessions by key (the BGPSession name). */
 export class BgpBfdCoupling {
-  private readonly attached = new Map<string, { peer: string; client: BfdClient; last?: BfdSnapshot }>();
+  private readonly attached = new Map<string, Attached>();
 
   constructor(
     private readonly bfd: BfdSessions,
@@ -92,7 +100,7 @@ export class BgpBfdCoupling {
     if (!peer) return this.detach(key);
     const id = JSON.stringify(peer);
     if (this.attached.get(key)?.peer === id) return;
-    const entry: { peer: string; client: BfdClient; last?: BfdSnapshot } = { peer: id, client };
+    const entry: Attached = { peer: id, client, changed };
     this.attached.set(key, entry);
     const listener: BfdListener = (s, from) => {
       entry.last = s;
@@ -118,6 +126,7 @@ export class BgpBfdCoupling {
     this.attached.delete(key);
     entry.client.bfdReleased();
     await this.bfd.release(key);
+    entry.changed(); // status.bfd goes away
   }
 
   /** The status.bfd of `key`, or undefined without BFD. */
