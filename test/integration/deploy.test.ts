@@ -135,6 +135,8 @@ describe("the node agent", () => {
     [["create", "leases.coordination.k8s.io", "-n", ns]],
     [["get", "secrets", "-n", ns]],
     [["create", "events", "-n", ns]],
+    [["create", "configurationstates.metallb.io", "-n", ns]],
+    [["patch", "configurationstates.metallb.io", "--subresource=status", "-n", ns]],
   ])("the agent CAN %j", async (args) => {
     expect(await canI(args)).toBe(true);
   });
@@ -151,6 +153,9 @@ describe("the node agent", () => {
     [["patch", "ipaddresspools.metallb.io", "-n", ns]],
     [["list", "bgppeers.metallb.io", "-n", "default"]],
     [["create", "leases.coordination.k8s.io", "-n", "default"]],
+    [["patch", "configurationstates.metallb.io", "-n", ns]],
+    [["delete", "configurationstates.metallb.io", "-n", ns]],
+    [["create", "configurationstates.metallb.io", "-n", "default"]],
   ])("the agent CANNOT %j", async (args) => {
     expect(await canI(args)).toBe(false);
   });

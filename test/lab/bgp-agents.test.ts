@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { kubectlOk } from "../harness/kubectl";
+import { kubectl, kubectlOk } from "../harness/kubectl";
 import { L2Lab, NS } from "../harness/l2lab";
 import { Frr, type FrrPath } from "../harness/frr";
 import { labDescribe, needs } from "../harness/lab-suite";
@@ -199,6 +199,86 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
       await lab.startAgent(classed);
     }
     expect(await routeVia("192.0.2.170/32", lab.nodeNames.map(addr))).toHaveLength(3);
+  });
+
+  it("a missing or malformed password Secret shows in each node's ConfigurationState and BGPSession, and clears when fixed", async () => {
+    const [k, v] = lab.label;
+    const pwPeer = `${lab.pool}-pw`;
+    const secretName = `${lab.pool}-pw`;
+    type State = { status?: { result?: string; errorSummary?: string; conditions?: Array<{ type: string }> } };
+    const state = async (node: string): Promise<State | undefined> => {
+      const r = await kubectl(["get", "configurationstates", `speaker-${node}`, "-n", NS, "-o", "json"]);
+      return r.code === 0 ? (JSON.parse(r.stdout) as State) : undefined;
+    };
+    const everyNode = (what: string, ok: (s: State | undefined) => boolean) =>
+      until(
+        what,
+        async () => {
+          const all = await Promise.all(lab.nodeNames.map(state));
+          return all.every(ok) ? all : undefined;
+        },
+        60_000,
+        250,
+      );
+    const secret = (type: string, data: Record<string, string>) => ({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: secretName, namespace: NS, labels: { [k]: v } },
+      type,
+      data,
+    });
+    try {
+      await kubectlOk(
+        ["apply", "-f", "-"],
+        JSON.stringify({
+          apiVersion: "metallb.io/v1beta2",
+          kind: "BGPPeer",
+          metadata: { name: pwPeer, namespace: NS, labels: { [k]: v } },
+          spec: {
+            myASN: NODE_AS,
+            peerASN: FRR_AS,
+            peerAddress: "192.0.2.99",
+            passwordSecret: { name: secretName, namespace: NS },
+            nodeSelectors: [{ matchLabels: { [k]: v } }],
+          },
+        }),
+      );
+      const missing = new RegExp(`secret "${NS}"/"${secretName}" not found`);
+      const states = await everyNode("every speaker Invalid: Secret not found", (s) =>
+        missing.test(s?.status?.errorSummary ?? ""),
+      );
+      expect(states.map((s) => s?.status?.result)).toEqual(lab.nodeNames.map(() => "Invalid"));
+      expect(states[0]?.status?.errorSummary).toMatch(new RegExp(`BGPPeer "${pwPeer}": spec.passwordSecret: `));
+      expect(states[0]?.status?.conditions?.map((c) => c.type)).toEqual(["configReconcilerValid"]);
+      const rows = (
+        JSON.parse(
+          await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${pwPeer}`, "-o", "json"]),
+        ) as {
+          items: Session[];
+        }
+      ).items;
+      expect(rows).toHaveLength(lab.nodeNames.length);
+      expect(rows.every((r) => missing.test(r.status?.lastError ?? ""))).toBe(true);
+
+      await kubectlOk(
+        ["apply", "-f", "-"],
+        JSON.stringify(secret("Opaque", { password: Buffer.from("s3cret").toString("base64") })),
+      );
+      await everyNode("every speaker: wrong Secret type", (s) =>
+        /secret type mismatch/.test(s?.status?.errorSummary ?? ""),
+      );
+
+      await kubectlOk(["delete", "secret", secretName, "-n", NS]);
+      await kubectlOk(
+        ["apply", "-f", "-"],
+        JSON.stringify(secret("kubernetes.io/basic-auth", { password: Buffer.from("s3cret").toString("base64") })),
+      );
+      const fixed = await everyNode("every speaker Valid again", (s) => s?.status?.result === "Valid");
+      expect(fixed.map((s) => s?.status?.errorSummary)).toEqual(lab.nodeNames.map(() => ""));
+    } finally {
+      await kubectl(["delete", "bgppeers.metallb.io", pwPeer, "-n", NS, "--ignore-not-found"]);
+      await kubectl(["delete", "secret", secretName, "-n", NS, "--ignore-not-found"]);
+    }
   });
 
   it("a clean agent stop withdraws its paths and leaves its session not Established; a restart brings both back", async () => {

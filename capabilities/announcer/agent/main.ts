@@ -21,6 +21,7 @@ import { handOver, ownedByNode, ownedElsewhere, type Ownership, type ServiceLike
 import { readLinks, usableInterfaces } from "./l2/interfaces";
 import { L2Runtime } from "./l2/runtime";
 import { startBGP } from "./bgp/runtime";
+import { SpeakerState } from "./speaker-state";
 import { formatIP } from "../../shared/net/ip";
 
 // Every node runs this process: favour a small heap over peak speed (V8 collects sooner
@@ -95,8 +96,15 @@ function update(): void {
     // Keep what we had until the new owner announces it; take on nothing new.
     const now = Date.now();
     const elsewhere = ownedElsewhere(node, statuses.items.values());
-    for (const key of draining.frozen.services.keys()) if (elsewhere.has(key) && !draining.movedAt.has(key)) draining.movedAt.set(key, now);
-    const { remaining, recheckAt } = handOver(draining.frozen.services, elsewhere, draining.movedAt, draining.announced, now);
+    for (const key of draining.frozen.services.keys())
+      if (elsewhere.has(key) && !draining.movedAt.has(key)) draining.movedAt.set(key, now);
+    const { remaining, recheckAt } = handOver(
+      draining.frozen.services,
+      elsewhere,
+      draining.movedAt,
+      draining.announced,
+      now,
+    );
     const ips = new Set([...remaining.values()].flat());
     own = { services: remaining, desired: draining.frozen.desired.filter((d) => ips.has(formatIP(d.ip))) };
     clearTimeout(draining.recheck);
@@ -145,6 +153,7 @@ async function shutdown(signal: string): Promise<void> {
   if (draining) return;
   log(`${signal}: draining`);
   // BGP withdraws at once (NOTIFICATION Cease); L2 hands over make-before-break.
+  speakerState.stop();
   const bgpStopped = bgp.stop().catch((err: unknown) => log("BGP stop failed", { err: String(err) }));
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
@@ -189,7 +198,9 @@ l2.start();
 lease.start();
 statuses.start();
 services.start();
-const bgp = startBGP({ kube, node, namespace: settings.namespace, log, services });
+const speakerState = new SpeakerState(kube, node, settings.namespace, log);
+speakerState.start();
+const bgp = startBGP({ kube, node, namespace: settings.namespace, log, services, state: speakerState });
 log("agent starting", {
   namespace: settings.namespace,
   renewMs: settings.renewMs,

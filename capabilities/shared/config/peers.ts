@@ -8,10 +8,10 @@ import { isIntIn, q, show, type Diagnostics, type ObjectDiagnostics } from "./di
 import { parseDuration } from "./duration";
 import { namedObjects } from "./objects";
 import { checkSelectorList, selectNames, selectionsOverlap } from "./selectors";
+import { passwordFromSecret } from "./password-secret";
 import type { BFDProfileModel, ConfigInput, PeerModel } from "./types";
 
 const MAX_U32 = 4294967295;
-const BASIC_AUTH = "kubernetes.io/basic-auth";
 const DEFAULT_HOLD_S = 90;
 
 const notSupported = (what: string, fix: string): string => `${what} is not supported by metallb-pepr; ${fix}`;
@@ -194,27 +194,9 @@ function parsePassword(
   const secret = input.secrets.find(
     (s) => s.metadata?.name === ref.name && (s.metadata?.namespace ?? input.namespace) === input.namespace,
   );
-  if (!secret) {
-    d.error(
-      "spec.passwordSecret",
-      `spec.passwordSecret: secret ${where} not found; create a Secret of type ${BASIC_AUTH} with a "password" key`,
-      {
-        transient: true,
-      },
-    );
-  } else if (secret.type !== BASIC_AUTH) {
-    d.error(
-      "spec.passwordSecret",
-      `spec.passwordSecret: secret type mismatch on ${where}, type ${q(BASIC_AUTH)} is expected`,
-    );
-  } else if (secret.data?.password === undefined) {
-    d.error(
-      "spec.passwordSecret",
-      `spec.passwordSecret: password not specified in the secret ${where}; add a "password" key`,
-    );
-  } else {
-    return { password: Buffer.from(secret.data.password, "base64").toString("utf8"), secret: secretRef };
-  }
+  const read = passwordFromSecret(secret, where);
+  if (read.ok) return { password: read.password, secret: secretRef };
+  d.error("spec.passwordSecret", `spec.passwordSecret: ${read.message}`, read.transient ? { transient: true } : {});
   return { secret: secretRef };
 }
 

@@ -75,8 +75,15 @@ export function agentRole(o: AgentOptions): KubernetesObject & { rules: ReturnTy
       rule("coordination.k8s.io", ["leases"], ["create", "get", "patch"]),
       rule("metallb.io", ["servicel2statuses", "servicebgpstatuses", "bgpsessions"], read),
       // The configuration, for the BGP plan each node computes (read-only).
-      rule("metallb.io", ["ipaddresspools", "l2advertisements", "bgpadvertisements", "bgppeers", "communities", "bfdprofiles"], read),
+      rule(
+        "metallb.io",
+        ["ipaddresspools", "l2advertisements", "bgpadvertisements", "bgppeers", "communities", "bfdprofiles"],
+        read,
+      ),
       rule("metallb.io", ["bgpsessions/status"], ["patch"]),
+      // Its own ConfigurationState, speaker-<node> (bad password Secrets show there).
+      rule("metallb.io", ["configurationstates"], ["create"]),
+      rule("metallb.io", ["configurationstates/status"], ["patch"]),
       rule("", ["secrets"], ["get"]),
       rule("", ["events"], ["create"]),
     ],

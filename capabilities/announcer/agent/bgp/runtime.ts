@@ -34,6 +34,8 @@ import { AgentKube } from "../kube";
 import { Informer, type KubeObject } from "../../../shared/kube/informer";
 import { metricsObserver } from "./metrics";
 import { PasswordRetries } from "./password-retry";
+import { passwordFromSecret } from "../../../shared/config/password-secret";
+import type { SpeakerState } from "../speaker-state";
 import { readBgpSettings } from "./settings";
 import { readSettings, type Settings } from "../../../shared/settings";
 import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
@@ -66,6 +68,8 @@ export interface BgpContext {
   readonly connectRetryTime?: number;
   /** Stop cleanly (NOTIFICATION Cease to every peer) on SIGTERM/SIGINT, beside the agent's own drain. */
   readonly stopOnSignals?: boolean;
+  /** This node's ConfigurationState: password Secrets that are missing or malformed show there. */
+  readonly state?: SpeakerState;
 }
 
 export interface BgpRuntime {
@@ -89,7 +93,11 @@ interface Entry {
   last?: SessionSnapshot;
 }
 
-const b64 = (s: string): string => Buffer.from(s, "base64").toString("utf8");
+/** This runtime's problems in the node's ConfigurationState, by BGPSession name. */
+const STATE_SOURCE = "bgp/";
+
+/** A password Secret the user must fix (missing, wrong type, no key), as opposed to a failed read. */
+class PasswordProblem extends Error {}
 
 /** The plan-backed route source: Services, EndpointSlices, this Node, and the configuration. */
 export class PlanRouteSource implements RouteSource {
@@ -270,13 +278,19 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
   async function password(obj: SessionObject): Promise<string | undefined> {
     const ref = obj.spec?.passwordSecretRef;
     if (ref) {
-      const secret = await ctx.kube.send<{ data?: Record<string, string> }>(
-        "GET",
-        `/api/v1/namespaces/${ref.namespace ?? ctx.namespace}/secrets/${encodeURIComponent(ref.name)}`,
-      );
-      const v = secret.data?.[ref.key ?? "password"];
-      if (v === undefined) throw new Error(`Secret ${ref.name} has no key ${ref.key ?? "password"}`);
-      return b64(v);
+      const namespace = ref.namespace ?? ctx.namespace;
+      const secret = await ctx.kube
+        .send<{
+          type?: string;
+          data?: Record<string, string>;
+        }>("GET", `/api/v1/namespaces/${namespace}/secrets/${encodeURIComponent(ref.name)}`)
+        .catch((err: { status?: number }) => {
+          if (err.status === 404) return undefined; // a configuration problem, not a failed read
+          throw err;
+        });
+      const read = passwordFromSecret(secret, `"${namespace}"/"${ref.name}"`, ref.key ?? "password");
+      if (!read.ok) throw new PasswordProblem(`BGPPeer "${obj.spec!.peer}": spec.passwordSecret: ${read.message}`);
+      return read.password;
     }
     if (obj.metadata?.annotations?.[PASSWORD_SOURCE_ANNOTATION] === "BGPPeer") {
       const peer = await ctx.kube.send<{ spec?: { password?: string } }>(
@@ -332,11 +346,15 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
         wanted.set(obj.metadata.name, obj);
     }
     for (const key of [...entries.keys()]) if (!wanted.has(key)) await stopEntry(key);
+    ctx.state?.retain(STATE_SOURCE, new Set([...wanted.keys()].map((k) => STATE_SOURCE + k)));
     for (const [key, obj] of wanted) {
       let pw: string | undefined;
       try {
         pw = await password(obj);
       } catch (err) {
+        // A Secret that is missing or malformed is the user's to fix: it shows in this node's
+        // ConfigurationState too. A failed read (5xx, timeout) is not a configuration problem.
+        if (err instanceof PasswordProblem) ctx.state?.set(STATE_SOURCE + key, err.message);
         const msg = `cannot read the BGP password: ${(err as Error).message}`;
         const delay = retries.failed(key);
         if (entries.has(key)) {
@@ -355,6 +373,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       }
       if (retries.failures(key) > 0) ctx.log("BGP password read again", { session: key });
       retries.forget(key);
+      ctx.state?.set(STATE_SOURCE + key, undefined);
       // spec.bfd is left out: a BFD change re-configures BFD (attachBfd), not the BGP session.
       const fp = JSON.stringify([{ ...obj.spec, bfd: undefined }, pw ?? ""]);
       if (fingerprints.get(key) === fp) {
@@ -429,7 +448,9 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       // The final state (Idle after Cease) is written before the agent exits.
       await Promise.all(
         last.map((e) =>
-          e.last ? writeStatus(e.key, withBfdStatus(statusOf({ ...e.session.snapshot() }), undefined)).catch(() => undefined) : Promise.resolve(),
+          e.last
+            ? writeStatus(e.key, withBfdStatus(statusOf({ ...e.session.snapshot() }), undefined)).catch(() => undefined)
+            : Promise.resolve(),
         ),
       );
     },
