@@ -25,6 +25,8 @@ export interface FrrBfdOptions extends FrrOptions {
   readonly bfdProfile: FrrBfdProfile;
   /** BGP neighbours that get `neighbor X bfd profile <name>`. */
   readonly bfdNeighbors: readonly string[];
+  /** eBGP neighbours more than one hop away, with FRR's source address (its BFD for them is multihop). */
+  readonly multihopNeighbors?: readonly { readonly address: string; readonly updateSource: string }[];
   /** Standalone BFD peers (`bfd / peer X`), for BFD without BGP. */
   readonly bfdPeers?: readonly { readonly address: string; readonly local: string }[];
   /** Without bgpd (BFD only). */
@@ -57,6 +59,10 @@ export function bgpdBfdConfig(dir: string, o: FrrBfdOptions): string {
     frrConfig(dir, o),
     // Entering the same instance again adds to it.
     `router bgp ${o.asn}`,
+    ...(o.multihopNeighbors ?? []).flatMap((n) => [
+      ` neighbor ${n.address} ebgp-multihop 2`,
+      ` neighbor ${n.address} update-source ${n.updateSource}`,
+    ]),
     ...o.bfdNeighbors.map((n) => ` neighbor ${n} bfd profile ${o.bfdProfile.name}`),
     "!",
     "",
@@ -145,6 +151,7 @@ export class FrrBfd {
 
 export interface FrrBfdPeer {
   peer: string;
+  multihop?: boolean;
   local?: string;
   status: string;
   diagnostic?: string;

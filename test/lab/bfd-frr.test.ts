@@ -33,6 +33,10 @@ const FRR_AS = 64512;
 const NODE_AS = 64513;
 const ROUTER = "192.0.2.1";
 const ROUTER6 = "2001:db8:1::1";
+/** FRR's loopback address, one routed hop from the node: the multihop peer. */
+const ROUTER_LO = "198.51.100.1";
+/** The node's second address, the multihop session's source. */
+const NODE_MH = "192.0.2.42";
 const VIP = "192.0.2.175";
 /** Well under the 90 s hold time: only BFD can explain a change within it. */
 const BFD_WAIT_MS = 15_000;
@@ -48,6 +52,7 @@ interface SessionObject {
       diagnostic?: string;
       transmitInterval?: number;
       detectionTime?: number;
+      multihop?: boolean;
     };
   };
 }
@@ -117,6 +122,9 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
     profile = `${lab.pool}-fast`;
     dir = mkdtempSync(join(tmpdir(), "mlb-bfd-frr-"));
     frr = new FrrBfd(lab.net.router!.ns, dir);
+    await exec(lab.net.router!.ns, ["ip", "addr", "add", `${ROUTER_LO}/32`, "dev", "lo"]);
+    await exec(node, ["ip", "addr", "add", `${NODE_MH}/24`, "dev", lab.host(node).ifname]);
+    await exec(node, ["ip", "route", "add", `${ROUTER_LO}/32`, "via", ROUTER]);
     await frr.start({
       asn: FRR_AS,
       routerId: ROUTER,
@@ -124,9 +132,11 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
       neighbors: [
         { address: nodeIP, asn: NODE_AS, keepalive: 30, hold: 90 },
         { address: nodeIP6, asn: NODE_AS, keepalive: 30, hold: 90 },
+        { address: NODE_MH, asn: NODE_AS, keepalive: 30, hold: 90 },
       ],
+      multihopNeighbors: [{ address: NODE_MH, updateSource: ROUTER_LO }],
       bfdProfile: { name: "fast", receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 },
-      bfdNeighbors: [nodeIP, nodeIP6],
+      bfdNeighbors: [nodeIP, nodeIP6, NODE_MH],
     });
     const labels = { [k]: v };
     const objects = [
@@ -157,6 +167,21 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
           myASN: NODE_AS,
           peerASN: FRR_AS,
           peerAddress: ROUTER6,
+          holdTime: "90s",
+          bfdProfile: profile,
+          nodeSelectors: [{ matchLabels: labels }],
+        },
+      },
+      {
+        apiVersion: "metallb.io/v1beta2",
+        kind: "BGPPeer",
+        metadata: { name: `${peer}mh`, namespace: NS, labels },
+        spec: {
+          myASN: NODE_AS,
+          peerASN: FRR_AS,
+          peerAddress: ROUTER_LO,
+          sourceAddress: NODE_MH,
+          ebgpMultiHop: true,
           holdTime: "90s",
           bfdProfile: profile,
           nodeSelectors: [{ matchLabels: labels }],
@@ -250,6 +275,19 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
       300, 300, 3,
     ]);
     await sessionWhere("the IPv6 session's BFD Up", (x) => x.status?.bfd?.state === "Up", 30_000, `${peer}6`);
+  });
+
+  it("an ebgpMultiHop peer gets multihop BFD (RFC 5883): Up in FRR as a multihop peer, and in status.bfd", async () => {
+    const p = await frrBfd("FRR's multihop BFD peer up", (x) => x === "up", 30_000, NODE_MH);
+    expect(p).toMatchObject({ multihop: true, local: ROUTER_LO });
+    const s = await sessionWhere(
+      "the multihop session's BFD Up",
+      (x) => x.status?.bfd?.state === "Up",
+      30_000,
+      `${peer}mh`,
+    );
+    expect(s.status?.bfd?.multihop).toBe(true);
+    expect(s.status?.state).toBe("Established");
   });
 
   it("a BGPPeer's bfdProfile removed: the agent says AdminDown to FRR and does not end BGP itself; status.bfd goes away", async () => {

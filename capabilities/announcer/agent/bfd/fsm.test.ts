@@ -176,9 +176,25 @@ describe("BFD session state machine (RFC 5880 §6.2, §6.8.6)", () => {
       expect(out).toEqual([expect.objectContaining({ final: true, poll: false, state: BfdState.Up })]);
     });
 
-    it("leaving Up goes back to 1 s at once (an increase while not Up is not held)", () => {
+    it("leaving Up advertises 1 s but keeps sending at the old rate until the Final (the peer still times us by it)", () => {
+      const s = run(up(), rx(from(BfdState.Up, { final: true })), rx(from(BfdState.Down))).state;
+      expect(s.state).toBe(BfdState.Down);
+      expect(transmitIntervalUs(s)).toBe(300_000);
+      expect(sends(run(s, { type: "TxTimer" }).actions)[0]).toMatchObject({ poll: true, desiredMinTxUs: SLOW_TX_US });
+      expect(transmitIntervalUs(run(s, rx(from(BfdState.Down, { final: true }))).state)).toBe(SLOW_TX_US);
+    });
+
+    it("Stop sends AdminDown at the old rate, not a second later (else the peer times out first)", () => {
+      const { state } = run(up(), rx(from(BfdState.Up, { final: true })), { type: "Stop" });
+      expect(transmitIntervalUs(state)).toBe(300_000);
+      const next = step(state, { type: "TxTimer" });
+      expect(sends(next.actions)[0]).toMatchObject({ state: BfdState.AdminDown });
+      expect(timer(next.actions, "Tx")).toBeLessThanOrEqual(300);
+    });
+
+    it("a detection timeout ends a Poll Sequence nobody can answer: 1 s at once", () => {
       const s = run(up(), rx(from(BfdState.Up, { final: true })), { type: "DetectTimer" }).state;
-      expect(s.txInUseUs).toBe(SLOW_TX_US);
+      expect(s.polling).toBe(false);
       expect(transmitIntervalUs(s)).toBe(SLOW_TX_US);
     });
 

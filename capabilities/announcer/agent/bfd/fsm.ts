@@ -13,8 +13,10 @@
  * - While not Up, the advertised Desired Min TX is at least 1 s (§6.8.3); the
  *   change to the configured value on reaching Up (and back on leaving it) is a
  *   parameter change, so it starts a Poll Sequence (§6.5). An increase of our
- *   TX while Up, or a decrease of our RX while Up, takes effect only once the
- *   Final arrives (§6.8.3); every other change takes effect at once.
+ *   TX while Up (leaving Up included: the peer still times us at the old rate),
+ *   or a decrease of our RX while Up, takes effect only once the Final arrives
+ *   (§6.8.3), or once a Detection Time passes with no peer to send it; every
+ *   other change takes effect at once.
  * - Jitter (§6.8.7): each interval is 75-100% of the negotiated one, 75-90%
  *   when our Detect Mult is 1.
  * - Passive (§6.1): nothing is sent while bfd.RemoteDiscr is zero.
@@ -201,7 +203,9 @@ function advertiseChange(before: BfdFsmState, after: BfdFsmState): BfdFsmState {
   const txChanged = tx !== advertisedTxUs(before);
   const rxChanged = rx !== before.config.requiredMinRxUs;
   if (!txChanged && !rxChanged) return after;
-  const up = after.state === BfdState.Up;
+  // Leaving Up counts as "while Up": the peer still expects our packets at the old rate
+  // until it has seen the new one, so the slower TX waits for the Final too.
+  const up = before.state === BfdState.Up || after.state === BfdState.Up;
   return {
     ...after,
     polling: true,
@@ -251,11 +255,13 @@ export function step(s: BfdFsmState, e: BfdEvent): BfdStep {
       return { state: r.state, actions: [...actions, ...r.actions] };
     }
     case "DetectTimer": {
-      // §6.8.1: bfd.RemoteDiscr goes back to zero; §6.8.4: Init/Up fall to Down.
+      // §6.8.1: bfd.RemoteDiscr goes back to zero; §6.8.4: Init/Up fall to Down. With nobody
+      // left to send a Final, a Poll Sequence in progress ends and its values apply now.
       let next: BfdFsmState = { ...s, remoteDiscr: 0, remoteState: BfdState.Down };
       if (s.state === BfdState.Init || s.state === BfdState.Up) {
         next = setState(next, BfdState.Down, Diag.ControlDetectionTimeExpired, actions);
       }
+      next = { ...next, polling: false, txInUseUs: advertisedTxUs(next), rxInUseUs: next.config.requiredMinRxUs };
       return { state: rearmIfChanged(next, actions), actions };
     }
     case "Received":
