@@ -27,6 +27,10 @@ export interface BGPSessionSpec {
   routerID?: string;
   /** Seconds (not a duration string, unlike BGPPeer): 0 or 3..65535. */
   holdTime?: number;
+  /** Seconds between KEEPALIVEs (BGPPeer keepaliveTime); unset: a third of the hold time. */
+  keepaliveTime?: number;
+  /** Seconds per connection attempt (BGPPeer connectTime); unset: the agent's default. */
+  connectTime?: number;
   ebgpMultiHop?: boolean;
   passwordSecretRef?: SecretKeyReference;
   enableGracefulRestart?: boolean;
@@ -92,6 +96,8 @@ export interface BGPSessionStatus {
   since?: Timestamp;
   /** Seconds. */
   negotiatedHoldTime?: number;
+  /** Seconds between the KEEPALIVEs the agent sends. */
+  negotiatedKeepaliveTime?: number;
   capabilities?: string[];
   advertisedPrefixes?: number;
   receivedPrefixes?: number;

@@ -42,8 +42,8 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     );
 
   interface Session {
-    spec: { node: string };
-    status?: { state?: string; advertisedPrefixes?: number; lastError?: string };
+    spec: { node: string; keepaliveTime?: number; connectTime?: number };
+    status?: { state?: string; advertisedPrefixes?: number; lastError?: string; negotiatedKeepaliveTime?: number };
   }
   const sessions = async (): Promise<Session[]> =>
     (
@@ -73,6 +73,8 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
           peerASN: FRR_AS,
           peerAddress: "192.0.2.1",
           holdTime: "9s",
+          keepaliveTime: "1s",
+          connectTime: "5s",
           nodeSelectors: [{ matchLabels: { [k]: v } }],
         },
       },
@@ -103,6 +105,9 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
       250,
     );
     expect(all.map((s) => s.spec.node).sort()).toEqual([...lab.nodeNames].sort());
+    // The BGPPeer's keepaliveTime and connectTime reach each node; the agent sends KEEPALIVEs that often.
+    expect(all.map((s) => [s.spec.keepaliveTime, s.spec.connectTime])).toEqual(all.map(() => [1, 5]));
+    expect(all.map((s) => s.status?.negotiatedKeepaliveTime)).toEqual(all.map(() => 1));
     const table = await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peer}`]);
     expect(table).toMatch(/STATE/);
     expect(table.match(/Established/g)).toHaveLength(3);

@@ -17,7 +17,13 @@ const config = configOf({
       sourceAddress: "10.0.0.250",
       nodeSelectors: [{ matchLabels: { rack: "1" } }],
     }),
-    peer("core", { peerAddress: "192.0.2.2", password: "s3cret" }),
+    peer("core", {
+      peerAddress: "192.0.2.2",
+      password: "s3cret",
+      holdTime: "90s",
+      keepaliveTime: "10s",
+      connectTime: "5s",
+    }),
     peer("edge", { peerAddress: "2001:db8::1", passwordSecret: { name: "edge-pw" }, peerPort: 1179 }),
   ],
 });
@@ -52,6 +58,12 @@ describe("desiredSessions", () => {
         enableGracefulRestart: false,
       },
     });
+  });
+
+  it("carries keepaliveTime and connectTime in whole seconds, and leaves the default keepalive unset", () => {
+    expect(sessions.get("core-n1")?.spec).toMatchObject({ holdTime: 90, keepaliveTime: 10, connectTime: 5 });
+    expect(sessions.get("tor-n1")?.spec).not.toHaveProperty("keepaliveTime"); // 30 s hold: a third, the agent's default
+    expect(sessions.get("tor-n1")?.spec).not.toHaveProperty("connectTime");
   });
 
   it("carries the BFDProfile's values; an ebgpMultiHop peer runs multihop BFD", () => {

@@ -55,6 +55,9 @@ export function sessionBfd(profile: BFDProfileModel, peer: PeerModel): NonNullab
   };
 }
 
+/** BGP timers are whole seconds on the wire; a positive fraction rounds down, never to 0 (which disables). */
+const wholeSeconds = (s: number): number => (s > 0 ? Math.max(1, Math.floor(s)) : 0);
+
 export function sessionSpec(peer: PeerModel, node: string, bfd?: BFDProfileModel): BGPSessionSpec {
   return {
     node,
@@ -66,6 +69,12 @@ export function sessionSpec(peer: PeerModel, node: string, bfd?: BFDProfileModel
     peerPort: peer.port,
     ...(peer.routerID ? { routerID: formatIP(peer.routerID) } : {}),
     holdTime: peer.holdTimeSeconds,
+    // Only when the user chose one: the default (a third of the hold time) is the agent's too,
+    // and a spec that changes on upgrade would reset every session once.
+    ...(peer.keepaliveTimeSeconds !== peer.holdTimeSeconds / 3
+      ? { keepaliveTime: wholeSeconds(peer.keepaliveTimeSeconds) }
+      : {}),
+    ...(peer.connectTimeSeconds !== undefined ? { connectTime: peer.connectTimeSeconds } : {}),
     ebgpMultiHop: peer.ebgpMultiHop,
     enableGracefulRestart: peer.enableGracefulRestart,
     ...(peer.passwordSecret

@@ -46,6 +46,20 @@ const toEstablished = (cfg = config, open = peerOpen()) =>
     { type: "KeepAliveMsg" },
   );
 
+describe("timers from the BGPPeer", () => {
+  it("arms the Keepalive timer with the configured keepaliveTime, and ConnectRetry with connectTime", () => {
+    const cfg = fsmConfig({ localAS: 64512, routerId: ip("10.0.0.1"), keepaliveTime: 4, connectRetryTime: 7 });
+    let r = step(initialState(cfg), { type: "ManualStart" });
+    expect(r.actions).toContainEqual({ type: "StartTimer", timer: "ConnectRetry", seconds: 7 });
+    r = step(r.state, { type: "TcpCRAcked" });
+    r = step(r.state, { type: "BGPOpen", message: peerOpen() });
+    expect(r.actions).toContainEqual({ type: "StartTimer", timer: "Keepalive", seconds: 4 });
+    r = step(r.state, { type: "KeepAliveMsg" });
+    r = step(r.state, { type: "KeepaliveTimerExpires" });
+    expect(r.actions).toContainEqual({ type: "StartTimer", timer: "Keepalive", seconds: 4 });
+  });
+});
+
 describe("a full session", () => {
   it("Idle → Connect → OpenSent → OpenConfirm → Established → stop", () => {
     let s = initialState(config);

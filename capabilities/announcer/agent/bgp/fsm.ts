@@ -57,6 +57,8 @@ export interface FsmConfig extends OpenConfig {
   readonly passive: boolean;
   /** ConnectRetryTimer, seconds (RFC 4271 §10 suggests 120). */
   readonly connectRetryTime: number;
+  /** Seconds between KEEPALIVEs (BGPPeer keepaliveTime); undefined: a third of the hold time. */
+  readonly keepaliveTime?: number;
   readonly backoff: BackoffConfig;
   /** This process restarted with graceful restart: set the R bit until End-of-RIB is out (RFC 4724 §3). */
   readonly restarting: boolean;
@@ -72,6 +74,7 @@ export interface FsmConfigInput {
   readonly gracefulRestart?: GracefulRestartConfig;
   readonly passive?: boolean;
   readonly connectRetryTime?: number;
+  readonly keepaliveTime?: number;
   readonly backoff?: Partial<BackoffConfig>;
   readonly restarting?: boolean;
 }
@@ -88,6 +91,7 @@ export function fsmConfig(input: FsmConfigInput): FsmConfig {
     ...(input.gracefulRestart ? { gracefulRestart: input.gracefulRestart } : {}),
     passive: input.passive ?? false,
     connectRetryTime: input.connectRetryTime ?? 30,
+    ...(input.keepaliveTime !== undefined ? { keepaliveTime: input.keepaliveTime } : {}),
     backoff: { initial: 1, max: 60, stableTime: 60, ...input.backoff },
     restarting: input.restarting ?? false,
   };
@@ -400,7 +404,7 @@ function openSent(s: FsmState, e: FsmEvent): StepResult {
       ...(s.config.peerAS !== undefined ? { expectedPeerAS: s.config.peerAS } : {}),
     });
     if (error) return fail(s, error.reason, error);
-    const negotiated = negotiate(s.sentOpen ?? buildOpen(s.config, s.restarting), e.message);
+    const negotiated = negotiate(s.sentOpen ?? buildOpen(s.config, s.restarting), e.message, s.config.keepaliveTime);
     const timers =
       negotiated.holdTime > 0
         ? [start("Keepalive", negotiated.keepaliveTime), start("Hold", negotiated.holdTime)]

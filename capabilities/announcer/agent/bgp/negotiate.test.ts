@@ -1,6 +1,6 @@
 import { ip } from "./fixtures";
 import { AS_TRANS, IPV4_UNICAST, IPV6_UNICAST } from "./messages";
-import { buildOpen, negotiate } from "./negotiate";
+import { buildOpen, keepaliveFor, negotiate } from "./negotiate";
 
 const cfg = {
   localAS: 64512,
@@ -53,6 +53,23 @@ describe("negotiate", () => {
       routeRefresh: false,
       gracefulRestart: false,
     });
+  });
+
+  it("a configured keepalive is used, but never more than a third of the negotiated hold time (RFC 4271 §4.4)", () => {
+    expect(negotiate(ours, { ...ours, holdTime: 90 }, 5).keepaliveTime).toBe(5);
+    // The peer proposed 9 s: our 5 s would let its hold timer run out between two KEEPALIVEs.
+    expect(negotiate(ours, { ...ours, holdTime: 9 }, 5).keepaliveTime).toBe(3);
+    expect(negotiate(ours, { ...ours, holdTime: 0 }, 5).keepaliveTime).toBe(0);
+  });
+
+  it.each([
+    [90, undefined, 30],
+    [90, 10, 10],
+    [10, undefined, 3],
+    [10, 60, 3],
+    [0, 10, 0],
+  ])("keepaliveFor(hold %p, configured %p) = %p", (hold, configured, expected) => {
+    expect(keepaliveFor(hold, configured)).toBe(expected);
   });
 
   it("hold 0 gives keepalive 0", () => {

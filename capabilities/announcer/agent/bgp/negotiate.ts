@@ -90,7 +90,20 @@ function familiesOf(open: OpenMessage): AfiSafi[] {
 
 const has = (open: OpenMessage, type: Capability["type"]): boolean => open.capabilities.some((c) => c.type === type);
 
-export function negotiate(local: OpenMessage, peer: OpenMessage): Negotiated {
+/**
+ * Seconds between our KEEPALIVEs for a negotiated hold time: the configured keepalive
+ * (BGPPeer keepaliveTime), never more than a third of the hold time (RFC 4271 §4.4 calls
+ * a third "reasonable"; a peer that proposed a shorter hold time than ours must not see
+ * its timer expire), one third when not configured. 0 when the hold time is 0 (§4.4:
+ * no KEEPALIVEs at all).
+ */
+export function keepaliveFor(holdTime: number, configured?: number): number {
+  if (holdTime === 0) return 0;
+  const third = Math.floor(holdTime / 3);
+  return configured === undefined || configured <= 0 ? third : Math.min(configured, third);
+}
+
+export function negotiate(local: OpenMessage, peer: OpenMessage, keepaliveTime?: number): Negotiated {
   const holdTime = Math.min(local.holdTime, peer.holdTime);
   const theirs = familiesOf(peer);
   const gr = peer.capabilities.find((c) => c.type === "graceful-restart");
@@ -98,7 +111,7 @@ export function negotiate(local: OpenMessage, peer: OpenMessage): Negotiated {
     peerAS: peerASOf(peer),
     peerRouterId: peer.bgpId,
     holdTime,
-    keepaliveTime: Math.floor(holdTime / 3),
+    keepaliveTime: keepaliveFor(holdTime, keepaliveTime),
     fourOctetAS: has(local, "four-octet-as") && has(peer, "four-octet-as"),
     families: familiesOf(local).filter((f) => theirs.some((t) => sameAfiSafi(f, t))),
     routeRefresh: has(local, "route-refresh") && has(peer, "route-refresh"),

@@ -219,6 +219,7 @@ export function statusOf(s: SessionSnapshot): BGPSessionStatus {
     state: s.state,
     since: s.since.toISOString(),
     ...(s.negotiatedHoldTime !== undefined ? { negotiatedHoldTime: s.negotiatedHoldTime } : {}),
+    ...(s.negotiatedKeepaliveTime !== undefined ? { negotiatedKeepaliveTime: s.negotiatedKeepaliveTime } : {}),
     capabilities: [...s.capabilities],
     advertisedPrefixes: s.advertisedPrefixes,
     receivedPrefixes: s.receivedPrefixes,
@@ -321,7 +322,13 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       ...(pw ? { password: pw } : {}),
       gracefulRestart: s.enableGracefulRestart ?? false,
       restarting: Date.now() - started < (ctx.restartWindowSeconds ?? 60) * 1000,
-      ...(ctx.connectRetryTime !== undefined ? { connectRetryTime: ctx.connectRetryTime } : {}),
+      ...(s.keepaliveTime !== undefined ? { keepaliveTime: s.keepaliveTime } : {}),
+      // BGPPeer connectTime first; the labs' override only where the peer sets none.
+      ...(s.connectTime !== undefined
+        ? { connectRetryTime: s.connectTime }
+        : ctx.connectRetryTime !== undefined
+          ? { connectRetryTime: ctx.connectRetryTime }
+          : {}),
       maxPrefixes: settings.maxPrefixes,
     };
   }

@@ -36,15 +36,39 @@ import { performance } from "node:perf_hooks";
 import { parseIP, type CIDR, type IP } from "../../../shared/net/ip";
 import { planUpdates, type Route } from "./adj-rib-out";
 import { encodeMessage } from "./encode";
-import { fsmConfig, initialState, step, type FsmAction, type FsmEvent, type FsmState, type StateName, type TimerName } from "./fsm";
+import {
+  fsmConfig,
+  initialState,
+  step,
+  type FsmAction,
+  type FsmEvent,
+  type FsmState,
+  type StateName,
+  type TimerName,
+} from "./fsm";
 import { endOfRibFamily } from "./graceful-restart";
 import { frameToEvent } from "./inbound";
-import { IPV4_UNICAST, IPV6_UNICAST, sameAfiSafi, type AfiSafi, type LargeCommunity, type Message, type UpdateMessage } from "./messages";
+import {
+  IPV4_UNICAST,
+  IPV6_UNICAST,
+  sameAfiSafi,
+  type AfiSafi,
+  type LargeCommunity,
+  type Message,
+  type UpdateMessage,
+} from "./messages";
 import type { Negotiated } from "./negotiate";
 import { describeNotification } from "./notification";
 import { PrefixSet } from "./prefix-set";
 import { MessageReader, type Frame } from "./reader";
-import { refreshDone, refreshDue, refreshRequested, refreshState, type RefreshAction, type RefreshState } from "./refresh";
+import {
+  refreshDone,
+  refreshDue,
+  refreshRequested,
+  refreshState,
+  type RefreshAction,
+  type RefreshState,
+} from "./refresh";
 import { dial as defaultDial, type Dialer, type Dialled } from "./transport";
 
 export interface SessionConfig {
@@ -70,6 +94,8 @@ export interface SessionConfig {
   readonly restarting?: boolean;
   /** Seconds per connection attempt (ConnectRetryTimer, RFC 4271 §8). Default 10, MetalLB's dial timeout. */
   readonly connectRetryTime?: number;
+  /** Seconds between KEEPALIVEs (BGPPeer keepaliveTime); default a third of the negotiated hold time. */
+  readonly keepaliveTime?: number;
   /** IdleHold backoff between attempts. */
   readonly backoff?: { readonly initial?: number; readonly max?: number; readonly stableTime?: number };
   /** Next hops for prefixes of the other family than the session's transport. */
@@ -112,6 +138,7 @@ export interface SessionSnapshot {
   readonly state: StateName;
   readonly since: Date;
   readonly negotiatedHoldTime?: number;
+  readonly negotiatedKeepaliveTime?: number;
   readonly capabilities: readonly string[];
   /** Prefixes the peer has from us right now. */
   readonly advertisedPrefixes: number;
@@ -153,7 +180,11 @@ const TIMER_EVENT: Readonly<Record<TimerName, FsmEvent["type"]>> = {
 /** Capability names for status: what both sides agreed on. */
 export function capabilityNames(n: Negotiated): string[] {
   const names = n.families.map((f) =>
-    sameAfiSafi(f, IPV4_UNICAST) ? "ipv4-unicast" : sameAfiSafi(f, IPV6_UNICAST) ? "ipv6-unicast" : `afi${f.afi}-safi${f.safi}`,
+    sameAfiSafi(f, IPV4_UNICAST)
+      ? "ipv4-unicast"
+      : sameAfiSafi(f, IPV6_UNICAST)
+        ? "ipv6-unicast"
+        : `afi${f.afi}-safi${f.safi}`,
   );
   if (n.fourOctetAS) names.push("4-octet-as");
   if (n.routeRefresh) names.push("route-refresh");
@@ -212,7 +243,8 @@ export class BgpSession {
     if (!peer) throw new Error(`peer address ${config.peerAddress} is not an IP address`);
     this.peerIP = peer;
     this.maxPrefixes = config.maxPrefixes ?? DEFAULT_MAX_PREFIXES;
-    if (!Number.isInteger(this.maxPrefixes) || this.maxPrefixes < 1) throw new Error(`maxPrefixes ${config.maxPrefixes} is not a positive integer`);
+    if (!Number.isInteger(this.maxPrefixes) || this.maxPrefixes < 1)
+      throw new Error(`maxPrefixes ${config.maxPrefixes} is not a positive integer`);
     this.refresh = refreshState((config.refreshInterval ?? 5) * 1000);
     this.fsm = initialState(
       fsmConfig({
@@ -225,6 +257,7 @@ export class BgpSession {
           ? { gracefulRestart: { restartTime: config.restartTime ?? 120, forwardingState: true } }
           : {}),
         connectRetryTime: config.connectRetryTime ?? 10,
+        ...(config.keepaliveTime !== undefined ? { keepaliveTime: config.keepaliveTime } : {}),
         ...(config.backoff ? { backoff: config.backoff } : {}),
         restarting: Boolean(config.gracefulRestart && config.restarting),
       }),
@@ -279,7 +312,7 @@ export class BgpSession {
       peer: this.peer,
       state: this.fsm.name,
       since: this.since,
-      ...(n ? { negotiatedHoldTime: n.holdTime } : {}),
+      ...(n ? { negotiatedHoldTime: n.holdTime, negotiatedKeepaliveTime: n.keepaliveTime } : {}),
       capabilities: n ? capabilityNames(n) : [],
       advertisedPrefixes: this.sent.size,
       pendingPrefixes: this.pending,
@@ -332,7 +365,10 @@ export class BgpSession {
     const changed = before !== this.fsm.name;
     if (changed) {
       this.since = new Date();
-      this.log("info", `${before} -> ${this.fsm.name}${this.fsm.name === "Idle" && this.lastError ? ` (${this.lastError})` : ""}`);
+      this.log(
+        "info",
+        `${before} -> ${this.fsm.name}${this.fsm.name === "Idle" && this.lastError ? ` (${this.lastError})` : ""}`,
+      );
     }
     this.changed(changed);
   }
@@ -623,7 +659,8 @@ export class BgpSession {
         this.advertisePending = false;
         this.advertise();
       } else this.resendSlice();
-      if (!this.blocked && (this.outbox.length > 0 || this.advertisePending || this.jobs.length > 0)) this.scheduleWork();
+      if (!this.blocked && (this.outbox.length > 0 || this.advertisePending || this.jobs.length > 0))
+        this.scheduleWork();
     } // else 'drain' schedules the next step
     if (this.sentCount.update !== sent) this.changed(false);
   }
@@ -641,7 +678,8 @@ export class BgpSession {
               : e.type === "RouteRefreshMsg"
                 ? "routeRefresh"
                 : undefined;
-    if (e.type === "NotifMsg") this.lastError = `peer sent NOTIFICATION: ${describeNotification(e.message.code, e.message.subcode)}`;
+    if (e.type === "NotifMsg")
+      this.lastError = `peer sent NOTIFICATION: ${describeNotification(e.message.code, e.message.subcode)}`;
     if (!kind) return;
     this.receivedCount[kind]++;
     this.observer.onMessage?.("received", kind, this.peer);
@@ -716,10 +754,13 @@ export class BgpSession {
       this.scheduleWork();
     } else if (action.type === "wait") {
       clearTimeout(this.refreshTimers.get(key));
-      const t = setTimeout(() => {
-        this.refreshTimers.delete(key);
-        this.guard(() => this.refreshStep(family, this.refreshNext(refreshDue, family)), "answering a route refresh");
-      }, Math.max(0, action.atMs - Date.now()));
+      const t = setTimeout(
+        () => {
+          this.refreshTimers.delete(key);
+          this.guard(() => this.refreshStep(family, this.refreshNext(refreshDue, family)), "answering a route refresh");
+        },
+        Math.max(0, action.atMs - Date.now()),
+      );
       this.refreshTimers.set(key, t);
     }
   }
@@ -778,7 +819,10 @@ export class BgpSession {
       if (a.type === "mp-reach") count(a.nlri, !treatAsWithdraw);
     }
     // RFC 4486 §4: past the limit, Cease / Maximum Number of Prefixes Reached for that family.
-    for (const [set, family] of [[this.received4, IPV4_UNICAST], [this.received6, IPV6_UNICAST]] as const) {
+    for (const [set, family] of [
+      [this.received4, IPV4_UNICAST],
+      [this.received6, IPV6_UNICAST],
+    ] as const) {
       if (set.size > this.maxPrefixes) {
         this.dispatch({ type: "MaxPrefixesExceeded", family, limit: this.maxPrefixes });
         return;
