@@ -129,7 +129,12 @@ export class BfdSessions {
         creating = this.create(id, peer).finally(() => this.creating.delete(id));
         this.creating.set(id, creating);
       }
-      s = await creating;
+      try {
+        s = await creating;
+      } catch (err) {
+        if (this.owners.get(owner) === id) this.owners.delete(owner);
+        throw err;
+      }
     } else if (JSON.stringify(s.peer.config) !== JSON.stringify(peer.config)) {
       s.peer = { ...s.peer, config: peer.config };
       this.dispatch(s, { type: "Configure", config: peer.config });
