@@ -162,5 +162,8 @@ export interface FrrBfdPeer {
   "remote-receive-interval"?: number;
   "remote-transmit-interval"?: number;
   "remote-detect-multiplier"?: number;
+  /** FRR's discriminator for the session. */
+  id?: number;
+  /** Ours, as FRR last heard it. */
   "remote-id"?: number;
 }

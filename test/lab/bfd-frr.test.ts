@@ -23,7 +23,8 @@ import { kubectl, kubectlOk } from "../harness/kubectl";
 import { L2Lab, NS } from "../harness/l2lab";
 import { BFDD, FrrBfd, ZEBRA } from "../harness/frr-bfd";
 import { labDescribe, needs } from "../harness/lab-suite";
-import { until } from "../harness/wait";
+import { until, sleep } from "../harness/wait";
+import { BfdState, controlPacket, encode } from "../../capabilities/announcer/agent/bfd/packet";
 
 const d = labDescribe("BFD interop with FRR bfdd", needs.lab, needs.frr, needs.addon, () =>
   existsSync(BFDD) && existsSync(ZEBRA) ? undefined : "needs FRR's bfdd and zebra: run hack/install-deps.sh as root",
@@ -53,6 +54,7 @@ interface SessionObject {
       transmitInterval?: number;
       detectionTime?: number;
       multihop?: boolean;
+      downEvents?: number;
     };
   };
 }
@@ -288,6 +290,41 @@ d("BFD with a real agent and FRR bfdd (300 ms x 3)", () => {
     );
     expect(s.status?.bfd?.multihop).toBe(true);
     expect(s.status?.state).toBe("Established");
+  });
+
+  it("GTSM (RFC 5881 §5): a forged AdminDown from FRR's address is ignored with TTL 254 and obeyed with TTL 255", async () => {
+    await healthy();
+    const frrView = (await frr.bfdPeer(nodeIP))!;
+    // Exactly what FRR would send to take the session down administratively.
+    const forged = encode(
+      controlPacket({
+        state: BfdState.AdminDown,
+        diag: 7,
+        detectMult: 3,
+        myDiscriminator: frrView.id!,
+        yourDiscriminator: frrView["remote-id"]!,
+        desiredMinTxUs: 300_000,
+        requiredMinRxUs: 300_000,
+      }),
+    ).toString("hex");
+    const send = (ttl: number) =>
+      exec(lab.net.router!.ns, [
+        process.execPath,
+        "-e",
+        `const s=require("node:dgram").createSocket("udp4");s.bind({address:"${ROUTER}",port:0},()=>{s.setTTL(${ttl});` +
+          `s.send(Buffer.from("${forged}","hex"),3784,"${nodeIP}",()=>s.close())})`,
+      ]);
+    const downEvents = async () => (await session())?.status?.bfd?.downEvents ?? 0;
+    const before = await downEvents();
+    await send(254);
+    // Nothing to wait for when a packet is dropped: give a wrongly accepted one time to show.
+    await sleep(2000);
+    expect((await session())?.status?.bfd?.state).toBe("Up");
+    expect(await downEvents()).toBe(before);
+    // The same packet with TTL 255 is a valid AdminDown: the session leaves Up (the filter was the only difference).
+    await send(255);
+    await sessionWhere("the forged AdminDown obeyed", (x) => (x.status?.bfd?.downEvents ?? 0) > before, BFD_WAIT_MS);
+    await healthy();
   });
 
   it("a BGPPeer's bfdProfile removed: the agent says AdminDown to FRR and does not end BGP itself; status.bfd goes away", async () => {
