@@ -13,6 +13,10 @@ const transformIgnorePatterns = [
   "/node_modules/(?!(kubernetes-fluent-client|@kubernetes/client-node|openid-client|oauth4webapi|jose|hpagent|jsonpath-plus|@jsep-plugin|jsep)/)",
 ];
 
+// Test runs write etcd data (with *.snap files Jest would take for its own snapshots)
+// and module builds under .lab/: never part of the module graph.
+const modulePathIgnorePatterns = ["<rootDir>/.lab/"];
+
 module.exports = {
   // The integration tests share one API server and one set of network namespaces.
   maxWorkers: 1,
@@ -28,12 +32,14 @@ module.exports = {
       ],
       transform,
       transformIgnorePatterns,
+      modulePathIgnorePatterns,
     },
     {
       displayName: "integration",
       testMatch: ["<rootDir>/test/integration/**/*.test.ts", "<rootDir>/test/lab/**/*.test.ts"],
       transform,
       transformIgnorePatterns,
+      modulePathIgnorePatterns,
       globalSetup: "<rootDir>/test/integration/global-setup.ts",
       globalTeardown: "<rootDir>/test/integration/global-teardown.ts",
     },
@@ -44,6 +50,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/chaos/**/*.test.ts"],
       transform,
       transformIgnorePatterns,
+      modulePathIgnorePatterns,
     },
   ],
 };

@@ -277,6 +277,16 @@ export class EventAggregator {
     return record.dirty ? this.schedule(record, this.now()) : undefined;
   }
 
+  /**
+   * A failed write's retry is due: the record to queue again, unless another write
+   * (queued, in flight or deferred) will carry it anyway or a later write got it out.
+   */
+  retry(record: EventRecord): EventRecord | undefined {
+    if (record.queued || record.inFlight || record.deferred || !record.dirty) return undefined;
+    record.queued = true;
+    return record;
+  }
+
   /** A queued write was dropped (the queue was full): the next repeat writes it. */
   unqueued(record: EventRecord): void {
     record.queued = false;

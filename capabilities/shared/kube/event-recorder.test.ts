@@ -45,6 +45,10 @@ class FakeApi implements EventApi {
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
+/** Waits (real time: the back-off is jittered, at most a few seconds here) until `ok`. */
+async function until(ok: () => boolean): Promise<void> {
+  while (!ok()) await new Promise((r) => setTimeout(r, 20));
+}
 const httpError = (status: number) => Object.assign(new Error(`HTTP ${status}`), { status });
 
 const ev = (reason = "AllocationFailed", uid = "u1"): EventInput => ({
@@ -66,8 +70,26 @@ describe("EventRecorder", () => {
     const rec = new EventRecorder(() => api);
     rec.record(ev());
     expect(api.calls).toHaveLength(1); // issued, not awaited
-    await api.settleAll(httpError(500));
+    await api.settleAll(httpError(403)); // refused: not tried again
     await rec.idle();
+    expect(api.calls).toHaveLength(1);
+  });
+
+  it("a write the API server could not take (503, a refused connection) is tried again until it lands", async () => {
+    const api = new FakeApi();
+    const rec = new EventRecorder(() => api);
+    rec.record(ev());
+    let settled = false;
+    void rec.idle().then(() => (settled = true));
+    await api.settleAll(httpError(503));
+    expect(settled).toBe(false); // a retry is pending: an eventsFirst status write keeps waiting
+    await until(() => api.calls.length === 2);
+    await api.settleAll(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
+    await until(() => api.calls.length === 3);
+    expect(api.calls.map((c) => c.method)).toEqual(["POST", "POST", "POST"]);
+    await api.settleAll();
+    await rec.idle();
+    expect(settled).toBe(true);
   });
 
   it("50 identical Events: one POST, then one merge PATCH with count 50", async () => {

@@ -2,9 +2,12 @@
  * Carries out the writes event-aggregator.ts asks for, off the caller's path: `record()`
  * returns at once, a bounded queue holds the writes (the oldest dropped when full) and a
  * few run at a time, so a burst of Events neither blocks a reconcile nor opens a socket
- * per Event next to the status writes that matter more. Best effort throughout: a write
- * that fails is forgotten until the Event happens again.
+ * per Event next to the status writes that matter more. A write the API server could not
+ * take (no answer, 429, 5xx) is tried again with jittered back-off for about half a
+ * minute: an Event that says why an address moved must outlive an API server restart.
+ * Other failures are forgotten until the Event happens again.
  */
+import { Backoff } from "../backoff";
 import { EventAggregator, type EventInput, type EventRecord, type WriteOutcome } from "./event-aggregator";
 
 /** The slice of an API client the recorder needs (KubeHttp, or a fake in tests). */
@@ -24,6 +27,15 @@ export const DEFAULT_RECORDER_OPTIONS: RecorderOptions = { maxQueued: 1024, conc
 const WRITE_TIMEOUT_MS = 10_000;
 
 const statusOf = (err: unknown): number | undefined => (err as { status?: number })?.status;
+/** Tries of one write before it is left to the Event's next repeat. */
+const MAX_ATTEMPTS = 8;
+/** No answer (a connection refused or reset, a timeout), too many requests, or a server error. */
+function retryable(err: unknown): boolean {
+  const status = statusOf(err);
+  if (status !== undefined) return status === 429 || status >= 500;
+  const code = (err as { code?: unknown })?.code;
+  return (typeof code === "string" && code.startsWith("E")) || /no answer within/.test(String(err));
+}
 
 export class EventRecorder {
   /** Writes dropped because the queue was full. */
@@ -34,6 +46,9 @@ export class EventRecorder {
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private idleWaiters: Array<() => void> = [];
+  /** Failed writes waiting for their retry, and how often each was tried. */
+  private retrying = 0;
+  private readonly attempts = new WeakMap<EventRecord, { n: number; backoff: Backoff }>();
 
   /** `api` is called per write, so a client that cannot be built fails that write only. */
   constructor(
@@ -54,7 +69,7 @@ export class EventRecorder {
 
   /** Resolves once nothing is queued or in flight (deferred writes aside). */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.active === 0) return Promise.resolve();
+    if (this.queue.length === 0 && this.active === 0 && this.retrying === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -72,13 +87,15 @@ export class EventRecorder {
       this.active++;
       void this.write(this.queue.shift()!);
     }
-    if (this.queue.length === 0 && this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.queue.length === 0 && this.active === 0 && this.retrying === 0)
+      for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async write(record: EventRecord): Promise<void> {
     const w = this.aggregator.begin(record);
     const base = `/api/v1/namespaces/${encodeURIComponent(w.namespace)}/events`;
     let outcome: WriteOutcome;
+    let retry = false;
     try {
       if (w.kind === "create") await this.api().send("POST", base, w.body, undefined, WRITE_TIMEOUT_MS);
       else {
@@ -91,13 +108,34 @@ export class EventRecorder {
       if (w.kind === "patch" && status === 404) outcome = "missing";
       else if (w.kind === "create" && status === 409)
         outcome = "ok"; // an earlier try got through after all
-      else outcome = "failed";
+      else {
+        outcome = "failed";
+        retry = retryable(err);
+      }
     }
     this.active--;
     const again = this.aggregator.finish(record, outcome);
+    if (outcome === "failed" && retry) this.retryLater(record);
+    else this.attempts.delete(record);
     if (again) this.enqueue(again);
     else this.pump();
     this.armTimer();
+  }
+
+  private retryLater(record: EventRecord): void {
+    let a = this.attempts.get(record);
+    if (!a) this.attempts.set(record, (a = { n: 0, backoff: new Backoff({ initialMs: 500, maxMs: 10_000 }) }));
+    if (++a.n >= MAX_ATTEMPTS) {
+      this.attempts.delete(record);
+      return;
+    }
+    this.retrying++;
+    setTimeout(() => {
+      this.retrying--;
+      const again = this.aggregator.retry(record);
+      if (again) this.enqueue(again);
+      else this.pump();
+    }, a.backoff.next()).unref();
   }
 
   /** One timer, for the earliest deferred write; unref'd so it never holds the process. */
