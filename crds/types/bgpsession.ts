@@ -20,6 +20,8 @@ export interface BGPSessionSpec {
   peer: string;
   peerAddress?: string;
   peerASN?: number;
+  /** The BGPPeer's dynamicASN, when it names no peerASN. */
+  dynamicASN?: "internal" | "external";
   myASN?: number;
   sourceAddress?: string;
   /** Defaults to 179. */

@@ -9,6 +9,7 @@
  *   2001:db8:1::11 AS 64513                                          eBGP over IPv6 (MP-BGP)
  *   192.0.2.42 (on n1) AS 64512, MD5 "s3cret"                        iBGP, source address
  *   192.0.2.43 (on n2) AS 64516, MD5 "right"                          speaker uses "wrong"
+ *   192.0.2.44 (on n0) AS 64517                                       dynamicASN (no peerAS)
  * FRR timers 1/3 s, so a speaker that dies silently is noticed in 3 s.
  *
  * Needs root, Linux, FRR (hack/install-deps.sh) and the rawnet addon (hack/build-native.sh).
@@ -58,7 +59,7 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
     const [n0, n1, n2] = lab.nodes;
     await lab.execOk(n1!.ns, ["ip", "addr", "add", "192.0.2.42/24", "dev", "eth0"]);
     await lab.execOk(n2!.ns, ["ip", "addr", "add", "192.0.2.43/24", "dev", "eth0"]);
-    void n0;
+    await lab.execOk(n0!.ns, ["ip", "addr", "add", "192.0.2.44/24", "dev", "eth0"]);
     frr = new Frr(lab.router!.ns, join(dir, "frr"));
     frr.start({
       asn: FRR_AS,
@@ -71,6 +72,7 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
         { address: "2001:db8:1::11", asn: 64513 },
         { address: "192.0.2.42", asn: FRR_AS, password: "s3cret" },
         { address: "192.0.2.43", asn: 64516, password: "right" },
+        { address: "192.0.2.44", asn: 64517 },
       ],
     });
     await until("FRR vty", async () => ((await frr.vty("show version")) ? true : undefined), 10_000, 100);
@@ -188,6 +190,34 @@ d("BGP interop with FRR (standalone speaker, no Kubernetes)", () => {
     expect(s.has("STATE Established")).toBe(false);
     expect(s.has("STATE OpenSent")).toBe(false); // the SYN is dropped: TCP never comes up
     s.kill("SIGKILL");
+  });
+
+  it("dynamicASN: external accepts FRR's AS; internal refuses it with Bad Peer AS", async () => {
+    const dyn = (dynamicASN: "internal" | "external"): Speaker =>
+      speaker(lab.nodes[0]!.ns, {
+        peerAddress: "192.0.2.1",
+        localAS: 64517,
+        dynamicASN,
+        routerId: "192.0.2.44",
+        sourceAddress: "192.0.2.44",
+      });
+    // internal: FRR says AS 64512, not ours (64517): we refuse its OPEN (RFC 4271 §6.2, 2/2).
+    const internal = dyn("internal");
+    await until(
+      "our OPEN error",
+      async () => (internal.lines.some((l) => /dynamicASN internal/.test(l)) ? true : undefined),
+      10_000,
+      100,
+    );
+    expect(await frr.peerState("192.0.2.44")).not.toBe("Established");
+    expect(internal.has("STATE Established")).toBe(false);
+    internal.kill("SIGKILL");
+    await internal.exited;
+    // external: any AS but ours, so FRR's 64512 is accepted.
+    const external = dyn("external");
+    await established("192.0.2.44");
+    expect(external.has("STATE Established")).toBe(true);
+    external.kill("SIGKILL");
   });
 
   describe("three eBGP speakers advertising one /32", () => {

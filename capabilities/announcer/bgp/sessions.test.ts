@@ -60,6 +60,13 @@ describe("desiredSessions", () => {
     });
   });
 
+  it("carries dynamicASN instead of a peerASN", () => {
+    const dyn = configOf({ bgpPeers: [peer("dyn", { peerASN: undefined, dynamicASN: "external" })] });
+    const spec = desiredSessions(dyn, nodes, new Map()).get("dyn-n1")?.spec;
+    expect(spec).toMatchObject({ dynamicASN: "external" });
+    expect(spec).not.toHaveProperty("peerASN");
+  });
+
   it("carries keepaliveTime and connectTime in whole seconds, and leaves the default keepalive unset", () => {
     expect(sessions.get("core-n1")?.spec).toMatchObject({ holdTime: 90, keepaliveTime: 10, connectTime: 5 });
     expect(sessions.get("tor-n1")?.spec).not.toHaveProperty("keepaliveTime"); // 30 s hold: a third, the agent's default

@@ -63,7 +63,7 @@ export function sessionSpec(peer: PeerModel, node: string, bfd?: BFDProfileModel
     node,
     peer: peer.name,
     peerAddress: formatIP(peer.address),
-    peerASN: peer.peerASN,
+    ...(peer.dynamicASN ? { dynamicASN: peer.dynamicASN } : { peerASN: peer.peerASN }),
     myASN: peer.myASN,
     ...(peer.sourceAddress ? { sourceAddress: formatIP(peer.sourceAddress) } : {}),
     peerPort: peer.port,

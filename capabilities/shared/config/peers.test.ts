@@ -28,10 +28,21 @@ describe("BGPPeer rules", () => {
     ]);
   });
 
-  it("dynamicASN is not supported", () => {
-    expect(only({ peerASN: undefined, dynamicASN: "internal" })).toEqual([
-      'BGPPeer "p": spec.dynamicASN: dynamicASN is not supported by metallb-pepr; set spec.peerASN to the peer\'s AS number instead',
+  it("dynamicASN internal or external stands in for peerASN", () => {
+    for (const dynamicASN of ["internal", "external"] as const) {
+      const config = configOf({ bgpPeers: [peer("p", { peerASN: undefined, dynamicASN })] });
+      expect(config.peers[0]).toMatchObject({ peerASN: 0, dynamicASN });
+    }
+  });
+
+  it("an unknown dynamicASN value", () => {
+    expect(only({ peerASN: undefined, dynamicASN: "both" as "internal" })).toEqual([
+      'BGPPeer "p": spec.dynamicASN: invalid dynamicASN "both"; use "internal" (the peer has spec.myASN) or "external" (any other AS)',
     ]);
+  });
+
+  it("ebgp-multihop with dynamicASN internal", () => {
+    expect(only({ peerASN: undefined, dynamicASN: "internal", ebgpMultiHop: true })).toHaveLength(1);
   });
 
   it("ebgp-multihop on an iBGP peer", () => {
@@ -54,14 +65,14 @@ describe("BGPPeer rules", () => {
 
   it("interface (unnumbered) is not supported", () => {
     expect(only({ peerAddress: undefined, interface: "eth0" })).toEqual([
-      'BGPPeer "p": spec.interface: BGP unnumbered (interface "eth0") is not supported by metallb-pepr; set spec.peerAddress to the peer\'s IP address instead',
+      'BGPPeer "p": spec.interface: BGP unnumbered (interface "eth0") is not supported by metallb-pepr; it needs IPv6 link-local peer discovery and IPv4 routes with IPv6 next hops (RFC 8950), which the agent does not do yet; set spec.peerAddress to the peer\'s IP address instead',
     ]);
   });
 
   it("vrf, localASN and dualStackAddressFamily are not supported", () => {
     expect(only({ vrf: "red", localASN: 65000, dualStackAddressFamily: true })).toEqual([
       'BGPPeer "p": spec.localASN: localASN 65000 is not supported by metallb-pepr; remove spec.localASN and set spec.myASN to the AS number to present',
-      'BGPPeer "p": spec.vrf: vrf "red" is not supported by metallb-pepr; remove spec.vrf to peer from the default VRF',
+      'BGPPeer "p": spec.vrf: vrf "red" is not supported by metallb-pepr; sessions in a Linux VRF are not offered because they cannot be tested where this project is built (no VRF devices); remove spec.vrf to peer from the default VRF',
       'BGPPeer "p": spec.dualStackAddressFamily: dualStackAddressFamily is not supported by metallb-pepr; define one BGPPeer per address family',
     ]);
   });

@@ -75,7 +75,10 @@ function asn(value: unknown, field: string, what: string, d: ObjectDiagnostics):
   return value;
 }
 
-function parseASNs(spec: BGPPeerSpec, d: ObjectDiagnostics): { my?: number; peer?: number } {
+function parseASNs(
+  spec: BGPPeerSpec,
+  d: ObjectDiagnostics,
+): { my?: number; peer?: number; dynamic?: "internal" | "external" } {
   let my: number | undefined;
   if (spec.myASN === undefined || spec.myASN === null || spec.myASN === 0) {
     d.error("spec.myASN", "spec.myASN: missing local ASN; set spec.myASN to the AS number of the cluster nodes");
@@ -88,12 +91,10 @@ function parseASNs(spec: BGPPeerSpec, d: ObjectDiagnostics): { my?: number; peer
   if (hasPeerASN && dyn !== undefined) {
     d.error("spec.dynamicASN", "spec.dynamicASN: both peer ASN and dynamicASN specified; set only spec.peerASN");
   } else if (dyn !== undefined) {
-    if (dyn !== "internal" && dyn !== "external") {
-      d.error("spec.dynamicASN", `spec.dynamicASN: invalid dynamicASN ${q(dyn)}`);
-    }
+    if (dyn === "internal" || dyn === "external") return { my, dynamic: dyn };
     d.error(
       "spec.dynamicASN",
-      `spec.dynamicASN: ${notSupported("dynamicASN", "set spec.peerASN to the peer's AS number instead")}`,
+      `spec.dynamicASN: invalid dynamicASN ${q(dyn)}; use "internal" (the peer has spec.myASN) or "external" (any other AS)`,
     );
   } else if (!hasPeerASN) {
     d.error("spec.peerASN", "spec.peerASN: missing peer ASN and dynamicASN; set spec.peerASN to the peer's AS number");
@@ -115,7 +116,10 @@ function parseAddresses(spec: BGPPeerSpec, d: ObjectDiagnostics): { address?: IP
   } else if (iface !== "") {
     d.error(
       "spec.interface",
-      `spec.interface: ${notSupported(`BGP unnumbered (interface ${q(iface)})`, "set spec.peerAddress to the peer's IP address instead")}`,
+      `spec.interface: ${notSupported(
+        `BGP unnumbered (interface ${q(iface)})`,
+        "it needs IPv6 link-local peer discovery and IPv4 routes with IPv6 next hops (RFC 8950), which the agent does not do yet; set spec.peerAddress to the peer's IP address instead",
+      )}`,
     );
   } else if (addrText === "") {
     d.error(
@@ -211,8 +215,8 @@ export function parsePeers(
     const d = diags.for("BGPPeer", name);
     const spec: BGPPeerSpec = obj.spec ?? ({} as BGPPeerSpec);
     if (spec.disableMP) d.warn("spec.disableMP", "spec.disableMP: disableMP is deprecated and has no effect");
-    const { my, peer } = parseASNs(spec, d);
-    if (spec.ebgpMultiHop && my !== undefined && my === peer) {
+    const { my, peer, dynamic } = parseASNs(spec, d);
+    if (spec.ebgpMultiHop && my !== undefined && (my === peer || dynamic === "internal")) {
       d.error(
         "spec.ebgpMultiHop",
         `spec.ebgpMultiHop: invalid ebgp-multihop parameter set for an ibgp peer; remove it (peerASN equals myASN ${my})`,
@@ -227,7 +231,10 @@ export function parsePeers(
     if (spec.vrf)
       d.error(
         "spec.vrf",
-        `spec.vrf: ${notSupported(`vrf ${q(spec.vrf)}`, "remove spec.vrf to peer from the default VRF")}`,
+        `spec.vrf: ${notSupported(
+          `vrf ${q(spec.vrf)}`,
+          "sessions in a Linux VRF are not offered because they cannot be tested where this project is built (no VRF devices); remove spec.vrf to peer from the default VRF",
+        )}`,
       );
     if (spec.dualStackAddressFamily) {
       d.error(
@@ -266,6 +273,7 @@ export function parsePeers(
       name,
       myASN: my ?? 0,
       peerASN: peer ?? 0,
+      ...(dynamic ? { dynamicASN: dynamic } : {}),
       address: address ?? { family: 4, value: 0n },
       port,
       holdTimeSeconds: hold,

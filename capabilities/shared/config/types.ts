@@ -161,7 +161,10 @@ export interface BGPAdvertisementModel {
 export interface PeerModel {
   readonly name: string;
   readonly myASN: number;
+  /** 0 with dynamicASN. */
   readonly peerASN: number;
+  /** No fixed peer AS: the nodes' own (internal) or any other (external). */
+  readonly dynamicASN?: "internal" | "external";
   readonly address: IP;
   readonly port: number;
   /** Whole seconds; 0 disables keepalives. */

@@ -53,6 +53,8 @@ export interface BackoffConfig {
 export interface FsmConfig extends OpenConfig {
   /** Expected peer AS; undefined accepts any. */
   readonly peerAS?: number;
+  /** No fixed peer AS: accept ours (internal) or any other (external). */
+  readonly dynamicPeerAS?: "internal" | "external";
   /** Never dial; only accept (RFC 4271 §8.1.1 PassiveTcpEstablishment). */
   readonly passive: boolean;
   /** ConnectRetryTimer, seconds (RFC 4271 §10 suggests 120). */
@@ -68,6 +70,7 @@ export interface FsmConfigInput {
   readonly localAS: number;
   readonly routerId: IP;
   readonly peerAS?: number;
+  readonly dynamicPeerAS?: "internal" | "external";
   readonly holdTime?: number;
   readonly families?: readonly AfiSafi[];
   readonly routeRefresh?: boolean;
@@ -85,6 +88,7 @@ export function fsmConfig(input: FsmConfigInput): FsmConfig {
     localAS: input.localAS,
     routerId: input.routerId,
     ...(input.peerAS !== undefined ? { peerAS: input.peerAS } : {}),
+    ...(input.dynamicPeerAS !== undefined ? { dynamicPeerAS: input.dynamicPeerAS } : {}),
     holdTime: input.holdTime ?? 90,
     families: input.families ?? [IPV4_UNICAST, IPV6_UNICAST],
     routeRefresh: input.routeRefresh ?? true,
@@ -402,6 +406,7 @@ function openSent(s: FsmState, e: FsmEvent): StepResult {
       localAS: s.config.localAS,
       localId: s.config.routerId,
       ...(s.config.peerAS !== undefined ? { expectedPeerAS: s.config.peerAS } : {}),
+      ...(s.config.dynamicPeerAS !== undefined ? { dynamicPeerAS: s.config.dynamicPeerAS } : {}),
     });
     if (error) return fail(s, error.reason, error);
     const negotiated = negotiate(s.sentOpen ?? buildOpen(s.config, s.restarting), e.message, s.config.keepaliveTime);

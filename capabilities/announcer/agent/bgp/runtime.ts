@@ -313,6 +313,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       peerPort: s.peerPort ?? 179,
       localAS: s.myASN,
       ...(s.peerASN !== undefined ? { peerAS: s.peerASN } : {}),
+      ...(s.dynamicASN !== undefined ? { dynamicASN: s.dynamicASN } : {}),
       // RFC 4271 §4.2: the BGP Identifier must be an IPv4 address; without one configured
       // we use the source address, else a stable value derived from the node name.
       routerId: routerId ?? derivedRouterId(ctx.node),

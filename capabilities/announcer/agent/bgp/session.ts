@@ -79,6 +79,8 @@ export interface SessionConfig {
   readonly localAS: number;
   /** Expected peer AS; undefined accepts any. */
   readonly peerAS?: number;
+  /** BGPPeer dynamicASN, instead of peerAS: our AS (internal) or any other (external). */
+  readonly dynamicASN?: "internal" | "external";
   /** BGP Identifier; must be IPv4 (RFC 4271 §4.2). */
   readonly routerId: string;
   readonly sourceAddress?: string;
@@ -251,6 +253,7 @@ export class BgpSession {
         localAS: config.localAS,
         routerId,
         ...(config.peerAS !== undefined ? { peerAS: config.peerAS } : {}),
+        ...(config.dynamicASN !== undefined ? { dynamicPeerAS: config.dynamicASN } : {}),
         holdTime: config.holdTime ?? 90,
         ...(config.families ? { families: config.families } : {}),
         ...(config.gracefulRestart
@@ -471,7 +474,9 @@ export class BgpSession {
 
   private ttl(): number {
     // Directly connected eBGP: TTL 1; multihop and iBGP: 255 (see transport.ts).
-    const ebgp = this.config.peerAS === undefined || this.config.peerAS !== this.config.localAS;
+    const ebgp = this.config.dynamicASN
+      ? this.config.dynamicASN === "external"
+      : this.config.peerAS === undefined || this.config.peerAS !== this.config.localAS;
     return ebgp && !this.config.ebgpMultiHop ? 1 : 255;
   }
 

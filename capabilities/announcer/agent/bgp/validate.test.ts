@@ -22,6 +22,16 @@ describe("validateOpen (RFC 4271 §6.2)", () => {
     expect(validateOpen(open({ holdTime: 3 }), ctx)).toBeUndefined();
   });
 
+  it("dynamicASN: internal accepts only our AS, external any other (2/2 Bad Peer AS otherwise)", () => {
+    const dyn = (d: "internal" | "external") => ({ localAS: 64512, dynamicPeerAS: d, localId: ip("10.0.0.1") });
+    const from = (asn: number) => open({ myAS: asn, capabilities: [{ type: "four-octet-as", asn }] });
+    expect(validateOpen(from(64512), dyn("internal"))).toBeUndefined();
+    expect(validateOpen(from(65001), dyn("internal"))).toMatchObject({ code: 2, subcode: 2 });
+    expect(validateOpen(from(65001), dyn("external"))).toBeUndefined();
+    expect(validateOpen(from(4200000000), dyn("external"))).toBeUndefined();
+    expect(validateOpen(from(64512), dyn("external"))).toMatchObject({ code: 2, subcode: 2 });
+  });
+
   it("version other than 4 → 2/1 with data = 4 as two octets", () => {
     expect(validateOpen(open({ version: 3 }), ctx)).toMatchObject({ code: 2, subcode: 1, data: fromHex("0004") });
   });

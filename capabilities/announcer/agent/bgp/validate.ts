@@ -25,6 +25,12 @@ export interface OpenContext {
   readonly localAS: number;
   /** The AS we expect; undefined accepts any (dynamic peer AS). */
   readonly expectedPeerAS?: number;
+  /**
+   * BGPPeer dynamicASN: any AS equal to ours (internal) or any other (external). The
+   * RFC leaves acceptable peer ASes to configuration (RFC 4271 §6.2: "the Autonomous
+   * System field ... is unacceptable"); this is that configuration.
+   */
+  readonly dynamicPeerAS?: "internal" | "external";
   readonly localId: IP;
 }
 
@@ -52,6 +58,12 @@ export function validateOpen(open: OpenMessage, ctx: OpenContext): BgpError | un
   if (peerAS === 0) return openError(OpenSubcode.BAD_PEER_AS, "peer AS is 0");
   if (ctx.expectedPeerAS !== undefined && peerAS !== ctx.expectedPeerAS) {
     return openError(OpenSubcode.BAD_PEER_AS, `peer says AS ${peerAS}, we expect AS ${ctx.expectedPeerAS}`);
+  }
+  if (ctx.dynamicPeerAS === "internal" && peerAS !== ctx.localAS) {
+    return openError(OpenSubcode.BAD_PEER_AS, `peer says AS ${peerAS}, dynamicASN internal expects our AS ${ctx.localAS}`);
+  }
+  if (ctx.dynamicPeerAS === "external" && peerAS === ctx.localAS) {
+    return openError(OpenSubcode.BAD_PEER_AS, `peer says AS ${peerAS}, our own, but dynamicASN is external`);
   }
   // RFC 4271 §6.2 / §4.2: hold time is 0 or at least 3 seconds.
   if (open.holdTime === 1 || open.holdTime === 2) {
