@@ -53,6 +53,14 @@ function service(name: string, ip?: string, type = "LoadBalancer"): V1Service {
   };
 }
 
+/** A Service that may share its address under key "k", on one TCP port. */
+function shared(name: string, port: number, ip?: string): V1Service {
+  const s = service(name, ip);
+  s.metadata!.annotations = { "metallb.io/allow-shared-ip": "k" };
+  s.spec!.ports = [{ port, protocol: "TCP" }];
+  return s;
+}
+
 function setup() {
   const writer = new MemoryWriter();
   const controller = new ServiceController(new Allocator(), writer);
@@ -250,12 +258,6 @@ describe("ServiceController", () => {
       const { writer, controller } = setup();
       controller.load([pool("a", "192.0.2.0/32")], [service("h")], new Map());
       await controller.idle();
-      const shared = (name: string, port: number) => {
-        const s = service(name);
-        s.metadata!.annotations = { "metallb.io/allow-shared-ip": "k" };
-        s.spec!.ports = [{ port, protocol: "TCP" }];
-        return s;
-      };
       controller.onServiceUpsert(shared("w1", 80));
       controller.onServiceUpsert(shared("w2", 443));
       await controller.idle();
@@ -270,12 +272,6 @@ describe("ServiceController", () => {
       const { writer, controller } = setup();
       controller.load([pool("a", "192.0.2.0/31")], [service("h0"), service("h1")], new Map());
       await controller.idle();
-      const shared = (name: string, port: number) => {
-        const s = service(name);
-        s.metadata!.annotations = { "metallb.io/allow-shared-ip": "k" };
-        s.spec!.ports = [{ port, protocol: "TCP" }];
-        return s;
-      };
       controller.onServiceUpsert(shared("w1", 80));
       controller.onServiceUpsert(shared("w2", 443));
       controller.onServiceUpsert(service("w3"));
@@ -293,12 +289,6 @@ describe("ServiceController", () => {
 
     it("a Service leaving a shared address lets a waiting Service of its key share it (the address is not free)", async () => {
       const { writer, controller } = setup();
-      const shared = (name: string, port: number, ip?: string) => {
-        const s = service(name, ip);
-        s.metadata!.annotations = { "metallb.io/allow-shared-ip": "k" };
-        s.spec!.ports = [{ port, protocol: "TCP" }];
-        return s;
-      };
       controller.load([pool("a", "192.0.2.0/32")], [shared("a80", 80), shared("b443", 443)], new Map());
       await controller.idle();
       controller.onServiceUpsert(shared("w80", 80)); // port 80 is taken on the only address
