@@ -79,9 +79,24 @@ function parseArgs(argv) {
   return opts;
 }
 
+/** The input text; a missing or unreadable file is one line, not a stack trace. */
+function readInput(file) {
+  if (file === "-" && process.stdin.isTTY) {
+    // Without -f, a user at a terminal would otherwise see nothing happen.
+    process.stderr.write("reading the ConfigMap from stdin (end with Ctrl-D; or pass -f FILE)\n");
+  }
+  try {
+    return readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (e) {
+    const why =
+      e && e.code === "ENOENT" ? "no such file" : e && e.code === "EISDIR" ? "is a directory" : String(e && e.message);
+    fail(`metallb-pepr convert: cannot read ${file === "-" ? "stdin" : JSON.stringify(file)}: ${why}`, 1);
+  }
+}
+
 function runConvert(argv) {
   const opts = parseArgs(argv);
-  const text = readFileSync(opts.file === "-" ? 0 : opts.file, "utf8");
+  const text = readInput(opts.file);
   const { convertLegacyText, ConvertError } = loadConverter();
   try {
     const out = convertLegacyText(text, opts.namespace);

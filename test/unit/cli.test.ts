@@ -30,6 +30,21 @@ describe("metallb-pepr convert", () => {
     expect(r.stderr).toContain("config.address-pools[0].protocol");
   });
 
+  it("a missing file is one line naming it, not a stack trace", () => {
+    const r = cli(["convert", "-f", "/nonexistent/metallb-config.yaml"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe('metallb-pepr convert: cannot read "/nonexistent/metallb-config.yaml": no such file');
+  });
+
+  it("at a terminal without -f, says it is reading stdin before it waits", () => {
+    // script(1) (util-linux, Essential in Debian) gives the CLI a terminal as stdin.
+    const r = spawnSync("script", ["-q", "-e", "-c", `${process.execPath} ${bin} convert`, "/dev/null"], {
+      input: "",
+      encoding: "utf8",
+    });
+    expect(r.stdout).toContain("reading the ConfigMap from stdin (end with Ctrl-D; or pass -f FILE)");
+  });
+
   it("rejects unknown arguments with usage", () => {
     const r = cli(["convert", "--frobnicate"]);
     expect(r.status).toBe(2);
