@@ -9,13 +9,17 @@ import { parse } from "yaml";
 
 const root = join(__dirname, "..", "..");
 
-function sources(dir: string): string[] {
+function sources(dir: string, skip?: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
-    if (statSync(p).isDirectory()) return sources(p);
+    if (p === skip) return [];
+    if (statSync(p).isDirectory()) return sources(p, skip);
     return p.endsWith(".ts") && !p.endsWith(".test.ts") ? [readFileSync(p, "utf8")] : [];
   });
 }
+
+const namesIn = (texts: string[]) =>
+  new Set(texts.flatMap((s) => [...s.matchAll(/"(metallb_[a-z0-9_]+)"/g)].map((m) => m[1])));
 
 const registered = new Set(
   sources(join(root, "capabilities")).flatMap((s) =>
@@ -27,6 +31,16 @@ const metricsIn = (text: string) =>
   new Set(
     [...text.matchAll(/\bmetallb_[a-z0-9_]*[a-z0-9]\b(?!\*)/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, "")),
   );
+
+describe("metric names", () => {
+  it("the controller and the node agent never export the same name (one series, one meaning, one job)", () => {
+    const agentDir = join(root, "capabilities", "announcer", "agent");
+    const agent = namesIn(sources(agentDir));
+    const controller = namesIn(sources(join(root, "capabilities"), agentDir));
+    expect(agent.size).toBeGreaterThan(5);
+    expect([...agent].filter((n) => controller.has(n))).toEqual([]);
+  });
+});
 
 describe("deploy/", () => {
   const dashboard = readFileSync(join(root, "deploy", "grafana-dashboard.json"), "utf8");
