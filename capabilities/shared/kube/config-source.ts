@@ -48,6 +48,7 @@ export async function readConfig(namespace: string, { nodes: withNodes = true } 
     bfdProfiles,
     communities,
     namespaces: namespaces.items.map(named),
-    ...(nodes ? { nodes: nodes.items.map(named) } : {}),
+    // A PartialObjectMetadataList with no items has `items: null`.
+    ...(nodes ? { nodes: (nodes.items ?? []).map(named) } : {}),
   } as ConfigInput;
 }

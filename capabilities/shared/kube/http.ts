@@ -78,7 +78,7 @@ export class KubeHttp implements ListWatchClient {
    * Lists only the objects' metadata (PartialObjectMetadataList): labels of every Node
    * without their status and images, a fraction of the bytes on a large cluster.
    */
-  listMetadata<T>(path: string): Promise<{ items: T[] }> {
+  listMetadata<T>(path: string): Promise<{ items: T[] | null }> {
     return this.send(
       "GET",
       path,
