@@ -84,7 +84,7 @@ spec: {node: node-a, peer: router, peerAddress: 192.0.2.1, peerASN: 64512, myASN
 `;
   afterAll(() => kubectl(["delete", "bgpsession", "node-a-router", "-n", ns, "--ignore-not-found"]));
 
-  it("shows Node, Peer, Address, ASN, State, Uptime, Advertised, Received, Age", async () => {
+  it("shows Node, Peer, Address, ASN, State, BFD, Uptime, Advertised, Received, Age", async () => {
     await kubectlOk(["apply", "-f", "-"], session);
     await kubectlOk([
       "patch",
@@ -96,12 +96,18 @@ spec: {node: node-a, peer: router, peerAddress: 192.0.2.1, peerASN: 64512, myASN
       "--type=merge",
       "-p",
       JSON.stringify({
-        status: { state: "Established", since: new Date().toISOString(), advertisedPrefixes: 3, receivedPrefixes: 0 },
+        status: {
+          state: "Established",
+          bfd: { state: "Up" },
+          since: new Date().toISOString(),
+          advertisedPrefixes: 3,
+          receivedPrefixes: 0,
+        },
       }),
     ]);
     const [header, row] = (await kubectlOk(["get", "bgpsessions", "-n", ns])).trim().split("\n");
-    expect(header).toMatch(/^NAME\s+NODE\s+PEER\s+ADDRESS\s+ASN\s+STATE\s+UPTIME\s+ADVERTISED\s+RECEIVED\s+AGE/);
-    expect(row).toMatch(/^node-a-router\s+node-a\s+router\s+192\.0\.2\.1\s+64512\s+Established\s+\S+\s+3\s+0\s+/);
+    expect(header).toMatch(/^NAME\s+NODE\s+PEER\s+ADDRESS\s+ASN\s+STATE\s+BFD\s+UPTIME\s+ADVERTISED\s+RECEIVED\s+AGE/);
+    expect(row).toMatch(/^node-a-router\s+node-a\s+router\s+192\.0\.2\.1\s+64512\s+Established\s+Up\s+\S+\s+3\s+0\s+/);
   });
 });
 
@@ -143,10 +149,15 @@ describe("the webhook server", () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const healthz = () =>
       new Promise<Socket>((resolve, reject) => {
-        const req = get({ host: "localhost", port: 3000, path: "/healthz", agent, rejectUnauthorized: false }, (res) => {
-          res.resume();
-          res.on("end", () => (res.statusCode === 200 ? resolve(req.socket!) : reject(new Error(`HTTP ${res.statusCode}`))));
-        });
+        const req = get(
+          { host: "localhost", port: 3000, path: "/healthz", agent, rejectUnauthorized: false },
+          (res) => {
+            res.resume();
+            res.on("end", () =>
+              res.statusCode === 200 ? resolve(req.socket!) : reject(new Error(`HTTP ${res.statusCode}`)),
+            );
+          },
+        );
         req.on("error", reject);
       });
     try {
