@@ -1,4 +1,5 @@
 import { AuthType, BfdState, Diag, authError, controlPacket, decode, encode, type ControlPacket } from "./packet";
+import { xorshift32 } from "../fuzz-rng";
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 
@@ -112,17 +113,9 @@ describe("BFD control packet codec (RFC 5880 §4.1)", () => {
   });
 
   describe("fuzzing", () => {
-    /** xorshift32, seeded from the environment or the clock; the seed is printed to replay a failure. */
+    /** Seeded from the environment or the clock; the seed is printed to replay a failure. */
     const seed = Number(process.env.BFD_FUZZ_SEED ?? Date.now() % 2 ** 31) >>> 0 || 1;
-    let x = seed;
-    const next = (): number => {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      return x;
-    };
+    const next = xorshift32(seed);
     beforeAll(() => console.log(`BFD packet fuzz seed ${seed} (BFD_FUZZ_SEED=${seed} replays it)`));
 
     it("never throws; every accepted packet re-encodes to the same fields", () => {

@@ -12,19 +12,7 @@ import type { FsmEvent } from "./fsm";
 import { frameToEvent } from "./inbound";
 import type { Message } from "./messages";
 import { MessageReader } from "./reader";
-
-/** xorshift32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { xorshift32 } from "../fuzz-rng";
 
 const SEEDS: Message[] = [
   { type: "keepalive" },
@@ -168,7 +156,7 @@ function exercise(input: Buffer, next: () => number): void {
 
 describe("fuzz", () => {
   it("20,000 seeded random and mutated messages never throw", () => {
-    const next = rng(0x5eed);
+    const next = xorshift32(0x5eed);
     const seeds = SEEDS.map((m) => encodeMessage(m, { fourOctetAS: true }));
     for (let i = 0; i < 20000; i++) {
       const input = i % 5 === 0 ? randomMessage(next) : mutate(next, seeds[next() % seeds.length]!);
@@ -187,6 +175,6 @@ describe("fuzz", () => {
   it("has regression inputs", () => expect(files.length).toBeGreaterThan(0));
   it.each(files)("regression %s", (file) => {
     const input = fromHex(readFileSync(join(dir, file), "utf8"));
-    exercise(input, rng(1));
+    exercise(input, xorshift32(1));
   });
 });
