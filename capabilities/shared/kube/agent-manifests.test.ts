@@ -52,11 +52,19 @@ describe("agent manifests", () => {
     }
   });
 
-  it("namespaced rules: Secrets get only, no Service writes, no wildcards", () => {
+  it("namespaced rules: Secrets get only (list/watch the L2 key alone), no Service writes, no wildcards", () => {
     const rules = agentRole(opts).rules;
-    const verbsFor = (res: string) => rules.filter((r) => r.resources.includes(res)).flatMap((r) => r.verbs);
+    const unnamed = rules.filter((r) => !("resourceNames" in r));
+    const verbsFor = (res: string) => unnamed.filter((r) => r.resources.includes(res)).flatMap((r) => r.verbs);
     expect(verbsFor("secrets")).toEqual(["get"]);
     expect(verbsFor("leases").sort()).toEqual(["create", "get", "patch"]);
+    expect(verbsFor("configmaps")).toEqual([]);
+    const named = rules.filter((r) => "resourceNames" in r).map((r) => [r.resources, r.resourceNames, r.verbs]);
+    expect(named).toEqual([
+      [["configmaps"], ["metallb-l2-membership"], ["get", "list", "watch"]],
+      [["secrets"], ["metallb-l2-membership-key"], ["get", "list", "watch"]],
+      [["leases"], ["metallb-l2-tiebreaker"], ["get", "update", "patch"]],
+    ]);
     expect(verbsFor("bgpsessions/status")).toEqual(["patch"]);
     expect(verbsFor("services")).toEqual([]);
     for (const r of rules) expect([...r.resources, ...r.verbs, ...r.apiGroups]).not.toContain("*");

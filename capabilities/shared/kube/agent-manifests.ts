@@ -48,7 +48,12 @@ const labels = {
 };
 const selector = { "app.kubernetes.io/name": AGENT_NAME };
 
-const rule = (apiGroup: string, resources: string[], verbs: string[]) => ({ apiGroups: [apiGroup], resources, verbs });
+const rule = (apiGroup: string, resources: string[], verbs: string[], resourceNames?: string[]) => ({
+  apiGroups: [apiGroup],
+  resources,
+  verbs,
+  ...(resourceNames ? { resourceNames } : {}),
+});
 const read = ["get", "list", "watch"];
 
 export function agentServiceAccount(o: AgentOptions): KubernetesObject {
@@ -86,6 +91,11 @@ export function agentRole(o: AgentOptions): KubernetesObject & { rules: ReturnTy
       rule("metallb.io", ["configurationstates/status"], ["patch"]),
       rule("", ["secrets"], ["get"]),
       rule("", ["events"], ["create"]),
+      // L2 membership (issue 12): the roster and cluster key the controller publishes, and
+      // the one shared tie-breaker Lease (compare-and-swap on its resourceVersion).
+      rule("", ["configmaps"], read, ["metallb-l2-membership"]),
+      rule("", ["secrets"], read, ["metallb-l2-membership-key"]),
+      rule("coordination.k8s.io", ["leases"], ["get", "update", "patch"], ["metallb-l2-tiebreaker"]),
     ],
   };
 }
