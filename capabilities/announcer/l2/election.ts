@@ -71,11 +71,12 @@ export type NotAnnouncedReason =
 /** Why a node can never announce, whatever the Service; undefined when it can. */
 export function nodeExclusion(node: ElectionNode, ignoreExcludeLBLabel: boolean): string | undefined {
   if (node.networkUnavailable) return "NetworkUnavailable";
-  if (!ignoreExcludeLBLabel && Object.prototype.hasOwnProperty.call(node.labels, EXCLUDE_LB_LABEL)) return EXCLUDE_LB_LABEL;
+  if (!ignoreExcludeLBLabel && Object.prototype.hasOwnProperty.call(node.labels, EXCLUDE_LB_LABEL))
+    return EXCLUDE_LB_LABEL;
   return undefined;
 }
 
-const adSelectsNode = (ad: L2AdvertisementModel, node: ElectionNode): boolean =>
+export const adSelectsNode = (ad: L2AdvertisementModel, node: ElectionNode): boolean =>
   ad.nodeSelectors.length === 0 || ad.nodeSelectors.some((s) => selectorMatches(s, node.labels));
 
 const adSelectsService = (ad: L2AdvertisementModel, svc: ElectionService): boolean =>
@@ -113,7 +114,11 @@ function interfacesFor(node: ElectionNode, ads: readonly L2AdvertisementModel[])
 const tieBreak = (node: string, ip: string): string => createHash("sha256").update(`${node}#${ip}`).digest("hex");
 
 /** Orders candidates best first: weight descending, then hash ascending. */
-export function rankNodes(nodes: readonly ElectionNode[], ads: readonly L2AdvertisementModel[], firstIP: string): ElectionNode[] {
+export function rankNodes(
+  nodes: readonly ElectionNode[],
+  ads: readonly L2AdvertisementModel[],
+  firstIP: string,
+): ElectionNode[] {
   return nodes
     .map((n) => ({ n, w: preferenceWeight(n, ads), h: tieBreak(n.name, firstIP) }))
     .sort((a, b) => b.w - a.w || (a.h < b.h ? -1 : a.h > b.h ? 1 : 0))
@@ -121,8 +126,14 @@ export function rankNodes(nodes: readonly ElectionNode[], ads: readonly L2Advert
 }
 
 /** Candidates for one Service, and why there are none when the list is empty. */
-function candidates(svc: ElectionService, input: ElectionInput, ads: readonly L2AdvertisementModel[]): { nodes: ElectionNode[]; reason?: NotAnnouncedReason } {
-  let nodes = input.nodes.filter((n) => nodeExclusion(n, input.ignoreExcludeLBLabel) === undefined && ads.some((ad) => adSelectsNode(ad, n)));
+function candidates(
+  svc: ElectionService,
+  input: ElectionInput,
+  ads: readonly L2AdvertisementModel[],
+): { nodes: ElectionNode[]; reason?: NotAnnouncedReason } {
+  let nodes = input.nodes.filter(
+    (n) => nodeExclusion(n, input.ignoreExcludeLBLabel) === undefined && ads.some((ad) => adSelectsNode(ad, n)),
+  );
   if (nodes.length === 0) return { nodes, reason: "no-eligible-node" };
   if (svc.local) {
     const serving = input.endpointNodes.get(svc.key);
@@ -183,7 +194,8 @@ export function electOwners(input: ElectionInput): Map<string, Assignment> {
     const names = new Set(common.map((n) => n.name));
     const keep = members.map((m) => input.currentOwners.get(m.key)).find((o) => o !== undefined && names.has(o));
     const winner = keep !== undefined ? common.find((n) => n.name === keep)! : rankNodes(common, allAds, ip)[0];
-    for (const svc of members) out.set(svc.key, { node: winner.name, interfaces: interfacesFor(winner, adsBy.get(svc.key) ?? []) });
+    for (const svc of members)
+      out.set(svc.key, { node: winner.name, interfaces: interfacesFor(winner, adsBy.get(svc.key) ?? []) });
   }
   return out;
 }
