@@ -12,10 +12,12 @@
  * which trusts gossip) to nodes whose agent holds a live Lease.
  *
  * Choice: the current owner stays while it remains a candidate, so a node joining never
- * moves an IP. Otherwise the highest summed preferredNodeSelectors weight wins, then the
+ * moves an IP. When it is not, the first candidate among the standbys recorded for the
+ * Service takes over: the agents already made that node answer (issue 12). Otherwise the highest summed preferredNodeSelectors weight wins, then the
  * lowest sha256(node + "#" + first IP). Hashing the IP, not the Service, keeps Services
  * that share an IP on one node (two MACs for one IP would break it) while still spreading
- * different IPs across nodes.
+ * different IPs across nodes. The standbys named after the owner are the rest of the
+ * candidates in that same order (for a shared IP, the candidates all its Services accept).
  */
 import { createHash } from "node:crypto";
 import type { L2AdvertisementModel, Pool } from "../../shared/config";
@@ -53,11 +55,19 @@ export interface ElectionInput {
   readonly endpointNodes: ReadonlyMap<string, ReadonlySet<string>>;
   /** Service key -> node that announces it now. */
   readonly currentOwners: ReadonlyMap<string, string>;
+  /**
+   * Service key -> the standbys its ServiceL2Status names now. When the owner is no longer a
+   * candidate, the first of them that is becomes the owner: it is the node the agents
+   * already made answer (issue 12), and the controller only records it.
+   */
+  readonly recordedStandbys?: ReadonlyMap<string, readonly string[]>;
+  /** How many ranked standbys to name after the owner (default 0). */
+  readonly standbyCount?: number;
   readonly ignoreExcludeLBLabel: boolean;
 }
 
 export type Assignment =
-  | { readonly node: string; readonly interfaces: readonly string[] }
+  | { readonly node: string; readonly interfaces: readonly string[]; readonly standbys: readonly string[] }
   | { readonly node?: undefined; readonly reason: NotAnnouncedReason };
 
 export type NotAnnouncedReason =
@@ -193,9 +203,19 @@ export function electOwners(input: ElectionInput): Map<string, Assignment> {
     const allAds = [...new Set(members.flatMap((m) => adsBy.get(m.key) ?? []))];
     const names = new Set(common.map((n) => n.name));
     const keep = members.map((m) => input.currentOwners.get(m.key)).find((o) => o !== undefined && names.has(o));
-    const winner = keep !== undefined ? common.find((n) => n.name === keep)! : rankNodes(common, allAds, ip)[0];
+    const recorded = members
+      .map((m) => input.recordedStandbys?.get(m.key))
+      .find((l) => l !== undefined && l.length > 0);
+    const standby = keep === undefined ? recorded?.find((n) => names.has(n)) : undefined;
+    const ranked = rankNodes(common, allAds, ip);
+    const chosen = keep ?? standby;
+    const winner = chosen !== undefined ? common.find((n) => n.name === chosen)! : ranked[0];
+    const standbys = ranked
+      .filter((n) => n.name !== winner.name)
+      .slice(0, Math.max(0, input.standbyCount ?? 0))
+      .map((n) => n.name);
     for (const svc of members)
-      out.set(svc.key, { node: winner.name, interfaces: interfacesFor(winner, adsBy.get(svc.key) ?? []) });
+      out.set(svc.key, { node: winner.name, interfaces: interfacesFor(winner, adsBy.get(svc.key) ?? []), standbys });
   }
   return out;
 }
