@@ -222,6 +222,7 @@ describe("CRD manifests", () => {
       ["Allocated Node", ".status.node", "string"],
       ["Service Name", ".status.serviceName", "string"],
       ["Service Namespace", ".status.serviceNamespace", "string"],
+      ["Standbys", ".status.standbys", "string"],
     ]);
     expect(columns("ServiceBGPStatus").map((c) => c[1])).toEqual([
       ".status.node",
@@ -316,7 +317,9 @@ describe("CRD manifests", () => {
     }
     for (const kind of ["ServiceL2Status", "ServiceBGPStatus"]) {
       for (const f of ["node", "serviceName", "serviceNamespace"]) {
-        expect(rules(kind, `.status.${f}`)).toEqual(["Value is immutable"]);
+        // A ServiceL2Status moves to the standby in place (issue 12): its node is not immutable.
+        if (kind === "ServiceL2Status" && f === "node") expect(rules(kind, `.status.${f}`)).toEqual([]);
+        else expect(rules(kind, `.status.${f}`)).toEqual(["Value is immutable"]);
       }
     }
   });

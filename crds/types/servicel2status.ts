@@ -4,13 +4,15 @@ export interface InterfaceInfo {
   name?: string;
 }
 
-/** node/serviceName/serviceNamespace are immutable once set (CEL). */
+/** serviceName/serviceNamespace are immutable once set (CEL); node moves in place (issue 12). */
 export interface ServiceL2StatusStatus {
   node?: string;
   serviceName?: string;
   serviceNamespace?: string;
   /** Empty means every suitable interface. */
   interfaces?: InterfaceInfo[];
+  /** The ranked nodes that take over after `node`. */
+  standbys?: string[];
 }
 
 export type ServiceL2StatusSpec = Record<string, never>;
