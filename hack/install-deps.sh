@@ -7,6 +7,8 @@ packages=(
   iputils-arping iputils-ping ndisc6 tcpdump   # L2 clients and captures
   frr bird2 gobgpd                # real BGP peers
   python3 make g++                # node-gyp for the native addon
+  containerd runc containernetworking-plugins iptables conntrack   # the real-cluster node (hack/cluster/)
+  busybox-static                  # the real-cluster test pod's httpd image
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,227 @@
+/**
+ * The user's path on a real node (issue 14): a one-node cluster built here
+ * (hack/cluster/cluster.sh: kubelet, containerd + runc, CNI bridge, kube-proxy,
+ * controller-manager, scheduler), the images imported without a registry, then exactly
+ * what the README's "Real cluster" section says: `npx pepr build`, `npx pepr deploy`,
+ * `kubectl apply -f examples/`, a Deployment behind a LoadBalancer Service, `curl` to
+ * its address from a client on the node's LAN (L2: the agent answers ARP), and the
+ * uninstall, after which nothing of ours is left.
+ *
+ * Opt-in: METALLB_PEPR_CLUSTER=1 npx jest --selectProjects cluster
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  clusterDir,
+  clusterDown,
+  clusterUp,
+  kubectl,
+  kubectlOk,
+  moduleCheckout,
+  nodeName,
+  onClient,
+  onNode,
+} from "../harness/cluster";
+import { repoRoot } from "../harness/local-cluster";
+import { until } from "../harness/wait";
+
+const enabled = process.env.METALLB_PEPR_CLUSTER === "1" || process.env.METALLB_PEPR_CLUSTER === "true";
+const suite = enabled ? describe : describe.skip;
+
+const ns = "metallb-system";
+const minute = 60_000;
+const figures: Record<string, number> = {};
+
+/** The test workload: busybox httpd answering "hello from <pod name>" on :8080. */
+function webManifests(httpdImage: string): string {
+  return `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: httpd
+          image: ${httpdImage}
+          imagePullPolicy: Never
+          ports: [{containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
+---
+# On the nodes' link: examples/ipaddresspool.yaml's dual-stack-pool (192.0.2.64/28),
+# announced over L2 by examples/l2advertisement.yaml's public-l2 on eth0.
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-l2
+  namespace: default
+  annotations: {metallb.io/address-pool: dual-stack-pool}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+`;
+}
+
+suite("a real node: npx pepr deploy, the agent in its container, curl through the VIP", () => {
+  let moduleDir = "";
+  let vip = "";
+  let deployStartedAt = 0;
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    await clusterUp();
+    figures.clusterUpSeconds = (Date.now() - t0) / 1000;
+    moduleDir = await moduleCheckout();
+  }, 60 * minute);
+
+  afterAll(async () => {
+    // Figures go to the log (and .lab/cluster/figures.json), never into assertions.
+    writeFileSync(join(clusterDir, "figures.json"), JSON.stringify(figures, null, 2));
+    console.log(`real-cluster figures: ${JSON.stringify(figures)}`);
+    if (process.env.METALLB_PEPR_CLUSTER_KEEP !== "1") await clusterDown();
+  }, 10 * minute);
+
+  it(
+    "the node is Ready and runs a pod from a locally built image",
+    async () => {
+      const httpd = (await onNode(["bash", join(repoRoot, "hack/cluster/images.sh"), "name", "httpd"])).stdout.trim();
+      writeFileSync(join(clusterDir, "web.yaml"), webManifests(httpd));
+      await kubectlOk("apply", "-f", join(clusterDir, "web.yaml"));
+      const r = await kubectl("rollout", "status", "deployment/web", "--timeout=180s");
+      expect(r).toMatchObject({ code: 0 });
+      const nodes = await kubectlOk("get", "nodes", "-o", "jsonpath={.items[*].metadata.name}");
+      expect(nodes.split(" ")).toEqual([nodeName]);
+    },
+    5 * minute,
+  );
+
+  it(
+    "npx pepr build, then npx pepr deploy, install the module; the agent runs with the manifest's security context",
+    async () => {
+      const build = await onNode(["npx", "pepr", "build"], { cwd: moduleDir, timeoutMs: 10 * minute });
+      expect({ code: build.code, stderr: build.code ? build.stderr : "" }).toEqual({ code: 0, stderr: "" });
+      const t0 = Date.now();
+      const deploy = await onNode(["npx", "pepr", "deploy", "--yes"], { cwd: moduleDir, timeoutMs: 10 * minute });
+      expect({ code: deploy.code, stderr: deploy.code ? deploy.stderr : "" }).toEqual({ code: 0, stderr: "" });
+      figures.peprDeploySeconds = (Date.now() - t0) / 1000;
+      deployStartedAt = t0;
+
+      for (const d of ["pepr-metallb-pepr", "pepr-metallb-pepr-watcher"]) {
+        const r = await kubectl("-n", "pepr-system", "rollout", "status", `deployment/${d}`, "--timeout=300s");
+        expect({ deployment: d, code: r.code }).toEqual({ deployment: d, code: 0 });
+      }
+      // The watcher installs the agent; it must become ready on the node.
+      await until(
+        "the metallb-agent DaemonSet",
+        async () => ((await kubectl("-n", ns, "get", "daemonset/metallb-agent")).code === 0 ? true : undefined),
+        5 * minute,
+        1000,
+      );
+      const rollout = await kubectl("-n", ns, "rollout", "status", "daemonset/metallb-agent", "--timeout=300s");
+      expect(rollout).toMatchObject({ code: 0 });
+      const pod = JSON.parse(
+        await kubectlOk("-n", ns, "get", "pods", "-l", "app.kubernetes.io/name=metallb-agent", "-o", "json"),
+      ).items[0];
+      expect(pod.spec.nodeName).toBe(nodeName);
+      expect(pod.spec.hostNetwork).toBe(true);
+      expect(pod.spec.containers[0].securityContext).toEqual({
+        runAsUser: 0,
+        runAsNonRoot: false,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"], add: ["NET_RAW", "NET_ADMIN"] },
+      });
+      expect(pod.status.containerStatuses[0]).toMatchObject({ ready: true, restartCount: 0 });
+    },
+    20 * minute,
+  );
+
+  it(
+    "kubectl apply -f examples/ is accepted as it is",
+    async () => {
+      const r = await kubectl("apply", "-f", join(repoRoot, "examples"));
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    },
+    5 * minute,
+  );
+
+  it(
+    "curl http://VIP/ from the client reaches the pod through L2 (ARP)",
+    async () => {
+      await kubectlOk("apply", "-f", join(clusterDir, "web.yaml"));
+      vip = await until(
+        "web-l2's LoadBalancer address",
+        async () => {
+          const ip = await kubectlOk("get", "service/web-l2", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
+          return ip.trim() || undefined;
+        },
+        3 * minute,
+        500,
+      );
+      expect(vip).toMatch(/^192\.0\.2\.(6[4-9]|7[0-9])$/);
+      const pods = await kubectlOk("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}");
+      const body = await until(
+        `an answer from http://${vip}/`,
+        async () => {
+          const r = await onClient(["curl", "-sS", "--max-time", "2", `http://${vip}/`]);
+          return r.code === 0 ? r.stdout : undefined;
+        },
+        3 * minute,
+        500,
+      );
+      if (deployStartedAt) figures.deployToFirstCurlSeconds = (Date.now() - deployStartedAt) / 1000;
+      expect(body.trim()).toBe(`hello from ${pods.trim()}`);
+      // The answer came by ARP from the node: the client learnt the VIP at the node's MAC.
+      const neigh = await onClient(["ip", "neigh", "show", vip]);
+      const nodeMac = (await onNode(["cat", "/sys/class/net/eth0/address"])).stdout.trim();
+      expect(neigh.stdout).toContain(nodeMac);
+    },
+    10 * minute,
+  );
+
+  it(
+    "uninstall, in the documented order, leaves nothing of ours",
+    async () => {
+      const manifest = join(moduleDir, "dist", "pepr-module-metallb-pepr.yaml");
+      // 1. Services of type LoadBalancer (the allocator releases their addresses), then the configuration.
+      await kubectlOk("delete", "-f", join(clusterDir, "web.yaml"), "--wait=true");
+      await kubectlOk("delete", "-f", join(repoRoot, "examples"), "--ignore-not-found", "--wait=true");
+      // 2. The module: its controller first, so nothing re-installs the agent.
+      await kubectlOk("delete", "-f", manifest, "--ignore-not-found", "--wait=true");
+      // 3. What the controller installed: the agent (namespace, cluster-scoped RBAC) and the CRDs.
+      await kubectlOk("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=180s");
+      await kubectlOk("delete", "clusterrole,clusterrolebinding", "metallb-agent", "--ignore-not-found");
+      const crds = (await kubectlOk("get", "crd", "-o", "jsonpath={.items[*].metadata.name}"))
+        .split(" ")
+        .filter((n) => n.endsWith(".metallb.io") || n === "peprstores.pepr.dev");
+      if (crds.length) await kubectlOk("delete", "crd", ...crds, "--wait=true");
+
+      const left = {
+        namespaces: (await kubectlOk("get", "ns", "-o", "jsonpath={.items[*].metadata.name}"))
+          .split(" ")
+          .filter((n) => n === ns || n === "pepr-system"),
+        crds: (await kubectlOk("get", "crd", "-o", "jsonpath={.items[*].metadata.name}"))
+          .split(" ")
+          .filter((n) => n.endsWith(".metallb.io") || n.endsWith(".pepr.dev")),
+        clusterRoles: (await kubectlOk("get", "clusterroles,clusterrolebindings", "-o", "name"))
+          .split("\n")
+          .filter((n) => /metallb|pepr/.test(n)),
+        webhooks: (
+          await kubectlOk("get", "mutatingwebhookconfigurations,validatingwebhookconfigurations", "-o", "name")
+        )
+          .split("\n")
+          .filter((n) => /metallb|pepr/.test(n)),
+      };
+      expect(left).toEqual({ namespaces: [], crds: [], clusterRoles: [], webhooks: [] });
+      // Nothing answers for the address any more.
+      expect(vip).not.toBe("");
+      const arp = await onClient(["arping", "-c", "2", "-w", "3", "-I", "eth0", vip]);
+      expect(arp.code).not.toBe(0);
+    },
+    10 * minute,
+  );
+});
