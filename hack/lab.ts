@@ -22,7 +22,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { Frr, BGPD } from "../test/harness/frr";
 import { agentEnvironment, buildAgent } from "../test/harness/l2lab";
-import { isAlive, repoRoot, startControlPlane, startModule, stopControlPlane, stopModule, type RunningCluster } from "../test/harness/local-cluster";
+import {
+  isAlive,
+  repoRoot,
+  startControlPlane,
+  startModule,
+  stopControlPlane,
+  stopModule,
+  type RunningCluster,
+} from "../test/harness/local-cluster";
 import { NetLab, apiPortFromKubeconfig, run, type LabProcess } from "../test/harness/netlab";
 import { judgeAddress } from "./lab-verdict";
 import { sleep } from "../test/harness/wait";
@@ -60,7 +68,8 @@ async function kubectl(args: string[], input?: string): Promise<string> {
   if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
   return r.stdout;
 }
-const apply = (objects: unknown[]): Promise<string> => kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+const apply = (objects: unknown[]): Promise<string> =>
+  kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
 
 function killGroup(pid: number): void {
   for (const target of [-pid, pid]) {
@@ -152,10 +161,21 @@ async function addRouterB(lab: NetLab): Promise<string> {
   return ns;
 }
 
-async function startFrr(ns: string, dir: string, asn: number, routerId: string, peers: string[], password?: string): Promise<Frr> {
+async function startFrr(
+  ns: string,
+  dir: string,
+  asn: number,
+  routerId: string,
+  peers: string[],
+  password?: string,
+): Promise<Frr> {
   rmSync(dir, { recursive: true, force: true });
   const f = new Frr(ns, dir);
-  f.start({ asn, routerId, neighbors: peers.map((address) => ({ address, asn: 64500, password, keepalive: 3, hold: 9 })) });
+  f.start({
+    asn,
+    routerId,
+    neighbors: peers.map((address) => ({ address, asn: 64500, password, keepalive: 3, hold: 9 })),
+  });
   frrs.push(f);
   state.pidFiles.push(join(dir, "bgpd.pid"));
   saveState();
@@ -181,7 +201,8 @@ interface Svc {
 async function up(): Promise<void> {
   if (existsSync(stateFile)) {
     const old = JSON.parse(readFileSync(stateFile, "utf8")) as LabState;
-    if (isAlive(old.pid)) throw new Error(`a lab is already running (pid ${old.pid}); stop it with: npm run lab -- down`);
+    if (isAlive(old.pid))
+      throw new Error(`a lab is already running (pid ${old.pid}); stop it with: npm run lab -- down`);
     say("cleaning up after a lab that did not stop cleanly");
     await teardownRecorded(old);
   }
@@ -193,7 +214,9 @@ async function up(): Promise<void> {
   try {
     cluster = await startControlPlane({ stateDir, apiPort, etcdPort });
   } catch (e) {
-    throw new Error(`${(e as Error).message.trim()}\n  (set API_PORT and/or ETCD_PORT to free ports, e.g. API_PORT=7443 ETCD_PORT=7379 npm run lab)`);
+    throw new Error(
+      `${(e as Error).message.trim()}\n  (set API_PORT and/or ETCD_PORT to free ports, e.g. API_PORT=7443 ETCD_PORT=7379 npm run lab)`,
+    );
   }
   kubectlBin = cluster.kubectl;
   process.env.KUBECONFIG = cluster.kubeconfig;
@@ -202,7 +225,10 @@ async function up(): Promise<void> {
   saveState();
 
   const lock = "/tmp/metallb-pepr-dev.lock";
-  if (existsSync(lock)) say(`waiting for ${lock} (held by pid ${readFileSync(lock, "utf8").trim()}: another pepr dev, e.g. a test run, owns port 3000)`);
+  if (existsSync(lock))
+    say(
+      `waiting for ${lock} (held by pid ${readFileSync(lock, "utf8").trim()}: another pepr dev, e.g. a test run, owns port 3000)`,
+    );
   say("starting the module (pepr dev: build, webhooks, controller)");
   await startModule(cluster);
   say(`module ready (log: ${join(stateDir, "pepr-dev.log")})`);
@@ -233,8 +259,23 @@ async function up(): Promise<void> {
   }));
   await apply(nodes);
   for (const [i, h] of net.nodes.entries()) {
-    await kubectl(["patch", "node", nodeName(i), "--subresource=status", "--type=merge", "-p",
-      JSON.stringify({ status: { addresses: [{ type: "InternalIP", address: h.ipv4 }, { type: "InternalIP", address: h.ipv6 }, { type: "Hostname", address: nodeName(i) }] } })]).catch((e: Error) => say(`node status: ${e.message}`));
+    await kubectl([
+      "patch",
+      "node",
+      nodeName(i),
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({
+        status: {
+          addresses: [
+            { type: "InternalIP", address: h.ipv4 },
+            { type: "InternalIP", address: h.ipv6 },
+            { type: "Hostname", address: nodeName(i) },
+          ],
+        },
+      }),
+    ]).catch((e: Error) => say(`node status: ${e.message}`));
   }
 
   say("applying examples/");
@@ -242,26 +283,40 @@ async function up(): Promise<void> {
 
   say("starting FRR routers");
   const nodeAddrs = net.nodes.map((h) => h.ipv4);
-  const frrA = await startFrr(net.router!.ns, join(stateDir, "frr-router-a"), 64501, "192.0.2.1", nodeAddrs, "change-me");
+  const frrA = await startFrr(
+    net.router!.ns,
+    join(stateDir, "frr-router-a"),
+    64501,
+    "192.0.2.1",
+    nodeAddrs,
+    "change-me",
+  );
   const frrB = await startFrr(rtr2, join(stateDir, "frr-router-b"), 64502, ROUTER_B_ADDR, nodeAddrs.slice(1));
 
   say("starting the agents in the node namespaces");
   const apiPortReal = apiPortFromKubeconfig(cluster.kubeconfig);
   // The agents run as the agent ServiceAccount, with the RBAC `npx pepr deploy` gives them.
-  const agentKubeconfig = await writeAgentKubeconfig(cluster.kubeconfig, cluster.kubectl, join(stateDir, "agent-kubeconfig"), NS);
+  const agentKubeconfig = await writeAgentKubeconfig(
+    cluster.kubeconfig,
+    cluster.kubectl,
+    join(stateDir, "agent-kubeconfig"),
+    NS,
+  );
   for (const h of net.nodes) await net.startApiBridge(h.ns, apiPortReal);
   await Promise.all(
     net.nodes.map(async (h, i) => {
       const p = net!.spawnIn(
         h.ns,
         [process.execPath, bundle.agentJs],
-        agentEnvironment(nodeName(i), agentKubeconfig, bundle.addon),
+        { ...agentEnvironment(nodeName(i), agentKubeconfig, bundle.addon), METALLB_HEARTBEAT_ADDRESS: h.ipv4 },
         join(stateDir, `agent-${nodeName(i)}.log`),
       );
       agents.push(p);
       state.groups.push(p.pid);
       saveState();
-      await p.waitFor("agent ready", 60_000).catch((e: Error) => say(`agent ${nodeName(i)} not ready: ${e.message.split("\n")[0]}`));
+      await p
+        .waitFor("agent ready", 60_000)
+        .catch((e: Error) => say(`agent ${nodeName(i)} not ready: ${e.message.split("\n")[0]}`));
     }),
   );
   // The API bridges' in-namespace halves are processes too: record every pid the lab holds.
@@ -297,11 +352,23 @@ function childPids(): number[] {
 }
 
 async function createServices(): Promise<void> {
-  const svc = (ns: string, name: string, pool: string | undefined, family: "IPv4" | "IPv6", labels: Record<string, string> = {}) => ({
+  const svc = (
+    ns: string,
+    name: string,
+    pool: string | undefined,
+    family: "IPv4" | "IPv6",
+    labels: Record<string, string> = {},
+  ) => ({
     apiVersion: "v1",
     kind: "Service",
     metadata: { name, namespace: ns, labels, annotations: pool ? { "metallb.io/address-pool": pool } : {} },
-    spec: { type: "LoadBalancer", selector: { app: name }, ipFamilyPolicy: "SingleStack", ipFamilies: [family], ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }] },
+    spec: {
+      type: "LoadBalancer",
+      selector: { app: name },
+      ipFamilyPolicy: "SingleStack",
+      ipFamilies: [family],
+      ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }],
+    },
   });
   const slice = (ns: string, name: string, family: "IPv4" | "IPv6") => ({
     apiVersion: "discovery.k8s.io/v1",
@@ -355,7 +422,9 @@ async function services(): Promise<Svc[]> {
       ns: s.metadata.namespace,
       name: s.metadata.name,
       ips: (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? "").filter(Boolean),
-      pool: s.metadata.annotations?.["metallb.io/ip-allocated-from-pool"] ?? s.metadata.annotations?.["metallb.io/address-pool"],
+      pool:
+        s.metadata.annotations?.["metallb.io/ip-allocated-from-pool"] ??
+        s.metadata.annotations?.["metallb.io/address-pool"],
     }))
     .sort((a, b) => `${a.ns}/${a.name}`.localeCompare(`${b.ns}/${b.name}`));
 }
@@ -381,7 +450,10 @@ async function waitSettled(timeoutMs: number, routers: Frr[]): Promise<Svc[]> {
 }
 
 interface Rib {
-  routes?: Record<string, Array<{ valid?: boolean; bestpath?: boolean; multipath?: boolean; nexthops?: Array<{ ip?: string }> }>>;
+  routes?: Record<
+    string,
+    Array<{ valid?: boolean; bestpath?: boolean; multipath?: boolean; nexthops?: Array<{ ip?: string }> }>
+  >;
 }
 async function rib(f: Frr, fam: "ipv4" | "ipv6"): Promise<Rib> {
   return f.json<Rib>(`show bgp ${fam} unicast json`).catch(() => ({}));
@@ -391,7 +463,8 @@ async function rib(f: Frr, fam: "ipv4" | "ipv6"): Promise<Rib> {
 function contains(prefix: string, ip: string): boolean {
   const [net4, lenText] = prefix.split("/");
   const len = Number(lenText);
-  if (ip.includes(":") || net4.includes(":")) return ip.includes(":") && net4.includes(":") && (net4 === ip || prefix === `${ip}/128`);
+  if (ip.includes(":") || net4.includes(":"))
+    return ip.includes(":") && net4.includes(":") && (net4 === ip || prefix === `${ip}/128`);
   const v = (a: string): number => a.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
   const mask = len === 0 ? 0 : 2 ** 32 - 2 ** (32 - len);
   return (v(net4) & mask) >>> 0 === (v(ip) & mask) >>> 0;
@@ -403,7 +476,9 @@ async function arpAnswer(ip: string, nodeOfMac: (mac: string) => string): Promis
   if (ip.includes(":")) {
     const r = await net!.exec(c.ns, ["ndisc6", "-1", "-r", "2", "-w", "1000", ip, c.ifname], 8000);
     const mac = /Target link-layer address:\s*([0-9A-Fa-f:]{17})/.exec(r.stdout)?.[1]?.toLowerCase();
-    return mac ? { text: `NDP: ${mac} = ${nodeOfMac(mac)}`, hosts: [nodeOfMac(mac)] } : { text: "no NDP answer", hosts: [] };
+    return mac
+      ? { text: `NDP: ${mac} = ${nodeOfMac(mac)}`, hosts: [nodeOfMac(mac)] }
+      : { text: "no NDP answer", hosts: [] };
   }
   const r = await net!.exec(c.ns, ["arping", "-c", "2", "-w", "3", "-I", c.ifname, ip], 8000);
   const macs = [...new Set([...r.stdout.matchAll(/\[([0-9A-Fa-f:]{17})\]/g)].map((m) => m[1].toLowerCase()))];
@@ -413,8 +488,16 @@ async function arpAnswer(ip: string, nodeOfMac: (mac: string) => string): Promis
 }
 
 async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<{ text: string; allReachable: boolean }> {
-  const l2 = (JSON.parse(await kubectl(["get", "servicel2statuses", "-n", NS, "-o", "json"]).catch(() => '{"items":[]}')) as KList<KStatus>).items;
-  const bgp = (JSON.parse(await kubectl(["get", "servicebgpstatuses", "-n", NS, "-o", "json"]).catch(() => '{"items":[]}')) as KList<KStatus>).items;
+  const l2 = (
+    JSON.parse(
+      await kubectl(["get", "servicel2statuses", "-n", NS, "-o", "json"]).catch(() => '{"items":[]}'),
+    ) as KList<KStatus>
+  ).items;
+  const bgp = (
+    JSON.parse(
+      await kubectl(["get", "servicebgpstatuses", "-n", NS, "-o", "json"]).catch(() => '{"items":[]}'),
+    ) as KList<KStatus>
+  ).items;
   const sess = await sessions().catch(() => [] as KSession[]);
   const ribs = [
     { name: "router-a", v4: await rib(frrA, "ipv4"), v6: await rib(frrA, "ipv6") },
@@ -429,7 +512,15 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<{ text: s
   for (const h of [net!.client, net!.router!]) byMac.set(h.mac, `${h.ns} (not a node!)`);
   const nodeOfMac = (mac: string): string => byMac.get(mac) ?? "unknown host";
 
-  const header = ["SERVICE", "IP", "L2 OWNER (ServiceL2Status)", "BGP SESSIONS (BGPSession status)", "FRR ROUTES -> NEXT HOPS", "CLIENT ARP/NDP", "REACHABLE"];
+  const header = [
+    "SERVICE",
+    "IP",
+    "L2 OWNER (ServiceL2Status)",
+    "BGP SESSIONS (BGPSession status)",
+    "FRR ROUTES -> NEXT HOPS",
+    "CLIENT ARP/NDP",
+    "REACHABLE",
+  ];
   const rows: string[][][] = [];
   let reachable = 0;
   let addresses = 0;
@@ -440,7 +531,7 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<{ text: s
     const sessionLines = bgpStatuses.flatMap((x) =>
       (x.status?.peers ?? []).map((peer) => {
         const se = sess.find((y) => y.spec.node === x.status?.node && y.spec.peer === peer);
-        const st = se ? se.status?.state ?? "no status yet" : "no BGPSession";
+        const st = se ? (se.status?.state ?? "no status yet") : "no BGPSession";
         return `${x.status?.node} -> ${peer}: ${st}`;
       }),
     );
@@ -448,7 +539,9 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<{ text: s
     const bgpExpected = new Map<string, Set<string>>(ribs.map((r) => [r.name, new Set<string>()]));
     for (const x of bgpStatuses) {
       for (const peer of x.status?.peers ?? []) {
-        const up = sess.some((y) => y.spec.node === x.status?.node && y.spec.peer === peer && y.status?.state === "Established");
+        const up = sess.some(
+          (y) => y.spec.node === x.status?.node && y.spec.peer === peer && y.status?.state === "Established",
+        );
         if (up && x.status?.node) bgpExpected.get(peer)?.add(x.status.node);
       }
     }
@@ -475,7 +568,9 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<{ text: s
         }
       }
       const arp = ip ? await arpAnswer(ip, nodeOfMac) : { text: "-", hosts: [] };
-      const verdict = ip ? judgeAddress({ l2Owners: owners, answeredBy: arp.hosts, bgpExpected, bgpRoutes }) : { reachable: false, lines: ["NO: no address yet"] };
+      const verdict = ip
+        ? judgeAddress({ l2Owners: owners, answeredBy: arp.hosts, bgpExpected, bgpRoutes })
+        : { reachable: false, lines: ["NO: no address yet"] };
       addresses++;
       if (verdict.reachable) reachable++;
       rows.push([
@@ -490,7 +585,11 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<{ text: s
     }
   }
   const widths = header.map((h, c) => Math.max(h.length, ...rows.flatMap((r) => r[c].map((l) => l.length))));
-  const line = (cells: string[]): string => cells.map((t, c) => t.padEnd(widths[c])).join("  ").trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((t, c) => t.padEnd(widths[c]))
+      .join("  ")
+      .trimEnd();
   const out = [line(header), line(widths.map((w) => "-".repeat(w)))];
   for (const r of rows) {
     const height = Math.max(...r.map((c) => c.length));
@@ -505,10 +604,15 @@ async function statusTable(svcs: Svc[], frrA: Frr, frrB: Frr): Promise<{ text: s
   // Every session, including those no Service uses yet.
   out.push("", "BGP sessions (kubectl get bgpsessions -n metallb-system):");
   for (const se of [...sess].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
-    out.push(`  ${se.spec.node} -> ${se.spec.peer} (${se.spec.peerAddress}): ${se.status?.state ?? "no status yet"}${se.status?.lastError ? `  last error: ${se.status.lastError}` : ""}`);
+    out.push(
+      `  ${se.spec.node} -> ${se.spec.peer} (${se.spec.peerAddress}): ${se.status?.state ?? "no status yet"}${se.status?.lastError ? `  last error: ${se.status.lastError}` : ""}`,
+    );
   }
   if (sess.length === 0) out.push("  (none)");
-  out.push("", "  next hops: * best path, = multipath; ARP/NDP answers are what the client namespace saw, MAC -> node.");
+  out.push(
+    "",
+    "  next hops: * best path, = multipath; ARP/NDP answers are what the client namespace saw, MAC -> node.",
+  );
   out.push("  BGP-only addresses are off the link, so no ARP answer is the expected result for them.");
   return { text: out.join("\n"), allReachable: reachable === addresses };
 }

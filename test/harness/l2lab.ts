@@ -53,7 +53,13 @@ export function buildAgent(outDir: string): { agentJs: string; addon: string } {
 
 /** The agent's environment in labs and benchmarks: what the DaemonSet gives it, plus the addon's path. */
 export function agentEnvironment(node: string, kubeconfig: string, addon: string): Record<string, string> {
-  return { NODE_NAME: node, NODE_OPTIONS: AGENT_NODE_OPTIONS, KUBECONFIG: kubeconfig, METALLB_PEPR_RAWNET: addon, METALLB_NAMESPACE: NS };
+  return {
+    NODE_NAME: node,
+    NODE_OPTIONS: AGENT_NODE_OPTIONS,
+    KUBECONFIG: kubeconfig,
+    METALLB_PEPR_RAWNET: addon,
+    METALLB_NAMESPACE: NS,
+  };
 }
 
 export class L2Lab {
@@ -137,7 +143,11 @@ export class L2Lab {
       { apiVersion: "v1", kind: "Namespace", metadata: { name: this.serviceNamespace, labels: { [k]: v } } },
     ];
     await kubectlOk(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
-    this.agentKubeconfig = await writeAgentKubeconfig(this.kubeconfig, process.env.KUBECTL!, join(this.net.dir, "agent-kubeconfig"));
+    this.agentKubeconfig = await writeAgentKubeconfig(
+      this.kubeconfig,
+      process.env.KUBECTL!,
+      join(this.net.dir, "agent-kubeconfig"),
+    );
     for (const h of this.net.nodes) await this.net.startApiBridge(h.ns, this.apiPort);
     await Promise.all(this.nodeNames.map((n) => this.startAgent(n)));
   }
@@ -153,6 +163,7 @@ export class L2Lab {
       [process.execPath, this.bundle.agentJs],
       {
         ...agentEnvironment(node, this.agentKubeconfig, this.bundle.addon),
+        METALLB_HEARTBEAT_ADDRESS: this.host(node).ipv4,
         ...this.opts.agentEnv,
         ...env,
       },
@@ -289,7 +300,14 @@ export class L2Lab {
     await kubectl(["delete", "services,endpointslices", "--all", "-n", this.serviceNamespace, "--ignore-not-found"]);
     await kubectl(["delete", "namespace", this.serviceNamespace, "--ignore-not-found", "--wait=false"]);
     // Whatever a test added with the run label too (BGPPeers, BGPAdvertisements).
-    await kubectl(["delete", "l2advertisements,bgpadvertisements,bgppeers,ipaddresspools", "-n", NS, ...sel, "--ignore-not-found"]);
+    await kubectl([
+      "delete",
+      "l2advertisements,bgpadvertisements,bgppeers,ipaddresspools",
+      "-n",
+      NS,
+      ...sel,
+      "--ignore-not-found",
+    ]);
     await kubectl(["delete", "nodes", ...sel, "--ignore-not-found"]);
     for (const n of this.nodeNames) {
       await kubectl(["delete", "lease", "-n", NS, `metallb-agent-${n}`, "--ignore-not-found"]);

@@ -1,7 +1,10 @@
 /**
  * The node agent: one per node (a DaemonSet on hostNetwork, or a process in a lab network
- * namespace). It keeps its liveness Lease, answers ARP/NDP for the IPs the controller gave
- * this node (ServiceL2Status), speaks BGP to the peers of its BGPSessions, and reports metrics.
+ * namespace). It keeps its node Lease, takes part in L2 membership (heartbeats with the other
+ * agents, l2/membership/), answers ARP/NDP for the IPs the controller gave this node
+ * (ServiceL2Status) while in quorum, and for those of an owner a quorum judges down when
+ * this node is its first live standby; speaks BGP to the peers of its BGPSessions, and
+ * reports metrics.
  *
  * Env: NODE_NAME (required), METALLB_NAMESPACE (metallb-system), KUBECONFIG or in-cluster
  * credentials, and the knobs in settings.ts.
@@ -14,6 +17,9 @@ import { setFlagsFromString } from "node:v8";
 import { AgentKube } from "./kube";
 import { Informer, type KubeObject } from "../../shared/kube/informer";
 import { LeaseKeeper } from "./lease";
+import { AgentMembership } from "./l2/membership/agent-membership";
+import { roleFor } from "./l2/membership/answering";
+import { parseRoster, type Roster } from "./l2/membership/roster";
 import { projectService } from "./projections";
 import { agentMetrics, serveMetrics } from "./metrics";
 import { readAgentSettings } from "./settings";
@@ -37,14 +43,66 @@ const log = (msg: string, extra: Record<string, unknown> = {}): void =>
 const kube = new AgentKube();
 const lease = new LeaseKeeper(
   kube,
-  { namespace: settings.namespace, nodeName: node, renewMs: settings.renewMs, fenceAfterMs: settings.fenceAfterMs },
+  {
+    namespace: settings.namespace,
+    nodeName: node,
+    renewMs: settings.renewMs,
+    heartbeatAddress: settings.heartbeatAddress,
+  },
   (m) => log(m),
 );
+const membership = new AgentMembership(kube, {
+  node,
+  namespace: settings.namespace,
+  port: settings.membershipPort,
+  heartbeatAddress: settings.heartbeatAddress,
+  intervalMs: settings.heartbeatMs,
+  timing: settings.timing,
+  tiebreakerDurationMs: settings.tiebreakerDurationMs,
+  tiebreakerRenewMs: settings.tiebreakerRenewMs,
+  log,
+});
+let verdictUsed = membership.verdict();
 const l2 = new L2Runtime({
   interfaces: () => usableInterfaces(readLinks(), settings.excludeInterfaces, settings.interfaces),
   refreshMs: settings.refreshMs,
   log: (m) => log(m),
+  // A verdict that expired since the last update (a paused process, a late timer) is
+  // brought up to date before anything is sent.
+  beforeSending: () => {
+    if (membership.verdict() !== verdictUsed) update();
+  },
 });
+const ROSTER_CONFIGMAP = "metallb-l2-membership";
+const KEY_SECRET = "metallb-l2-membership-key";
+const byName = (name: string): string => `fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`;
+const rosterMap = new Informer<KubeObject & { data?: Record<string, string> }>(
+  kube,
+  `/api/v1/namespaces/${settings.namespace}/configmaps?${byName(ROSTER_CONFIGMAP)}`,
+  () => {
+    const text = [...rosterMap.items.values()][0]?.data?.["roster.json"];
+    let roster: Roster | undefined;
+    try {
+      roster = text ? parseRoster(text) : undefined;
+    } catch (err) {
+      log("ignoring the L2 membership roster", { err: (err as Error).message });
+    }
+    membership.setRoster(roster);
+  },
+  (m) => log(m),
+);
+const keySecret = new Informer<KubeObject & { data?: Record<string, string> }>(
+  kube,
+  `/api/v1/namespaces/${settings.namespace}/secrets?${byName(KEY_SECRET)}`,
+  () => {
+    const b64 = [...keySecret.items.values()][0]?.data?.key;
+    const key = b64 ? Buffer.from(b64, "base64") : undefined;
+    membership.setKey(key && key.length >= 16 ? key : undefined);
+  },
+  (m) => log(m),
+);
+/** Services this node answers for as a standby, to time each takeover once. */
+const takenOver = new Set<string>();
 const statuses = new Informer<KubeObject & StatusLike>(
   kube,
   `/apis/metallb.io/v1beta1/namespaces/${settings.namespace}/servicel2statuses`,
@@ -59,8 +117,6 @@ const services = new Informer<KubeObject & ServiceLike>(
   projectService,
 );
 
-/** When we last fenced: our view of ownership must be re-read after that moment. */
-let fencedAt = 0;
 let ready = false;
 interface Draining {
   frozen: Ownership;
@@ -91,7 +147,23 @@ function scheduleUpdate(): void {
 }
 
 function update(): void {
-  let own = ownedByNode(node, statuses.items.values(), services.items);
+  const verdict = membership.verdict();
+  verdictUsed = verdict;
+  const takeovers = new Set<string>();
+  let own = ownedByNode(node, statuses.items.values(), services.items, (record) => {
+    const role = roleFor(node, record, verdict);
+    if (role === "takeover") takeovers.add(record.owner);
+    return role !== "none";
+  });
+  for (const owner of takeovers) {
+    if (takenOver.has(owner)) continue;
+    const silence = membership.silenceOf(owner);
+    if (silence !== undefined) agentMetrics.failover.observe(silence / 1000);
+    log("taking over from a node a quorum judges down", { from: owner, silentMs: silence && Math.round(silence) });
+  }
+  takenOver.clear();
+  takeovers.forEach((o) => takenOver.add(o));
+  lease.reportDown(verdict.down);
   if (draining) {
     // Keep what we had until the new owner announces it; take on nothing new.
     const now = Date.now();
@@ -112,9 +184,10 @@ function update(): void {
     if (remaining.size === 0) draining.done();
   }
   l2.setDesired(own.desired);
-  const synced = statuses.syncedAt > fencedAt && services.syncedAt > fencedAt;
-  l2.setActive(!lease.fenced && synced);
-  agentMetrics.fenced.set(lease.fenced ? 1 : 0);
+  const synced = statuses.syncedAt > 0 && services.syncedAt > 0;
+  // Serving is already required by roleFor; without it nothing is desired.
+  l2.setActive(synced);
+  agentMetrics.fenced.set(verdict.serving ? 0 : 1);
   const announced = l2.isActive ? JSON.stringify([...own.services]) : "";
   if (announced !== lastAnnounced) {
     lastAnnounced = announced;
@@ -129,24 +202,15 @@ function update(): void {
     log("answering", { ips: l2.answering(), active: l2.isActive });
     lastAnswering = answering;
   }
-  if (!ready && !lease.fenced && synced) {
+  if (!ready && synced) {
     ready = true;
     log("agent ready");
   }
 }
 
-lease.on("fenced", () => {
-  fencedAt = Date.now();
-  log("fenced: no Lease renewal succeeded recently; not answering ARP/NDP");
-  update();
-});
-lease.on("unfenced", () => {
-  log("lease renewed");
-  // The watches may have missed changes while we were cut off: read everything again.
-  if (statuses.syncedAt <= fencedAt) statuses.relist();
-  if (services.syncedAt <= fencedAt) services.relist();
-  update();
-});
+// Membership decides synchronously: a lost quorum or a down owner changes what we answer
+// before the next frame is judged.
+membership.on("changed", () => update());
 lease.on("written", () => agentMetrics.leaseWrites.inc());
 
 async function shutdown(signal: string): Promise<void> {
@@ -172,6 +236,7 @@ async function shutdown(signal: string): Promise<void> {
       },
     };
     draining = d;
+    membership.setDraining();
     l2.onAnnouncement((ip) => {
       if (d.announced.has(ip)) return;
       d.announced.add(ip);
@@ -182,9 +247,12 @@ async function shutdown(signal: string): Promise<void> {
   });
   await bgpStopped;
   l2.stop();
+  membership.stop();
   lease.stop();
   statuses.stop();
   services.stop();
+  rosterMap.stop();
+  keySecret.stop();
   metricsServer?.close();
   kube.close();
   log("stopped");
@@ -198,11 +266,22 @@ l2.start();
 lease.start();
 statuses.start();
 services.start();
+rosterMap.start();
+keySecret.start();
+if (settings.heartbeatAddress) {
+  membership.start().catch((err: Error) => {
+    log(`cannot open the L2 membership socket on port ${settings.membershipPort}: ${err.message}`);
+    process.exit(1);
+  });
+} else log("METALLB_HEARTBEAT_ADDRESS is not set: this node takes no part in L2 (it never answers ARP/NDP)");
 const speakerState = new SpeakerState(kube, node, settings.namespace, log);
 speakerState.start();
 const bgp = startBGP({ kube, node, namespace: settings.namespace, log, services, state: speakerState });
 log("agent starting", {
   namespace: settings.namespace,
   renewMs: settings.renewMs,
-  fenceAfterMs: settings.fenceAfterMs,
+  heartbeatAddress: settings.heartbeatAddress,
+  membershipPort: settings.membershipPort,
+  heartbeatMs: settings.heartbeatMs,
+  ...settings.timing,
 });

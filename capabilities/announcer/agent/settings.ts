@@ -1,14 +1,29 @@
 /**
  * The node agent's settings, from the environment (the DaemonSet's env). Read once at
- * start; every timing has a default that keeps the L2 guarantees (fenceAfter < deadAfter).
+ * start; the L2 membership timings are checked against the inequalities docs/l2.md proves
+ * safety with (D >= 2F, J >= F), so a bad combination stops the agent with a clear message.
  */
+import { timingProblem, type MembershipTiming } from "./l2/membership/membership";
+
 export interface AgentSettings {
   nodeName: string;
   namespace: string;
-  /** Lease renewal period (default 500 ms: at most 2 API writes per second per node). */
+  /** Node Lease renewal period (default 10 s: 0.1 API writes per second per node). */
   renewMs: number;
-  /** Stop answering ARP/NDP when no renewal succeeded for this long (default 1000 ms). */
-  fenceAfterMs: number;
+  /**
+   * This node's address for membership heartbeats (METALLB_HEARTBEAT_ADDRESS; the DaemonSet
+   * sets status.hostIP). Empty: this agent takes no part in L2 (BGP only).
+   */
+  heartbeatAddress: string;
+  /** UDP port of membership heartbeats (default 7947). */
+  membershipPort: number;
+  /** Heartbeat period (default 50 ms). */
+  heartbeatMs: number;
+  /** F, D and J of docs/l2.md. */
+  timing: MembershipTiming;
+  /** The tie-breaker Lease: duration and renewal period (defaults 20 s and 10 s). */
+  tiebreakerDurationMs: number;
+  tiebreakerRenewMs: number;
   /** Clean stop: keep answering at most this long while the controller moves IPs away. */
   drainTimeoutMs: number;
   /** Pinned interfaces (METALLB_L2_INTERFACES, comma separated); undefined = discover. */
@@ -22,12 +37,29 @@ export interface AgentSettings {
 
 /** MetalLB's default exclude list (reference/metallb.md §5.2). */
 export const DEFAULT_EXCLUDE = [
-  "^docker.*", "^cbr.*", "^dummy.*", "^virbr.*", "^lxcbr.*", "^veth.*", "^lo$", "^cali.*",
-  "^tunl.*", "^flannel.*", "^kube-ipvs.*", "^cni.*", "^nodelocaldns.*", "^lxc.*", "^cilium.*", "^vxlan.*",
+  "^docker.*",
+  "^cbr.*",
+  "^dummy.*",
+  "^virbr.*",
+  "^lxcbr.*",
+  "^veth.*",
+  "^lo$",
+  "^cali.*",
+  "^tunl.*",
+  "^flannel.*",
+  "^kube-ipvs.*",
+  "^cni.*",
+  "^nodelocaldns.*",
+  "^lxc.*",
+  "^cilium.*",
+  "^vxlan.*",
 ];
 
 const list = (v: string | undefined): string[] | undefined => {
-  const items = (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const items = (v ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return items.length > 0 ? items : undefined;
 };
 
@@ -35,7 +67,8 @@ function ms(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number of milliseconds, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`${name} must be a non-negative number of milliseconds, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -45,16 +78,33 @@ export function readAgentSettings(env: NodeJS.ProcessEnv = process.env): AgentSe
   const s: AgentSettings = {
     nodeName,
     namespace: env.METALLB_NAMESPACE || "metallb-system",
-    renewMs: ms(env, "METALLB_LEASE_RENEW_MS", 500),
-    fenceAfterMs: ms(env, "METALLB_FENCE_AFTER_MS", 1000),
+    renewMs: ms(env, "METALLB_LEASE_RENEW_MS", 10_000),
+    heartbeatAddress: env.METALLB_HEARTBEAT_ADDRESS ?? "",
+    membershipPort: Number(env.METALLB_L2_MEMBERSHIP_PORT || 7947),
+    heartbeatMs: ms(env, "METALLB_L2_HEARTBEAT_MS", 50),
+    timing: {
+      fenceMs: ms(env, "METALLB_L2_FENCE_MS", 150),
+      downMs: ms(env, "METALLB_L2_DOWN_MS", 340),
+      settleMs: ms(env, "METALLB_L2_SETTLE_MS", 170),
+    },
+    tiebreakerDurationMs: ms(env, "METALLB_L2_TIEBREAKER_DURATION_MS", 20_000),
+    tiebreakerRenewMs: ms(env, "METALLB_L2_TIEBREAKER_RENEW_MS", 10_000),
     drainTimeoutMs: ms(env, "METALLB_DRAIN_TIMEOUT_MS", 5000),
     interfaces: list(env.METALLB_L2_INTERFACES),
     excludeInterfaces: (list(env.METALLB_L2_EXCLUDE_INTERFACES) ?? DEFAULT_EXCLUDE).map((r) => new RegExp(r)),
     refreshMs: ms(env, "METALLB_L2_REFRESH_MS", 0),
     metricsPort: Number(env.METALLB_METRICS_PORT || 7472),
   };
-  if (s.renewMs <= 0 || s.fenceAfterMs <= s.renewMs) {
-    throw new Error(`METALLB_FENCE_AFTER_MS (${s.fenceAfterMs}) must exceed METALLB_LEASE_RENEW_MS (${s.renewMs}) > 0`);
-  }
+  if (s.renewMs <= 0) throw new Error(`METALLB_LEASE_RENEW_MS must be positive, got ${s.renewMs}`);
+  const problem = timingProblem(s.timing);
+  if (problem) throw new Error(`METALLB_L2_FENCE_MS / METALLB_L2_DOWN_MS / METALLB_L2_SETTLE_MS: ${problem}`);
+  if (s.heartbeatMs <= 0 || s.heartbeatMs * 2 > s.timing.fenceMs)
+    throw new Error(
+      `METALLB_L2_HEARTBEAT_MS (${s.heartbeatMs}) must be positive and at most half of METALLB_L2_FENCE_MS (${s.timing.fenceMs})`,
+    );
+  if (s.tiebreakerRenewMs * 2 > s.tiebreakerDurationMs)
+    throw new Error(
+      `METALLB_L2_TIEBREAKER_RENEW_MS (${s.tiebreakerRenewMs}) must be at most half of METALLB_L2_TIEBREAKER_DURATION_MS (${s.tiebreakerDurationMs})`,
+    );
   return s;
 }

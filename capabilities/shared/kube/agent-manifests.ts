@@ -139,6 +139,8 @@ export function agentDaemonSet(o: AgentOptions): KubernetesObject {
   });
   const env = [
     { name: "NODE_NAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },
+    // L2 membership heartbeats go to the node's address (the pod shares the host network).
+    { name: "METALLB_HEARTBEAT_ADDRESS", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.hostIP" } } },
     { name: "METALLB_NAMESPACE", value: o.namespace },
     { name: "METALLB_METRICS_PORT", value: String(AGENT_METRICS_PORT) },
     { name: "NODE_OPTIONS", value: AGENT_NODE_OPTIONS },

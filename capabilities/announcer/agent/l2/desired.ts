@@ -4,10 +4,18 @@
  */
 import { formatIP, parseIP, type IP } from "../../../shared/net/ip";
 import type { DesiredIP } from "./runtime";
+import type { OwnerRecord } from "./membership/answering";
 
 export interface StatusLike {
   metadata?: { labels?: Record<string, string> };
-  status?: { node?: string; serviceName?: string; serviceNamespace?: string; interfaces?: Array<{ name?: string }> };
+  status?: {
+    node?: string;
+    /** Ranked nodes that take over when the owner is down (issue 12). */
+    standbys?: string[];
+    serviceName?: string;
+    serviceNamespace?: string;
+    interfaces?: Array<{ name?: string }>;
+  };
 }
 
 export interface ServiceLike {
@@ -16,7 +24,8 @@ export interface ServiceLike {
   status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
 }
 
-export const statusNode = (s: StatusLike): string | undefined => s.status?.node || s.metadata?.labels?.["metallb.io/node"];
+export const statusNode = (s: StatusLike): string | undefined =>
+  s.status?.node || s.metadata?.labels?.["metallb.io/node"];
 export const statusService = (s: StatusLike): string | undefined => {
   const ns = s.status?.serviceNamespace || s.metadata?.labels?.["metallb.io/service-namespace"];
   const name = s.status?.serviceName || s.metadata?.labels?.["metallb.io/service-name"];
@@ -30,11 +39,27 @@ export interface Ownership {
   services: Map<string, string[]>;
 }
 
-export function ownedByNode(node: string, statuses: Iterable<StatusLike>, services: ReadonlyMap<string, ServiceLike>): Ownership {
+/** The owner and ranked standbys a ServiceL2Status names. */
+export const ownerRecord = (s: StatusLike): OwnerRecord | undefined => {
+  const owner = statusNode(s);
+  return owner ? { owner, standbys: (s.status?.standbys ?? []).filter((n) => typeof n === "string") } : undefined;
+};
+
+/**
+ * What `node` answers for: the Services whose record `answers` accepts (by default: the
+ * ones it owns; the agent passes its membership role, so a standby that took over counts).
+ */
+export function ownedByNode(
+  node: string,
+  statuses: Iterable<StatusLike>,
+  services: ReadonlyMap<string, ServiceLike>,
+  answers: (record: OwnerRecord) => boolean = (r) => r.owner === node,
+): Ownership {
   const byIP = new Map<string, { ip: IP; interfaces: Set<string> | "all" }>();
   const owned = new Map<string, string[]>();
   for (const st of statuses) {
-    if (statusNode(st) !== node) continue;
+    const record = ownerRecord(st);
+    if (!record || !answers(record)) continue;
     const key = statusService(st);
     const svc = key && services.get(key);
     if (!key || !svc || svc.spec?.type !== "LoadBalancer") continue;
@@ -52,7 +77,10 @@ export function ownedByNode(node: string, statuses: Iterable<StatusLike>, servic
     }
     if (ips.length > 0) owned.set(key, ips);
   }
-  const desired = [...byIP.values()].map((e) => ({ ip: e.ip, interfaces: e.interfaces === "all" ? [] : [...e.interfaces].sort() }));
+  const desired = [...byIP.values()].map((e) => ({
+    ip: e.ip,
+    interfaces: e.interfaces === "all" ? [] : [...e.interfaces].sort(),
+  }));
   return { desired, services: owned };
 }
 

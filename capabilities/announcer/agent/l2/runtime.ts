@@ -51,6 +51,12 @@ export interface L2RuntimeOptions {
   refreshMs: number;
   rescanMs?: number;
   log: (msg: string) => void;
+  /**
+   * Called right before answering a request or sending a gratuitous announcement: the
+   * agent brings its desired set up to date there if its membership verdict has expired
+   * (after a pause, a timer may not have run yet), so nothing goes out on a stale verdict.
+   */
+  beforeSending?: () => void;
 }
 
 const NOTHING = announcedSet([]);
@@ -151,6 +157,7 @@ export class L2Runtime {
       const a = announcementIn(frame, port.mac);
       if (a) this.announcementListener(formatIP(a.ip));
     }
+    this.opts.beforeSending?.();
     const d = decide(frame, port.mac, port.announced);
     if (!d.reply || !handle) return;
     const ip = requestTarget(frame) ?? "unknown";
@@ -169,7 +176,8 @@ export class L2Runtime {
     if (this.active) {
       for (const d of this.desired) {
         for (const port of this.ports.values()) {
-          if (d.interfaces.length === 0 || d.interfaces.includes(port.name)) want.set(`${port.name}|${formatIP(d.ip)}`, { port, ip: d.ip });
+          if (d.interfaces.length === 0 || d.interfaces.includes(port.name))
+            want.set(`${port.name}|${formatIP(d.ip)}`, { port, ip: d.ip });
         }
       }
     }
@@ -200,13 +208,17 @@ export class L2Runtime {
     try {
       (join ? joinMulticast : leaveMulticast)(port.nd, solicitedNodeMAC(ip));
     } catch (err) {
-      this.opts.log(`${join ? "joining" : "leaving"} the solicited-node group of ${formatIP(ip)} on ${port.name}: ${(err as Error).message}`);
+      this.opts.log(
+        `${join ? "joining" : "leaving"} the solicited-node group of ${formatIP(ip)} on ${port.name}: ${(err as Error).message}`,
+      );
     }
   }
 
   private scheduleBursts(port: Port, ip: IP): NodeJS.Timeout[] {
-    const burst = (): void => this.sendGratuitous(port, ip);
-    burst();
+    // The first burst goes out from apply() itself, on the verdict it was called with; the
+    // later ones run from timers and check the verdict again first.
+    const burst = (): void => this.sendGratuitous(port, ip, true);
+    this.sendGratuitous(port, ip, false);
     const timers = BURST_OFFSETS_MS.slice(1).map((ms) => setTimeout(burst, ms));
     if (this.opts.refreshMs > 0) {
       const last = BURST_OFFSETS_MS[BURST_OFFSETS_MS.length - 1];
@@ -215,7 +227,11 @@ export class L2Runtime {
     return timers;
   }
 
-  private sendGratuitous(port: Port, ip: IP): void {
+  private sendGratuitous(port: Port, ip: IP, recheck: boolean): void {
+    if (recheck) {
+      this.opts.beforeSending?.();
+      if (!this.pairs.has(`${port.name}|${formatIP(ip)}`)) return;
+    }
     const handle = ip.family === 4 ? port.arp : port.nd;
     if (!handle) return;
     for (const frame of gratuitousFrames(ip, port.mac)) {

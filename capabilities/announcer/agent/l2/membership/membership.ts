@@ -127,6 +127,12 @@ export class Membership {
     return !!this.tiebreaker && this.tiebreaker.until > now;
   }
 
+  /** Milliseconds since we last heard `node` (or since we started); undefined for a non-voter. */
+  silenceOf(node: string): number | undefined {
+    if (!this.roster.voters.includes(node)) return undefined;
+    return this.now() - (this.peers.get(node)?.heardAt ?? this.startedAt);
+  }
+
   /** The next heartbeat to send (recorded as sent now). */
   heartbeat(flags: number): Heartbeat {
     const now = this.now();
