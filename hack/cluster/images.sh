@@ -25,13 +25,16 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+# The sources the agent image is built from: this repository, or a checkout of it
+# (METALLB_PEPR_SRC; the cluster suite builds from a clean checkout of HEAD).
+src="$(cd "${METALLB_PEPR_SRC:-$repo}" && pwd)"
 cache="${CONTROL_PLANE_CACHE:-/var/cache/metallb-pepr}/images"
 all=(pause httpd agent pepr)
 
 die() { echo "images: $*" >&2; exit 1; }
 
-pkg_version() { node -p "require('$repo/package.json').version"; }
-pepr_version() { node -p "require('$repo/package.json').dependencies.pepr"; }
+pkg_version() { node -p "require('$src/package.json').version"; }
+pepr_version() { node -p "require('$src/package.json').dependencies.pepr"; }
 
 name() {
   case "$1" in
@@ -54,8 +57,8 @@ key() {
       {
         node --version
         pkg_version
-        cat "$repo/Dockerfile" "$repo/package-lock.json" "$repo/binding.gyp" "$repo/bin/metallb-pepr.js"
-        (cd "$repo" && find capabilities crds native hack/build-agent.sh hack/build-native.sh -type f \
+        cat "$src/Dockerfile" "$src/package-lock.json" "$src/binding.gyp" "$src/bin/metallb-pepr.js"
+        (cd "$src" && find capabilities crds native hack/build-agent.sh hack/build-native.sh -type f \
           ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum)
       } | hash_of ;;
     pepr) { node --version; pepr_version; echo "v1"; } | hash_of ;;
@@ -108,12 +111,12 @@ build_one() {
       ;;
     agent)
       # The Dockerfile's build stage: the addon and the agent bundle.
-      (cd "$repo" && bash hack/build-native.sh >&2 && bash hack/build-agent.sh >&2)
+      (cd "$src" && bash hack/build-native.sh >&2 && bash hack/build-agent.sh >&2)
       add_etc "$rootfs"
       add_node_runtime "$rootfs" /nodejs/bin/node
-      install -D -m 0644 "$repo/bin/metallb-pepr.js" "$rootfs/app/bin/metallb-pepr.js"
-      install -D -m 0644 "$repo/dist/agent/agent.js" "$rootfs/app/dist/agent/agent.js"
-      install -D -m 0644 "$repo/build/Release/rawnet.node" "$rootfs/app/build/Release/rawnet.node"
+      install -D -m 0644 "$src/bin/metallb-pepr.js" "$rootfs/app/bin/metallb-pepr.js"
+      install -D -m 0644 "$src/dist/agent/agent.js" "$rootfs/app/dist/agent/agent.js"
+      install -D -m 0644 "$src/build/Release/rawnet.node" "$rootfs/app/build/Release/rawnet.node"
       node "$here/images/oci-archive.js" --rootfs "$rootfs" --name "$ref" --out "$out" \
         --entrypoint '["/nodejs/bin/node", "/app/bin/metallb-pepr.js"]' --cmd '["agent"]' --workdir /app \
         --env NODE_ENV=production --env PATH=/nodejs/bin:/usr/bin:/bin --port 7472 >/dev/null

@@ -72,10 +72,11 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
   let deployStartedAt = 0;
 
   beforeAll(async () => {
-    const t0 = Date.now();
-    await clusterUp();
-    figures.clusterUpSeconds = (Date.now() - t0) / 1000;
+    // The module and the agent image both come from a checkout of HEAD, as a user's would.
     moduleDir = await moduleCheckout();
+    const t0 = Date.now();
+    await clusterUp(moduleDir);
+    figures.clusterUpSeconds = (Date.now() - t0) / 1000;
   }, 60 * minute);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@
  * `npx pepr deploy`) and on the LAN client (curl), and bring it up and down.
  */
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { repoRoot } from "./local-cluster";
@@ -26,11 +26,12 @@ export interface Result {
 async function runResult(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; timeoutMs?: number } = {},
+  opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<Result> {
   try {
     const { stdout, stderr } = await run(cmd, args, {
       cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
       timeout: opts.timeoutMs ?? 120_000,
       maxBuffer: 1 << 26,
     });
@@ -46,8 +47,11 @@ async function runResult(
 }
 
 /** Starts the cluster (building binaries and images on first use); resolves with the admin kubeconfig path. */
-export async function clusterUp(): Promise<string> {
-  const r = await runResult("bash", [script, "up", clusterDir], { timeoutMs: 60 * 60_000 });
+export async function clusterUp(agentSources?: string): Promise<string> {
+  const r = await runResult("bash", [script, "up", clusterDir], {
+    timeoutMs: 60 * 60_000,
+    env: agentSources ? { METALLB_PEPR_SRC: agentSources } : {},
+  });
   if (r.code !== 0) throw new Error(`the lab cluster did not start: ${r.stderr}`);
   return r.stdout.trim().split("\n").pop()!;
 }
@@ -79,19 +83,16 @@ export function onClient(args: string[], timeoutMs = 30_000): Promise<Result> {
 }
 
 /**
- * The module's sources as a user's checkout holds them (the tracked files, as they are
- * in the work tree), with node_modules linked: `npx pepr build` rewrites .ts files and
- * writes dist/, and this keeps that away from a `pepr dev` other suites run from the repo.
+ * The module's sources as a user's checkout holds them: the files of the commit HEAD
+ * (`git archive`), with node_modules linked. `npx pepr build` rewrites .ts files and
+ * writes dist/, and this keeps that away from the work tree (and a `pepr dev` other suites
+ * run from it), and keeps others' uncommitted edits out of what is deployed.
  */
 export async function moduleCheckout(): Promise<string> {
   const dest = join(clusterDir, "module");
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
-  const { stdout } = await run("git", ["ls-files", "-z"], { cwd: repoRoot, maxBuffer: 1 << 26 });
-  for (const f of stdout.split("\0").filter(Boolean)) {
-    if (!existsSync(join(repoRoot, f))) continue; // deleted in the work tree
-    cpSync(join(repoRoot, f), join(dest, f), { recursive: true });
-  }
+  await run("bash", ["-c", 'git -C "$1" archive --format=tar HEAD | tar -x -C "$2"', "checkout", repoRoot, dest]);
   symlinkSync(join(repoRoot, "node_modules"), join(dest, "node_modules"));
   return dest;
 }
