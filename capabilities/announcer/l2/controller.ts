@@ -2,11 +2,21 @@
  * L2 owner election, controller side: a thin shell around election.ts. It keeps caches of
  * Services, Nodes, EndpointSlices, agent Leases and its own ServiceL2Status objects (fed by
  * the capability's Watch bindings), runs the election whenever any of them changes or a
- * node's Lease expires, and writes the result: one ServiceL2Status per announced Service.
+ * node's liveness changes, and writes the result: one ServiceL2Status per announced Service,
+ * naming the owner and its ranked standbys.
  *
- * When an owner dies, its old ServiceL2Status is deleted before the new one is created, so
- * no agent ever sees two owners at once. A timer, not events, notices expiry: a dead agent
- * sends nothing.
+ * With agent-to-agent membership (issue 12) the agents decide failover among themselves:
+ * when their quorum judges an owner dead, the first live standby answers at once, and each
+ * agent's Lease reports the nodes its quorum judges down (metallb.io/down). The controller
+ * then only RECORDS that: the owner moves to the first recorded standby that is still a
+ * candidate, patched in place (status first, then the metallb.io/node label), so the node
+ * that already answers never sees its record vanish. It also publishes what the agents need
+ * to vote: the cluster key and the roster (membership.ts, roster.ts).
+ *
+ * Expiry (a Lease not renewed for METALLB_L2_DEAD_AFTER_MS, 30 s) is only the backstop for a
+ * cluster with no L2 quorum, and it never unannounces en masse: when most agents go quiet
+ * at once the controller holds still and re-lists the Leases (liveness.ts judgeLiveness).
+ * A timer, not events, notices expiry: a dead agent sends nothing.
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
 import { K8s } from "kubernetes-fluent-client";
@@ -18,25 +28,59 @@ import { configStore, startControllerConfig } from "../../shared/kube/controller
 import { recordNodeAssigned } from "../../shared/kube/events";
 import { kubeHttp } from "../../shared/kube/http";
 import { settings } from "../../shared/settings";
-import { electOwners, type ElectionService } from "./election";
+import { electOwners, type ElectionNode, type ElectionService } from "./election";
 import { Lease } from "./lease-kind";
-import { Liveness } from "./liveness";
-import { failoverSeconds } from "./metrics";
+import { Liveness, type LeaseView } from "./liveness";
+import {
+  KEY_SECRET,
+  MEMBERSHIP_LABELS,
+  MembershipPublisher,
+  ROSTER_CONFIGMAP,
+  ROSTER_KEY,
+  rosterFromConfigMap,
+  type MembershipStore,
+} from "./membership";
+import { failoverSeconds, holdingGauge, rosterVotersGauge } from "./metrics";
+import { targetRoster } from "./roster";
+import { planStatus, type StatusFields, type StatusRef } from "./status-plan";
 import { endpointSliceEvents, nodeEvents, serviceEvents } from "../../shared/kube/watch-fanout";
 import { cachedEndpointSlices, cachedNodes, cachedServices } from "../../shared/kube/cluster-cache";
 
 const log = Log.child({ component: "l2-election" });
 const LEASE_PREFIX = "metallb-agent-";
 const DRAINING = "metallb.io/draining";
+const HEARTBEAT_ADDRESS = "metallb.io/heartbeat-address";
+const DOWN = "metallb.io/down";
 const SHARED = "metallb.io/allow-shared-ip";
-export const deadAfterMs = Number(process.env.METALLB_L2_DEAD_AFTER_MS || 1500);
+
+const envMs = (name: string, fallback: number): number => {
+  const v = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(v) && v >= 0 ? v : fallback;
+};
+/** Expiry backstop: a node whose renewal was not seen for this long is dead. */
+export const deadAfterMs = envMs("METALLB_L2_DEAD_AFTER_MS", 30_000);
+/** How often agents renew their Lease (the agent reads the same variable). */
+const leaseRenewMs = envMs("METALLB_LEASE_RENEW_MS", 10_000);
+/** Silent past one missed renewal: "overdue", for the mass-expiry hold. */
+const overdueMs = Math.min(deadAfterMs, 1.5 * leaseRenewMs);
+/** The pause between two roster voter-set changes. */
+const rosterStepMs = envMs("METALLB_L2_ROSTER_STEP_MS", 5000);
+/** Ranked standbys named in each ServiceL2Status. */
+const standbyCount = Math.floor(envMs("METALLB_L2_STANDBYS", 3));
 const CHECK_MS = 100;
+/** While holding, the Leases are re-listed this often (a stalled watch is repaired by a GET). */
+const RELIST_MS = 5000;
 /** A full pass now and then repairs anything an incremental pass could have missed. */
 const RESYNC_MS = 30_000;
 
-interface StatusRef {
-  name: string;
-  node: string;
+/** The writes of ServiceL2Status objects; the real one talks to the API server. */
+export interface StatusWriter {
+  /** Creates the object for a Service; returns its name. */
+  create(key: string, status: StatusFields): Promise<string>;
+  /** Rewrites its status; with `relabel`, then its metallb.io/node label. */
+  update(name: string, key: string, status: StatusFields, relabel: boolean): Promise<void>;
+  /** Deletes it (gone already is fine). */
+  remove(name: string): Promise<void>;
 }
 
 const svcKey = (ns?: string, name?: string): string => `${ns ?? ""}/${name ?? ""}`;
@@ -45,11 +89,15 @@ class L2Controller {
   readonly services = new Map<string, V1Service>();
   readonly nodes = new Map<string, V1Node>();
   readonly slices = new Map<string, { service: string; nodes: Set<string> }>();
-  readonly liveness = new Liveness(deadAfterMs);
+  readonly liveness = new Liveness(deadAfterMs, overdueMs);
   /** Service key -> its ServiceL2Status objects (normally one). */
   readonly statuses = new Map<string, StatusRef[]>();
   config?: Config;
   private live = new Set<string>();
+  /** Expiry is suspended (most agents went quiet at once). */
+  private holding = false;
+  private relistTimer?: NodeJS.Timeout;
+  membership?: MembershipPublisher;
   /**
    * What the next pass must look at: the Services whose own inputs changed, or everything
    * (`all`) after a change that can move any Service (nodes, liveness, configuration, a
@@ -68,6 +116,11 @@ class L2Controller {
   private timer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
   started = false;
+
+  constructor(
+    private readonly writer: StatusWriter,
+    private readonly relist: () => Promise<void>,
+  ) {}
 
   /** One Service's inputs changed (the Service itself, its EndpointSlices). */
   touch(key: string): void {
@@ -111,9 +164,35 @@ class L2Controller {
 
   /** The expiry check: only when the set of live agents changes is there work. */
   tick(): void {
-    const live = this.liveness.live(Date.now());
-    if (live.size === this.live.size && [...live].every((n) => this.live.has(n))) return;
-    this.touchAll();
+    if (this.judge(Date.now())) this.touchAll();
+  }
+
+  /** Judges liveness now; true when the live set changed. */
+  private judge(now: number): boolean {
+    const verdict = this.liveness.judge(now, this.live);
+    this.setHolding(verdict.holding, verdict.held);
+    const live = verdict.live;
+    const same = live.size === this.live.size && [...live].every((n) => this.live.has(n));
+    this.live = live;
+    return !same;
+  }
+
+  private setHolding(holding: boolean, held: readonly string[]): void {
+    if (holding === this.holding) return;
+    this.holding = holding;
+    holdingGauge.set(holding ? 1 : 0);
+    clearInterval(this.relistTimer);
+    if (holding) {
+      log.warn(
+        { held, deadAfterMs },
+        "most L2 agents went quiet at once: holding their addresses where they are and re-listing Leases",
+      );
+      const relist = () =>
+        void this.relist().catch((err: unknown) => log.warn({ err }, "re-listing agent Leases failed"));
+      relist();
+      this.relistTimer = setInterval(relist, RELIST_MS);
+      this.relistTimer.unref?.();
+    } else log.info("L2 agents heard again: expiry resumes");
   }
 
   startTimer(): void {
@@ -135,7 +214,9 @@ class L2Controller {
 
   private electionServices(scope: Set<string> | undefined): ElectionService[] {
     const out: ElectionService[] = [];
-    const entries = scope ? [...scope].flatMap((k) => (this.services.has(k) ? [[k, this.services.get(k)!] as const] : [])) : this.services;
+    const entries = scope
+      ? [...scope].flatMap((k) => (this.services.has(k) ? [[k, this.services.get(k)!] as const] : []))
+      : this.services;
     for (const [key, s] of entries) {
       out.push({
         key,
@@ -148,11 +229,31 @@ class L2Controller {
     return out;
   }
 
+  private electionNodes(): ElectionNode[] {
+    return [...this.nodes.values()].map((n) => ({
+      name: n.metadata!.name!,
+      labels: n.metadata?.labels ?? {},
+      networkUnavailable: (n.status?.conditions ?? []).some(
+        (c) => c.type === "NetworkUnavailable" && c.status === "True",
+      ),
+    }));
+  }
+
   private async reconcile(): Promise<void> {
     const now = Date.now();
-    this.live = this.liveness.live(now);
+    this.judge(now);
     const config = this.config;
     if (!config) return;
+    const nodes = this.electionNodes();
+    // The roster: cheap (one pass over the nodes), and the publisher writes only changes.
+    this.membership?.setTarget(
+      targetRoster({
+        heartbeatAddresses: this.liveness.heartbeatAddresses(),
+        nodes,
+        l2Advertisements: config.l2Advertisements,
+        ignoreExcludeLBLabel: settings.ignoreExcludeLBLabel,
+      }),
+    );
     const scope = this.scope();
     const endpointNodes = new Map<string, Set<string>>();
     for (const s of this.slices.values()) {
@@ -161,95 +262,67 @@ class L2Controller {
       endpointNodes.set(s.service, set);
     }
     const currentOwners = new Map<string, string>();
-    for (const [key, refs] of this.statuses) if (refs.length > 0) currentOwners.set(key, refs[0].node);
+    const recordedStandbys = new Map<string, readonly string[]>();
+    for (const [key, refs] of this.statuses) {
+      if (refs.length === 0) continue;
+      currentOwners.set(key, refs[0].node);
+      recordedStandbys.set(key, refs[0].standbys);
+    }
     const desired = electOwners({
       services: this.electionServices(scope),
       pools: config.pools,
       l2Advertisements: config.l2Advertisements,
-      nodes: [...this.nodes.values()].map((n) => ({
-        name: n.metadata!.name!,
-        labels: n.metadata?.labels ?? {},
-        networkUnavailable: (n.status?.conditions ?? []).some(
-          (c) => c.type === "NetworkUnavailable" && c.status === "True",
-        ),
-      })),
+      nodes,
       liveAgents: this.live,
       endpointNodes,
       currentOwners,
+      recordedStandbys,
+      standbyCount,
       ignoreExcludeLBLabel: settings.ignoreExcludeLBLabel,
     });
     const work: Promise<void>[] = [];
     for (const key of scope ?? new Set([...this.statuses.keys(), ...desired.keys()])) {
-      const want = desired.get(key);
-      const have = this.statuses.get(key) ?? [];
-      const keep = want?.node !== undefined ? have.find((r) => r.node === want.node) : undefined;
-      const stale = have.filter((r) => r !== keep);
-      if (stale.length === 0 && (keep || want?.node === undefined)) continue;
-      work.push(
-        this.move(
-          key,
-          stale,
-          keep ? undefined : want?.node === undefined ? undefined : { node: want.node, interfaces: want.interfaces },
-          now,
-        ),
-      );
+      const plan = planStatus(desired.get(key), this.statuses.get(key) ?? []);
+      if (plan) work.push(this.write(key, plan, now));
     }
     await Promise.all(work);
   }
 
-  /** Deletes `stale` statuses of one Service, then creates the new owner's one. */
-  private async move(
-    key: string,
-    stale: StatusRef[],
-    create: { node: string; interfaces: readonly string[] } | undefined,
-    now: number,
-  ): Promise<void> {
-    const ns = settings.namespace;
-    const base = `/apis/metallb.io/v1beta1/namespaces/${ns}/servicel2statuses`;
-    for (const ref of stale) {
-      await kubeHttp()
-        .send("DELETE", `${base}/${ref.name}`)
-        .catch((err: { status?: number }) => {
-          if (err.status !== 404) throw err;
-        });
+  /** Carries out one Service's plan: deletions first, then the create or in-place update. */
+  private async write(key: string, plan: NonNullable<ReturnType<typeof planStatus>>, now: number): Promise<void> {
+    for (const ref of plan.remove) {
+      await this.writer.remove(ref.name);
       this.removeStatus(key, ref.name);
     }
-    if (!create) return;
-    const [serviceNamespace, serviceName] = key.split("/");
-    const status = {
-      node: create.node,
-      serviceName,
-      serviceNamespace,
-      interfaces: create.interfaces.map((name) => ({ name })),
-    };
-    const obj = await kubeHttp().send<{ metadata: { name: string } }>("POST", base, {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "ServiceL2Status",
-      metadata: {
-        generateName: "l2-",
-        namespace: ns,
-        labels: {
-          "metallb.io/node": create.node,
-          "metallb.io/service-name": serviceName,
-          "metallb.io/service-namespace": serviceNamespace,
-        },
-      },
-      spec: {},
-    });
-    this.statuses.set(key, [...(this.statuses.get(key) ?? []), { name: obj.metadata.name, node: create.node }]);
-    await kubeHttp().mergePatch(`${base}/${obj.metadata.name}/status`, { status });
-    for (const old of stale) {
-      if (
-        !this.liveness.isLive(old.node, now) &&
-        !this.liveness.isDraining(old.node) &&
-        this.liveness.lastSeen(old.node) > 0
-      ) {
-        failoverSeconds.observe((Date.now() - this.liveness.lastSeen(old.node)) / 1000);
+    let from: string | undefined;
+    let to: string | undefined;
+    if (plan.create) {
+      const name = await this.writer.create(key, plan.create);
+      this.statuses.set(key, [...(this.statuses.get(key) ?? []), { name, ...plan.create }]);
+      to = plan.create.node;
+      from = plan.remove[0]?.node;
+    } else if (plan.update) {
+      const { ref, status, move } = plan.update;
+      await this.writer.update(ref.name, key, status, move);
+      this.statuses.set(
+        key,
+        (this.statuses.get(key) ?? []).map((r) => (r.name === ref.name ? { name: ref.name, ...status } : r)),
+      );
+      if (move) {
+        to = status.node;
+        from = ref.node;
       }
     }
+    if (to === undefined) return;
+    for (const old of new Set([from, ...plan.remove.map((r) => r.node)])) {
+      if (old === undefined || old === to) continue;
+      const since = this.liveness.downReportedAt(old) ?? this.liveness.lastSeen(old);
+      if (!this.liveness.isLive(old, now) && !this.liveness.isDraining(old) && since > 0)
+        failoverSeconds.observe((Date.now() - since) / 1000);
+    }
     const svc = this.services.get(key);
-    if (svc) void recordNodeAssigned(svc, create.node, "layer2");
-    log.info({ service: key, node: create.node, from: stale.map((s) => s.node) }, "L2 owner assigned");
+    if (svc) void recordNodeAssigned(svc, to, "layer2");
+    log.info({ service: key, node: to, from }, "L2 owner assigned");
   }
 
   private removeStatus(key: string, name: string): void {
@@ -259,7 +332,111 @@ class L2Controller {
   }
 }
 
-const ctl = new L2Controller();
+const statusBase = (): string => `/apis/metallb.io/v1beta1/namespaces/${settings.namespace}/servicel2statuses`;
+
+/** ServiceL2Status writes through the API server. */
+const kubeStatusWriter: StatusWriter = {
+  async create(key, status) {
+    const [serviceNamespace, serviceName] = key.split("/");
+    const obj = await kubeHttp().send<{ metadata: { name: string } }>("POST", statusBase(), {
+      apiVersion: "metallb.io/v1beta1",
+      kind: "ServiceL2Status",
+      metadata: {
+        generateName: "l2-",
+        namespace: settings.namespace,
+        labels: {
+          "metallb.io/node": status.node,
+          "metallb.io/service-name": serviceName,
+          "metallb.io/service-namespace": serviceNamespace,
+        },
+      },
+      spec: {},
+    });
+    await kubeHttp().mergePatch(`${statusBase()}/${obj.metadata.name}/status`, {
+      status: { ...statusBody(status), serviceName, serviceNamespace },
+    });
+    return obj.metadata.name;
+  },
+  async update(name, _key, status, relabel) {
+    await kubeHttp().mergePatch(`${statusBase()}/${name}/status`, { status: statusBody(status) });
+    if (relabel)
+      await kubeHttp().mergePatch(`${statusBase()}/${name}`, {
+        metadata: { labels: { "metallb.io/node": status.node } },
+      });
+  },
+  async remove(name) {
+    await kubeHttp()
+      .send("DELETE", `${statusBase()}/${name}`)
+      .catch((err: { status?: number }) => {
+        if (err.status !== 404) throw err;
+      });
+  },
+};
+
+const statusBody = (s: StatusFields) => ({
+  node: s.node,
+  standbys: [...s.standbys],
+  interfaces: s.interfaces.map((name) => ({ name })),
+});
+
+/** The roster ConfigMap and key Secret through the API server. */
+const kubeMembershipStore: MembershipStore = {
+  async readRoster() {
+    const cm = await kubeHttp()
+      .send<{ metadata?: { resourceVersion?: string }; data?: Record<string, string> }>(
+        "GET",
+        `/api/v1/namespaces/${settings.namespace}/configmaps/${ROSTER_CONFIGMAP}`,
+      )
+      .catch((err: { status?: number }) => {
+        if (err.status === 404) return undefined;
+        throw err;
+      });
+    return { roster: rosterFromConfigMap(cm), resourceVersion: cm?.metadata?.resourceVersion };
+  },
+  async writeRoster(text, resourceVersion) {
+    const base = `/api/v1/namespaces/${settings.namespace}/configmaps`;
+    const body = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: ROSTER_CONFIGMAP,
+        namespace: settings.namespace,
+        labels: MEMBERSHIP_LABELS,
+        ...(resourceVersion ? { resourceVersion } : {}),
+      },
+      data: { [ROSTER_KEY]: text },
+    };
+    const out = resourceVersion
+      ? await kubeHttp().send<{ metadata: { resourceVersion: string } }>("PUT", `${base}/${ROSTER_CONFIGMAP}`, body)
+      : await kubeHttp().send<{ metadata: { resourceVersion: string } }>("POST", base, body);
+    return out.metadata.resourceVersion;
+  },
+  async ensureKey(key) {
+    await kubeHttp()
+      .send("POST", `/api/v1/namespaces/${settings.namespace}/secrets`, {
+        apiVersion: "v1",
+        kind: "Secret",
+        type: "Opaque",
+        metadata: { name: KEY_SECRET, namespace: settings.namespace, labels: MEMBERSHIP_LABELS },
+        data: { key: key.toString("base64") },
+      })
+      .catch((err: { status?: number }) => {
+        if (err.status !== 409) throw err; // it exists: never rewritten
+      });
+  },
+};
+
+/** A GET of every agent Lease, fed in as watch events would be (repairs a stalled watch). */
+async function relistLeases(): Promise<void> {
+  const list = await kubeHttp().send<{ items: Lease[] }>(
+    "GET",
+    `/apis/coordination.k8s.io/v1/namespaces/${settings.namespace}/leases`,
+  );
+  for (const l of list.items)
+    onLeaseUpsert({ ...l, metadata: { ...l.metadata, namespace: settings.namespace } } as Lease);
+}
+
+const ctl = new L2Controller(kubeStatusWriter, relistLeases);
 
 const isOurs = (svc: V1Service): boolean =>
   svc.spec?.type === "LoadBalancer" && (svc.spec?.loadBalancerClass ?? undefined) === settings.loadBalancerClass;
@@ -317,21 +494,28 @@ export function onEndpointSliceDelete(slice: V1EndpointSlice): void {
   if (before) ctl.touch(before);
 }
 
-function leaseView(lease: Lease): { node: string; renewTime?: string; draining: boolean } | undefined {
+function leaseView(lease: Lease): LeaseView | undefined {
   const name = lease.metadata?.name ?? "";
   if (lease.metadata?.namespace !== settings.namespace || !name.startsWith(LEASE_PREFIX)) return undefined;
+  const a = lease.metadata?.annotations ?? {};
   return {
     node: name.slice(LEASE_PREFIX.length),
     renewTime: lease.spec?.renewTime,
-    draining: lease.metadata?.annotations?.[DRAINING] === "true",
+    draining: a[DRAINING] === "true",
+    heartbeatAddress: a[HEARTBEAT_ADDRESS] || undefined,
+    down: (a[DOWN] ?? "")
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n !== ""),
   };
 }
 export function onLeaseUpsert(lease: Lease, initial = false): void {
   const view = leaseView(lease);
   if (!view) return;
-  const wasLive = ctl.liveness.isLive(view.node, Date.now());
+  const address = ctl.liveness.heartbeatAddresses().get(view.node);
   ctl.liveness.observe(view, Date.now(), initial);
-  if (ctl.liveness.isLive(view.node, Date.now()) !== wasLive) ctl.touchAll();
+  if (address !== view.heartbeatAddress) ctl.touchAll(); // the roster
+  ctl.tick(); // a renewal, a drain or a down report: judged now, not at the next check
 }
 export function onLeaseDelete(lease: Lease): void {
   const view = leaseView(lease);
@@ -352,6 +536,25 @@ configStore.subscribe({
     ctl.touchAll();
   },
 });
+
+/**
+ * Starts the roster publisher in the background, retrying until it works: the election
+ * must not wait on (or die with) the membership objects.
+ */
+async function startMembership(p: MembershipPublisher): Promise<void> {
+  const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
+  for (;;) {
+    try {
+      await p.start();
+      return;
+    } catch (err) {
+      if (ctl.membership !== p) return; // replaced by a retried start-up
+      const delay = backoff.next();
+      log.warn({ err, retryInMs: delay }, "L2 membership (key Secret, roster ConfigMap) not ready; retrying");
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
 
 /** Initial load of everything the election reads, then the expiry timer. */
 export async function startL2Election(): Promise<void> {
@@ -380,14 +583,38 @@ export async function startL2Election(): Promise<void> {
       st.status?.serviceNamespace ?? st.metadata?.labels?.["metallb.io/service-namespace"],
       st.status?.serviceName ?? st.metadata?.labels?.["metallb.io/service-name"],
     );
-    if (node && st.metadata?.name)
-      ctl.statuses.set(key, [...(ctl.statuses.get(key) ?? []), { name: st.metadata.name, node }]);
+    if (node && st.metadata?.name) {
+      const ref: StatusRef = {
+        name: st.metadata.name,
+        node,
+        standbys: st.status?.standbys ?? [],
+        interfaces: (st.status?.interfaces ?? []).flatMap((i) => (i.name ? [i.name] : [])),
+      };
+      ctl.statuses.set(key, [...(ctl.statuses.get(key) ?? []), ref]);
+    }
   }
+  // The key and the roster the agents vote by; a failed start is retried with the rest.
+  ctl.membership?.stop();
+  ctl.membership = new MembershipPublisher(kubeMembershipStore, {
+    stepMs: rosterStepMs,
+    log: (level, msg, extra) => log[level](extra ?? {}, msg),
+    published: (r) => rosterVotersGauge.set(r.voters.length),
+  });
+  void startMembership(ctl.membership);
+  holdingGauge.set(0);
   ctl.started = true;
   ctl.startTimer();
   ctl.touchAll();
   log.info(
-    { services: ctl.services.size, nodes: ctl.nodes.size, leases: leases.items.length, deadAfterMs },
+    {
+      services: ctl.services.size,
+      nodes: ctl.nodes.size,
+      leases: leases.items.length,
+      deadAfterMs,
+      overdueMs,
+      rosterStepMs,
+      standbyCount,
+    },
     "L2 election started",
   );
 }
