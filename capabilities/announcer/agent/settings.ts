@@ -84,8 +84,8 @@ export function readAgentSettings(env: NodeJS.ProcessEnv = process.env): AgentSe
     heartbeatMs: ms(env, "METALLB_L2_HEARTBEAT_MS", 50),
     timing: {
       fenceMs: ms(env, "METALLB_L2_FENCE_MS", 150),
-      downMs: ms(env, "METALLB_L2_DOWN_MS", 340),
-      settleMs: ms(env, "METALLB_L2_SETTLE_MS", 170),
+      downMs: ms(env, "METALLB_L2_DOWN_MS", 460),
+      settleMs: ms(env, "METALLB_L2_SETTLE_MS", 160),
     },
     tiebreakerDurationMs: ms(env, "METALLB_L2_TIEBREAKER_DURATION_MS", 20_000),
     tiebreakerRenewMs: ms(env, "METALLB_L2_TIEBREAKER_RENEW_MS", 10_000),

@@ -4,21 +4,26 @@
  * (a monotonic one), the agent reads the verdict. docs/l2.md gives the proof that two nodes
  * never answer for one address; the rules it rests on:
  *
- * - A voter SUPPORTS us while its newest heartbeat echoes one of ours that we sent less than
- *   F ago (fenceMs). The echo is timed on our own clock from our own send, so a packet that
- *   waited in a socket buffer (a paused process) can never look fresher than it is. That one
- *   packet also proves we heard the voter: support is mutual.
+ * - Every time is a SEND time on the clock of whoever judges: a voter's heartbeat echoes the
+ *   newest sequence number it accepted from us, and we look up when we sent that one. So a
+ *   packet that waited in a socket buffer (a paused process) never looks fresher than it is.
+ * - A voter SUPPORTS us while its newest heartbeat echoes one of ours sent less than F ago
+ *   (fenceMs) AND states that our newest heartbeat it accepted echoed one of its own sent less
+ *   than F before it wrote that heartbeat: each side heard the other within F (mutual).
+ * - A voter's SILENCE about X, stated in every heartbeat, is how long ago it sent the newest
+ *   heartbeat of its own that X echoed back: one-way loss in either direction makes it grow.
  * - We are IN QUORUM while supporters (ourselves included) are a majority of the voters.
  *   The API server votes too when the roster says so: it supports whoever holds the
  *   tie-breaker Lease and the holder's supporters see its flag.
  * - We SERVE (answer ARP/NDP) only after holding quorum without a break for J (settleMs >= F).
  * - Voter X is DOWN when a majority of voters each state, in a heartbeat echoing one of ours
- *   sent less than F ago, that they have not heard X for D (downMs >= 2F + margin). Our own
- *   statement is our own silence; the API server's is the tie-breaker holder's, counted only
- *   for as long as it has held the Lease. X never speaks about itself.
+ *   sent less than F ago, a silence about X of at least D (downMs >= 3F). Our own statement
+ *   is our own silence; the API server's is the tie-breaker holder's, counted only for as
+ *   long as it has held the Lease. X never speaks about itself.
  *
- * With D >= 2F and J >= F, X cannot be serving while a standby sees it DOWN: the two
- * majorities share a voter that both heard X within F and stated it had not for D.
+ * With D >= 3F and J >= F, X cannot be serving while a standby sees it DOWN: the two
+ * majorities share a voter that exchanged heartbeats with X within 2F of some moment and
+ * stated no exchange for D around that same moment (docs/l2.md has the inequalities).
  */
 import { FLAG_TIEBREAKER, SILENCE_UNKNOWN, type Heartbeat, type HeartbeatEntry } from "./heartbeat";
 import { ReplayWindow } from "./replay-window";
@@ -36,8 +41,8 @@ export interface MembershipTiming {
 /** Checks the inequalities the safety argument needs; returns what is wrong, if anything. */
 export function timingProblem(t: MembershipTiming): string | undefined {
   if (!(t.fenceMs > 0)) return "the fence window must be positive";
-  if (t.downMs < 2 * t.fenceMs)
-    return `the down time (${t.downMs} ms) must be at least twice the fence window (${t.fenceMs} ms)`;
+  if (t.downMs < 3 * t.fenceMs)
+    return `the down time (${t.downMs} ms) must be at least three times the fence window (${t.fenceMs} ms)`;
   if (t.settleMs < t.fenceMs)
     return `the settle time (${t.settleMs} ms) must be at least the fence window (${t.fenceMs} ms)`;
   return undefined;
@@ -62,10 +67,12 @@ export type ReceiveOutcome = "accepted" | "own" | "not-a-voter" | "replay" | "ot
 
 interface Peer {
   readonly window: ReplayWindow;
-  /** When we last accepted a heartbeat from it (our clock). */
+  /** When we last accepted a heartbeat from it (our clock; for the failover figure only). */
   heardAt: number;
-  /** Send time of the newest of our heartbeats it echoed. */
+  /** Send time of the newest of our heartbeats it echoed: our silence about it runs from here. */
   ackAt: number;
+  /** Its silence about us, as stated in its newest heartbeat. */
+  silenceOfMe: number;
   /** The statements of its newest heartbeat: voter -> silence ms at sending. */
   silence: Map<string, number>;
   /** Send time of the heartbeat of ours echoed by that same newest heartbeat. */
@@ -146,7 +153,7 @@ export class Membership {
       entries.push({
         voter,
         ackSeq: p?.window.latest ?? 0,
-        silenceMs: Math.min(SILENCE_UNKNOWN, now - (p?.heardAt ?? this.startedAt)),
+        silenceMs: Math.min(SILENCE_UNKNOWN, now - this.exchangedAt(p)),
       });
     });
     const held = this.holdsTiebreaker(now);
@@ -170,6 +177,7 @@ export class Membership {
         window: new ReplayWindow(),
         heardAt: this.startedAt,
         ackAt: -Infinity,
+        silenceOfMe: Infinity,
         silence: new Map(),
         statementsAckAt: -Infinity,
         statementsSeq: 0,
@@ -193,6 +201,7 @@ export class Membership {
     if (hb.seq > p.statementsSeq) {
       p.statementsSeq = hb.seq;
       p.statementsAckAt = echoedAt;
+      p.silenceOfMe = echo ? echo.silenceMs : Infinity;
       p.silence = new Map();
       for (const e of hb.entries) {
         const name = this.roster.voters[e.voter];
@@ -218,14 +227,14 @@ export class Membership {
     later(this.quorumUntil);
     if (this.quorumSince !== undefined) later(this.quorumSince + this.timing.settleMs);
     const supporters = new Set<string>();
-    for (const [name, p] of this.peers) if (p.sameRoster && p.ackAt + F > now) supporters.add(name);
+    for (const [name, p] of this.peers) if (this.supportUntil(p, now) > now) supporters.add(name);
     const down = new Set<string>();
     const heldMs = this.holdsTiebreaker(now) ? now - this.tiebreaker!.since : 0;
     for (const x of this.roster.voters) {
       if (x === this.self) continue;
       // Each statement "not heard x for D", with when it stops counting.
       const expiries: number[] = [];
-      const ownSilence = now - (this.peers.get(x)?.heardAt ?? this.startedAt);
+      const ownSilence = now - this.exchangedAt(this.peers.get(x));
       if (ownSilence >= D) expiries.push(Infinity);
       else later(now + (D - ownSilence));
       if (this.roster.tiebreaker && heldMs > 0) {
@@ -262,17 +271,28 @@ export class Membership {
   /** The expiry time of each vote we hold now (ourselves: never). */
   private votes(now: number): number[] {
     if (!this.roster.voters.includes(this.self)) return [];
-    const F = this.timing.fenceMs;
     const out = [Infinity];
     let api = this.roster.tiebreaker && this.holdsTiebreaker(now) ? this.tiebreaker!.until : -Infinity;
     for (const p of this.peers.values()) {
-      if (!p.sameRoster || p.ackAt + F <= now) continue;
-      out.push(p.ackAt + F);
-      if (this.roster.tiebreaker && p.tiebreakerHeldMs > 0 && p.statementsAckAt + F > now)
-        api = Math.max(api, Math.min(p.ackAt, p.statementsAckAt) + F);
+      const until = this.supportUntil(p, now);
+      if (until <= now) continue;
+      out.push(until);
+      if (this.roster.tiebreaker && p.tiebreakerHeldMs > 0) api = Math.max(api, until);
     }
     if (api > now) out.push(api);
     return out.filter((t) => t > now);
+  }
+
+  /** When the support of `p` lapses (or -Infinity: none): its newest heartbeat must show a fresh exchange both ways. */
+  private supportUntil(p: Peer, now: number): number {
+    const F = this.timing.fenceMs;
+    if (!p.sameRoster || p.silenceOfMe > F || p.statementsAckAt + F <= now) return -Infinity;
+    return p.statementsAckAt + F;
+  }
+
+  /** When our newest exchange with `p` began: the send time of ours it echoed (or our start). */
+  private exchangedAt(p: Peer | undefined): number {
+    return Math.max(p?.ackAt ?? -Infinity, this.startedAt);
   }
 
   /** Quorum that ran out before `now` is a break, even if nobody looked at that moment. */

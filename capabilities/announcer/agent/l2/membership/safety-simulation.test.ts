@@ -14,7 +14,7 @@ import { roleFor, type OwnerRecord } from "./answering";
 import type { Heartbeat } from "./heartbeat";
 import { xorshift32 } from "../../fuzz-rng";
 
-const T: MembershipTiming = { fenceMs: 150, downMs: 340, settleMs: 170 };
+const T: MembershipTiming = { fenceMs: 150, downMs: 460, settleMs: 160 };
 const STEP = 5;
 const INTERVAL = 50;
 const LEASE_MS = 2000;
