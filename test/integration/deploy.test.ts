@@ -52,12 +52,15 @@ describe("npx pepr build output", () => {
     }
   });
 
-  it("the controller's ClusterRole is scoped: no wildcards, Secrets untouched", () => {
+  it("the controller's ClusterRole is scoped: no wildcards, Secrets create-only (the L2 key), ConfigMaps by name", () => {
     const docs = moduleManifest();
     const role = docs.find((o) => o.kind === "ClusterRole");
     for (const rule of role.rules) {
       expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain("*");
-      expect(rule.resources).not.toContain("secrets");
+      // It creates the L2 membership key once and never reads a Secret (issue 12).
+      if (rule.resources.includes("secrets")) expect(rule.verbs).toEqual(["create"]);
+      // The roster ConfigMap is read and replaced by name; creating is all it does otherwise.
+      if (rule.resources.includes("configmaps") && !rule.resourceNames) expect(rule.verbs).toEqual(["create"]);
     }
   });
 });
