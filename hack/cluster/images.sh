@@ -39,7 +39,7 @@ pepr_version() { node -p "require('$src/package.json').dependencies.pepr"; }
 name() {
   case "$1" in
     pause) echo "localhost/metallb-pepr-lab/pause:$(key pause)" ;;
-    httpd) echo "localhost/metallb-pepr-lab/httpd:$(key httpd)" ;;
+    httpd) echo "localhost/metallb-pepr-lab/httpd:1" ;; # hack/cluster/web.yaml names it
     agent) echo "ghcr.io/metallb-pepr/agent:$(pkg_version)" ;;
     pepr) echo "ghcr.io/defenseunicorns/pepr/controller:v$(pepr_version)" ;;
     *) die "unknown image $1 (one of: ${all[*]})" ;;

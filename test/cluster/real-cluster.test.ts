@@ -22,7 +22,6 @@ import {
   onClient,
   onNode,
 } from "../harness/cluster";
-import { repoRoot } from "../harness/local-cluster";
 import { until } from "../harness/wait";
 
 const enabled = process.env.METALLB_PEPR_CLUSTER === "1" || process.env.METALLB_PEPR_CLUSTER === "true";
@@ -32,42 +31,10 @@ const ns = "metallb-system";
 const minute = 60_000;
 const figures: Record<string, number> = {};
 
-/** The test workload: busybox httpd answering "hello from <pod name>" on :8080. */
-function webManifests(httpdImage: string): string {
-  return `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-        - name: httpd
-          image: ${httpdImage}
-          imagePullPolicy: Never
-          ports: [{containerPort: 8080}]
-          readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
----
-# On the nodes' link: examples/ipaddresspool.yaml's dual-stack-pool (192.0.2.64/28),
-# announced over L2 by examples/l2advertisement.yaml's public-l2 on eth0.
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-l2
-  namespace: default
-  annotations: {metallb.io/address-pool: dual-stack-pool}
-spec:
-  type: LoadBalancer
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
-`;
-}
-
 suite("a real node: npx pepr deploy, the agent in its container, curl through the VIP", () => {
   let moduleDir = "";
+  /** The Deployment and LoadBalancer Service of the README's "Real cluster" section. */
+  const web = () => join(moduleDir, "hack", "cluster", "web.yaml");
   let vip = "";
   let deployStartedAt = 0;
 
@@ -89,9 +56,7 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
   it(
     "the node is Ready and runs a pod from a locally built image",
     async () => {
-      const httpd = (await onNode(["bash", join(repoRoot, "hack/cluster/images.sh"), "name", "httpd"])).stdout.trim();
-      writeFileSync(join(clusterDir, "web.yaml"), webManifests(httpd));
-      await kubectlOk("apply", "-f", join(clusterDir, "web.yaml"));
+      await kubectlOk("apply", "-f", web());
       const r = await kubectl("rollout", "status", "deployment/web", "--timeout=180s");
       expect(r).toMatchObject({ code: 0 });
       const nodes = await kubectlOk("get", "nodes", "-o", "jsonpath={.items[*].metadata.name}");
@@ -159,7 +124,7 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
   it(
     "curl http://VIP/ from the client reaches the pod through L2 (ARP)",
     async () => {
-      await kubectlOk("apply", "-f", join(clusterDir, "web.yaml"));
+      await kubectlOk("apply", "-f", web());
       vip = await until(
         "web-l2's LoadBalancer address",
         async () => {
@@ -200,7 +165,7 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
       const manifest = join(moduleDir, "dist", "pepr-module-metallb-pepr.yaml");
       // docs/install.md "Uninstall", step by step:
       // 1. The LoadBalancer Services (here the test's and examples/service.yaml's).
-      await kubectlOk("delete", "-f", join(clusterDir, "web.yaml"), "--wait=true");
+      await kubectlOk("delete", "-f", web(), "--wait=true");
       await kubectlOk("delete", "-f", join(moduleDir, "examples", "service.yaml"), "--wait=true");
       // 2. The module: controller, webhooks and their RBAC, so nothing re-installs the agent.
       await kubectlOk("delete", "-f", manifest, "--ignore-not-found", "--wait=true", "--timeout=180s");
