@@ -75,6 +75,7 @@ export class MembershipPublisher {
   async start(): Promise<void> {
     await this.store.ensureKey(randomBytes(32));
     await this.reread();
+    if (this.current) this.opts.published?.(this.current);
     this.started = true;
     this.kick();
   }
