@@ -52,7 +52,7 @@ hash_of() { sha256sum | cut -c1-16; }
 key() {
   case "$1" in
     pause) { cat "$here/images/pause.c"; gcc --version | head -1; } | hash_of ;;
-    httpd) { sha256sum /bin/busybox; echo "v1"; } | hash_of ;;
+    httpd) { sha256sum /bin/busybox; name httpd; } | hash_of ;;
     agent)
       {
         node --version
