@@ -5,6 +5,7 @@
 #   npm run bench -- allocator         the pure allocation engine
 #   npm run bench -- allocator-e2e [sizes...]   end to end on a real kube-apiserver
 #   npm run bench -- bgp-e2e           Service create to route in FRR, 1k/10k prefixes from agent start
+#   npm run bench -- l2-membership [sizes...]  L2 heartbeat cost per node at 3, 10, 50 peers
 #   npm run bench -- bfd [rounds]      BFD detection time both ways against FRR bfdd at 300 ms x 3
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -44,6 +45,12 @@ if [[ $which == all || $which == l2-failover ]]; then
   npx esbuild hack/bench/l2-failover.ts --bundle --platform=node --target=node20 --log-level=warning \
     --external:esbuild --outfile="$out/l2-failover.js"
   NODE_PATH="$PWD/node_modules" node "$out/l2-failover.js" "$@"
+fi
+if [[ $which == all || $which == l2-membership ]]; then
+  # Heartbeat cost per node at 3, 10 and 50 peers (root: network namespaces; no API server).
+  npx esbuild hack/bench/l2-membership.ts --bundle --platform=node --target=node20 --log-level=warning \
+    --external:esbuild --outfile="$out/l2-membership.js"
+  NODE_PATH="$PWD/node_modules" node "$out/l2-membership.js" "$@"
 fi
 if [[ $which == all || $which == bfd ]]; then
   # Root only: network namespaces, FRR's bfdd and zebra (hack/install-deps.sh) and the rawnet addon.

@@ -2,11 +2,13 @@
  * L2 failover benchmark: real agents in network namespaces, the controller in `pepr dev`,
  * a client probing with a raw-socket ARP prober every 10 ms (arping stops at 1 s).
  *
- * Two nodes (A, B) are eligible (L2Advertisement nodeSelectors); every VIP starts on one
- * of them, so each trial fails the node holding all of them, and the next trial fails the
- * other. Per trial: kill the owner's agent (SIGKILL, or SIGTERM for a clean stop), note
- * when one of the client's requests is first answered from the other node's MAC (the
- * new owner's gratuitous ARPs do not count: they answer no request), restart the agent.
+ * Two nodes (A, B) are eligible for the VIPs (L2Advertisement nodeSelectors); a second
+ * L2Advertisement (of an unused pool) selects all three, so all three agents vote in L2
+ * membership. Every VIP starts on A or B, so each trial fails the node holding all of them,
+ * and the next trial fails the other. Per trial: stop the owner's agent (SIGKILL; SIGSTOP,
+ * a paused process, resumed after the trial; or SIGTERM for a clean stop), note when one of
+ * the client's requests is first answered from the other node's MAC (the new owner's
+ * gratuitous ARPs do not count: they answer no request), then restart (or resume) the agent.
  * Reported: median/p99 failover with 1 and 100 VIPs on the failed node, unanswered probes
  * (each reply names its probe, so a late answer is not a lost one), Lease writes per
  * second per node, agent RSS.
@@ -15,20 +17,27 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { rssMB } from "./memory";
-import { buildSync } from "esbuild";
 import { join } from "node:path";
-import { kubectl } from "../../test/harness/kubectl";
+import { kubectl, kubectlOk } from "../../test/harness/kubectl";
 import { L2Lab } from "../../test/harness/l2lab";
-import { repoRoot, startControlPlane, startModule, stopControlPlane, stopModule } from "../../test/harness/local-cluster";
+import {
+  repoRoot,
+  startControlPlane,
+  startModule,
+  stopControlPlane,
+  stopModule,
+} from "../../test/harness/local-cluster";
 import { labSkipReason } from "../../test/harness/netlab";
 import { quantile } from "./stats";
+import { buildProber, startProber } from "../../test/harness/arp-probe";
 
 const stateDir = join(repoRoot, ".lab", "bench-l2-cluster");
 const ELIGIBLE = "bench.metallb-pepr/eligible";
 const PROBE_INTERVAL_MS = 10;
+type Signal = "SIGKILL" | "SIGSTOP" | "SIGTERM";
 
 interface Row {
-  signal: "SIGKILL" | "SIGTERM";
+  signal: Signal;
   vips: number;
   trials: number;
   p50Ms: number;
@@ -39,34 +48,6 @@ interface Row {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The raw-socket prober (hack/bench/arp-prober.ts), bundled once. */
-function buildProber(dir: string): string {
-  const out = join(dir, "arp-prober.js");
-  buildSync({ entryPoints: [join(repoRoot, "hack", "bench", "arp-prober.ts")], bundle: true, platform: "node", target: "node20", external: ["*.node"], outfile: out, logLevel: "warning" });
-  return out;
-}
-
-/** Probes `ip` from the client every 10 ms; reply times (prober clock, same host) by MAC. */
-function startProber(lab: L2Lab, prober: string, ip: string) {
-  const c = lab.net.client;
-  const replies: Array<{ t: number; mac: string; seq: number }> = [];
-  const sent: Array<{ t: number; seq: number }> = [];
-  const addon = join(repoRoot, "build", "Release", "rawnet.node");
-  const p = lab.net.spawnIn(c.ns, [process.execPath, prober, c.ifname, ip, String(PROBE_INTERVAL_MS)], { METALLB_PEPR_RAWNET: addon });
-  let partial = "";
-  p.proc.stdout!.on("data", (d: Buffer) => {
-    partial += d.toString();
-    const lines = partial.split("\n");
-    partial = lines.pop()!;
-    for (const line of lines) {
-      const f = line.split(" ");
-      if (f[0] === "REPLY") replies.push({ t: Number(f[1]), mac: f[2], seq: Number(f[3]) });
-      else if (f[0] === "SENT") sent.push({ t: Number(f[1]), seq: Number(f[2]) });
-    }
-  });
-  return { replies, sent, stop: () => p.kill("SIGKILL") };
-}
-
 /** Waits until every named Service is announced from `node`. */
 async function waitAllOn(lab: L2Lab, names: string[], node: string): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -78,8 +59,15 @@ async function waitAllOn(lab: L2Lab, names: string[], node: string): Promise<voi
   }
 }
 
-async function trial(lab: L2Lab, proberJs: string, victim: string, standby: string, probeIP: string, signal: "SIGKILL" | "SIGTERM"): Promise<{ ms: number; lost: number }> {
-  const prober = startProber(lab, proberJs, probeIP);
+async function trial(
+  lab: L2Lab,
+  proberJs: string,
+  victim: string,
+  standby: string,
+  probeIP: string,
+  signal: Signal,
+): Promise<{ ms: number; lost: number }> {
+  const prober = startProber(lab, proberJs, probeIP, PROBE_INTERVAL_MS);
   const oldMac = lab.host(victim).mac;
   const newMac = lab.host(standby).mac;
   // Wait until the victim answers steadily.
@@ -99,11 +87,16 @@ async function trial(lab: L2Lab, proberJs: string, victim: string, standby: stri
   // Answers lost: probes sent in [t0, first) that no host ever answered (each reply names its probe).
   const answered = new Set(prober.replies.map((r) => r.seq));
   const lost = prober.sent.filter((s) => s.t >= t0 && s.t < first! && !answered.has(s.seq)).length;
-  await lab.agents.get(victim)!.exited;
-  await lab.startAgent(victim);
+  if (signal === "SIGSTOP") {
+    // Resumed, it must find itself replaced (a standby now) and stay silent.
+    lab.agents.get(victim)!.kill("SIGCONT");
+    await sleep(1000);
+  } else {
+    await lab.agents.get(victim)!.exited;
+    await lab.startAgent(victim);
+  }
   return { ms: first - t0, lost };
 }
-
 
 async function leaseWritesPerSecond(lab: L2Lab, node: string, windowMs = 10_000): Promise<number> {
   const read = async (): Promise<number> => {
@@ -136,6 +129,29 @@ async function main(): Promise<void> {
     // Default log level: the readiness marker startModule waits for is an info line.
     await startModule(cluster);
     lab = await L2Lab.create({ nodes: 3, advertisement: { nodeSelectors: [{ matchLabels: { [ELIGIBLE]: "true" } }] } });
+    // All three agents vote: an advertisement (of a pool no Service uses) selects every node.
+    const [lk, lv] = lab.label;
+    await kubectlOk(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "List",
+        items: [
+          {
+            apiVersion: "metallb.io/v1beta1",
+            kind: "IPAddressPool",
+            metadata: { name: `${lab.pool}-voters`, namespace: "metallb-system", labels: { [lk]: lv } },
+            spec: { addresses: ["198.51.100.240/29"], autoAssign: false },
+          },
+          {
+            apiVersion: "metallb.io/v1beta1",
+            kind: "L2Advertisement",
+            metadata: { name: `${lab.pool}-voters`, namespace: "metallb-system", labels: { [lk]: lv } },
+            spec: { ipAddressPools: [`${lab.pool}-voters`] },
+          },
+        ],
+      }),
+    );
     const proberJs = buildProber(lab.net.dir);
     const [a, b] = lab.nodeNames;
     for (const vips of [1, 100]) {
@@ -148,7 +164,7 @@ async function main(): Promise<void> {
       let victim = a;
       await waitAllOn(lab, names, victim);
       await lab.labelNode(b, ELIGIBLE, "true");
-      for (const signal of ["SIGKILL", "SIGTERM"] as const) {
+      for (const signal of ["SIGKILL", "SIGSTOP", "SIGTERM"] as const) {
         const times: number[] = [];
         const lost: number[] = [];
         for (let t = 0; t < trials; t++) {
@@ -160,12 +176,21 @@ async function main(): Promise<void> {
           process.stderr.write(`${signal} vips=${vips} trial ${t + 1}/${trials}: ${r.ms} ms, lost ${r.lost}\n`);
           victim = standby;
         }
-        rows.push({ signal, vips, trials, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99), maxMs: Math.max(...times), lostAnswersMedian: quantile(lost, 0.5), lostAnswersMax: Math.max(...lost) });
+        rows.push({
+          signal,
+          vips,
+          trials,
+          p50Ms: quantile(times, 0.5),
+          p99Ms: quantile(times, 0.99),
+          maxMs: Math.max(...times),
+          lostAnswersMedian: quantile(lost, 0.5),
+          lostAnswersMax: Math.max(...lost),
+        });
       }
       await kubectl(["delete", "services", "--all", "-n", lab.serviceNamespace]);
       await sleep(1000);
     }
-    writesPerSec = await leaseWritesPerSecond(lab, lab.nodeNames[2]);
+    writesPerSec = await leaseWritesPerSecond(lab, lab.nodeNames[2], 30_000);
     for (const p of lab.agents.values()) {
       rss.push(rssMB(p.pid));
       peakRss.push(rssMB(p.pid, "VmHWM"));
@@ -176,15 +201,25 @@ async function main(): Promise<void> {
     await stopControlPlane(stateDir);
   }
 
-  console.log("\nsignal   VIPs on failed node  trials  p50 ms  p99 ms  max ms  unanswered probes (median / max, one per 10 ms)");
+  console.log(
+    "\nsignal   VIPs on failed node  trials  p50 ms  p99 ms  max ms  unanswered probes (median / max, one per 10 ms)",
+  );
   for (const r of rows) {
     console.log(
       `${r.signal.padEnd(8)} ${String(r.vips).padStart(19)} ${String(r.trials).padStart(7)} ${String(r.p50Ms).padStart(7)} ${String(r.p99Ms).padStart(7)} ${String(r.maxMs).padStart(7)} ${String(r.lostAnswersMedian).padStart(8)} / ${r.lostAnswersMax}`,
     );
   }
-  console.log(`lease writes per second per node: ${writesPerSec.toFixed(2)}`);
-  console.log(`agent RSS MB: ${rss.map((x) => x.toFixed(0)).join(", ")} (peak over the run: ${peakRss.map((x) => x.toFixed(0)).join(", ")})`);
-  const result = { when: new Date().toISOString(), rows, leaseWritesPerSecPerNode: writesPerSec, agentRssMB: rss, agentPeakRssMB: peakRss };
+  console.log(`API writes for liveness per second per node (node Lease): ${writesPerSec.toFixed(2)}`);
+  console.log(
+    `agent RSS MB: ${rss.map((x) => x.toFixed(0)).join(", ")} (peak over the run: ${peakRss.map((x) => x.toFixed(0)).join(", ")})`,
+  );
+  const result = {
+    when: new Date().toISOString(),
+    rows,
+    leaseWritesPerSecPerNode: writesPerSec,
+    agentRssMB: rss,
+    agentPeakRssMB: peakRss,
+  };
   const out = join(repoRoot, "bench", "results");
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "l2-failover.json"), JSON.stringify(result, null, 2));
