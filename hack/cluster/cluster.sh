@@ -7,6 +7,7 @@
 #   hack/cluster/cluster.sh status  [DIR]
 #   hack/cluster/cluster.sh exec    [DIR] -- CMD...   run CMD in the node's network namespace
 #                                                    with KUBECONFIG set (kubectl, npx pepr deploy, ...)
+#   hack/cluster/cluster.sh vtysh   [DIR] -- ARGS...  FRR's vtysh on the router (-c 'show bgp summary')
 #
 # DIR defaults to ./.lab/cluster. Everything the node needs lives there: etcd data,
 # certificates, containerd's root/state/socket, the kubelet's root dir, CNI state, logs.
@@ -18,7 +19,13 @@
 # Nothing binds in the host's network namespace, so the ports below never meet another
 # suite's. A second namespace $NS_CLIENT is the LAN client:
 #
-#   client 192.0.2.2/24 (veth) ---- 192.0.2.11/24 node (eth0)   pods 198.18.64.0/24 on bridge cni0
+#   client 192.0.2.2 --+
+#   router 192.0.2.1 --+-- bridge br0 (netns mlbrc-lan) --+-- 192.0.2.11 node (eth0), pods 198.18.64.0/24 on cni0
+#
+# The router (netns mlbrc-router) runs FRR (zebra + bgpd, AS 64501) and is the default gateway
+# of the client and the node; it peers with the node as examples/bgppeer.yaml's router-a says
+# (label the node bgp=enabled), so examples' ipv4-pool (198.51.100.0/26, BGP) is reachable
+# from the client through it.
 #
 # These are the addresses examples/ describes (nodes .11-.13, client .2, router .1), so
 # `kubectl apply -f examples/` works as it is: examples' dual-stack-pool (192.0.2.64/28)
@@ -41,9 +48,12 @@ dir="$(cd "$dir_arg" && pwd)"
 
 NS_NODE="${NS_NODE:-mlbrc-node1}"
 NS_CLIENT="${NS_CLIENT:-mlbrc-client}"
+NS_ROUTER="${NS_ROUTER:-mlbrc-router}"
+NS_LAN="${NS_LAN:-mlbrc-lan}"
 NODE_NAME="${NODE_NAME:-mlbrc-node1}"
 NODE_IP=192.0.2.11
 CLIENT_IP=192.0.2.2
+ROUTER_IP=192.0.2.1
 API_PORT=26443
 ETCD_PORT=22379
 POD_CIDR=198.18.64.0/24
@@ -91,7 +101,8 @@ wait_for() {
 
 check_tools() {
   local missing=()
-  for t in containerd runc nsenter iptables openssl curl ip; do command -v "$t" >/dev/null || missing+=("$t"); done
+  for t in containerd runc nsenter iptables openssl curl ip vtysh; do command -v "$t" >/dev/null || missing+=("$t"); done
+  [[ -x /usr/lib/frr/zebra && -x /usr/lib/frr/bgpd ]] || missing+=("FRR (zebra, bgpd)")
   [[ -x "$CNI_BIN/bridge" && -x "$CNI_BIN/host-local" && -x "$CNI_BIN/loopback" ]] || missing+=("CNI plugins in $CNI_BIN")
   ((${#missing[@]} == 0)) || die "missing: ${missing[*]} (run hack/install-deps.sh)"
   [[ $(id -u) -eq 0 ]] || die "must run as root (network namespaces, containerd, kubelet)"
@@ -99,27 +110,66 @@ check_tools() {
 
 network_up() {
   ip netns list | grep -qw "^$NS_NODE" && return 0
-  ip netns add "$NS_NODE"
-  ip netns add "$NS_CLIENT"
-  ip link add mlbrc-n1 netns "$NS_NODE" type veth peer name mlbrc-c netns "$NS_CLIENT"
-  ip -n "$NS_NODE" link set mlbrc-n1 name eth0
-  ip -n "$NS_CLIENT" link set mlbrc-c name eth0
-  ip -n "$NS_NODE" addr add "$NODE_IP/24" dev eth0
-  ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev eth0
-  for ns in "$NS_NODE" "$NS_CLIENT"; do
+  # One LAN (a bridge in its own namespace) joining the node, the client and the router.
+  ip netns add "$NS_LAN"
+  ip -n "$NS_LAN" link add br0 type bridge
+  ip -n "$NS_LAN" link set br0 up
+  local ns port
+  for ns in "$NS_NODE" "$NS_CLIENT" "$NS_ROUTER"; do
+    ip netns add "$ns"
+    port="p-${ns#mlbrc-}"
+    ip link add "$port" netns "$NS_LAN" type veth peer name eth0 netns "$ns"
+    ip -n "$NS_LAN" link set "$port" master br0 up
     ip -n "$ns" link set lo up
     ip -n "$ns" link set eth0 up
   done
-  # The node routes between its pods, the LAN and Service addresses; a default route
-  # (to a gateway that answers nothing) gives Services' ClusterIP traffic a route.
-  ip -n "$NS_NODE" route add default via 192.0.2.1 dev eth0
+  ip -n "$NS_NODE" addr add "$NODE_IP/24" dev eth0
+  ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev eth0
+  ip -n "$NS_ROUTER" addr add "$ROUTER_IP/24" dev eth0
+  # Everything off the link goes through the router, which learns the BGP routes.
+  ip -n "$NS_NODE" route add default via "$ROUTER_IP" dev eth0
+  ip -n "$NS_CLIENT" route add default via "$ROUTER_IP" dev eth0
   innode sysctl -qw net.ipv4.ip_forward=1
   innode sysctl -qw net.ipv6.conf.all.forwarding=1
+  ip netns exec "$NS_ROUTER" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# FRR on the router (zebra, so BGP routes reach its kernel table, and bgpd), peering with the
+# node as examples/bgppeer.yaml's router-a describes: AS 64501, the node in AS 64500, TCP MD5.
+router_up() {
+  local d="$dir/router"
+  pidfile_alive "$d/bgpd.pid" && return 0
+  mkdir -p "$d"
+  chmod 777 "$d" # zebra runs as Debian's frr user
+  printf 'hostname mlbrc-router\nlog file %s/zebra.log\n' "$d" >"$d/zebra.conf"
+  cat >"$d/bgpd.conf" <<EOF
+hostname mlbrc-router
+log file $d/bgpd.log
+router bgp 64501
+ bgp router-id $ROUTER_IP
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor $NODE_IP remote-as 64500
+ neighbor $NODE_IP password change-me
+ neighbor $NODE_IP timers connect 1
+!
+EOF
+  local common=(--vty_socket "$d" -A 127.0.0.1 -z "$d/zserv.api")
+  ip netns exec "$NS_ROUTER" /usr/lib/frr/zebra -d -f "$d/zebra.conf" -i "$d/zebra.pid" "${common[@]}" \
+    || die "zebra did not start; see $d/zebra.log"
+  for _ in $(seq 1 50); do [[ -S "$d/zserv.api" ]] && break; sleep 0.1; done
+  ip netns exec "$NS_ROUTER" /usr/lib/frr/bgpd -d -S -f "$d/bgpd.conf" -i "$d/bgpd.pid" "${common[@]}" \
+    || die "bgpd did not start; see $d/bgpd.log"
+}
+
+router_down() {
+  stop_pid "$dir/router/bgpd.pid"
+  stop_pid "$dir/router/zebra.pid"
 }
 
 network_down() {
-  ip netns del "$NS_CLIENT" 2>/dev/null || true
-  ip netns del "$NS_NODE" 2>/dev/null || true
+  local ns
+  for ns in "$NS_CLIENT" "$NS_ROUTER" "$NS_NODE" "$NS_LAN"; do ip netns del "$ns" 2>/dev/null || true; done
 }
 
 make_certs() {
@@ -319,6 +369,7 @@ up() {
   node="$("$here/build-node.sh")" || die "could not build the node binaries (see above)"
   PAUSE_IMAGE="$("$here/images.sh" name pause)"
   network_up
+  router_up
   make_certs
   write_configs
   cgroups_up
@@ -399,6 +450,7 @@ down() {
     umount -l "$m" 2>/dev/null || true
   done
   cgroups_down
+  router_down
   network_down
   rm -rf "$dir/etcd-data" "$dir/containerd" "$dir/kubelet" "$dir/cni/ipam" "$dir/pod-logs" "$dir/run"
   # The kubelet keeps its device-plugin socket at a fixed path (not under --root-dir).
@@ -416,5 +468,6 @@ case "$cmd" in
     [[ $# -gt 0 ]] || die "usage: cluster.sh exec [DIR] -- CMD..."
     cp="$("$repo/hack/build-control-plane.sh")"
     PATH="$cp:$PATH" KUBECONFIG="$dir/kubeconfig" exec nsenter --net="/run/netns/$NS_NODE" -- "$@" ;;
-  *) die "usage: cluster.sh up|down|status|exec [DIR] [-- CMD...]" ;;
+  vtysh) exec ip netns exec "$NS_ROUTER" vtysh --vty_socket "$dir/router" "$@" ;;
+  *) die "usage: cluster.sh up|down|status|exec|vtysh [DIR] [-- ARGS...]" ;;
 esac

@@ -21,6 +21,7 @@ import {
   nodeName,
   onClient,
   onNode,
+  vtysh,
 } from "../harness/cluster";
 import { until } from "../harness/wait";
 
@@ -36,6 +37,7 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
   /** The Deployment and LoadBalancer Service of the README's "Real cluster" section. */
   const web = () => join(moduleDir, "hack", "cluster", "web.yaml");
   let vip = "";
+  let bgpVip = "";
   let deployStartedAt = 0;
 
   beforeAll(async () => {
@@ -160,6 +162,52 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
   );
 
   it(
+    "curl http://VIP/ from the client reaches the pod through BGP: a route in FRR, the client routed via the router",
+    async () => {
+      // examples/bgppeer.yaml's router-a peers with nodes labelled bgp=enabled; examples/service.yaml's
+      // web takes its address from ipv4-pool, which examples/bgpadvertisement.yaml announces.
+      await kubectlOk("label", "node", nodeName, "bgp=enabled", "--overwrite");
+      bgpVip = await until(
+        "web's LoadBalancer address",
+        async () => {
+          const ip = await kubectlOk("get", "service/web", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
+          return ip.trim() || undefined;
+        },
+        3 * minute,
+        500,
+      );
+      expect(bgpVip).toMatch(/^198\.51\.100\./);
+      const paths = await until(
+        `a valid route to ${bgpVip}/32 in FRR`,
+        async () => {
+          const r = await vtysh("show bgp ipv4 unicast json");
+          const routes = JSON.parse(r.stdout || "{}").routes ?? {};
+          const p = routes[`${bgpVip}/32`] as { valid?: boolean; nexthops: { ip: string }[] }[] | undefined;
+          return p?.some((x) => x.valid) ? p : undefined;
+        },
+        3 * minute,
+        1000,
+      );
+      expect(paths.flatMap((p) => p.nexthops.map((n) => n.ip))).toContain("192.0.2.11");
+      const pods = await kubectlOk("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}");
+      const body = await until(
+        `an answer from http://${bgpVip}/`,
+        async () => {
+          const r = await onClient(["curl", "-sS", "--max-time", "2", `http://${bgpVip}/`]);
+          return r.code === 0 ? r.stdout : undefined;
+        },
+        2 * minute,
+        500,
+      );
+      expect(body.trim()).toBe(`hello from ${pods.trim()}`);
+      // The client has no route of its own to the pool: it went through the router.
+      const route = await onClient(["ip", "route", "get", bgpVip]);
+      expect(route.stdout).toContain("via 192.0.2.1");
+    },
+    10 * minute,
+  );
+
+  it(
     "uninstall, in the documented order, leaves nothing of ours",
     async () => {
       const manifest = join(moduleDir, "dist", "pepr-module-metallb-pepr.yaml");
@@ -199,6 +247,9 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
       expect(vip).not.toBe("");
       const arp = await onClient(["arping", "-c", "2", "-w", "3", "-I", "eth0", vip]);
       expect(arp.code).not.toBe(0);
+      // And the router has no route to the BGP address any more.
+      const r = await vtysh("show bgp ipv4 unicast json");
+      expect(Object.keys(JSON.parse(r.stdout || "{}").routes ?? {})).not.toContain(`${bgpVip}/32`);
     },
     10 * minute,
   );

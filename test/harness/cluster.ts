@@ -96,3 +96,8 @@ export async function moduleCheckout(): Promise<string> {
   symlinkSync(join(repoRoot, "node_modules"), join(dest, "node_modules"));
   return dest;
 }
+
+/** FRR's vtysh on the lab's router (network namespace mlbrc-router): `vtysh("show bgp summary json")`. */
+export function vtysh(command: string): Promise<Result> {
+  return runResult("bash", [script, "vtysh", clusterDir, "--", "-c", command]);
+}
