@@ -9,6 +9,7 @@
  * well inside the controller's 30 s expiry) with the annotations the agents write.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -267,7 +268,30 @@ describe("L2 membership: roster, key, standbys, in-place failover", () => {
     ]);
     expect(events).toContain(moving[0].status!.standbys![0]);
   });
+
+  it("exports the hold state and the roster size on the controller's /metrics", async () => {
+    const text = await eventually(async () => {
+      const t = await scrape();
+      const voters = Number(/^metallb_l2_controller_roster_voters (\d+)/m.exec(t)?.[1] ?? 0);
+      return voters >= 4 ? t : undefined;
+    }, "the roster voters gauge");
+    expect(text).toMatch(/^metallb_l2_controller_holding 0$/m);
+    expect(text).toContain("# TYPE metallb_layer2_failover_seconds histogram");
+  });
 });
+
+/** The controller's /metrics (pepr dev serves HTTPS with a self-signed certificate). */
+const scrape = (): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const req = request({ host: "localhost", port: 3000, path: "/metrics", rejectUnauthorized: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve(body));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 
 /** Both sides' RBAC, as the API server's authorizer answers it. */
 describe("L2 membership RBAC", () => {

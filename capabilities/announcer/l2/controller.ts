@@ -303,11 +303,19 @@ class L2Controller {
       from = plan.remove[0]?.node;
     } else if (plan.update) {
       const { ref, status, move } = plan.update;
-      await this.writer.update(ref.name, key, status, move);
-      this.statuses.set(
-        key,
-        (this.statuses.get(key) ?? []).map((r) => (r.name === ref.name ? { name: ref.name, ...status } : r)),
-      );
+      try {
+        await this.writer.update(ref.name, key, status, move);
+        this.statuses.set(
+          key,
+          (this.statuses.get(key) ?? []).map((r) => (r.name === ref.name ? { name: ref.name, ...status } : r)),
+        );
+      } catch (err) {
+        if ((err as { status?: number }).status !== 404) throw err;
+        // Deleted behind our back: forget it and write the record anew.
+        this.removeStatus(key, ref.name);
+        const name = await this.writer.create(key, status);
+        this.statuses.set(key, [...(this.statuses.get(key) ?? []), { name, ...status }]);
+      }
       if (move) {
         to = status.node;
         from = ref.node;
