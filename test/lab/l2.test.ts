@@ -5,6 +5,7 @@
  */
 import { kubectlOk } from "../harness/kubectl";
 import { L2Lab } from "../harness/l2lab";
+import { buildProber, startProber } from "../harness/arp-probe";
 import { labSkipReason } from "../harness/netlab";
 import { sleep, until } from "../harness/wait";
 
@@ -17,6 +18,7 @@ d("L2 mode (network namespaces, real agents)", () => {
   const V4 = "192.0.2.160";
   const V6 = "2001:db8:1::160";
   const LOCAL = "192.0.2.161";
+  let proberJs: string | undefined;
 
   beforeAll(async () => {
     lab = await L2Lab.create({ nodes: 3 });
@@ -28,9 +30,11 @@ d("L2 mode (network namespaces, real agents)", () => {
 
   it("the client resolves a VIP to the owner's MAC (arping, then ip neigh after ping)", async () => {
     await lab.createService("web", V4);
-    const owner = await lab.waitOwner("web");
+    // The recorded owner answers (at start-up a standby may have answered first, and the
+    // controller then records it: wait for the two to agree).
+    const owner = await settled();
     const mac = lab.host(owner).mac;
-    expect(await until("arping answer", () => lab.arping(V4))).toBe(mac);
+    expect(await lab.arping(V4)).toBe(mac);
     await lab.net.exec(lab.net.client.ns, ["ping", "-c", "1", "-W", "1", V4]);
     expect(await lab.neighbour(V4)).toBe(mac);
   });
@@ -87,41 +91,129 @@ d("L2 mode (network namespaces, real agents)", () => {
     await lab.startAgent(old);
   });
 
-  it("an agent cut off from the API server falls silent before another node answers", async () => {
-    const old = await lab.waitOwner("web");
-    const c = lab.net.client;
-    const dump = lab.net.spawnIn(c.ns, ["tcpdump", "-i", c.ifname, "-n", "-e", "-l", "-tt", "arp"]);
-    await dump.waitFor("listening on", 10_000);
-    const probe = lab.net.spawnIn(c.ns, ["arping", "-b", "-c", "12", "-I", c.ifname, V4]);
-    await sleep(500);
-    lab.net.cutApi(old);
-    const next = await lab.waitOwner("web", (n) => n !== old, 15_000);
-    await sleep(2000);
-    // The old agent gets its API back: it must learn it lost the IP, not resume answering.
-    await lab.net.restoreApi(old);
-    await sleep(2500);
-    probe.kill("SIGINT");
-    dump.kill("SIGINT");
-    await dump.exited;
-    // Who claimed V4 (ARP replies, and gratuitous requests "who-has V4 tell V4"), in time order.
+  /** Waits until the recorded owner of "web" is the node answering for V4; returns it. */
+  async function settled(): Promise<string> {
+    return until(
+      "the recorded owner answers",
+      async () => {
+        const o = await lab.owner("web");
+        return o && (await lab.arping(V4, 1)) === lab.host(o).mac ? o : undefined;
+      },
+      20_000,
+    );
+  }
+
+  /** Who claimed `ip` in a tcpdump -e -tt capture (ARP replies and gratuitous requests), in time order. */
+  function claimsIn(output: string, ip: string): Array<{ t: number; mac: string }> {
     const claims: Array<{ t: number; mac: string }> = [];
-    for (const line of dump.output().split("\n")) {
+    for (const line of output.split("\n")) {
       const m = /^(\d+\.\d+) ([0-9a-f:]{17}) > .*?(?:Reply (\S+) is-at|Request who-has ([0-9.]+) tell ([0-9.]+))/.exec(
         line,
       );
       if (!m) continue;
-      const ip = m[3] ?? (m[4] === m[5] ? m[4] : undefined);
-      if (ip === V4) claims.push({ t: Number(m[1]), mac: m[2] });
+      const claimed = m[3] ?? (m[4] === m[5] ? m[4] : undefined);
+      if (claimed === ip) claims.push({ t: Number(m[1]), mac: m[2] });
     }
-    const oldMac = lab.host(old).mac;
-    const newMac = lab.host(next).mac;
-    const lastOld = Math.max(...claims.filter((x) => x.mac === oldMac).map((x) => x.t));
-    const firstNew = Math.min(...claims.filter((x) => x.mac === newMac).map((x) => x.t));
-    expect(claims.some((x) => x.mac === oldMac)).toBe(true);
-    expect(claims.some((x) => x.mac === newMac)).toBe(true);
-    // Never two MACs for one IP: the old owner's last claim precedes the new owner's first.
-    expect(lastOld).toBeLessThan(firstNew);
-    expect(new Set(claims.map((x) => x.mac))).toEqual(new Set([oldMac, newMac]));
+    return claims;
+  }
+
+  /**
+   * tcpdump on the client's link while the raw prober asks for V4 every 20 ms; the fault
+   * comes after the first answer. `stop` returns the capture.
+   */
+  async function capture(): Promise<{ stop: () => Promise<string> }> {
+    const c = lab.net.client;
+    const dump = lab.net.spawnIn(c.ns, ["tcpdump", "-i", c.ifname, "-n", "-e", "-l", "-tt", "arp"]);
+    await dump.waitFor("listening on", 10_000);
+    proberJs ??= buildProber(lab.net.dir);
+    const probe = startProber(lab, proberJs, V4, 20);
+    await until("a first answer to the prober", async () => (probe.replies.length > 0 ? true : undefined), 10_000);
+    return {
+      stop: async () => {
+        probe.stop();
+        dump.kill("SIGINT");
+        await dump.exited;
+        return dump.output();
+      },
+    };
+  }
+
+  /** Drops membership heartbeats in the owner's namespace: "in", "out" or both directions. */
+  async function cutMembership(node: string, directions: Array<"in" | "out">): Promise<() => Promise<void>> {
+    const rules = directions.map((d) => (d === "in" ? ["INPUT", "--dport"] : ["OUTPUT", "--dport"]));
+    for (const [chain, port] of rules)
+      await lab.net.execOk(node, ["iptables", "-A", chain, "-p", "udp", port, "7947", "-j", "DROP"]);
+    return async () => {
+      for (const [chain, port] of rules)
+        await lab.net.execOk(node, ["iptables", "-D", chain, "-p", "udp", port, "7947", "-j", "DROP"]);
+    };
+  }
+
+  it("an owner cut off from the API server keeps answering, and its address does not move", async () => {
+    const old = await settled();
+    const cap = await capture();
+    await sleep(500);
+    lab.net.cutApi(old);
+    await sleep(4000);
+    await lab.net.restoreApi(old);
+    await sleep(1500);
+    const claims = claimsIn(await cap.stop(), V4);
+    expect(new Set(claims.map((x) => x.mac))).toEqual(new Set([lab.host(old).mac]));
+    expect(await lab.owner("web")).toBe(old);
+  });
+
+  for (const directions of [["in", "out"], ["out"], ["in"]] as Array<Array<"in" | "out">>) {
+    it(`an owner cut off from the other agents (heartbeats dropped ${directions.join(" and ")}) falls silent before a standby answers`, async () => {
+      const old = await settled();
+      const cap = await capture();
+      await sleep(500);
+      const heal = await cutMembership(old, directions);
+      const next = await lab.waitOwner("web", (n) => n !== old, 15_000);
+      await sleep(1500);
+      await heal();
+      await sleep(1500);
+      const claims = claimsIn(await cap.stop(), V4);
+      const oldMac = lab.host(old).mac;
+      const newMac = lab.host(next).mac;
+      expect(claims.some((x) => x.mac === oldMac)).toBe(true);
+      expect(claims.some((x) => x.mac === newMac)).toBe(true);
+      // Never two MACs for one IP: the old owner's last claim precedes the new owner's first,
+      // and once healed the old owner does not take the address back.
+      const lastOld = Math.max(...claims.filter((x) => x.mac === oldMac).map((x) => x.t));
+      const firstNew = Math.min(...claims.filter((x) => x.mac === newMac).map((x) => x.t));
+      expect(lastOld).toBeLessThan(firstNew);
+      expect(new Set(claims.map((x) => x.mac))).toEqual(new Set([oldMac, newMac]));
+      expect(await lab.owner("web")).toBe(next);
+    });
+  }
+
+  it("with every agent cut off from the API server, every address keeps answering and a killed owner still fails over", async () => {
+    const old = await settled();
+    for (const n of lab.nodeNames) lab.net.cutApi(n);
+    try {
+      const cap = await capture();
+      await sleep(1000);
+      lab.agents.get(old)!.kill("SIGKILL");
+      await sleep(3000);
+      const claims = claimsIn(await cap.stop(), V4);
+      const macs = [...new Set(claims.map((x) => x.mac))];
+      // The owner answered, then exactly one standby, never both at once.
+      expect(macs.length).toBe(2);
+      const oldMac = lab.host(old).mac;
+      const newMac = macs.find((m) => m !== oldMac)!;
+      expect(Math.max(...claims.filter((x) => x.mac === oldMac).map((x) => x.t))).toBeLessThan(
+        Math.min(...claims.filter((x) => x.mac === newMac).map((x) => x.t)),
+      );
+      // The client reaches the address through the standby, with no API server in the loop.
+      expect(await lab.arping(V4)).toBe(newMac);
+    } finally {
+      for (const n of lab.nodeNames) await lab.net.restoreApi(n);
+      // Whatever failed above, the next test starts with one live agent per node.
+      const killed = lab.agents.get(old)!;
+      killed.kill("SIGKILL");
+      await killed.exited;
+      await lab.startAgent(old);
+    }
   });
 
   it("SIGTERM hands over make-before-break: the old agent answers until the new owner is written, then exits 0", async () => {
