@@ -1,7 +1,8 @@
-// Three projects: `unit` (pure logic, milliseconds, no processes), `integration` (a real
+// Four projects: `unit` (pure logic, milliseconds, no processes), `integration` (a real
 // kube-apiserver + etcd started once in globalSetup, and network-namespace labs that need
-// root) and `chaos` (seeded fault rounds against a control plane of its own).
-// `npm test` runs all three.
+// root), `chaos` (seeded fault rounds against a control plane of its own) and `cluster`
+// (a real node: kubelet, containerd, the module installed with `npx pepr deploy`).
+// `npm test` runs all four.
 const transform = {
   "^.+\\.[tj]s$": [
     "ts-jest",
@@ -54,8 +55,8 @@ module.exports = {
     },
     {
       // A real one-node cluster (hack/cluster/cluster.sh): npx pepr deploy, the agent in its
-      // container, curl through the VIP to a pod. Opt-in until it is reliably green here:
-      // METALLB_PEPR_CLUSTER=1 npx jest --selectProjects cluster (skipped otherwise).
+      // container, curl through the VIP to a pod by L2 and by BGP, then the uninstall. Needs
+      // root (skipped otherwise); METALLB_PEPR_CLUSTER=0 skips it.
       displayName: "cluster",
       testMatch: ["<rootDir>/test/cluster/**/*.test.ts"],
       transform,

@@ -7,11 +7,13 @@
  * its address from a client on the node's LAN (L2: the agent answers ARP), and the
  * uninstall, after which nothing of ours is left.
  *
- * Opt-in: METALLB_PEPR_CLUSTER=1 npx jest --selectProjects cluster
+ * Part of `npm test` when run as root (it builds and runs a node); METALLB_PEPR_CLUSTER=0 skips it.
+ * Alone: npx jest --selectProjects cluster. METALLB_PEPR_CLUSTER_KEEP=1 leaves the cluster up.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  acquireClusterLock,
   clusterDir,
   clusterDown,
   clusterUp,
@@ -21,12 +23,15 @@ import {
   nodeName,
   onClient,
   onNode,
+  releaseClusterLock,
   vtysh,
 } from "../harness/cluster";
 import { until } from "../harness/wait";
 
-const enabled = process.env.METALLB_PEPR_CLUSTER === "1" || process.env.METALLB_PEPR_CLUSTER === "true";
-const suite = enabled ? describe : describe.skip;
+const disabled = process.env.METALLB_PEPR_CLUSTER === "0" || process.env.METALLB_PEPR_CLUSTER === "false";
+const root = process.getuid?.() === 0;
+if (!root) console.warn("test/cluster: skipped, a real node needs root (network namespaces, containerd, kubelet)");
+const suite = root && !disabled ? describe : describe.skip;
 
 const ns = "metallb-system";
 const minute = 60_000;
@@ -41,6 +46,7 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
   let deployStartedAt = 0;
 
   beforeAll(async () => {
+    await acquireClusterLock();
     // The module and the agent image both come from a checkout of HEAD, as a user's would.
     moduleDir = await moduleCheckout();
     const t0 = Date.now();
@@ -53,6 +59,7 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
     writeFileSync(join(clusterDir, "figures.json"), JSON.stringify(figures, null, 2));
     console.log(`real-cluster figures: ${JSON.stringify(figures)}`);
     if (process.env.METALLB_PEPR_CLUSTER_KEEP !== "1") await clusterDown();
+    releaseClusterLock();
   }, 10 * minute);
 
   it(

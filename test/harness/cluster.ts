@@ -5,10 +5,10 @@
  * `npx pepr deploy`) and on the LAN client (curl), and bring it up and down.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { repoRoot } from "./local-cluster";
+import { isAlive, repoRoot } from "./local-cluster";
 
 const run = promisify(execFile);
 
@@ -100,4 +100,30 @@ export async function moduleCheckout(): Promise<string> {
 /** FRR's vtysh on the lab's router (network namespace mlbrc-router): `vtysh("show bgp summary json")`. */
 export function vtysh(command: string): Promise<Result> {
   return runResult("bash", [script, "vtysh", clusterDir, "--", "-c", command]);
+}
+
+/**
+ * One real cluster per machine (fixed namespace names, one state directory in a work tree that
+ * several people may share): a run takes this lock before `up` and drops it after `down`.
+ */
+const clusterLock = "/tmp/metallb-pepr-cluster.lock";
+
+export async function acquireClusterLock(timeoutMs = 30 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      writeFileSync(clusterLock, String(process.pid), { flag: "wx" });
+      return;
+    } catch {
+      const holder = Number(existsSync(clusterLock) ? readFileSync(clusterLock, "utf8") : 0);
+      if (holder === process.pid) return;
+      if (!holder || !isAlive(holder)) rmSync(clusterLock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${clusterLock} is held by pid ${holder}`);
+      else await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+export function releaseClusterLock(): void {
+  if (existsSync(clusterLock) && Number(readFileSync(clusterLock, "utf8")) === process.pid) rmSync(clusterLock);
 }
