@@ -31,6 +31,10 @@
 # `kubectl apply -f examples/` works as it is: examples' dual-stack-pool (192.0.2.64/28)
 # is announced over L2 on eth0 by public-l2.
 #
+# Dual stack: the link also carries 2001:db8:1::/64 (node ::11, client ::2, router ::1), pods get
+# 2001:db8:64::/64 and Services 2001:db8:5::/112 besides their IPv4 addresses, so examples'
+# ipv6-pool (2001:db8:1::100/120) is announced over L2 (NDP) by ipv6-l2.
+#
 # Ports inside the node namespace: apiserver 26443, etcd 22379/22380.
 # Services: 198.19.128.0/20 (kubernetes = 198.19.128.1). Cgroups (v1, cgroupfs driver):
 # everything the kubelet creates is under /$CGROUP_ROOT in each hierarchy.
@@ -54,6 +58,12 @@ NODE_NAME="${NODE_NAME:-mlbrc-node1}"
 NODE_IP=192.0.2.11
 CLIENT_IP=192.0.2.2
 ROUTER_IP=192.0.2.1
+NODE_IP6=2001:db8:1::11
+CLIENT_IP6=2001:db8:1::2
+ROUTER_IP6=2001:db8:1::1
+POD_CIDR6=2001:db8:64::/64
+CLUSTER_CIDR6=2001:db8:64::/56
+SERVICE_CIDR6=2001:db8:5::/112
 API_PORT=26443
 ETCD_PORT=22379
 POD_CIDR=198.18.64.0/24
@@ -126,12 +136,18 @@ network_up() {
   ip -n "$NS_NODE" addr add "$NODE_IP/24" dev eth0
   ip -n "$NS_CLIENT" addr add "$CLIENT_IP/24" dev eth0
   ip -n "$NS_ROUTER" addr add "$ROUTER_IP/24" dev eth0
+  ip -n "$NS_NODE" addr add "$NODE_IP6/64" dev eth0 nodad
+  ip -n "$NS_CLIENT" addr add "$CLIENT_IP6/64" dev eth0 nodad
+  ip -n "$NS_ROUTER" addr add "$ROUTER_IP6/64" dev eth0 nodad
   # Everything off the link goes through the router, which learns the BGP routes.
   ip -n "$NS_NODE" route add default via "$ROUTER_IP" dev eth0
   ip -n "$NS_CLIENT" route add default via "$ROUTER_IP" dev eth0
+  ip -n "$NS_NODE" -6 route add default via "$ROUTER_IP6" dev eth0
+  ip -n "$NS_CLIENT" -6 route add default via "$ROUTER_IP6" dev eth0
   innode sysctl -qw net.ipv4.ip_forward=1
   innode sysctl -qw net.ipv6.conf.all.forwarding=1
   ip netns exec "$NS_ROUTER" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$NS_ROUTER" sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
 # FRR on the router (zebra, so BGP routes reach its kernel table, and bgpd), peering with the
@@ -246,8 +262,8 @@ write_configs() {
       "ipam": {
         "type": "host-local",
         "dataDir": "$dir/cni/ipam",
-        "ranges": [[{ "subnet": "$POD_CIDR" }]],
-        "routes": [{ "dst": "0.0.0.0/0" }]
+        "ranges": [[{ "subnet": "$POD_CIDR" }], [{ "subnet": "$POD_CIDR6" }]],
+        "routes": [{ "dst": "0.0.0.0/0" }, { "dst": "::/0" }]
       }
     },
     { "type": "portmap", "capabilities": { "portMappings": true } }
@@ -331,7 +347,7 @@ clientConnection:
   kubeconfig: $dir/conf/proxy.kubeconfig
 mode: iptables
 hostnameOverride: $NODE_NAME
-clusterCIDR: $CLUSTER_CIDR
+clusterCIDR: $CLUSTER_CIDR,$CLUSTER_CIDR6
 bindAddress: 0.0.0.0
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
@@ -391,7 +407,7 @@ up() {
     --kubelet-preferred-address-types InternalIP \
     --service-account-issuer "https://kubernetes.default.svc" \
     --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
-    --service-cluster-ip-range "$SERVICE_CIDR" \
+    --service-cluster-ip-range "$SERVICE_CIDR,$SERVICE_CIDR6" \
     --authorization-mode Node,RBAC --allow-privileged=true \
     --enable-admission-plugins NodeRestriction --event-ttl 1h
   wait_for kube-apiserver 600 kube-apiserver innode curl -fsS --cacert "$dir/pki/ca.crt" \
@@ -400,6 +416,7 @@ up() {
     --service-account-private-key-file "$dir/pki/sa.key" --root-ca-file "$dir/pki/ca.crt" \
     --use-service-account-credentials=true --leader-elect=false --bind-address 127.0.0.1 \
     --cluster-signing-cert-file "$dir/pki/ca.crt" --cluster-signing-key-file "$dir/pki/ca.key" \
+    --service-cluster-ip-range "$SERVICE_CIDR,$SERVICE_CIDR6" \
     --controllers '*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller'
   start kube-scheduler "$node/kube-scheduler" --kubeconfig "$dir/conf/scheduler.kubeconfig" \
     --leader-elect=false --bind-address 127.0.0.1
@@ -408,7 +425,7 @@ up() {
   wait_for containerd 150 containerd test -S "$dir/containerd/containerd.sock"
   "$here/images.sh" import "$dir"
   start kubelet "$node/kubelet" --config "$dir/conf/kubelet.yaml" --kubeconfig "$dir/conf/node.kubeconfig" \
-    --root-dir "$dir/kubelet" --cert-dir "$dir/kubelet/pki" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
+    --root-dir "$dir/kubelet" --cert-dir "$dir/kubelet/pki" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP,$NODE_IP6" \
     --v=1
   start kube-proxy "$node/kube-proxy" --config "$dir/conf/kube-proxy.yaml"
   local kc=(innode "$cp/kubectl" --kubeconfig "$dir/kubeconfig")

@@ -26,6 +26,7 @@ import {
   releaseClusterLock,
   vtysh,
 } from "../harness/cluster";
+import { repoRoot } from "../harness/local-cluster";
 import { until } from "../harness/wait";
 
 const disabled = process.env.METALLB_PEPR_CLUSTER === "0" || process.env.METALLB_PEPR_CLUSTER === "false";
@@ -40,7 +41,7 @@ const figures: Record<string, number> = {};
 suite("a real node: npx pepr deploy, the agent in its container, curl through the VIP", () => {
   let moduleDir = "";
   /** The Deployment and LoadBalancer Service of the README's "Real cluster" section. */
-  const web = () => join(moduleDir, "hack", "cluster", "web.yaml");
+  const web = () => join(repoRoot, "hack", "cluster", "web.yaml");
   let vip = "";
   let bgpVip = "";
   let deployStartedAt = 0;
@@ -163,6 +164,39 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
         (await onNode(["ip", "-o", "link", "show", "eth0"])).stdout,
       )?.[1];
       expect(nodeMac).toBeDefined();
+      expect(neigh.stdout).toContain(nodeMac!);
+    },
+    10 * minute,
+  );
+
+  it(
+    "curl http://[VIP]/ from the client reaches the pod through L2 over IPv6 (NDP)",
+    async () => {
+      const vip6 = await until(
+        "web-v6's LoadBalancer address",
+        async () => {
+          const ip = await kubectlOk("get", "service/web-v6", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
+          return ip.trim() || undefined;
+        },
+        3 * minute,
+        500,
+      );
+      expect(vip6).toMatch(/^2001:db8:1::1[0-9a-f]{2}$/);
+      const pods = await kubectlOk("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}");
+      const body = await until(
+        `an answer from http://[${vip6}]/`,
+        async () => {
+          const r = await onClient(["curl", "-sS", "-g", "--max-time", "2", `http://[${vip6}]/`]);
+          return r.code === 0 ? r.stdout : undefined;
+        },
+        3 * minute,
+        500,
+      );
+      expect(body.trim()).toBe(`hello from ${pods.trim()}`);
+      const neigh = await onClient(["ip", "-6", "neigh", "show", vip6]);
+      const nodeMac = /link\/ether ([0-9a-f:]{17})/.exec(
+        (await onNode(["ip", "-o", "link", "show", "eth0"])).stdout,
+      )?.[1];
       expect(neigh.stdout).toContain(nodeMac!);
     },
     10 * minute,
