@@ -10,6 +10,7 @@ import { decodeHeartbeat, encodeHeartbeat } from "../../capabilities/announcer/a
 import { Membership } from "../../capabilities/announcer/agent/l2/membership/membership";
 import { parseRoster } from "../../capabilities/announcer/agent/l2/membership/roster";
 import { HeartbeatSocket } from "../../capabilities/announcer/agent/l2/membership/transport";
+import { EVALUATE_MS } from "../../capabilities/announcer/agent/l2/membership/agent-membership";
 
 const node = process.env.NODE!;
 const roster = parseRoster(process.env.ROSTER!);
@@ -23,6 +24,7 @@ const m = new Membership(
 );
 m.setRoster(roster);
 const peers = roster.voters.filter((v) => v !== node).map((v) => roster.addresses.get(v)!);
+let queued = false;
 const c = { sent: 0, received: 0, rejected: 0, bytesOut: 0, bytesIn: 0 };
 const socket = new HeartbeatSocket(
   7947,
@@ -32,6 +34,14 @@ const socket = new HeartbeatSocket(
     const hb = decodeHeartbeat(p, key);
     if (typeof hb === "string" || m.receive(hb) !== "accepted") c.rejected++;
     else c.received++;
+    // As the agent does (agent-membership.ts): at most one evaluation per EVALUATE_MS.
+    if (!queued) {
+      queued = true;
+      setTimeout(() => {
+        queued = false;
+        m.evaluate();
+      }, EVALUATE_MS);
+    }
   },
   (msg) => console.error(msg),
 );

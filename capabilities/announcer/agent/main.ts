@@ -103,6 +103,32 @@ const keySecret = new Informer<KubeObject & { data?: Record<string, string> }>(
 );
 /** Services this node answers for as a standby, to time each takeover once. */
 const takenOver = new Set<string>();
+
+/**
+ * After losing quorum, an agent may have missed a takeover the controller recorded (its
+ * watch can lag by seconds on a starved node): answering from that stale record while the
+ * new owner answers from the fresh one would be two answerers. So on regaining quorum it
+ * re-lists the ServiceL2Status objects and answers only once that list is in, or, when the
+ * API server cannot be reached, after RESYNC_GRACE_MS (then no record can have changed since
+ * it became unreachable, and the membership argument in docs/l2.md holds on the cached one).
+ */
+const RESYNC_GRACE_MS = 3000;
+let quorumLostAt = 0;
+let quorumRegainedAt = 0;
+let wasInQuorum = false;
+let graceTimer: NodeJS.Timeout | undefined;
+function freshAfterQuorumLoss(inQuorum: boolean): boolean {
+  const now = Date.now();
+  if (wasInQuorum && !inQuorum) quorumLostAt = now;
+  if (!wasInQuorum && inQuorum && quorumLostAt > 0) {
+    quorumRegainedAt = now;
+    statuses.relist();
+    clearTimeout(graceTimer);
+    graceTimer = setTimeout(() => update(), RESYNC_GRACE_MS + 1);
+  }
+  wasInQuorum = inQuorum;
+  return quorumLostAt === 0 || statuses.syncedAt > quorumLostAt || now - quorumRegainedAt >= RESYNC_GRACE_MS;
+}
 const statuses = new Informer<KubeObject & StatusLike>(
   kube,
   `/apis/metallb.io/v1beta1/namespaces/${settings.namespace}/servicel2statuses`,
@@ -149,9 +175,10 @@ function scheduleUpdate(): void {
 function update(): void {
   const verdict = membership.verdict();
   verdictUsed = verdict;
+  const answerable = freshAfterQuorumLoss(verdict.inQuorum);
   const takeovers = new Set<string>();
   let own = ownedByNode(node, statuses.items.values(), services.items, (record) => {
-    const role = roleFor(node, record, verdict);
+    const role = answerable ? roleFor(node, record, verdict) : "none";
     if (role === "takeover") takeovers.add(record.owner);
     return role !== "none";
   });

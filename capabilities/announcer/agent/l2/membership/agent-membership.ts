@@ -32,6 +32,9 @@ export interface AgentMembershipEvents {
   changed: [];
 }
 
+/** Heartbeats received within this long are judged together. */
+export const EVALUATE_MS = 10;
+
 /** Monotonic milliseconds: immune to wall-clock steps (NTP, a wrong date). */
 const monotonic = (): number => performance.now();
 
@@ -42,6 +45,7 @@ export class AgentMembership extends EventEmitter<AgentMembershipEvents> {
   private last: Verdict;
   private timer?: NodeJS.Timeout;
   private recheck?: NodeJS.Timeout;
+  private evaluationQueued = false;
   private readonly socket: HeartbeatSocket;
   private readonly tiebreaker: TiebreakerLease;
 
@@ -144,7 +148,17 @@ export class AgentMembership extends EventEmitter<AgentMembershipEvents> {
     const outcome = this.membership.receive(hb);
     if (outcome === "accepted") agentMetrics.heartbeatsReceived.inc();
     else agentMetrics.heartbeatsRejected.inc({ reason: outcome });
-    this.reevaluate();
+    // At most one evaluation per EVALUATE_MS (it is quadratic in the voters: with 50 voters,
+    // evaluating per datagram cost a fifth of a core). Waiting is safe: until then the
+    // previous verdict's evidence still holds on its own terms, and verdict() re-evaluates
+    // anyway once its recheckAt has passed.
+    if (!this.evaluationQueued) {
+      this.evaluationQueued = true;
+      setTimeout(() => {
+        this.evaluationQueued = false;
+        this.reevaluate();
+      }, EVALUATE_MS);
+    }
   }
 
   private reevaluate(): void {

@@ -15,6 +15,8 @@ export class HeartbeatSocket {
     private readonly family: 4 | 6,
     private readonly onPacket: (packet: Buffer, from: string) => void,
     private readonly log: (msg: string) => void,
+    /** Bind to this address only (benchmarks simulate many peers in one namespace); default: all. */
+    private readonly bindAddress?: string,
   ) {}
 
   static familyOf(address: string): 4 | 6 {
@@ -27,7 +29,7 @@ export class HeartbeatSocket {
     socket.on("message", (msg, rinfo) => this.onPacket(msg, rinfo.address));
     return new Promise((resolve, reject) => {
       socket.once("error", reject);
-      socket.bind(this.port, this.family === 6 ? "::" : "0.0.0.0", () => {
+      socket.bind(this.port, this.bindAddress ?? (this.family === 6 ? "::" : "0.0.0.0"), () => {
         socket.off("error", reject);
         socket.on("error", (err) => this.log(`membership socket: ${err.message}`));
         resolve();
