@@ -152,6 +152,24 @@ async function main(): Promise<void> {
         ],
       }),
     );
+    // Trials start once the controller has published all three voters (one step per 5 s).
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const r = await kubectl([
+        "get",
+        "configmap",
+        "metallb-l2-membership",
+        "-n",
+        "metallb-system",
+        "-o",
+        "jsonpath={.data.roster\\.json}",
+      ]);
+      const voters = r.code === 0 && r.stdout ? (JSON.parse(r.stdout) as { voters: string[] }).voters : [];
+      if (lab.nodeNames.every((n) => voters.includes(n))) break;
+      if (Date.now() > deadline) throw new Error(`the roster never held all three nodes: ${r.stdout}`);
+      await sleep(500);
+    }
+    await sleep(2000);
     const proberJs = buildProber(lab.net.dir);
     const [a, b] = lab.nodeNames;
     for (const vips of [1, 100]) {
