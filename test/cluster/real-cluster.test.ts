@@ -90,13 +90,10 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
         const r = await kubectl("-n", "pepr-system", "rollout", "status", `deployment/${d}`, "--timeout=300s");
         expect({ deployment: d, code: r.code }).toEqual({ deployment: d, code: 0 });
       }
-      // The watcher installs the agent; it must become ready on the node.
-      await until(
-        "the metallb-agent DaemonSet",
-        async () => ((await kubectl("-n", ns, "get", "daemonset/metallb-agent")).code === 0 ? true : undefined),
-        5 * minute,
-        1000,
-      );
+      // The watcher installs the namespace, the CRDs and the agent after `pepr deploy` returns: wait
+      // for the agent as the README says, before applying any configuration.
+      const created = await kubectl("-n", ns, "wait", "--for=create", "daemonset/metallb-agent", "--timeout=300s");
+      expect(created).toMatchObject({ code: 0 });
       const rollout = await kubectl("-n", ns, "rollout", "status", "daemonset/metallb-agent", "--timeout=300s");
       expect(rollout).toMatchObject({ code: 0 });
       const pod = JSON.parse(
