@@ -150,6 +150,24 @@ export class L2Lab {
     );
     for (const h of this.net.nodes) await this.net.startApiBridge(h.ns, this.apiPort);
     await Promise.all(this.nodeNames.map((n) => this.startAgent(n)));
+    await this.waitServing();
+  }
+
+  /**
+   * Waits until every agent of this lab is in L2 quorum and serving (`metallb_agent_fenced 0`):
+   * the controller adds voters to the roster one at a time, 5 s apart, so right after start-up
+   * an agent may not vote yet, and a test would meet ownership still settling.
+   */
+  async waitServing(timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const node of this.nodeNames) {
+      for (;;) {
+        const r = await this.net.exec(node, ["curl", "-s", "--max-time", "2", "http://127.0.0.1:7472/metrics"]);
+        if (/^metallb_agent_fenced 0$/m.test(r.stdout)) break;
+        if (Date.now() > deadline) throw new Error(`the agent of ${node} is not serving L2 after ${timeoutMs} ms`);
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    }
   }
 
   get serviceNamespace(): string {
