@@ -45,3 +45,61 @@ export function startProber(lab: L2Lab, prober: string, ip: string, intervalMs =
   });
   return { replies, sent, stop: () => p.kill("SIGKILL") };
 }
+
+/** One claim of an address seen on the wire: an ARP reply or a gratuitous request, by MAC. */
+export interface Claim {
+  /** Capture time, seconds (tcpdump -tt). */
+  t: number;
+  mac: string;
+}
+
+/** Who claimed `ip` in a `tcpdump -n -e -tt arp` capture (ARP replies and gratuitous requests), in time order. */
+export function claimsIn(output: string, ip: string): Claim[] {
+  const claims: Claim[] = [];
+  for (const line of output.split("\n")) {
+    const m = /^(\d+\.\d+) ([0-9a-f:]{17}) > .*?(?:Reply (\S+) is-at|Request who-has ([0-9.]+) tell ([0-9.]+))/.exec(
+      line,
+    );
+    if (!m) continue;
+    const claimed = m[3] ?? (m[4] === m[5] ? m[4] : undefined);
+    if (claimed === ip) claims.push({ t: Number(m[1]), mac: m[2] });
+  }
+  return claims;
+}
+
+/** The MACs that claimed in turn: one entry per unbroken run, so two answerers at once show as interleaving. */
+export function handOversIn(claims: readonly Claim[]): string[] {
+  const order: string[] = [];
+  for (const c of claims) if (order[order.length - 1] !== c.mac) order.push(c.mac);
+  return order;
+}
+
+/**
+ * tcpdump on the client's link while the raw prober asks for `ip` every `intervalMs`;
+ * resolves after the first answer, so a fault injected next meets a prober that runs.
+ * `stop` returns who claimed `ip`, in time order.
+ */
+export async function watchClaims(lab: L2Lab, ip: string, proberJs: string, intervalMs = 20) {
+  const c = lab.net.client;
+  const dump = lab.net.spawnIn(c.ns, ["tcpdump", "-i", c.ifname, "-n", "-e", "-l", "-tt", "arp"]);
+  await dump.waitFor("listening on", 10_000);
+  const probe = startProber(lab, proberJs, ip, intervalMs);
+  const deadline = Date.now() + 10_000;
+  while (probe.replies.length === 0) {
+    if (Date.now() > deadline) {
+      probe.stop();
+      dump.kill("SIGINT");
+      throw new Error(`nobody answered the prober for ${ip} within 10 s`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    probe,
+    stop: async (): Promise<Claim[]> => {
+      probe.stop();
+      dump.kill("SIGINT");
+      await dump.exited;
+      return claimsIn(dump.output(), ip);
+    },
+  };
+}

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { L2Lab } from "../harness/l2lab";
-import { buildProber, startProber } from "../harness/arp-probe";
+import { buildProber, handOversIn, watchClaims } from "../harness/arp-probe";
 import { labSkipReason } from "../harness/netlab";
 import { sleep, until } from "../harness/wait";
 import { testCluster } from "../integration/global-setup";
@@ -16,44 +16,6 @@ import { testCluster } from "../integration/global-setup";
 const skip = labSkipReason();
 const d = skip ? describe.skip : describe;
 if (skip) console.warn(`test/lab/l2-membership.test.ts skipped: ${skip}`);
-
-/** Who claimed `ip` (ARP replies and gratuitous requests) in a `tcpdump -e -tt arp` capture. */
-function claimsIn(output: string, ip: string): Array<{ t: number; mac: string }> {
-  const claims: Array<{ t: number; mac: string }> = [];
-  for (const line of output.split("\n")) {
-    const m = /^(\d+\.\d+) ([0-9a-f:]{17}) > .*?(?:Reply (\S+) is-at|Request who-has ([0-9.]+) tell ([0-9.]+))/.exec(
-      line,
-    );
-    if (!m) continue;
-    const claimed = m[3] ?? (m[4] === m[5] ? m[4] : undefined);
-    if (claimed === ip) claims.push({ t: Number(m[1]), mac: m[2] });
-  }
-  return claims;
-}
-
-/** Never two MACs at once: every MAC's claims form one block, in time order, with no interleaving. */
-function handOversIn(claims: Array<{ t: number; mac: string }>): string[] {
-  const order: string[] = [];
-  for (const c of claims) if (order[order.length - 1] !== c.mac) order.push(c.mac);
-  return order;
-}
-
-async function watch(lab: L2Lab, ip: string, proberJs: string, intervalMs = 20) {
-  const c = lab.net.client;
-  const dump = lab.net.spawnIn(c.ns, ["tcpdump", "-i", c.ifname, "-n", "-e", "-l", "-tt", "arp"]);
-  await dump.waitFor("listening on", 10_000);
-  const probe = startProber(lab, proberJs, ip, intervalMs);
-  await until("a first answer to the prober", async () => (probe.replies.length > 0 ? true : undefined), 10_000);
-  return {
-    probe,
-    stop: async () => {
-      probe.stop();
-      dump.kill("SIGINT");
-      await dump.exited;
-      return claimsIn(dump.output(), ip);
-    },
-  };
-}
 
 const countBy = (xs: string[]): Record<string, number> => {
   const out: Record<string, number> = {};
@@ -90,7 +52,7 @@ d("L2 membership: a paused owner and a paused API server (three agents)", () => 
 
   it("SIGSTOP of the owner: a standby takes over, and the resumed owner stays silent", async () => {
     const old = await settled(lab, "web", V4);
-    const w = await watch(lab, V4, proberJs);
+    const w = await watchClaims(lab, V4, proberJs);
     const agent = lab.agents.get(old)!;
     agent.kill("SIGSTOP");
     try {
@@ -108,7 +70,7 @@ d("L2 membership: a paused owner and a paused API server (three agents)", () => 
 
   it("kube-apiserver paused for 60 s: the owner keeps answering every probe, and a killed owner still fails over", async () => {
     const old = await settled(lab, "web", V4);
-    const w = await watch(lab, V4, proberJs);
+    const w = await watchClaims(lab, V4, proberJs);
     const apiserver = Number(readFileSync(join(testCluster.stateDir, "apiserver.pid"), "utf8"));
     process.kill(apiserver, "SIGSTOP");
     let victimKilledAt = 0;
@@ -161,7 +123,7 @@ d("L2 membership: two nodes and the tie-breaker Lease", () => {
   it("either node survives the other's death: the survivor answers alone, never both", async () => {
     for (let round = 0; round < 2; round++) {
       const old = await settled(lab, "web", V4);
-      const w = await watch(lab, V4, proberJs);
+      const w = await watchClaims(lab, V4, proberJs);
       lab.agents.get(old)!.kill("SIGKILL");
       const next = await lab.waitOwner("web", (n) => n !== old, 30_000);
       await until(

@@ -5,7 +5,7 @@
  */
 import { kubectlOk } from "../harness/kubectl";
 import { L2Lab } from "../harness/l2lab";
-import { buildProber, startProber } from "../harness/arp-probe";
+import { buildProber, watchClaims } from "../harness/arp-probe";
 import { labSkipReason } from "../harness/netlab";
 import { sleep, until } from "../harness/wait";
 
@@ -103,39 +103,9 @@ d("L2 mode (network namespaces, real agents)", () => {
     );
   }
 
-  /** Who claimed `ip` in a tcpdump -e -tt capture (ARP replies and gratuitous requests), in time order. */
-  function claimsIn(output: string, ip: string): Array<{ t: number; mac: string }> {
-    const claims: Array<{ t: number; mac: string }> = [];
-    for (const line of output.split("\n")) {
-      const m = /^(\d+\.\d+) ([0-9a-f:]{17}) > .*?(?:Reply (\S+) is-at|Request who-has ([0-9.]+) tell ([0-9.]+))/.exec(
-        line,
-      );
-      if (!m) continue;
-      const claimed = m[3] ?? (m[4] === m[5] ? m[4] : undefined);
-      if (claimed === ip) claims.push({ t: Number(m[1]), mac: m[2] });
-    }
-    return claims;
-  }
-
-  /**
-   * tcpdump on the client's link while the raw prober asks for V4 every 20 ms; the fault
-   * comes after the first answer. `stop` returns the capture.
-   */
-  async function capture(): Promise<{ stop: () => Promise<string> }> {
-    const c = lab.net.client;
-    const dump = lab.net.spawnIn(c.ns, ["tcpdump", "-i", c.ifname, "-n", "-e", "-l", "-tt", "arp"]);
-    await dump.waitFor("listening on", 10_000);
+  async function capture() {
     proberJs ??= buildProber(lab.net.dir);
-    const probe = startProber(lab, proberJs, V4, 20);
-    await until("a first answer to the prober", async () => (probe.replies.length > 0 ? true : undefined), 10_000);
-    return {
-      stop: async () => {
-        probe.stop();
-        dump.kill("SIGINT");
-        await dump.exited;
-        return dump.output();
-      },
-    };
+    return watchClaims(lab, V4, proberJs);
   }
 
   /** Drops membership heartbeats in the owner's namespace: "in", "out" or both directions. */
@@ -157,7 +127,7 @@ d("L2 mode (network namespaces, real agents)", () => {
     await sleep(4000);
     await lab.net.restoreApi(old);
     await sleep(1500);
-    const claims = claimsIn(await cap.stop(), V4);
+    const claims = await cap.stop();
     expect(new Set(claims.map((x) => x.mac))).toEqual(new Set([lab.host(old).mac]));
     expect(await lab.owner("web")).toBe(old);
   });
@@ -172,7 +142,7 @@ d("L2 mode (network namespaces, real agents)", () => {
       await sleep(1500);
       await heal();
       await sleep(1500);
-      const claims = claimsIn(await cap.stop(), V4);
+      const claims = await cap.stop();
       const oldMac = lab.host(old).mac;
       const newMac = lab.host(next).mac;
       expect(claims.some((x) => x.mac === oldMac)).toBe(true);
@@ -195,7 +165,7 @@ d("L2 mode (network namespaces, real agents)", () => {
       await sleep(1000);
       lab.agents.get(old)!.kill("SIGKILL");
       await sleep(3000);
-      const claims = claimsIn(await cap.stop(), V4);
+      const claims = await cap.stop();
       const macs = [...new Set(claims.map((x) => x.mac))];
       // The owner answered, then exactly one standby, never both at once.
       expect(macs.length).toBe(2);

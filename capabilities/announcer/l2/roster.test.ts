@@ -1,4 +1,5 @@
 import { configOf, l2, pool } from "../../shared/config/testing";
+import { xorshift32 } from "../agent/fuzz-rng";
 import type { L2AdvertisementSpec } from "../../../crds/types";
 import { EXCLUDE_LB_LABEL, type ElectionNode } from "./election";
 import {
@@ -29,17 +30,10 @@ const roster = (voters: string[], tiebreaker: boolean, addresses: Record<string,
   addresses: Object.fromEntries(voters.map((v) => [v, addresses[v] ?? `a-${v}`])),
 });
 
-/** Seeded xorshift32, as a float in [0, 1). */
+/** Seeded xorshift32 (the fuzz tests' generator), as a float in [0, 1). */
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
+  const next = xorshift32(seed);
+  return () => next() / 2 ** 32;
 }
 
 const symmetricDifference = (a: Roster, b: Roster): string[] => {
