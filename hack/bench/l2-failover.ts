@@ -128,7 +128,11 @@ async function main(): Promise<void> {
   try {
     // Default log level: the readiness marker startModule waits for is an info line.
     await startModule(cluster);
-    lab = await L2Lab.create({ nodes: 3, advertisement: { nodeSelectors: [{ matchLabels: { [ELIGIBLE]: "true" } }] } });
+    lab = await L2Lab.create({
+      nodes: 3,
+      advertisement: { nodeSelectors: [{ matchLabels: { [ELIGIBLE]: "true" } }] },
+      waitServing: false,
+    });
     // All three agents vote: an advertisement (of a pool no Service uses) selects every node.
     const [lk, lv] = lab.label;
     await kubectlOk(
@@ -169,7 +173,7 @@ async function main(): Promise<void> {
       if (Date.now() > deadline) throw new Error(`the roster never held all three nodes: ${r.stdout}`);
       await sleep(500);
     }
-    await sleep(2000);
+    await lab.waitServing();
     const proberJs = buildProber(lab.net.dir);
     const [a, b] = lab.nodeNames;
     for (const vips of [1, 100]) {

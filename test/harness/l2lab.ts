@@ -29,6 +29,11 @@ export interface L2LabOptions {
   router?: boolean;
   /** Namespace prefix id (netlab.ts `runId`); random by default. */
   runId?: string;
+  /**
+   * Wait at setup until every agent serves L2 (default true). A caller whose nodes become
+   * eligible only later (the failover benchmark) passes false and calls `waitServing()`.
+   */
+  waitServing?: boolean;
 }
 
 /** Builds the rawnet addon if needed and the agent bundle; returns their paths. */
@@ -150,7 +155,7 @@ export class L2Lab {
     );
     for (const h of this.net.nodes) await this.net.startApiBridge(h.ns, this.apiPort);
     await Promise.all(this.nodeNames.map((n) => this.startAgent(n)));
-    await this.waitServing();
+    if (this.opts.waitServing ?? true) await this.waitServing();
   }
 
   /**
