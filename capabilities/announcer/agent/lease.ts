@@ -122,19 +122,13 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     try {
       if (this.rv === undefined) await this.createOrRead(sentAt, annotations);
       else {
-        const patch = [
-          { op: "test", path: "/metadata/resourceVersion", value: this.rv },
-          { op: "replace", path: "/spec/renewTime", value: microTime(sentAt) },
-          { op: "add", path: "/metadata/annotations", value: annotations },
-        ];
-        const lease = await this.kube.send<LeaseObject>(
-          "PATCH",
-          this.path,
-          patch,
-          "application/json-patch+json",
+        await this.casPatch(
+          [
+            { op: "replace", path: "/spec/renewTime", value: microTime(sentAt) },
+            { op: "add", path: "/metadata/annotations", value: annotations },
+          ],
           timeout,
         );
-        this.rv = lease.metadata.resourceVersion;
       }
       this.writes++;
       this.written = JSON.stringify(annotations);
@@ -190,21 +184,28 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
       const existing = await this.kube.send<LeaseObject>("GET", this.path, undefined, undefined, timeout);
       this.rv = existing.metadata.resourceVersion;
       // The read is not a renewal: renew with a CAS patch now, so the write counts.
-      const patch = [
-        { op: "test", path: "/metadata/resourceVersion", value: this.rv },
-        { op: "replace", path: "/spec/renewTime", value: microTime(sentAt) },
-        { op: "replace", path: "/spec/holderIdentity", value: this.opts.nodeName },
-        { op: "replace", path: "/spec/leaseDurationSeconds", value: body.spec.leaseDurationSeconds },
-        { op: "add", path: "/metadata/annotations", value: annotations },
-      ];
-      const lease = await this.kube.send<LeaseObject>(
-        "PATCH",
-        this.path,
-        patch,
-        "application/json-patch+json",
+      await this.casPatch(
+        [
+          { op: "replace", path: "/spec/renewTime", value: microTime(sentAt) },
+          { op: "replace", path: "/spec/holderIdentity", value: this.opts.nodeName },
+          { op: "replace", path: "/spec/leaseDurationSeconds", value: body.spec.leaseDurationSeconds },
+          { op: "add", path: "/metadata/annotations", value: annotations },
+        ],
         timeout,
       );
-      this.rv = lease.metadata.resourceVersion;
     }
+  }
+
+  /** A JSON patch that first tests the resourceVersion we last saw (compare-and-swap); keeps the new one. */
+  private async casPatch(ops: Array<{ op: string; path: string; value: unknown }>, timeoutMs: number): Promise<void> {
+    const patch = [{ op: "test", path: "/metadata/resourceVersion", value: this.rv }, ...ops];
+    const lease = await this.kube.send<LeaseObject>(
+      "PATCH",
+      this.path,
+      patch,
+      "application/json-patch+json",
+      timeoutMs,
+    );
+    this.rv = lease.metadata.resourceVersion;
   }
 }

@@ -96,6 +96,8 @@ export class Membership {
   private readonly startedAt: number;
   private quorumSince?: number;
   private quorumUntil = -Infinity;
+  /** Votes held at the last quorum update (evaluate() reports it without counting again). */
+  private voteCount = 0;
   private tiebreaker?: { since: number; until: number };
 
   /**
@@ -260,7 +262,7 @@ export class Membership {
     return {
       inQuorum,
       serving: inQuorum && now - this.quorumSince! >= this.timing.settleMs,
-      votes: this.votes(now).length,
+      votes: this.voteCount,
       needed,
       down,
       supporters,
@@ -303,6 +305,7 @@ export class Membership {
   private updateQuorum(now: number): void {
     this.lapse(now);
     const votes = this.votes(now).sort((a, b) => b - a);
+    this.voteCount = votes.length;
     const needed = majority(this.roster);
     if (votes.length >= needed) {
       this.quorumUntil = votes[needed - 1];
