@@ -20,6 +20,15 @@ if [[ -x "$bin_dir/kube-apiserver" && -x "$bin_dir/etcd" && -x "$bin_dir/kubectl
   exit 0
 fi
 
+# Two test runs starting at once on a cold machine wait for one build instead of doing two.
+mkdir -p "$cache_root" || die "cannot create cache directory $cache_root (set CONTROL_PLANE_CACHE)"
+exec 9>"$cache_root/.control-plane.lock"
+flock 9
+if [[ -x "$bin_dir/kube-apiserver" && -x "$bin_dir/etcd" && -x "$bin_dir/kubectl" ]]; then
+  echo "$bin_dir"
+  exit 0
+fi
+
 command -v go >/dev/null 2>&1 || die "Go is not installed; install Go >= 1.24 (https://go.dev/dl) and retry"
 mkdir -p "$bin_dir" || die "cannot create cache directory $bin_dir (set CONTROL_PLANE_CACHE)"
 

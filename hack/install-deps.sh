@@ -19,8 +19,9 @@ if ((${#missing[@]})); then
     echo "install-deps: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
     exit 1
   fi
+  # Another install may hold the dpkg lock (two test runs at once): wait for it.
   echo "install-deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -414,7 +414,9 @@ export class NetLab {
     this.destroyed = true;
     this.namespaces.length = 0;
     this.processes.clear();
-    rmSync(this.dir, { recursive: true, force: true });
+    // METALLB_LAB_KEEP_LOGS=1 keeps the agents' logs and captures for a failure to be read later.
+    if (process.env.METALLB_LAB_KEEP_LOGS === "1") console.log(`lab logs kept in ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
     process.removeListener("exit", this.exitHook);
   }
 }
