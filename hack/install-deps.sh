@@ -9,6 +9,7 @@ packages=(
   python3 make g++                # node-gyp for the native addon
   containerd runc containernetworking-plugins iptables conntrack   # the real-cluster node (hack/cluster/)
   busybox-static                  # the real-cluster test pod's httpd image
+  prometheus                      # promtool: the alert rules' unit tests
 )
 missing=()
 for p in "${packages[@]}"; do
