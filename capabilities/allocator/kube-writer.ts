@@ -4,7 +4,7 @@ import { GROUP, KINDS } from "../../crds/types/kinds";
 import type { Allocator } from "../shared/allocator/allocator";
 import { eventRecorder, recordEvent } from "../shared/kube/events";
 import { kubeHttp } from "../shared/kube/http";
-import { allocatorMetrics, toGaugeValue } from "./metrics";
+import { publishedPools, publishPoolStats, toGaugeValue } from "./metrics";
 import { ANNOTATION } from "./service-request";
 import type { ServiceWriter } from "./service-controller";
 
@@ -42,15 +42,11 @@ export class KubeServiceWriter implements ServiceWriter {
   }
 
   poolsChanged(poolNames: ReadonlySet<string>): void {
-    for (const name of poolNames) {
+    // Pools that have series but no stats any more were deleted: their series go.
+    for (const name of new Set([...poolNames, ...publishedPools()])) {
       const stats = this.engine.poolStats(name);
-      if (!stats) continue;
-      allocatorMetrics.addressesInUse.set({ pool: name }, toGaugeValue(stats.assignedIPv4 + stats.assignedIPv6));
-      allocatorMetrics.addressesTotal.set(
-        { pool: name },
-        toGaugeValue(stats.assignedIPv4 + stats.assignedIPv6 + stats.availableIPv4 + stats.availableIPv6),
-      );
-      this.schedulePoolStatus(name);
+      publishPoolStats(name, stats);
+      if (stats) this.schedulePoolStatus(name);
     }
   }
 

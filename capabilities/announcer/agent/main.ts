@@ -21,7 +21,7 @@ import { AgentMembership } from "./l2/membership/agent-membership";
 import { roleFor } from "./l2/membership/answering";
 import { parseRoster, type Roster } from "./l2/membership/roster";
 import { projectService } from "./projections";
-import { agentMetrics, serveMetrics } from "./metrics";
+import { agentMetrics, serveMetrics, setAnnounced } from "./metrics";
 import { readAgentSettings } from "./settings";
 import { handOver, ownedByNode, ownedElsewhere, type Ownership, type ServiceLike, type StatusLike } from "./l2/desired";
 import { readLinks, usableInterfaces } from "./l2/interfaces";
@@ -218,11 +218,7 @@ function update(): void {
   const announced = l2.isActive ? JSON.stringify([...own.services]) : "";
   if (announced !== lastAnnounced) {
     lastAnnounced = announced;
-    agentMetrics.announced.reset();
-    if (l2.isActive) {
-      for (const [svc, ips] of own.services)
-        for (const ip of ips) agentMetrics.announced.set({ node, protocol: "layer2", service: svc, ip }, 1);
-    }
+    setAnnounced("layer2", node, l2.isActive ? own.services : []);
   }
   const answering = l2.answering().join(",");
   if (answering !== lastAnswering) {
@@ -288,7 +284,7 @@ async function shutdown(signal: string): Promise<void> {
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
-const metricsServer = serveMetrics(settings.metricsPort, (m) => log(m));
+const metricsServer = serveMetrics(settings.metrics, (m) => log(m));
 l2.start();
 lease.start();
 statuses.start();

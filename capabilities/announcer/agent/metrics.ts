@@ -1,32 +1,73 @@
 /**
- * The agent's Prometheus metrics, by MetalLB's names (dashboards and alerts keep working),
- * served on METALLB_METRICS_PORT (default 7472) at /metrics.
+ * The agent's Prometheus metrics. MetalLB's speaker metrics keep MetalLB's names and label
+ * sets exactly (dashboards and alerts written for MetalLB keep working); what only we know
+ * is exported under names MetalLB does not use. Served at /metrics (metrics-server.ts:
+ * METALLB_METRICS_PORT, METALLB_METRICS_ADDRESS, optional HTTPS).
  */
-import { createServer, type Server } from "node:http";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { startMetricsServer, type MetricsServer, type MetricsServing } from "./metrics-server";
 
 export const agentRegistry = new Registry();
 collectDefaultMetrics({ register: agentRegistry });
 
+const announced = new Gauge({
+  name: "metallb_speaker_announced",
+  help: "Services being announced from this node (1 per service, IP and protocol)",
+  labelNames: ["node", "protocol", "service", "ip"],
+  registers: [agentRegistry],
+});
+
+/** MetalLB counts per IP only; the interface is ours, in a second counter. */
+function perDevice(name: string, ourName: string, help: string) {
+  const metallb = new Counter({ name, help, labelNames: ["ip"], registers: [agentRegistry] });
+  const ours = new Counter({
+    name: ourName,
+    help: `${help}, per interface`,
+    labelNames: ["device", "ip"],
+    registers: [agentRegistry],
+  });
+  return {
+    inc(labels: { device: string; ip: string }): void {
+      metallb.inc({ ip: labels.ip });
+      ours.inc(labels);
+    },
+  };
+}
+
+export type AnnounceProtocol = "layer2" | "bgp";
+const announcedKeys = new Map<AnnounceProtocol, Array<Record<"node" | "protocol" | "service" | "ip", string>>>();
+
+/**
+ * Replaces one protocol's metallb_speaker_announced series (L2 and BGP are decided by
+ * different loops; neither may clear the other's). `services`: "namespace/name" -> IPs.
+ */
+export function setAnnounced(
+  protocol: AnnounceProtocol,
+  node: string,
+  services: Iterable<readonly [string, readonly string[]]>,
+): void {
+  for (const labels of announcedKeys.get(protocol) ?? []) announced.remove(labels);
+  const next: Array<Record<"node" | "protocol" | "service" | "ip", string>> = [];
+  for (const [service, ips] of services)
+    for (const ip of ips) {
+      const labels = { node, protocol, service, ip };
+      announced.set(labels, 1);
+      next.push(labels);
+    }
+  announcedKeys.set(protocol, next);
+}
+
 export const agentMetrics = {
-  announced: new Gauge({
-    name: "metallb_speaker_announced",
-    help: "Services being announced from this node (1 per service, IP and protocol)",
-    labelNames: ["node", "protocol", "service", "ip"],
-    registers: [agentRegistry],
-  }),
-  requestsReceived: new Counter({
-    name: "metallb_layer2_requests_received",
-    help: "ARP/NDP requests received for owned IPs",
-    labelNames: ["device", "ip"],
-    registers: [agentRegistry],
-  }),
-  responsesSent: new Counter({
-    name: "metallb_layer2_responses_sent",
-    help: "ARP/NDP responses sent for owned IPs",
-    labelNames: ["device", "ip"],
-    registers: [agentRegistry],
-  }),
+  requestsReceived: perDevice(
+    "metallb_layer2_requests_received",
+    "metallb_pepr_layer2_requests_received_total",
+    "ARP/NDP requests received for owned IPs",
+  ),
+  responsesSent: perDevice(
+    "metallb_layer2_responses_sent",
+    "metallb_pepr_layer2_responses_sent_total",
+    "ARP/NDP responses sent for owned IPs",
+  ),
   gratuitousSent: new Counter({
     name: "metallb_layer2_gratuitous_sent",
     help: "Gratuitous ARP / unsolicited NA packets sent for owned IPs",
@@ -87,20 +128,7 @@ export const agentMetrics = {
   }),
 };
 
-/** Serves /metrics; port 0 disables it. */
-export function serveMetrics(port: number, log: (msg: string) => void): Server | undefined {
-  if (port === 0) return undefined;
-  const server = createServer((req, res) => {
-    if (req.url !== "/metrics") {
-      res.writeHead(404).end();
-      return;
-    }
-    agentRegistry.metrics().then(
-      (text) => res.writeHead(200, { "Content-Type": agentRegistry.contentType }).end(text),
-      (err: Error) => res.writeHead(500).end(err.message),
-    );
-  });
-  server.on("error", (err) => log(`metrics server: ${err.message}`));
-  server.listen(port);
-  return server;
+/** Serves the agent's registry at /metrics (settings from readMetricsServing); port 0 disables it. */
+export function serveMetrics(serving: MetricsServing, log: (msg: string) => void): MetricsServer | undefined {
+  return startMetricsServer(agentRegistry, serving, log);
 }

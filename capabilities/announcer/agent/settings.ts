@@ -4,6 +4,7 @@
  * safety with (D >= 2F, J >= F), so a bad combination stops the agent with a clear message.
  */
 import { timingProblem, type MembershipTiming } from "./l2/membership/membership";
+import { readMetricsServing, type MetricsServing } from "./metrics-server";
 
 export interface AgentSettings {
   nodeName: string;
@@ -32,7 +33,8 @@ export interface AgentSettings {
   excludeInterfaces: RegExp[];
   /** Re-send gratuitous ARP/NA this often after the takeover bursts; 0 = never (MetalLB). */
   refreshMs: number;
-  metricsPort: number;
+  /** /metrics: port, listen address, optional HTTPS (metrics-server.ts). */
+  metrics: MetricsServing;
 }
 
 /** MetalLB's default exclude list (reference/metallb.md §5.2). */
@@ -93,7 +95,7 @@ export function readAgentSettings(env: NodeJS.ProcessEnv = process.env): AgentSe
     interfaces: list(env.METALLB_L2_INTERFACES),
     excludeInterfaces: (list(env.METALLB_L2_EXCLUDE_INTERFACES) ?? DEFAULT_EXCLUDE).map((r) => new RegExp(r)),
     refreshMs: ms(env, "METALLB_L2_REFRESH_MS", 0),
-    metricsPort: Number(env.METALLB_METRICS_PORT || 7472),
+    metrics: readMetricsServing(env),
   };
   if (s.renewMs <= 0) throw new Error(`METALLB_LEASE_RENEW_MS must be positive, got ${s.renewMs}`);
   const problem = timingProblem(s.timing);

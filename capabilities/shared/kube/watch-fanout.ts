@@ -5,6 +5,7 @@
  * second API watch with a second full copy of every object.
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
+import { countUpdate } from "./metrics";
 
 export type WatchPhase = "upsert" | "delete";
 export type WatchHandler<T> = (obj: T, phase: WatchPhase) => void;
@@ -19,14 +20,16 @@ function fanout<T>(): Fanout<T> {
   return {
     subscribe: (handler) => void handlers.push(handler),
     emit: (obj, phase) => {
+      let ok = true;
       // One failing subscriber must not starve the others.
       for (const h of handlers) {
         try {
           h(obj, phase);
         } catch {
-          /* the subscriber logs its own errors */
+          ok = false; // the subscriber logs its own errors
         }
       }
+      countUpdate(ok);
     },
   };
 }

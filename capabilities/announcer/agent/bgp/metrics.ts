@@ -1,7 +1,10 @@
 /**
- * The native speaker's Prometheus metrics, by MetalLB's names (reference/metallb.md §6):
- * label `peer` = "addr:port". Registered on the agent's registry, which the agent serves on
- * METALLB_METRICS_PORT (/metrics).
+ * The native speaker's Prometheus metrics (reference/metallb.md §6), label `peer` =
+ * "addr:port" as MetalLB's native speaker. The four native-mode metrics (session_up,
+ * updates_total, announced_prefixes_total, pending_prefixes_total) and the message counters
+ * MetalLB's FRR mode exports keep MetalLB's names (without FRR's `vrf` label: we run no
+ * VRFs); the counters MetalLB has no name for are ours (metallb_pepr_*). Registered on the
+ * agent's registry, served at /metrics.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
 import { agentRegistry } from "../metrics";
@@ -9,19 +12,36 @@ import type { MessageKind, SessionObserver, SessionSnapshot } from "./session";
 
 function make(registry: Registry) {
   const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ["peer"], registers: [registry] });
-  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ["peer"], registers: [registry] });
+  const counter = (name: string, help: string) =>
+    new Counter({ name, help, labelNames: ["peer"], registers: [registry] });
   return {
     sessionUp: gauge("metallb_bgp_session_up", "BGP session state (1 is up, 0 is down)"),
     updates: counter("metallb_bgp_updates_total", "Number of BGP UPDATE messages sent"),
-    announced: gauge("metallb_bgp_announced_prefixes_total", "Number of prefixes currently being advertised on the BGP session"),
-    pending: gauge("metallb_bgp_pending_prefixes_total", "Number of prefixes that should be advertised on the BGP session but are not yet"),
+    announced: gauge(
+      "metallb_bgp_announced_prefixes_total",
+      "Number of prefixes currently being advertised on the BGP session",
+    ),
+    pending: gauge(
+      "metallb_bgp_pending_prefixes_total",
+      "Number of prefixes that should be advertised on the BGP session but are not yet",
+    ),
     opensSent: counter("metallb_bgp_opens_sent", "Number of BGP OPEN messages sent"),
     opensReceived: counter("metallb_bgp_opens_received", "Number of BGP OPEN messages received"),
     keepalivesSent: counter("metallb_bgp_keepalives_sent", "Number of BGP KEEPALIVE messages sent"),
     keepalivesReceived: counter("metallb_bgp_keepalives_received", "Number of BGP KEEPALIVE messages received"),
     notificationsSent: counter("metallb_bgp_notifications_sent", "Number of BGP NOTIFICATION messages sent"),
-    notificationsReceived: counter("metallb_bgp_notifications_received", "Number of BGP NOTIFICATION messages received"),
-    routeRefreshReceived: counter("metallb_bgp_route_refresh_received", "Number of BGP ROUTE-REFRESH messages received"),
+    routeRefreshSent: counter("metallb_bgp_route_refresh_sent", "Number of BGP ROUTE-REFRESH messages sent"),
+    updatesReceived: counter("metallb_bgp_updates_total_received", "Number of BGP UPDATE messages received"),
+    totalSent: counter("metallb_bgp_total_sent", "Number of BGP messages sent"),
+    totalReceived: counter("metallb_bgp_total_received", "Number of BGP messages received"),
+    notificationsReceived: counter(
+      "metallb_pepr_bgp_notifications_received_total",
+      "Number of BGP NOTIFICATION messages received",
+    ),
+    routeRefreshReceived: counter(
+      "metallb_pepr_bgp_route_refresh_received_total",
+      "Number of BGP ROUTE-REFRESH messages received",
+    ),
   };
 }
 
@@ -45,10 +65,13 @@ export function metricsObserver(registry?: Registry): Required<Pick<SessionObser
     "sent:notification": m.notificationsSent,
     "received:notification": m.notificationsReceived,
     "received:routeRefresh": m.routeRefreshReceived,
+    "sent:routeRefresh": m.routeRefreshSent,
+    "received:update": m.updatesReceived,
   };
   return {
     onMessage(direction, kind, peer) {
       perKind[`${direction}:${kind}`]?.inc({ peer });
+      (direction === "sent" ? m.totalSent : m.totalReceived).inc({ peer });
     },
     onRoutesSent(count, peer) {
       m.updates.inc({ peer }, count);

@@ -21,6 +21,7 @@ import { parseCIDR } from "../../../shared/net/ip";
 import {
   endpointsByService,
   planNode,
+  serviceKeyOf,
   toPlanNode,
   toPlanService,
   type EndpointSliceLike,
@@ -33,6 +34,7 @@ import { projectEndpointSlice, projectService } from "../projections";
 import { AgentKube } from "../kube";
 import { Informer, type KubeObject } from "../../../shared/kube/informer";
 import { metricsObserver } from "./metrics";
+import { setAnnounced } from "../metrics";
 import { PasswordRetries } from "./password-retry";
 import { passwordFromSecret } from "../../../shared/config/password-secret";
 import type { SpeakerState } from "../speaker-state";
@@ -113,7 +115,7 @@ export class PlanRouteSource implements RouteSource {
 
   constructor(
     kube: AgentKube,
-    node: string,
+    private readonly node: string,
     namespace: string,
     private readonly log: (msg: string) => void,
     services?: Informer<KubeObject & ServiceLike>,
@@ -176,15 +178,16 @@ export class PlanRouteSource implements RouteSource {
     this.lastConfigError = undefined;
     if (!parsed || !nodeObj) return;
     try {
+      const services = [...this.services.items.values()].flatMap((s) => {
+        // The controller's class filter, from the same environment (agent-manifests.ts):
+        // a Service of another implementation is never advertised, whatever its status says.
+        const p = toPlanService(s, this.settings.loadBalancerClass);
+        return p ? [p] : [];
+      });
       const plan = planNode({
         config: parsed.config,
         node: toPlanNode(nodeObj),
-        services: [...this.services.items.values()].flatMap((s) => {
-          // The controller's class filter, from the same environment (agent-manifests.ts):
-          // a Service of another implementation is never advertised, whatever its status says.
-          const p = toPlanService(s, this.settings.loadBalancerClass);
-          return p ? [p] : [];
-        }),
+        services,
         endpoints: endpointsByService(this.slices.items.values()),
         settings: { ignoreExcludeLBLabel: this.settings.ignoreExcludeLBLabel },
       });
@@ -201,6 +204,15 @@ export class PlanRouteSource implements RouteSource {
         );
       }
       this.routes = next;
+      // MetalLB's metallb_speaker_announced{protocol="bgp"}: what this node advertises to at least one peer.
+      setAnnounced(
+        "bgp",
+        this.node,
+        services.flatMap((s) => {
+          const key = serviceKeyOf(s.namespace, s.name);
+          return plan.services.get(key)?.announce ? [[key, s.ips] as const] : [];
+        }),
+      );
     } catch (err) {
       this.log(`planning BGP routes: ${(err as Error).message}`);
       return;
