@@ -29,6 +29,7 @@ import { recordNodeAssigned } from "../../shared/kube/events";
 import { kubeHttp } from "../../shared/kube/http";
 import { settings } from "../../shared/settings";
 import { electOwners, type ElectionNode, type ElectionService } from "./election";
+import type { Background } from "./spread";
 import { Lease } from "./lease-kind";
 import { Liveness, type LeaseView } from "./liveness";
 import {
@@ -229,6 +230,24 @@ class L2Controller {
     return out;
   }
 
+  /** For a scoped pass: how many announced IPs each node holds among the Services outside it. */
+  private backgroundLoad(scope: ReadonlySet<string>): Background {
+    const inScope = new Set<string>();
+    for (const key of scope) {
+      const ip = this.services.get(key)?.status?.loadBalancer?.ingress?.[0]?.ip;
+      if (ip) inScope.add(ip);
+    }
+    const owners = new Map<string, string>();
+    for (const [key, refs] of this.statuses) {
+      const ip = this.services.get(key)?.status?.loadBalancer?.ingress?.[0]?.ip;
+      if (refs.length === 0 || scope.has(key) || !ip || inScope.has(ip)) continue;
+      owners.set(ip, refs[0].node);
+    }
+    const load = new Map<string, number>();
+    for (const node of owners.values()) load.set(node, (load.get(node) ?? 0) + 1);
+    return { load, groups: owners.size };
+  }
+
   private electionNodes(): ElectionNode[] {
     return [...this.nodes.values()].map((n) => ({
       name: n.metadata!.name!,
@@ -269,6 +288,7 @@ class L2Controller {
       recordedStandbys.set(key, refs[0].standbys);
     }
     const desired = electOwners({
+      ...(scope ? { background: this.backgroundLoad(scope) } : {}),
       services: this.electionServices(scope),
       pools: config.pools,
       l2Advertisements: config.l2Advertisements,
@@ -330,7 +350,9 @@ class L2Controller {
     }
     const svc = this.services.get(key);
     if (svc) void recordNodeAssigned(svc, to, "layer2");
-    log.info({ service: key, node: to, from }, "L2 owner assigned");
+    // A move away from a live, non-draining node is the spread evening out (spread.ts); the agents hand it over make-before-break.
+    const rebalanced = from !== undefined && this.liveness.isLive(from, now) && !this.liveness.isDraining(from);
+    log.info({ service: key, node: to, from, ...(rebalanced ? { reason: "spread" } : {}) }, "L2 owner assigned");
   }
 
   private removeStatus(key: string, name: string): void {

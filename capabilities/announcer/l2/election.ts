@@ -11,18 +11,21 @@
  * externalTrafficPolicy: Local to nodes with a serving endpoint, and (unlike MetalLB,
  * which trusts gossip) to nodes whose agent holds a live Lease.
  *
- * Choice: the current owner stays while it remains a candidate, so a node joining never
- * moves an IP. When it is not, the first candidate among the standbys recorded for the
- * Service takes over: the agents already made that node answer (issue 12). Otherwise the highest summed preferredNodeSelectors weight wins, then the
- * lowest sha256(node + "#" + first IP). Hashing the IP, not the Service, keeps Services
- * that share an IP on one node (two MACs for one IP would break it) while still spreading
- * different IPs across nodes. The standbys named after the owner are the rest of the
- * candidates in that same order (for a shared IP, the candidates all its Services accept).
+ * Choice: the current owner stays while it remains a candidate. When it is not, the first
+ * candidate among the standbys recorded for the Service takes over: the agents already made
+ * that node answer (issue 12). Otherwise candidates rank by summed preferredNodeSelectors
+ * weight, then by the lowest sha256(node + "#" + first IP), and spread.ts bounds how many
+ * addresses one node holds: a new address goes to the best-ranked node under the bound, and
+ * a full pass evens out nodes far above or below the average (make-before-break on the
+ * agents). Hashing the IP, not the Service, keeps Services that share an IP on one node (two
+ * MACs for one IP would break it). The standbys named after the owner are the rest of the
+ * candidates in ranking order (for a shared IP, the candidates all its Services accept).
  */
 import { createHash } from "node:crypto";
 import type { L2AdvertisementModel, Pool } from "../../shared/config";
 import { selectorMatches, type Labels } from "../../shared/labels";
 import { cidrContains, formatIP, parseIP, type IP } from "../../shared/net/ip";
+import { DEFAULT_SLACK, spread, type Background, type SpreadGroup } from "./spread";
 
 export const EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
 
@@ -64,6 +67,13 @@ export interface ElectionInput {
   /** How many ranked standbys to name after the owner (default 0). */
   readonly standbyCount?: number;
   readonly ignoreExcludeLBLabel: boolean;
+  /** Load band slack for the spread (default DEFAULT_SLACK). */
+  readonly slack?: number;
+  /**
+   * Set for a pass over some Services only: the load the others put on each node. Such a
+   * pass places its own Services and moves nothing else; without it the pass rebalances.
+   */
+  readonly background?: Background;
 }
 
 export type Assignment =
@@ -161,10 +171,19 @@ const firstIPText = (svc: ElectionService): string | undefined => {
   return ip && formatIP(ip);
 };
 
+interface Placed {
+  readonly members: readonly ElectionService[];
+  readonly common: readonly ElectionNode[];
+  readonly ranked: readonly ElectionNode[];
+  readonly adsBy: ReadonlyMap<string, readonly L2AdvertisementModel[]>;
+  readonly group: SpreadGroup;
+}
+
 /**
  * The owner of every Service. Services sharing a first IP are elected together: the
  * candidates are the nodes every one of them accepts, and a current owner of any of them
- * is kept if it is still a candidate.
+ * is kept if it is still a candidate. Which candidate a new group gets, and which groups move
+ * to even out the load, is spread.ts's decision.
  */
 export function electOwners(input: ElectionInput): Map<string, Assignment> {
   const out = new Map<string, Assignment>();
@@ -177,6 +196,7 @@ export function electOwners(input: ElectionInput): Map<string, Assignment> {
     }
     groups.set(ip, [...(groups.get(ip) ?? []), svc]);
   }
+  const placed: Placed[] = [];
   for (const [ip, members] of groups) {
     let common: ElectionNode[] | undefined;
     let failure: NotAnnouncedReason | undefined;
@@ -207,9 +227,28 @@ export function electOwners(input: ElectionInput): Map<string, Assignment> {
       .map((m) => input.recordedStandbys?.get(m.key))
       .find((l) => l !== undefined && l.length > 0);
     const standby = keep === undefined ? recorded?.find((n) => names.has(n)) : undefined;
-    const ranked = rankNodes(common, allAds, ip);
-    const chosen = keep ?? standby;
-    const winner = chosen !== undefined ? common.find((n) => n.name === chosen)! : ranked[0];
+    const weighted = rankNodes(common, allAds, ip).map((n) => ({ n, w: preferenceWeight(n, allAds) }));
+    const ranked = weighted.map((x) => x.n);
+    const top = weighted[0].w;
+    const sticky = keep ?? standby;
+    const group: SpreadGroup = {
+      id: ip,
+      ranked: ranked.map((n) => n.name),
+      tier: weighted.filter((x) => x.w === top).map((x) => x.n.name),
+      ...(sticky !== undefined ? { sticky } : {}),
+    };
+    placed.push({ members, common, ranked, adsBy, group });
+  }
+  const at = spread(
+    placed.map((p) => p.group),
+    {
+      slack: input.slack ?? DEFAULT_SLACK,
+      rebalance: input.background === undefined,
+      ...(input.background ? { background: input.background } : {}),
+    },
+  );
+  for (const { members, common, ranked, adsBy, group } of placed) {
+    const winner = common.find((n) => n.name === at.get(group.id))!;
     const standbys = ranked
       .filter((n) => n.name !== winner.name)
       .slice(0, Math.max(0, input.standbyCount ?? 0))
