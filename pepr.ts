@@ -18,6 +18,7 @@ import { settings } from "./capabilities/shared/settings";
 import { startCpuProfileFromEnv } from "./capabilities/shared/cpu-profile";
 import { startClusterCache } from "./capabilities/shared/kube/cluster-cache";
 import { startWithLongKeepAlive } from "./capabilities/shared/kube/webhook-server";
+import { guardAdmission } from "./capabilities/shared/kube/admission-guard";
 
 const isBuild = process.env.PEPR_MODE === "build";
 const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev");
@@ -33,6 +34,8 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
     await retryTransient(ensureCRDs);
     await retryTransient(() => ensureAgent(settings));
   }
+  // A Validate callback that throws answers with its cause, never Pepr's "Action failed with error: {}".
+  guardAdmission([allocator, announcer]);
   const module = new PeprModule(cfg, [allocator, announcer], { deferStart: true });
   // METALLB_PEPR_PORT lets an admission and a watcher process share one host (benchmarks
   // of the deployed topology); in a cluster each is its own pod on Pepr's port 3000.
