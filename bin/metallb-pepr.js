@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 /**
- * metallb-pepr CLI.
- *   metallb-pepr agent                                 run the node agent (dist/agent/agent.js)
- *   metallb-pepr convert [-f configmap.yaml] [-n ns]   legacy MetalLB ConfigMap -> metallb.io YAML
+ * metallb-pepr CLI: see `usage` below, or run `metallb-pepr --help`.
  *
- * `convert` needs no build step: the TypeScript converter is bundled on the fly
- * with esbuild (present after `npm ci`: it is a pinned devDependency and Pepr's
- * peer dependency) into a temp file keyed by the source's content hash.
+ * `convert` and `preflight` need no build step: their TypeScript is bundled on the
+ * fly with esbuild (present after `npm ci`: it is a pinned devDependency and Pepr's
+ * peer dependency) into a temp file keyed by the bundle's content hash.
  * Plain JavaScript on purpose, so it runs before anything is compiled.
  */
 "use strict";
@@ -18,11 +16,19 @@ const { join, resolve } = require("node:path");
 const root = resolve(__dirname, "..");
 
 const usage = `usage:
-  metallb-pepr agent
+  metallb-pepr preflight [-n NAMESPACE]
+      Reads the cluster's metallb.io objects (kubeconfig from KUBECONFIG or ~/.kube/config)
+      and prints, per object, whether metallb-pepr will run it, refuse it (and why), or run
+      it with a warning. NAMESPACE defaults to $METALLB_NAMESPACE or metallb-system.
+      Exits 1 when something would be refused, 3 when the cluster cannot be read.
   metallb-pepr convert [-f FILE|-] [-n NAMESPACE]
       Reads MetalLB's pre-0.13 ConfigMap (or just its data.config) from FILE or stdin
       and prints the equivalent IPAddressPool/L2Advertisement/BGPAdvertisement/BGPPeer/
-      Community/BFDProfile objects as YAML. Warnings go to stderr.`;
+      Community/BFDProfile objects as YAML. Warnings go to stderr.
+  metallb-pepr agent
+      Runs the node agent (dist/agent/agent.js; build it with npm run build:agent).
+  metallb-pepr help | --help | -h        this text
+  metallb-pepr --version                 the package version`;
 
 function fail(message, code = 2) {
   process.stderr.write(`${message}\n`);
@@ -35,14 +41,14 @@ function runAgent() {
   require(agent); // the bundle starts the agent when loaded
 }
 
-/** Bundles capabilities/shared/convert/legacy-configmap.ts once per source version. */
-function loadConverter() {
-  const entry = join(root, "capabilities", "shared", "convert", "legacy-configmap.ts");
+/** Bundles a TypeScript entry (a path under the checkout) once per source version. */
+function loadBundle(command, ...entryPath) {
+  const entry = join(root, ...entryPath);
   let esbuild;
   try {
     esbuild = require("esbuild");
   } catch {
-    fail("metallb-pepr convert needs esbuild: run `npm ci` in the metallb-pepr checkout", 1);
+    fail(`metallb-pepr ${command} needs esbuild: run \`npm ci\` in the metallb-pepr checkout`, 1);
   }
   const result = esbuild.buildSync({
     entryPoints: [entry],
@@ -56,7 +62,7 @@ function loadConverter() {
   const code = result.outputFiles[0].text;
   const dir = join(tmpdir(), "metallb-pepr-cli");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `convert-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.js`);
+  const file = join(dir, `${command}-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.js`);
   if (!existsSync(file)) writeFileSync(file, code);
   return require(file);
 }
@@ -83,7 +89,7 @@ function parseArgs(argv) {
 function readInput(file) {
   if (file === "-" && process.stdin.isTTY) {
     // Without -f, a user at a terminal would otherwise see nothing happen.
-    process.stderr.write("reading the ConfigMap from stdin (end with Ctrl-D; or pass -f FILE)\n");
+    process.stderr.write("reading a MetalLB ConfigMap from stdin; pass -f FILE to read a file (Ctrl-D ends input)\n");
   }
   try {
     return readFileSync(file === "-" ? 0 : file, "utf8");
@@ -97,7 +103,13 @@ function readInput(file) {
 function runConvert(argv) {
   const opts = parseArgs(argv);
   const text = readInput(opts.file);
-  const { convertLegacyText, ConvertError } = loadConverter();
+  const { convertLegacyText, ConvertError } = loadBundle(
+    "convert",
+    "capabilities",
+    "shared",
+    "convert",
+    "legacy-configmap.ts",
+  );
   try {
     const out = convertLegacyText(text, opts.namespace);
     for (const w of out.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -108,8 +120,25 @@ function runConvert(argv) {
   }
 }
 
+function runPreflight(argv) {
+  const { runPreflight: run } = loadBundle("preflight", "capabilities", "shared", "preflight", "cli.ts");
+  const io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+  run(argv, io).then(
+    // exit(): the client's keep-alive sockets would otherwise hold the process open.
+    (code) => process.stdout.write("", () => process.exit(code)),
+    (e) => fail(`metallb-pepr preflight: ${e && e.stack ? e.stack : e}`, 1),
+  );
+}
+
+function version() {
+  return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+}
+
 const [command, ...rest] = process.argv.slice(2);
 if (command === "agent") runAgent();
 else if (command === "convert") runConvert(rest);
+else if (command === "preflight") runPreflight(rest);
 else if (command === "-h" || command === "--help" || command === "help") process.stdout.write(`${usage}\n`);
-else fail(usage);
+else if (command === "--version" || command === "-V" || command === "version") process.stdout.write(`${version()}\n`);
+else if (command === undefined) fail(usage);
+else fail(`metallb-pepr: unknown command ${JSON.stringify(command)}\n${usage}`);

@@ -1,10 +1,55 @@
-/** bin/metallb-pepr.js runs straight from a checkout (no build step) for `convert`. */
+/** bin/metallb-pepr.js runs straight from a checkout (no build step) for `convert` and `preflight`. */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const bin = join(__dirname, "..", "..", "bin", "metallb-pepr.js");
-const cli = (args: string[], input?: string) =>
-  spawnSync(process.execPath, [bin, ...args], { input, encoding: "utf8" });
+const cli = (args: string[], input?: string, env: NodeJS.ProcessEnv = process.env) =>
+  spawnSync(process.execPath, [bin, ...args], { input, encoding: "utf8", env });
+
+describe("metallb-pepr", () => {
+  it.each([["--help"], ["-h"], ["help"]])("%s prints usage naming every command and exits 0", (flag) => {
+    const r = cli([flag]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+    for (const command of ["preflight", "convert", "agent", "--version"]) expect(r.stdout).toContain(command);
+  });
+
+  it("--version prints the package version", () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8"));
+    const r = cli(["--version"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${version}\n`);
+  });
+
+  it("an unknown command exits 2 naming it, with usage on stderr", () => {
+    const r = cli(["frobnicate"]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^metallb-pepr: unknown command "frobnicate"\nusage:/);
+  });
+
+  it("no command at all exits 2 with usage", () => {
+    const r = cli([]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^usage:/);
+  });
+});
+
+describe("metallb-pepr preflight (the cluster side is in test/integration/preflight.test.ts)", () => {
+  it("without a kubeconfig says so in one line and exits 3", () => {
+    const env = { PATH: process.env.PATH, HOME: "/nonexistent" };
+    const r = cli(["preflight"], undefined, env);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toBe("metallb-pepr preflight: no kubeconfig: set KUBECONFIG or create ~/.kube/config\n");
+  });
+
+  it("rejects unknown arguments with exit 2", () => {
+    const r = cli(["preflight", "--frobnicate"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unexpected argument "--frobnicate"');
+  });
+});
 
 describe("metallb-pepr convert", () => {
   it("reads a legacy ConfigMap on stdin and prints CRD YAML", () => {
@@ -42,7 +87,9 @@ describe("metallb-pepr convert", () => {
       input: "",
       encoding: "utf8",
     });
-    expect(r.stdout).toContain("reading the ConfigMap from stdin (end with Ctrl-D; or pass -f FILE)");
+    expect(r.stdout).toContain(
+      "reading a MetalLB ConfigMap from stdin; pass -f FILE to read a file (Ctrl-D ends input)",
+    );
   });
 
   it("rejects unknown arguments with usage", () => {
