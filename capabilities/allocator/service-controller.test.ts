@@ -142,6 +142,26 @@ describe("ServiceController", () => {
     expect(writer.published.get("apps/web")).toEqual({ ips: [], pool: undefined });
   });
 
+  it("a Service admission would have refused (its webhook fails open) gets no address and a Warning saying why", async () => {
+    const { writer, controller } = setup();
+    const malformed = service("malformed");
+    malformed.metadata!.annotations = { "metallb.io/loadBalancerIPs": "192.0.2.300" };
+    const outside = service("outside");
+    outside.metadata!.annotations = { "metallb.io/loadBalancerIPs": "203.0.113.7" };
+    const unknownPool = service("unknown-pool");
+    unknownPool.metadata!.annotations = { "metallb.io/address-pool": "nope" };
+    controller.load([pool("a", "192.0.2.0/30")], [malformed, outside, unknownPool], new Map());
+    await controller.idle();
+    for (const name of ["malformed", "outside", "unknown-pool"]) expect(ipOf(writer, name)).toBeUndefined();
+    expect(writer.events).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^malformed LoadBalancerFailed: .*"192\.0\.2\.300" is not an IP address/),
+        expect.stringMatching(/^outside AllocationFailed: Failed to allocate IP for "apps\/outside": .*203\.0\.113\.7/),
+        expect.stringMatching(/^unknown-pool AllocationFailed: .*unknown pool "nope"/),
+      ]),
+    );
+  });
+
   it("never touches a Service of another loadBalancerClass, even one with our annotation", async () => {
     const { writer, controller } = setup();
     const foreign = service("foreign", "192.0.2.3");
