@@ -23,7 +23,17 @@ import { parseRoster, type Roster } from "./l2/membership/roster";
 import { projectService } from "./projections";
 import { agentMetrics, serveMetrics, setAnnounced } from "./metrics";
 import { readAgentSettings } from "./settings";
-import { handOver, ownedByNode, ownedElsewhere, type Ownership, type ServiceLike, type StatusLike } from "./l2/desired";
+import {
+  handOver,
+  ownedByNode,
+  ownedElsewhere,
+  statusNode,
+  statusService,
+  type Ownership,
+  type ServiceLike,
+  type StatusLike,
+} from "./l2/desired";
+import { ANNOUNCEMENT_LOOKBACK_MS, RELEASE_GRACE_MS, releaseStep, type Release } from "./l2/release";
 import { readLinks, usableInterfaces } from "./l2/interfaces";
 import { L2Runtime } from "./l2/runtime";
 import { startBGP } from "./bgp/runtime";
@@ -148,12 +158,18 @@ interface Draining {
   frozen: Ownership;
   /** When each of our Services was first seen owned by another node. */
   movedAt: Map<string, number>;
-  /** IPs other hosts announced (gratuitous ARP / unsolicited NA) since the drain began. */
-  announced: Set<string>;
+  startedAt: number;
   recheck?: NodeJS.Timeout;
   done: () => void;
 }
 let draining: Draining | undefined;
+/** What the last update answered for, and the Services moved to another live node still answered (release.ts). */
+let answered: Ownership = { desired: [], services: new Map() };
+let answeredIPs = new Set<string>();
+let releasing = new Map<string, Release>();
+let releaseTimer: NodeJS.Timeout | undefined;
+/** IP -> when another host last announced it (gratuitous ARP / unsolicited NA), for the IPs we answer. */
+const announcedAt = new Map<string, number>();
 let lastAnswering = "";
 let lastAnnounced = "";
 let updateQueued = false;
@@ -191,6 +207,7 @@ function update(): void {
   takenOver.clear();
   takeovers.forEach((o) => takenOver.add(o));
   lease.reportDown(verdict.down);
+  own = keepReleasing(own, verdict);
   if (draining) {
     // Keep what we had until the new owner announces it; take on nothing new.
     const now = Date.now();
@@ -201,7 +218,7 @@ function update(): void {
       draining.frozen.services,
       elsewhere,
       draining.movedAt,
-      draining.announced,
+      announcedSince(draining.startedAt),
       now,
     );
     const ips = new Set([...remaining.values()].flat());
@@ -210,6 +227,8 @@ function update(): void {
     if (recheckAt !== undefined) draining.recheck = setTimeout(update, recheckAt - now);
     if (remaining.size === 0) draining.done();
   }
+  answered = own;
+  answeredIPs = new Set(own.desired.map((d) => formatIP(d.ip)));
   l2.setDesired(own.desired);
   const synced = statuses.syncedAt > 0 && services.syncedAt > 0;
   // Serving is already required by roleFor; without it nothing is desired.
@@ -231,6 +250,54 @@ function update(): void {
   }
 }
 
+/**
+ * Adds to `own` the Services the controller moved from this node to another live one, until
+ * that node announces them (release.ts); prunes announcements nobody waits for any more.
+ */
+function keepReleasing(own: Ownership, verdict: { serving: boolean; down: ReadonlySet<string> }): Ownership {
+  const now = Date.now();
+  const movedToLive = new Set<string>();
+  for (const st of statuses.items.values()) {
+    const owner = statusNode(st);
+    const key = statusService(st);
+    if (owner && key && owner !== node && !verdict.down.has(owner)) movedToLive.add(key);
+  }
+  const step = releaseStep({
+    serving: verdict.serving,
+    answered: answered.services,
+    owned: own.services,
+    movedToLive,
+    releasing,
+    announcedAt,
+    now,
+  });
+  for (const key of step.releasing.keys())
+    if (!releasing.has(key)) log("moved to another node: answering until it announces", { service: key });
+  releasing = step.releasing;
+  clearTimeout(releaseTimer);
+  if (step.recheckAt !== undefined) releaseTimer = setTimeout(update, step.recheckAt - now + 1);
+  for (const [ip, at] of announcedAt)
+    if (now - at > ANNOUNCEMENT_LOOKBACK_MS + RELEASE_GRACE_MS) announcedAt.delete(ip);
+  if (releasing.size === 0) return own;
+  const services = new Map(own.services);
+  const ips = new Set<string>();
+  for (const [key, r] of releasing) {
+    services.set(key, [...r.ips]);
+    r.ips.forEach((ip) => ips.add(ip));
+  }
+  const have = new Set(own.desired.map((d) => formatIP(d.ip)));
+  const desired = [
+    ...own.desired,
+    ...answered.desired.filter((d) => ips.has(formatIP(d.ip)) && !have.has(formatIP(d.ip))),
+  ];
+  return { services, desired };
+}
+
+/** The IPs another host announced at or after `since`. */
+function announcedSince(since: number): Set<string> {
+  return new Set([...announcedAt].filter(([, at]) => at >= since).map(([ip]) => ip));
+}
+
 // Membership decides synchronously: a lost quorum or a down owner changes what we answer
 // before the next frame is judged.
 membership.on("changed", () => update());
@@ -250,21 +317,15 @@ async function shutdown(signal: string): Promise<void> {
     const d: Draining = {
       frozen: ownedByNode(node, statuses.items.values(), services.items),
       movedAt: new Map(),
-      announced: new Set(),
+      startedAt: Date.now(),
       done: () => {
         clearTimeout(timer);
         clearTimeout(d.recheck);
-        l2.onAnnouncement(undefined);
         resolve();
       },
     };
     draining = d;
     membership.setDraining();
-    l2.onAnnouncement((ip) => {
-      if (d.announced.has(ip)) return;
-      d.announced.add(ip);
-      scheduleUpdate();
-    });
     void lease.drain();
     update();
   });
@@ -284,6 +345,13 @@ async function shutdown(signal: string): Promise<void> {
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
+// The new owner of an address we answer announces it when it starts: the cue to let go
+// (release.ts, and the drain's hand-over).
+l2.onAnnouncement((ip) => {
+  if (!answeredIPs.has(ip)) return;
+  announcedAt.set(ip, Date.now());
+  scheduleUpdate();
+});
 const metricsServer = serveMetrics(settings.metrics, (m) => log(m));
 l2.start();
 lease.start();

@@ -64,6 +64,12 @@ export const deadAfterMs = envMs("METALLB_L2_DEAD_AFTER_MS", 30_000);
 const leaseRenewMs = envMs("METALLB_LEASE_RENEW_MS", 10_000);
 /** Silent past one missed renewal: "overdue", for the mass-expiry hold. */
 const overdueMs = Math.min(deadAfterMs, 1.5 * leaseRenewMs);
+/**
+ * How long a node must be live and a roster voter before an address is moved to it to even
+ * out the load: time to join the quorum and answer, so the make-before-break hand-over meets
+ * an answering node.
+ */
+const SETTLED_MS = 5000;
 /** The pause between two roster voter-set changes. */
 const rosterStepMs = envMs("METALLB_L2_ROSTER_STEP_MS", 5000);
 /** Ranked standbys named in each ServiceL2Status. */
@@ -95,6 +101,12 @@ class L2Controller {
   readonly statuses = new Map<string, StatusRef[]>();
   config?: Config;
   private live = new Set<string>();
+  /** When each live node became live this time. */
+  private readonly liveSince = new Map<string, number>();
+  /** Roster voters as last published. */
+  private voters = new Set<string>();
+  /** Live voters for SETTLED_MS: the nodes a rebalancing move may go to. */
+  private settled = new Set<string>();
   /** Expiry is suspended (most agents went quiet at once). */
   private holding = false;
   private relistTimer?: NodeJS.Timeout;
@@ -163,7 +175,12 @@ class L2Controller {
     }
   }
 
-  /** The expiry check: only when the set of live agents changes is there work. */
+  /** The roster as published; the next expiry check re-judges which nodes are settled. */
+  setVoters(voters: readonly string[]): void {
+    this.voters = new Set(voters);
+  }
+
+  /** The expiry check: only when the set of live (or settled) agents changes is there work. */
   tick(): void {
     if (this.judge(Date.now())) this.touchAll();
   }
@@ -175,7 +192,14 @@ class L2Controller {
     const live = verdict.live;
     const same = live.size === this.live.size && [...live].every((n) => this.live.has(n));
     this.live = live;
-    return !same;
+    for (const n of live) if (!this.liveSince.has(n)) this.liveSince.set(n, now);
+    for (const n of this.liveSince.keys()) if (!live.has(n)) this.liveSince.delete(n);
+    const settled = new Set(
+      [...live].filter((n) => this.voters.has(n) && now - (this.liveSince.get(n) ?? now) >= SETTLED_MS),
+    );
+    const sameSettled = settled.size === this.settled.size && [...settled].every((n) => this.settled.has(n));
+    this.settled = settled;
+    return !same || !sameSettled;
   }
 
   private setHolding(holding: boolean, held: readonly string[]): void {
@@ -294,6 +318,7 @@ class L2Controller {
       l2Advertisements: config.l2Advertisements,
       nodes,
       liveAgents: this.live,
+      settledAgents: this.settled,
       endpointNodes,
       currentOwners,
       recordedStandbys,
@@ -628,7 +653,10 @@ export async function startL2Election(): Promise<void> {
   ctl.membership = new MembershipPublisher(kubeMembershipStore, {
     stepMs: rosterStepMs,
     log: (level, msg, extra) => log[level](extra ?? {}, msg),
-    published: (r) => rosterVotersGauge.set(r.voters.length),
+    published: (r) => {
+      rosterVotersGauge.set(r.voters.length);
+      ctl.setVoters(r.voters);
+    },
   });
   void startMembership(ctl.membership);
   holdingGauge.set(0);

@@ -74,6 +74,8 @@ export interface ElectionInput {
    * pass places its own Services and moves nothing else; without it the pass rebalances.
    */
   readonly background?: Background;
+  /** Live nodes that may receive an address moved to even out the load (default: all live). */
+  readonly settledAgents?: ReadonlySet<string>;
 }
 
 export type Assignment =
@@ -245,6 +247,7 @@ export function electOwners(input: ElectionInput): Map<string, Assignment> {
       slack: input.slack ?? DEFAULT_SLACK,
       rebalance: input.background === undefined,
       ...(input.background ? { background: input.background } : {}),
+      ...(input.settledAgents ? { settled: input.settledAgents } : {}),
     },
   );
   for (const { members, common, ranked, adsBy, group } of placed) {

@@ -71,6 +71,15 @@ describe("L2 spread (bounded-load rendezvous)", () => {
     expect(moved(back, spread(withSticky(groups, back), full))).toEqual([]);
   });
 
+  it("a returning node receives moved addresses only once settled (live and voting long enough to answer)", () => {
+    const groups = groupsOver(nodes, 99);
+    const survivors = spread(failover(groups, spread(groups, full), "c"), full);
+    const early = spread(withSticky(groups, survivors), { ...full, settled: new Set(["a", "b"]) });
+    expect(moved(survivors, early)).toEqual([]);
+    const late = spread(withSticky(groups, survivors), { ...full, settled: new Set(nodes) });
+    expect(loads(late, nodes).c).toBeGreaterThan(0);
+  });
+
   it("inside the band nothing moves: deleting a few Services does not reshuffle the rest", () => {
     const groups = groupsOver(nodes, 99);
     const at = spread(groups, full);

@@ -18,7 +18,8 @@
  *   reboot, takes groups from nodes above ceil(average) until it reaches `lo`. The band
  *   between `lo` and `hi` is the hysteresis: a returning node pulls addresses back only when
  *   the spread requires it, and deleting a few Services does not reshuffle the rest. The agents
- *   hand a moved address over make-before-break (agent/l2/release.ts).
+ *   hand a moved address over make-before-break (agent/l2/release.ts), so a move only goes
+ *   to a settled node: one live and voting long enough to answer at once.
  * - A scoped pass (a few Services changed) places only its own groups, counting every other
  *   group's current node as background load, and moves nothing else.
  * - Deterministic: the result depends only on the input, never on its order.
@@ -49,6 +50,11 @@ export interface SpreadOptions {
   /** Full pass: shed from overloaded nodes and fill underloaded ones. */
   readonly rebalance: boolean;
   readonly background?: Background;
+  /**
+   * The nodes a rebalancing move may go to (default: every candidate): ones that have been
+   * live long enough to answer, so the old owner's make-before-break meets an answering node.
+   */
+  readonly settled?: ReadonlySet<string>;
 }
 
 export const DEFAULT_SLACK = 0.25;
@@ -80,6 +86,7 @@ export function spread(groups: readonly SpreadGroup[], opts: SpreadOptions): Map
   for (const g of groups) g.ranked.forEach((n) => nodes.add(n));
   const { hi, lo, donorAbove } = bounds(groups.length + (opts.background?.groups ?? 0), nodes.size, opts.slack);
   const loadOf = (n: string): number => load.get(n) ?? 0;
+  const canReceive = (n: string): boolean => opts.settled?.has(n) ?? true;
   const add = (n: string, d: number): void => void load.set(n, loadOf(n) + d);
 
   const order = groups.map((g) => ({ g, h: hashOf(g.id) })).sort((a, b) => byText(a.h, b.h));
@@ -105,7 +112,7 @@ export function spread(groups: readonly SpreadGroup[], opts: SpreadOptions): Map
     const mine = held(node).sort((a, b) => b.ranked.indexOf(node) - a.ranked.indexOf(node));
     for (const g of mine) {
       if (loadOf(node) <= hi) break;
-      const to = g.tier.find((n) => n !== node && loadOf(n) < hi);
+      const to = g.tier.find((n) => n !== node && loadOf(n) < hi && canReceive(n));
       if (to === undefined) continue;
       at.set(g.id, to);
       add(node, -1);
@@ -114,7 +121,9 @@ export function spread(groups: readonly SpreadGroup[], opts: SpreadOptions): Map
   }
 
   // Fill: the least loaded first; each takes the groups that rank it best, from the fullest donors.
-  const receivers = [...nodes].filter((n) => loadOf(n) < lo).sort((a, b) => loadOf(a) - loadOf(b) || byText(a, b));
+  const receivers = [...nodes]
+    .filter((n) => loadOf(n) < lo && canReceive(n))
+    .sort((a, b) => loadOf(a) - loadOf(b) || byText(a, b));
   for (const node of receivers) {
     const offers = order
       .map(({ g }) => g)
