@@ -156,6 +156,14 @@ describe("startMetricsServer", () => {
     expect(logs).toContain("metrics server: TLS certificate reloaded");
   });
 
+  it("an address the node does not have is logged, not fatal (the agent keeps announcing)", async () => {
+    const port = await freePort();
+    const s = startMetricsServer(registry, { port, address: "192.0.2.1" }, log)!;
+    servers.push(s);
+    await expect(s.listening).rejects.toThrow(/EADDRNOTAVAIL/);
+    expect(logs.filter((l) => l.includes("EADDRNOTAVAIL"))).toHaveLength(1);
+  });
+
   it("a certificate file that cannot be read is an error at start, never a fall-back to HTTP", async () => {
     const port = await freePort();
     expect(() =>

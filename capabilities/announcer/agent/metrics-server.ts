@@ -83,7 +83,7 @@ export function startMetricsServer(
     });
     server.once("error", reject);
   });
-  listening.catch((err: Error) => log(`metrics server: ${err.message}`));
+  listening.catch(() => undefined); // logged by the handler below; awaiting it is optional
   server.on("error", (err) => log(`metrics server: ${err.message}`));
   if (serving.address) server.listen(serving.port, serving.address);
   else server.listen(serving.port);
