@@ -46,6 +46,8 @@ export class AgentMembership extends EventEmitter<AgentMembershipEvents> {
   private timer?: NodeJS.Timeout;
   private recheck?: NodeJS.Timeout;
   private evaluationQueued = false;
+  /** Voters we stated silent for D at the last evaluation (Membership.suspects). */
+  private suspects = new Set<string>();
   private readonly socket: HeartbeatSocket;
   private readonly tiebreaker: TiebreakerLease;
 
@@ -126,7 +128,8 @@ export class AgentMembership extends EventEmitter<AgentMembershipEvents> {
     return this.membership.silenceOf(node);
   }
 
-  private beat(): void {
+  /** Sends a heartbeat to every other voter; `evaluate` false when called from an evaluation. */
+  private beat(evaluate = true): void {
     if (!this.key) return;
     const roster = this.membership.currentRoster;
     if (!roster.voters.includes(this.opts.node)) return;
@@ -138,7 +141,7 @@ export class AgentMembership extends EventEmitter<AgentMembershipEvents> {
       .filter((a): a is string => !!a);
     this.socket.send(packet, peers);
     agentMetrics.heartbeatsSent.inc(peers.length);
-    this.verdict();
+    if (evaluate) this.verdict();
   }
 
   private onPacket(packet: Buffer): void {
@@ -167,6 +170,11 @@ export class AgentMembership extends EventEmitter<AgentMembershipEvents> {
       ? this.membership.evaluate()
       : { ...this.membership.evaluate(), inQuorum: false, serving: false };
     this.last = v;
+    const suspects = this.membership.suspects();
+    const newSuspect = [...suspects].some((x) => !this.suspects.has(x));
+    this.suspects = suspects;
+    // Our silence about a voter just reached D: tell the others now, not at the next beat.
+    if (newSuspect) this.beat(false);
     agentMetrics.membershipVotes.set(v.votes);
     agentMetrics.membershipDown.set(v.down.size);
     clearTimeout(this.recheck);

@@ -107,6 +107,25 @@ describe("membership: down verdicts and takeover", () => {
     expect(roleFor("c", record, c.m.get("c")!.evaluate())).toBe("none");
   });
 
+  it("names a voter a suspect exactly when our own silence about it reaches D, so the agent can say so at once", () => {
+    const c = cluster(["a", "b", "c"]);
+    for (let t = 0; t < 6; t++) (c.advance(50), c.round());
+    expect(c.m.get("b")!.suspects()).toEqual(new Set());
+    // a dies; b's silence about it runs from the send time of b's heartbeat a last echoed.
+    let crossedAfter = 0;
+    for (let t = 1; t <= 40 && !crossedAfter; t++) {
+      c.advance(25);
+      if (t % 2 === 0) c.round(() => true, ["b", "c"]);
+      if (c.m.get("b")!.suspects().has("a")) crossedAfter = t * 25;
+    }
+    expect(crossedAfter).toBeGreaterThan(T.downMs - 100);
+    expect(crossedAfter).toBeLessThanOrEqual(T.downMs);
+    expect(c.m.get("b")!.suspects()).toEqual(new Set(["a"]));
+    // The suspect's statement travels in b's next heartbeat: with it, c judges a down at once.
+    c.round(() => true, ["b"]);
+    expect(c.m.get("c")!.evaluate().down).toEqual(new Set(["a"]));
+  });
+
   it("a node cut off in both directions stops answering before anyone takes over", () => {
     const c = cluster(["a", "b", "c"]);
     for (let t = 0; t < 6; t++) (c.advance(50), c.round());

@@ -137,6 +137,20 @@ export class Membership {
   }
 
   /** Milliseconds since we last heard `node` (or since we started); undefined for a non-voter. */
+  /**
+   * The voters whose silence, as we would state it now, is at least D. When one joins this
+   * set the agent says so at once (an extra heartbeat) rather than at its next beat: the
+   * other voters' down verdicts wait for our statement, so this takes up to one heartbeat
+   * interval off a failover.
+   */
+  suspects(): Set<string> {
+    const now = this.now();
+    const out = new Set<string>();
+    for (const x of this.roster.voters)
+      if (x !== this.self && now - this.exchangedAt(this.peers.get(x)) >= this.timing.downMs) out.add(x);
+    return out;
+  }
+
   silenceOf(node: string): number | undefined {
     if (!this.roster.voters.includes(node)) return undefined;
     return this.now() - (this.peers.get(node)?.heardAt ?? this.startedAt);
