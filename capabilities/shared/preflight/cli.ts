@@ -26,7 +26,12 @@ function describeCluster(): string {
     throw new Error("no kubeconfig: set KUBECONFIG or create ~/.kube/config");
   }
   const kc = new KubeConfig();
-  kc.loadFromDefault();
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    const from = process.env.KUBECONFIG ?? "~/.kube/config";
+    throw new Error(`cannot load the kubeconfig ${from}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const server = kc.getCurrentCluster()?.server ?? "(no current cluster)";
   return `${server} (context ${kc.getCurrentContext() || "none"})`;
 }
