@@ -55,7 +55,8 @@ export function judgeAddress(o: AddressObservation): Verdict {
   }
   // Routes towards a router nobody should be announcing to are a leak, not extra reachability.
   for (const [router, got] of o.bgpRoutes) {
-    if (got.size > 0 && !o.bgpExpected.get(router)?.size) fail(`${router} has a route via ${list(got)} nobody announces`);
+    if (got.size > 0 && !o.bgpExpected.get(router)?.size)
+      fail(`${router} has a route via ${list(got)} nobody announces`);
   }
 
   if (ways === 0 && reachable) fail("neither an L2 owner nor a BGP announcement");

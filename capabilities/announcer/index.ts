@@ -32,5 +32,9 @@ When(BFDProfile).IsDeleted().Validate(admitConfigObject("BFDProfile"));
 // Nodes, Services and EndpointSlices are not bound here: the module lists and watches
 // each once (shared/kube/cluster-cache.ts) and fans them out to L2 election and BGP
 // planning. L2 election also watches the agents' liveness Leases.
-When(Lease).IsCreatedOrUpdated().Watch((l) => onLeaseUpsert(l));
-When(Lease).IsDeleted().Watch((l) => onLeaseDelete(l));
+When(Lease)
+  .IsCreatedOrUpdated()
+  .Watch((l) => onLeaseUpsert(l));
+When(Lease)
+  .IsDeleted()
+  .Watch((l) => onLeaseDelete(l));

@@ -247,7 +247,8 @@ async function measure(
     ...(moduleCpuBefore && moduleCpuAfter
       ? {
           watcherCpuPer1000: Math.round(((moduleCpuAfter.watcher - moduleCpuBefore.watcher) / n) * 1000 * 10) / 10,
-          admissionCpuPer1000: Math.round(((moduleCpuAfter.admission - moduleCpuBefore.admission) / n) * 1000 * 10) / 10,
+          admissionCpuPer1000:
+            Math.round(((moduleCpuAfter.admission - moduleCpuBefore.admission) / n) * 1000 * 10) / 10,
         }
       : {}),
     apiserverCpuPer1000: Math.round(((cost.get("process_cpu_seconds_total") ?? 0) / n) * 1000 * 10) / 10,
@@ -338,8 +339,11 @@ async function main() {
       `${r.mode.padEnd(18)} ${String(r.services).padStart(8)} ${String(r.existing).padStart(9)} ${String(r.totalMs).padStart(9)} ${String(r.ratePerSec).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.rssMB ?? "-").padStart(8)} ${String(r.peakRssMB ?? "-").padStart(8)} ${String(r.admissionRssMB ?? "-").padStart(8)} ${String(r.apiserverCpuPer1000 ?? "-").padStart(15)} ${String(r.watcherCpuPer1000 ?? "-").padStart(7)} ${String(r.admissionCpuPer1000 ?? "-").padStart(9)}`,
     );
   }
-  console.log("\nAPI server work per Service created (requests by verb/resource/subresource, watch events by kind, webhook calls):");
-  for (const r of rows) console.log(`${r.mode} ${r.services} (+${r.existing}): ${JSON.stringify(r.apiserverPerService)}`);
+  console.log(
+    "\nAPI server work per Service created (requests by verb/resource/subresource, watch events by kind, webhook calls):",
+  );
+  for (const r of rows)
+    console.log(`${r.mode} ${r.services} (+${r.existing}): ${JSON.stringify(r.apiserverPerService)}`);
   console.log("\nslowest 1% (#creation-index:latency; low indexes = a cold start):");
   for (const r of rows) console.log(`${r.mode} ${r.services} (+${r.existing}): ${r.slowest}`);
   for (const n of ns) {
@@ -349,7 +353,10 @@ async function main() {
   }
   const out = join(repoRoot, "bench", "results");
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "allocator-e2e.json"), JSON.stringify({ when: new Date().toISOString(), idleRssMB, rows }, null, 2));
+  writeFileSync(
+    join(out, "allocator-e2e.json"),
+    JSON.stringify({ when: new Date().toISOString(), idleRssMB, rows }, null, 2),
+  );
   console.log(JSON.stringify({ rows }));
 }
 

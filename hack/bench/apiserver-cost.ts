@@ -48,7 +48,10 @@ export function delta(before: Counters, after: Counters): Counters {
 export function perService(d: Counters, services: number): Record<string, number> {
   return Object.fromEntries(
     [...d]
-      .map(([k, v]) => [k.replace(/^apiserver_|_total|_seconds_count/g, ""), Math.round((v / services) * 1000) / 1000] as const)
+      .map(
+        ([k, v]) =>
+          [k.replace(/^apiserver_|_total|_seconds_count/g, ""), Math.round((v / services) * 1000) / 1000] as const,
+      )
       .filter(([, v]) => v >= 0.01)
       .sort((a, b) => b[1] - a[1]),
   );

@@ -35,12 +35,15 @@ const sock = openPacket(ifname, ETHERTYPE_ARP, (frame) => {
   if (seq >= 0 && seq < 65536) out.push(`REPLY ${Date.now()} ${formatMAC(arp.senderMac)} ${seq}\n`);
 });
 let seq = 0;
-const timer = setInterval(() => {
-  sendPacket(sock, arpRequestFrame(mac, probeSource(seq), target));
-  out.push(`SENT ${Date.now()} ${seq % 65536}\n`);
-  seq++;
-  flush();
-}, Number(intervalText || 10));
+const timer = setInterval(
+  () => {
+    sendPacket(sock, arpRequestFrame(mac, probeSource(seq), target));
+    out.push(`SENT ${Date.now()} ${seq % 65536}\n`);
+    seq++;
+    flush();
+  },
+  Number(intervalText || 10),
+);
 const stop = (): void => {
   clearInterval(timer);
   flush();

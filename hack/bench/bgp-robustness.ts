@@ -33,7 +33,10 @@ import type { Dialer } from "../../capabilities/announcer/agent/bgp/transport";
 import { parseIP, type CIDR } from "../../capabilities/shared/net/ip";
 
 type ToPeer = { flood: number } | { refresh: number } | { stats: true };
-type FromPeer = { port: number } | { flooded: number } | { stats: { announced: number; updates: number; lastUpdateAt: number } };
+type FromPeer =
+  | { port: number }
+  | { flooded: number }
+  | { stats: { announced: number; updates: number; lastUpdateAt: number } };
 
 const PEER_AS = 64514;
 const ROUTES = 5000;
@@ -87,7 +90,11 @@ function peer(): void {
     void (async () => {
       if ("stats" in cmd) return reply({ stats: { announced, updates, lastUpdateAt } });
       if ("refresh" in cmd) {
-        socket!.write(Buffer.concat(Array.from({ length: cmd.refresh }, () => encodeMessage({ type: "route-refresh", afi: 1, safi: 1 }))));
+        socket!.write(
+          Buffer.concat(
+            Array.from({ length: cmd.refresh }, () => encodeMessage({ type: "route-refresh", afi: 1, safi: 1 })),
+          ),
+        );
         return;
       }
       // 440 /64s (9 octets each) fill one UPDATE with MP_REACH_NLRI.
@@ -132,7 +139,11 @@ function stalls(): { stop(): { gapMs: number; eldMaxMs: number; eldP99Ms: number
     stop() {
       clearInterval(ticker);
       h.disable();
-      return { gapMs: Math.round(gap), eldMaxMs: Math.round(h.max / 1e6), eldP99Ms: Math.round(h.percentile(99) / 1e6) };
+      return {
+        gapMs: Math.round(gap),
+        eldMaxMs: Math.round(h.max / 1e6),
+        eldP99Ms: Math.round(h.percentile(99) / 1e6),
+      };
     },
   };
 }
@@ -176,7 +187,14 @@ const dialer: Dialer = (o, onConnected) => {
 
 async function speaker(port: number, routes: AdvertisedRoute[], maxPrefixes?: number): Promise<BgpSession> {
   const s = new BgpSession(
-    { peerAddress: "127.0.0.1", peerPort: port, localAS: 64513, peerAS: PEER_AS, routerId: "192.0.2.11", ...(maxPrefixes ? { maxPrefixes } : {}) },
+    {
+      peerAddress: "127.0.0.1",
+      peerPort: port,
+      localAS: 64513,
+      peerAS: PEER_AS,
+      routerId: "192.0.2.11",
+      ...(maxPrefixes ? { maxPrefixes } : {}),
+    },
     {},
     dialer,
   );
@@ -227,7 +245,10 @@ async function main(): Promise<void> {
     const v = 0xc6120000 + i + 1;
     return { prefix: { family: 4, base: BigInt(v), prefixLength: 32 } };
   });
-  const bursts = (process.env.BURSTS ?? "200,10000").split(",").map(Number).filter((n) => n > 0);
+  const bursts = (process.env.BURSTS ?? "200,10000")
+    .split(",")
+    .map(Number)
+    .filter((n) => n > 0);
   for (const burst of bursts) {
     const { peer: p, port } = await startPeer();
     const s = await speaker(port, routes);

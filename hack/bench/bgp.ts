@@ -32,9 +32,20 @@ async function main(): Promise<void> {
     await until("FRR vty", async () => ((await frr.vty("show version")) ? true : undefined), 10_000, 100);
     const ns = lab.nodes[0]!.ns;
     await lab.execOk(ns, ["ip", "addr", "add", "192.0.2.42/24", "dev", "eth0"]);
-    const session = { peerAddress: "192.0.2.1", localAS: 64513, peerAS: 64512, routerId: "192.0.2.11", holdTime: 30, connectRetryTime: 2, backoff: { initial: 0.2, max: 1 } };
+    const session = {
+      peerAddress: "192.0.2.1",
+      localAS: 64513,
+      peerAS: 64512,
+      routerId: "192.0.2.11",
+      holdTime: 30,
+      connectRetryTime: 2,
+      backoff: { initial: 0.2, max: 1 },
+    };
     const pfxRcd = async (addr: string): Promise<number> => {
-      const s = await frr.json<Record<string, { peers?: Record<string, { pfxRcd?: number; state?: string }> }>>("show bgp summary json");
+      const s =
+        await frr.json<Record<string, { peers?: Record<string, { pfxRcd?: number; state?: string }> }>>(
+          "show bgp summary json",
+        );
       for (const f of Object.values(s)) if (f?.peers?.[addr]) return f.peers[addr]!.pfxRcd ?? 0;
       return 0;
     };

@@ -14,12 +14,22 @@ interface Kubeconfig {
 }
 
 /** Writes `out`: the admin kubeconfig with its user's credentials replaced by an agent token. */
-export async function writeAgentKubeconfig(adminKubeconfig: string, kubectl: string, out: string, namespace = "metallb-system"): Promise<string> {
+export async function writeAgentKubeconfig(
+  adminKubeconfig: string,
+  kubectl: string,
+  out: string,
+  namespace = "metallb-system",
+): Promise<string> {
   const env = { ...process.env, KUBECONFIG: adminKubeconfig };
   // The controller creates the ServiceAccount shortly after it starts.
   const token = await until(
     `a token for ServiceAccount ${namespace}/${AGENT_NAME}`,
-    async () => execFileSync(kubectl, ["create", "token", AGENT_NAME, "-n", namespace, "--duration=24h"], { env, encoding: "utf8", stdio: "pipe" }).trim(),
+    async () =>
+      execFileSync(kubectl, ["create", "token", AGENT_NAME, "-n", namespace, "--duration=24h"], {
+        env,
+        encoding: "utf8",
+        stdio: "pipe",
+      }).trim(),
     30_000,
     500,
   );

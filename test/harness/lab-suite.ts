@@ -10,7 +10,8 @@ import { BGPD, addonBuilt } from "./frr";
 /** Skip reasons for common requirements (undefined when met). */
 export const needs = {
   lab: (): string | undefined => labSkipReason(),
-  frr: (): string | undefined => (existsSync(BGPD) ? undefined : "needs FRR (/usr/lib/frr/bgpd): run hack/install-deps.sh as root"),
+  frr: (): string | undefined =>
+    existsSync(BGPD) ? undefined : "needs FRR (/usr/lib/frr/bgpd): run hack/install-deps.sh as root",
   addon: (): string | undefined => (addonBuilt() ? undefined : "needs the rawnet addon: run hack/build-native.sh"),
 };
 

@@ -8,7 +8,12 @@
  * and stopping it would break every other suite sharing it.
  */
 import { KubeHttp } from "../../capabilities/shared/kube/http";
-import { Informer, type KubeObject, type ListWatchClient, type WatchEvent } from "../../capabilities/shared/kube/informer";
+import {
+  Informer,
+  type KubeObject,
+  type ListWatchClient,
+  type WatchEvent,
+} from "../../capabilities/shared/kube/informer";
 import { relayChanges } from "../../capabilities/shared/kube/relay";
 import { until } from "../harness/wait";
 

@@ -23,7 +23,8 @@ import { bundleSpeaker, until } from "../harness/frr";
 import { GoBgp, attr, gobgpInstalled, nextHop, type GoBgpPath } from "../harness/gobgp";
 import { Speakers, community } from "../harness/speakers";
 
-const gobgp = (): string | undefined => (gobgpInstalled() ? undefined : "needs GoBGP (gobgpd, gobgp): run hack/install-deps.sh as root");
+const gobgp = (): string | undefined =>
+  gobgpInstalled() ? undefined : "needs GoBGP (gobgpd, gobgp): run hack/install-deps.sh as root";
 const d = labDescribe("BGP interop with GoBGP", needs.lab, gobgp, needs.addon);
 
 const GOBGP_AS = 64512;

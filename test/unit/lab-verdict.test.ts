@@ -1,11 +1,21 @@
 import { judgeAddress, type AddressObservation } from "../../hack/lab-verdict";
 
-const sets = (o: Record<string, string[]>): Map<string, Set<string>> => new Map(Object.entries(o).map(([k, v]) => [k, new Set(v)]));
-const obs = (o: Partial<AddressObservation>): AddressObservation => ({ l2Owners: [], answeredBy: [], bgpExpected: new Map(), bgpRoutes: new Map(), ...o });
+const sets = (o: Record<string, string[]>): Map<string, Set<string>> =>
+  new Map(Object.entries(o).map(([k, v]) => [k, new Set(v)]));
+const obs = (o: Partial<AddressObservation>): AddressObservation => ({
+  l2Owners: [],
+  answeredBy: [],
+  bgpExpected: new Map(),
+  bgpRoutes: new Map(),
+  ...o,
+});
 
 describe("lab reachability verdict", () => {
   it("L2: reachable when exactly the owner answers", () => {
-    expect(judgeAddress(obs({ l2Owners: ["node-0"], answeredBy: ["node-0"] }))).toEqual({ reachable: true, lines: ["L2: node-0 answers"] });
+    expect(judgeAddress(obs({ l2Owners: ["node-0"], answeredBy: ["node-0"] }))).toEqual({
+      reachable: true,
+      lines: ["L2: node-0 answers"],
+    });
   });
 
   it.each([
@@ -32,17 +42,31 @@ describe("lab reachability verdict", () => {
   });
 
   it("BGP: a missing route, a missing next hop and a stray route are each unreachable", () => {
-    expect(judgeAddress(obs({ bgpExpected: sets({ "router-a": ["node-0"] }) })).lines).toEqual(["NO: router-a has no route"]);
+    expect(judgeAddress(obs({ bgpExpected: sets({ "router-a": ["node-0"] }) })).lines).toEqual([
+      "NO: router-a has no route",
+    ]);
     expect(
-      judgeAddress(obs({ bgpExpected: sets({ "router-a": ["node-0", "node-1"] }), bgpRoutes: sets({ "router-a": ["node-0"] }) })).lines,
+      judgeAddress(
+        obs({ bgpExpected: sets({ "router-a": ["node-0", "node-1"] }), bgpRoutes: sets({ "router-a": ["node-0"] }) }),
+      ).lines,
     ).toEqual(["NO: router-a via node-0, expected node-0,node-1"]);
-    const stray = judgeAddress(obs({ bgpExpected: sets({ "router-a": ["node-0"] }), bgpRoutes: sets({ "router-a": ["node-0"], "router-b": ["node-1"] }) }));
+    const stray = judgeAddress(
+      obs({
+        bgpExpected: sets({ "router-a": ["node-0"] }),
+        bgpRoutes: sets({ "router-a": ["node-0"], "router-b": ["node-1"] }),
+      }),
+    );
     expect(stray.reachable).toBe(false);
     expect(stray.lines).toContain("NO: router-b has a route via node-1 nobody announces");
   });
 
   it("a router no node announces to (no Established session) is not required", () => {
-    const v = judgeAddress(obs({ bgpExpected: sets({ "router-a": ["node-0"], "router-b": [] }), bgpRoutes: sets({ "router-a": ["node-0"] }) }));
+    const v = judgeAddress(
+      obs({
+        bgpExpected: sets({ "router-a": ["node-0"], "router-b": [] }),
+        bgpRoutes: sets({ "router-a": ["node-0"] }),
+      }),
+    );
     expect(v).toEqual({ reachable: true, lines: ["BGP: router-a via 1 node"] });
   });
 });

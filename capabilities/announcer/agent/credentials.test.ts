@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsFromKubeconfig, inClusterCredentials, loadCredentials } from "./credentials";
 
-const kubeconfig = (user: string, cluster = "server: https://127.0.0.1:6443\n    certificate-authority-data: " + Buffer.from("CA").toString("base64")) => `
+const kubeconfig = (
+  user: string,
+  cluster = "server: https://127.0.0.1:6443\n    certificate-authority-data: " + Buffer.from("CA").toString("base64"),
+) => `
 apiVersion: v1
 kind: Config
 current-context: lab
@@ -38,7 +41,10 @@ describe("agent credentials", () => {
   it("reads a relative tokenFile and CA file against the kubeconfig's directory", () => {
     writeFileSync(join(dir, "tok"), "from-file\n");
     writeFileSync(join(dir, "ca.crt"), "CA-FILE");
-    const c = credentialsFromKubeconfig(kubeconfig("tokenFile: tok", "server: https://[::1]:7443/prefix\n    certificate-authority: ca.crt"), dir);
+    const c = credentialsFromKubeconfig(
+      kubeconfig("tokenFile: tok", "server: https://[::1]:7443/prefix\n    certificate-authority: ca.crt"),
+      dir,
+    );
     expect(c.authorization()).toBe("Bearer from-file");
     expect(c.tls.ca?.toString()).toBe("CA-FILE");
     expect(c.server.pathname).toBe("/prefix");
@@ -47,7 +53,10 @@ describe("agent credentials", () => {
   it("uses a client certificate and honours insecure-skip-tls-verify", () => {
     const b = (s: string): string => Buffer.from(s).toString("base64");
     const c = credentialsFromKubeconfig(
-      kubeconfig(`client-certificate-data: ${b("CERT")}\n    client-key-data: ${b("KEY")}`, "server: https://10.0.0.1\n    insecure-skip-tls-verify: true"),
+      kubeconfig(
+        `client-certificate-data: ${b("CERT")}\n    client-key-data: ${b("KEY")}`,
+        "server: https://10.0.0.1\n    insecure-skip-tls-verify: true",
+      ),
       dir,
     );
     expect(c.tls.cert?.toString()).toBe("CERT");

@@ -56,7 +56,10 @@ export function credentialsFromKubeconfig(text: string, baseDir: string, what = 
   const context = doc.contexts?.find((c) => c.name === contextName)?.context;
   if (!context) throw new Error(`${what}: context ${JSON.stringify(contextName)} is not defined`);
   const cluster = doc.clusters?.find((c) => c.name === context.cluster)?.cluster;
-  if (!cluster) throw new Error(`${what}: cluster ${JSON.stringify(context.cluster)} of context ${JSON.stringify(contextName)} is not defined`);
+  if (!cluster)
+    throw new Error(
+      `${what}: cluster ${JSON.stringify(context.cluster)} of context ${JSON.stringify(contextName)} is not defined`,
+    );
   const user = (context.user ? doc.users?.find((u) => u.name === context.user)?.user : undefined) ?? {};
 
   const server = str(cluster.server);
@@ -69,7 +72,9 @@ export function credentialsFromKubeconfig(text: string, baseDir: string, what = 
     return path ? file(path) : undefined;
   };
   if (user.exec || user["auth-provider"]) {
-    throw new Error(`${what}: user ${JSON.stringify(context.user)} uses an exec or auth-provider plugin, which the agent does not run; give it a token, a tokenFile or a client certificate`);
+    throw new Error(
+      `${what}: user ${JSON.stringify(context.user)} uses an exec or auth-provider plugin, which the agent does not run; give it a token, a tokenFile or a client certificate`,
+    );
   }
 
   const ca = material("certificate-authority-data", "certificate-authority", cluster);
@@ -83,7 +88,11 @@ export function credentialsFromKubeconfig(text: string, baseDir: string, what = 
 
   const token = str(user.token);
   const tokenFile = str(user.tokenFile);
-  const readToken = token ? () => token : tokenFile ? fileToken(isAbsolute(tokenFile) ? tokenFile : join(baseDir, tokenFile)) : undefined;
+  const readToken = token
+    ? () => token
+    : tokenFile
+      ? fileToken(isAbsolute(tokenFile) ? tokenFile : join(baseDir, tokenFile))
+      : undefined;
   return { server: new URL(server), tls, authorization: () => (readToken ? `Bearer ${readToken()}` : undefined) };
 }
 
@@ -91,9 +100,11 @@ export function credentialsFromKubeconfig(text: string, baseDir: string, what = 
 export function inClusterCredentials(env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR): Credentials {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
-  if (!host || !port) throw new Error("no kubeconfig (KUBECONFIG, ~/.kube/config) and not in a Pod (KUBERNETES_SERVICE_HOST/PORT unset)");
+  if (!host || !port)
+    throw new Error("no kubeconfig (KUBECONFIG, ~/.kube/config) and not in a Pod (KUBERNETES_SERVICE_HOST/PORT unset)");
   const tokenPath = join(dir, "token");
-  if (!existsSync(tokenPath)) throw new Error(`in-cluster: ${tokenPath} is missing (is automountServiceAccountToken off?)`);
+  if (!existsSync(tokenPath))
+    throw new Error(`in-cluster: ${tokenPath} is missing (is automountServiceAccountToken off?)`);
   const readToken = fileToken(tokenPath);
   const hostPart = host.includes(":") ? `[${host}]` : host;
   return {

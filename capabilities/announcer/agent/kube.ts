@@ -28,19 +28,38 @@ export class AgentKube implements ListWatchClient {
 
   constructor(private readonly credentials: Credentials = loadCredentials()) {}
 
-  private async open(method: string, path: string, headers: Record<string, string | number>, agent: Agent): Promise<ClientRequest> {
+  private async open(
+    method: string,
+    path: string,
+    headers: Record<string, string | number>,
+    agent: Agent,
+  ): Promise<ClientRequest> {
     const { server, tls } = this.credentials;
     const authorization = this.credentials.authorization();
-    return apiRequest(server, tls, agent, method, path, { ...(authorization ? { Authorization: authorization } : {}), ...headers });
+    return apiRequest(server, tls, agent, method, path, {
+      ...(authorization ? { Authorization: authorization } : {}),
+      ...headers,
+    });
   }
 
   /** One JSON request that fails after `timeoutMs`. */
-  async send<T>(method: string, path: string, body?: unknown, contentType = "application/json", timeoutMs = 5000): Promise<T> {
+  async send<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+    timeoutMs = 5000,
+  ): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = payload ? { "Content-Type": contentType, "Content-Length": payload.length } : {};
+    const headers: Record<string, string | number> = payload
+      ? { "Content-Type": contentType, "Content-Length": payload.length }
+      : {};
     const req = await this.open(method, path, headers, this.agent);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       req.on("response", (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));

@@ -22,17 +22,29 @@ const service = {
     clusterIP: "10.0.0.5",
     ipFamilies: ["IPv4", "IPv6"],
   },
-  status: { loadBalancer: { ingress: [{ ip: "192.0.2.10", ipMode: "VIP" }, { ip: "2001:db8::10" }, { hostname: "x.example" }] } },
+  status: {
+    loadBalancer: { ingress: [{ ip: "192.0.2.10", ipMode: "VIP" }, { ip: "2001:db8::10" }, { hostname: "x.example" }] },
+  },
 };
 
 const slice = {
   apiVersion: "discovery.k8s.io/v1",
   kind: "EndpointSlice",
-  metadata: { name: "web-abc", namespace: "shop", resourceVersion: "7", labels: { "kubernetes.io/service-name": "web", "endpointslice.kubernetes.io/managed-by": "x" } },
+  metadata: {
+    name: "web-abc",
+    namespace: "shop",
+    resourceVersion: "7",
+    labels: { "kubernetes.io/service-name": "web", "endpointslice.kubernetes.io/managed-by": "x" },
+  },
   addressType: "IPv4",
   ports: [{ port: 8080 }],
   endpoints: [
-    { addresses: ["10.244.1.5"], nodeName: "n1", conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: "Pod", name: "web-1" } },
+    {
+      addresses: ["10.244.1.5"],
+      nodeName: "n1",
+      conditions: { ready: true, serving: true, terminating: false },
+      targetRef: { kind: "Pod", name: "web-1" },
+    },
     { addresses: ["10.244.2.5"], nodeName: "n2", conditions: { ready: false, serving: true, terminating: true } },
     { addresses: ["10.244.3.5"], nodeName: "n3", conditions: { ready: false, serving: false } },
   ],
@@ -43,7 +55,9 @@ describe("agent cache projections", () => {
     const p = projectService(service);
     expect(toPlanService(p)).toEqual(toPlanService(service));
     const status = [{ status: { node: "n1", serviceName: "web", serviceNamespace: "shop" } }];
-    expect(ownedByNode("n1", status, new Map([["shop/web", p]]))).toEqual(ownedByNode("n1", status, new Map([["shop/web", service]])));
+    expect(ownedByNode("n1", status, new Map([["shop/web", p]]))).toEqual(
+      ownedByNode("n1", status, new Map([["shop/web", service]])),
+    );
     expect(JSON.stringify(p)).not.toMatch(/managedFields|last-applied|selector|clusterIP|uid|hostname/);
   });
 

@@ -30,7 +30,11 @@ export function projectService(o: KubeObject): KubeObject {
   const ingress = (r.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [{ ip: i.ip }] : []));
   return {
     metadata: meta(r.metadata, r.metadata?.labels),
-    spec: { type: str(r.spec?.type), loadBalancerClass: str(r.spec?.loadBalancerClass), externalTrafficPolicy: str(r.spec?.externalTrafficPolicy) },
+    spec: {
+      type: str(r.spec?.type),
+      loadBalancerClass: str(r.spec?.loadBalancerClass),
+      externalTrafficPolicy: str(r.spec?.externalTrafficPolicy),
+    },
     status: { loadBalancer: { ingress } },
   } as KubeObject;
 }

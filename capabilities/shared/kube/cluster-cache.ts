@@ -18,13 +18,22 @@ import { endpointSliceEvents, nodeEvents, serviceEvents, type Fanout } from "./w
 const log = Log.child({ component: "cluster-cache" });
 
 function cached<T extends KubeObject>(http: KubeHttp, path: string, events: Fanout<T>): Informer<T> {
-  const informer = new Informer<T>(http, path, () => undefined, (msg) => log.warn(msg));
+  const informer = new Informer<T>(
+    http,
+    path,
+    () => undefined,
+    (msg) => log.warn(msg),
+  );
   informer.listen(relayChanges(informer.items, (obj, phase) => events.emit(obj, phase)));
   return informer;
 }
 
 let caches:
-  | { services: Informer<V1Service & KubeObject>; endpointSlices: Informer<V1EndpointSlice & KubeObject>; nodes: Informer<V1Node & KubeObject> }
+  | {
+      services: Informer<V1Service & KubeObject>;
+      endpointSlices: Informer<V1EndpointSlice & KubeObject>;
+      nodes: Informer<V1Node & KubeObject>;
+    }
   | undefined;
 
 /** Starts the three list+watches; resolves when each has its first list. */
@@ -40,7 +49,11 @@ export async function startClusterCache(): Promise<void> {
   }
   await Promise.all(Object.values(caches).map((c) => c.whenSynced()));
   log.info(
-    { services: caches.services.items.size, endpointSlices: caches.endpointSlices.items.size, nodes: caches.nodes.items.size },
+    {
+      services: caches.services.items.size,
+      endpointSlices: caches.endpointSlices.items.size,
+      nodes: caches.nodes.items.size,
+    },
     "cluster cache synced",
   );
 }

@@ -1,6 +1,8 @@
 import { isConfigChange } from "./config-changes";
 
-const pool = (generation: number, labels: Record<string, string> = {}) => ({ metadata: { uid: "u1", generation, labels } });
+const pool = (generation: number, labels: Record<string, string> = {}) => ({
+  metadata: { uid: "u1", generation, labels },
+});
 
 describe("which watch events change the configuration", () => {
   it("the first sight, a spec edit (new generation) and a label change count", () => {

@@ -7,7 +7,10 @@ const mapOf = (...objs: KubeObject[]) => new Map(objs.map((o) => [key(o), o]));
 
 function recorder() {
   const seen: string[] = [];
-  return { seen, emit: (o: KubeObject, phase: string) => seen.push(`${phase} ${o.metadata!.name}@${o.metadata!.resourceVersion}`) };
+  return {
+    seen,
+    emit: (o: KubeObject, phase: string) => seen.push(`${phase} ${o.metadata!.name}@${o.metadata!.resourceVersion}`),
+  };
 }
 
 describe("relayChanges", () => {

@@ -17,7 +17,13 @@ afterAll(() => {
 function watch(silenceMs?: number) {
   const events: WatchEvent[] = [];
   const req = request({ host: "127.0.0.1", port: (server.address() as AddressInfo).port, path: "/watch" });
-  const done = streamWatchEvents(req, (e) => events.push(e), {}, (s) => new Error(`HTTP ${s}`), silenceMs);
+  const done = streamWatchEvents(
+    req,
+    (e) => events.push(e),
+    {},
+    (s) => new Error(`HTTP ${s}`),
+    silenceMs,
+  );
   return { events, done };
 }
 

@@ -441,8 +441,7 @@ function decodeAttribute(code: number, flags: number, value: Buffer, opts: Codec
     }
     case AttrType.EXTENDED_COMMUNITIES: {
       // RFC 7606 §7.14: a non-zero multiple of 8.
-      if (len === 0 || len % 8 !== 0)
-        return bad(`EXTENDED_COMMUNITIES length ${len} is not a non-zero multiple of 8`);
+      if (len === 0 || len % 8 !== 0) return bad(`EXTENDED_COMMUNITIES length ${len} is not a non-zero multiple of 8`);
       const communities: bigint[] = [];
       for (let p = 0; p < len; p += 8) communities.push(value.readBigUInt64BE(p));
       return { type: "extended-communities", flags, communities };

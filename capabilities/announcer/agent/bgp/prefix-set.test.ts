@@ -8,8 +8,16 @@ function lcg(seed: number): () => number {
   return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0);
 }
 
-const v4 = (n: number, len = 24): CIDR => ({ family: 4, base: BigInt(n >>> 0) & ~((1n << BigInt(32 - len)) - 1n), prefixLength: len });
-const v6 = (n: number, len = 64): CIDR => ({ family: 6, base: (0x20010db8n << 96n) | (BigInt(n) << 64n), prefixLength: len });
+const v4 = (n: number, len = 24): CIDR => ({
+  family: 4,
+  base: BigInt(n >>> 0) & ~((1n << BigInt(32 - len)) - 1n),
+  prefixLength: len,
+});
+const v6 = (n: number, len = 64): CIDR => ({
+  family: 6,
+  base: (0x20010db8n << 96n) | (BigInt(n) << 64n),
+  prefixLength: len,
+});
 
 describe("PrefixSet", () => {
   it("counts distinct prefixes: a re-announcement is not a new prefix, a withdrawal of an unknown one changes nothing", () => {
@@ -36,7 +44,7 @@ describe("PrefixSet", () => {
     for (let i = 0; i < 60_000; i++) {
       const r = next();
       // A small key space so deletes often hit, and probe runs get long.
-      const p = r & 1 ? v4((next() % 20_000) << 8) : v6(next() % 8_000);
+      const p = r & 1 ? v4(next() % 20_000 << 8) : v6(next() % 8_000);
       const key = formatCIDR(p);
       if (r & 2) {
         if (s.delete(p) !== ref.delete(key)) disagreements++;

@@ -576,7 +576,9 @@ describe("route refresh under load", () => {
     await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
     tick();
     const n = INBOUND_SLICE.messages * 4;
-    c.socket.write(Buffer.concat(Array.from({ length: n }, () => encodeMessage({ type: "route-refresh", afi: 1, safi: 1 }))));
+    c.socket.write(
+      Buffer.concat(Array.from({ length: n }, () => encodeMessage({ type: "route-refresh", afi: 1, safi: 1 }))),
+    );
     await eventually("every ROUTE-REFRESH handled", () => h.session.snapshot().received.routeRefresh === n);
     ticking = false;
     expect(turns.size).toBeGreaterThanOrEqual(4);
@@ -618,7 +620,9 @@ describe("route refresh under load", () => {
 
   it("a route withdrawn while an answer is under way is not announced again by the rest of the answer", async () => {
     const n = RESEND_SLICE * 2;
-    const routes = Array.from({ length: n }, (_, i) => route(`10.${(i >> 8) & 255}.${i & 255}.0/24`, { communities: [i] }));
+    const routes = Array.from({ length: n }, (_, i) =>
+      route(`10.${(i >> 8) & 255}.${i & 255}.0/24`, { communities: [i] }),
+    );
     const peer = await listen();
     const h = makeSession(peer.port);
     h.session.setRoutes(routes);
@@ -650,7 +654,12 @@ describe("received prefixes", () => {
   ];
   const v4 = (from: number, count: number): string[] =>
     Array.from({ length: count }, (_, i) => `203.0.${(from + i) >> 8}.${(from + i) & 255}/32`);
-  const announce = (prefixes: string[]): Message => ({ type: "update", withdrawn: [], attributes: attrs(), nlri: prefixes.map(cidr) });
+  const announce = (prefixes: string[]): Message => ({
+    type: "update",
+    withdrawn: [],
+    attributes: attrs(),
+    nlri: prefixes.map(cidr),
+  });
 
   async function established(over: Partial<SessionConfig>): Promise<{ h: Harness; c: PeerConnection; peer: Peer }> {
     const peer = await listen();
@@ -679,7 +688,10 @@ describe("received prefixes", () => {
     c.send({
       type: "update",
       withdrawn: [],
-      attributes: [{ type: "mp-reach", afi: 2, safi: 1, nextHops: [ip("2001:db8::1")], nlri: v6 }, ...attrs().slice(0, 2)],
+      attributes: [
+        { type: "mp-reach", afi: 2, safi: 1, nextHops: [ip("2001:db8::1")], nlri: v6 },
+        ...attrs().slice(0, 2),
+      ],
       nlri: [],
     });
     await updatesRead(h, 6);
@@ -694,7 +706,12 @@ describe("received prefixes", () => {
     expect(h.session.state).toBe("Established");
     c.send(announce(v4(25, 1)));
     const n = await c.nextOf("notification");
-    expect(n).toEqual({ type: "notification", code: 6, subcode: 1, data: Buffer.from("0001" + "01" + "00000019", "hex") });
+    expect(n).toEqual({
+      type: "notification",
+      code: 6,
+      subcode: 1,
+      data: Buffer.from("0001" + "01" + "00000019", "hex"),
+    });
     await c.waitClosed();
     expect(h.session.state).toBe("Idle");
     expect(h.last().lastError).toMatch(/Maximum Number of Prefixes Reached \(more than 25 prefixes of AFI 1 SAFI 1/);

@@ -11,6 +11,8 @@ describe("readBgpSettings", () => {
   });
 
   it.each(["0", "-1", "1.5", "lots", "1e12"])("refuses %s with a message naming the variable", (v) => {
-    expect(() => readBgpSettings({ METALLB_BGP_MAX_PREFIXES: v })).toThrow(/METALLB_BGP_MAX_PREFIXES must be a whole number/);
+    expect(() => readBgpSettings({ METALLB_BGP_MAX_PREFIXES: v })).toThrow(
+      /METALLB_BGP_MAX_PREFIXES must be a whole number/,
+    );
   });
 });

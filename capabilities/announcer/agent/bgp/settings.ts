@@ -14,7 +14,9 @@ export function readBgpSettings(env: NodeJS.ProcessEnv = process.env): BgpSettin
   if (raw === undefined || raw.trim() === "") return { maxPrefixes: DEFAULT_MAX_PREFIXES };
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 1 || n > 0xffffffff) {
-    throw new Error(`METALLB_BGP_MAX_PREFIXES must be a whole number of prefixes from 1 to 4294967295, got ${JSON.stringify(raw)}`);
+    throw new Error(
+      `METALLB_BGP_MAX_PREFIXES must be a whole number of prefixes from 1 to 4294967295, got ${JSON.stringify(raw)}`,
+    );
   }
   return { maxPrefixes: n };
 }

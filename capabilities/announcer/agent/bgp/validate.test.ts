@@ -144,7 +144,13 @@ describe("validateUpdate (RFC 7606)", () => {
 
   it("well-formed ORIGINATOR_ID, CLUSTER_LIST, EXTENDED_COMMUNITIES and OTC pass on an internal session", () => {
     const v = judge(
-      [...good, raw(9, 0x80, "c0000209"), raw(10, 0x80, "c0000201"), raw(16, 0xc0, "0002fde900000064"), raw(35, 0xc0, "0000fde9")],
+      [
+        ...good,
+        raw(9, 0x80, "c0000209"),
+        raw(10, 0x80, "c0000201"),
+        raw(16, 0xc0, "0002fde900000064"),
+        raw(35, 0xc0, "0000fde9"),
+      ],
       undefined,
       { ebgp: false },
     );
@@ -161,7 +167,12 @@ describe("validateUpdate (RFC 7606)", () => {
   });
 
   it("ORIGINATOR_ID and CLUSTER_LIST from an external peer are discarded, well-formed or not (§7.9, §7.10)", () => {
-    for (const attr of [raw(9, 0x80, "c0000209"), raw(10, 0x80, "c0000201"), raw(9, 0x80, "c000020900"), raw(10, 0xc0, "01")]) {
+    for (const attr of [
+      raw(9, 0x80, "c0000209"),
+      raw(10, 0x80, "c0000201"),
+      raw(9, 0x80, "c000020900"),
+      raw(10, 0xc0, "01"),
+    ]) {
       const v = judge(withAttr(attr));
       expect(v.outcome).toBe("attribute-discard");
       expect(v.outcome !== "session-reset" && v.update.attributes).toHaveLength(3);
@@ -230,7 +241,10 @@ describe("validateUpdate (RFC 7606)", () => {
         outcome: "session-reset",
         error: { code: 3, subcode: 4, data: fromHex("80 08 04 00010002") },
       });
-      expect(judge([raw(16, 0xc0, "00")], [])).toMatchObject({ outcome: "session-reset", error: { code: 3, subcode: 5 } });
+      expect(judge([raw(16, 0xc0, "00")], [])).toMatchObject({
+        outcome: "session-reset",
+        error: { code: 3, subcode: 5 },
+      });
       expect(judge([{ type: "origin", origin: 5 }], [])).toMatchObject({
         outcome: "session-reset",
         error: { code: 3, subcode: 6 },
@@ -239,7 +253,12 @@ describe("validateUpdate (RFC 7606)", () => {
 
     it("Withdrawn Routes alone do not count as NLRI: still a reset", () => {
       const d = decodeMessage(
-        encodeMessage({ type: "update", withdrawn: [cidr("203.0.113.0/24")], attributes: [raw(1, 0x40, "07")], nlri: [] }),
+        encodeMessage({
+          type: "update",
+          withdrawn: [cidr("203.0.113.0/24")],
+          attributes: [raw(1, 0x40, "07")],
+          nlri: [],
+        }),
         { fourOctetAS: true },
       );
       expect(d.ok && d.message.type === "update" && validateUpdate(d.message, ebgp).outcome).toBe("session-reset");

@@ -60,7 +60,10 @@ export function validateOpen(open: OpenMessage, ctx: OpenContext): BgpError | un
     return openError(OpenSubcode.BAD_PEER_AS, `peer says AS ${peerAS}, we expect AS ${ctx.expectedPeerAS}`);
   }
   if (ctx.dynamicPeerAS === "internal" && peerAS !== ctx.localAS) {
-    return openError(OpenSubcode.BAD_PEER_AS, `peer says AS ${peerAS}, dynamicASN internal expects our AS ${ctx.localAS}`);
+    return openError(
+      OpenSubcode.BAD_PEER_AS,
+      `peer says AS ${peerAS}, dynamicASN internal expects our AS ${ctx.localAS}`,
+    );
   }
   if (ctx.dynamicPeerAS === "external" && peerAS === ctx.localAS) {
     return openError(OpenSubcode.BAD_PEER_AS, `peer says AS ${peerAS}, our own, but dynamicASN is external`);
@@ -188,7 +191,12 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
     problems.push(problem);
     if (RANK[to] > RANK[severity]) severity = to;
     if (to === "treat-as-withdraw" && !withdrawError)
-      withdrawError = bgpError(ErrorCode.UPDATE_MESSAGE, subcode ?? UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, problem, data);
+      withdrawError = bgpError(
+        ErrorCode.UPDATE_MESSAGE,
+        subcode ?? UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
+        problem,
+        data,
+      );
   };
   const wire = (attr: PathAttribute): Buffer => encodeAttribute(attr, { fourOctetAS: true });
 
@@ -236,7 +244,12 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
     const expected = EXPECTED_FLAGS[code];
     if (expected !== undefined && (flags & (AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE)) !== expected) {
       // RFC 7606 §3 c: Optional/Transitive bits in conflict with the attribute's definition.
-      raise("treat-as-withdraw", `attribute ${code} has flags 0x${flags.toString(16)}`, UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, wire(attr));
+      raise(
+        "treat-as-withdraw",
+        `attribute ${code} has flags 0x${flags.toString(16)}`,
+        UpdateSubcode.ATTRIBUTE_FLAGS_ERROR,
+        wire(attr),
+      );
       if (code !== AttrType.MP_REACH_NLRI && code !== AttrType.MP_UNREACH_NLRI) continue;
     }
 
@@ -258,7 +271,12 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
       case "origin":
         // RFC 7606 §7.1: an undefined ORIGIN value is treat-as-withdraw.
         if (attr.origin > 2) {
-          raise("treat-as-withdraw", `ORIGIN value ${attr.origin} is undefined`, UpdateSubcode.INVALID_ORIGIN, wire(attr));
+          raise(
+            "treat-as-withdraw",
+            `ORIGIN value ${attr.origin} is undefined`,
+            UpdateSubcode.INVALID_ORIGIN,
+            wire(attr),
+          );
           continue;
         }
         break;
@@ -268,7 +286,12 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
           !isValidNextHop(attr.nextHop) ||
           (ctx.localAddresses ?? []).some((a) => a.family === 4 && a.value === attr.nextHop.value)
         ) {
-          raise("treat-as-withdraw", "NEXT_HOP is not a valid host address for this session", UpdateSubcode.INVALID_NEXT_HOP, wire(attr));
+          raise(
+            "treat-as-withdraw",
+            "NEXT_HOP is not a valid host address for this session",
+            UpdateSubcode.INVALID_NEXT_HOP,
+            wire(attr),
+          );
           continue;
         }
         break;
@@ -296,7 +319,12 @@ export function validateUpdate(update: UpdateMessage, ctx: UpdateContext): Updat
     for (const code of required) {
       if (!present.has(code)) {
         // RFC 4271 §6.3: the data is the missing attribute's type code.
-        raise("treat-as-withdraw", `well-known attribute ${code} is missing`, UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE, Buffer.from([code]));
+        raise(
+          "treat-as-withdraw",
+          `well-known attribute ${code} is missing`,
+          UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE,
+          Buffer.from([code]),
+        );
       }
     }
   }
