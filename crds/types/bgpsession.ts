@@ -73,15 +73,6 @@ export interface BGPSessionBFDStatus {
 /** RFC 4271 §8 states. */
 export type BGPSessionState = "Idle" | "Connect" | "Active" | "OpenSent" | "OpenConfirm" | "Established";
 
-export const BGP_SESSION_STATES: readonly BGPSessionState[] = [
-  "Idle",
-  "Connect",
-  "Active",
-  "OpenSent",
-  "OpenConfirm",
-  "Established",
-];
-
 export interface BGPMessageCounters {
   open?: number;
   update?: number;

@@ -20,10 +20,6 @@ export interface WatchEvent<T> {
   object: T;
 }
 
-export interface ListMeta {
-  metadata: { resourceVersion: string };
-}
-
 export interface Watch {
   /** Resolves when the stream ends, whatever the reason. */
   done: Promise<void>;

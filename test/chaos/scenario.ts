@@ -71,7 +71,6 @@ export const POOLS: readonly PoolLayout[] = [
     selectsTeam: true,
   },
 ];
-export const POOL_NAMES = POOLS.map((p) => p.name);
 export const INITIAL_TEAM: Team = "blue";
 
 export const poolLayout = (name: string): PoolLayout => {

@@ -5,7 +5,6 @@
  */
 import { ipToBytes, type CIDR, type IP } from "../../../shared/net/ip";
 import {
-  AFI,
   AS_PATH_SEGMENT_CODES,
   AS_TRANS,
   AttrFlag,
@@ -276,6 +275,3 @@ export function encodeMessage(msg: Message, opts: CodecOptions = { fourOctetAS: 
     throw new RangeError(`a ${msg.type} of ${length} octets exceeds ${MAX_MESSAGE_LENGTH}`);
   return Buffer.concat([Buffer.alloc(16, 0xff), u16(length), u8(TYPE_CODES[msg.type]), body]);
 }
-
-/** Is this AFI one whose prefixes we can read and write? */
-export const isKnownAfi = (afi: number): afi is 1 | 2 => afi === AFI.IPV4 || afi === AFI.IPV6;

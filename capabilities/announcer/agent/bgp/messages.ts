@@ -90,7 +90,6 @@ export type Capability =
 // ---------------------------------------------------------------- path attributes
 
 export const Origin = { IGP: 0, EGP: 1, INCOMPLETE: 2 } as const;
-export type OriginValue = (typeof Origin)[keyof typeof Origin];
 
 export type AsPathSegmentType = "set" | "sequence" | "confed-sequence" | "confed-set";
 /** RFC 4271 §4.3 (AS_SET 1, AS_SEQUENCE 2) and RFC 5065 §3 (confederation 3, 4). */

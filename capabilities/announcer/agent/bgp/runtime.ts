@@ -17,7 +17,6 @@
  * - BFD (agent/bfd/coupling.ts): a session with spec.bfd runs BFD to its peer; BFD down tears it
  *   down; status.bfd shows the BFD state (null once BFD is gone).
  */
-import { parseCIDR } from "../../../shared/net/ip";
 import {
   endpointsByService,
   planNode,
@@ -489,11 +488,4 @@ export function derivedRouterId(node: string): string {
   for (const c of Buffer.from(node)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
   if (h === 0) h = 1;
   return [24, 16, 8, 0].map((s) => (h >>> s) & 0xff).join(".");
-}
-
-/** Parses "a.b.c.d/len" routes (for tests and RouteSource implementations). */
-export function routeOf(prefix: string, extra: Omit<AdvertisedRoute, "prefix"> = {}): AdvertisedRoute {
-  const p = parseCIDR(prefix);
-  if (!p) throw new Error(`bad prefix ${prefix}`);
-  return { prefix: p, ...extra };
 }
