@@ -2,9 +2,11 @@
  * The user's path on a real node (issue 14): a one-node cluster built here
  * (hack/cluster/cluster.sh: kubelet, containerd + runc, CNI bridge, kube-proxy,
  * controller-manager, scheduler), the images imported without a registry, then exactly
- * what the README's "Real cluster" section says: `npx pepr build`, `npx pepr deploy`,
+ * what docs/install.md says: `npm run build` (`pepr build`, then the finished webhooks, budget
+ * and anti-affinity), `kubectl apply --server-side` of the generated manifest,
  * `kubectl apply -f examples/`, a Deployment behind a LoadBalancer Service, `curl` to
- * its address from a client on the node's LAN (L2: the agent answers ARP), and the
+ * its address from a client on the node's LAN (L2: the agent answers ARP), admission
+ * stopped (Services still created, metallb.io objects still refused), and the
  * uninstall, after which nothing of ours is left.
  *
  * Part of `npm test` when run as root (it builds and runs a node); METALLB_PEPR_CLUSTER=0 skips it.
@@ -28,6 +30,7 @@ import {
 } from "../harness/cluster";
 import { repoRoot } from "../harness/local-cluster";
 import { until } from "../harness/wait";
+import type { V1ValidatingWebhook } from "@kubernetes/client-node";
 
 const disabled = process.env.METALLB_PEPR_CLUSTER === "0" || process.env.METALLB_PEPR_CLUSTER === "false";
 const root = process.getuid?.() === 0;
@@ -38,10 +41,27 @@ const ns = "metallb-system";
 const minute = 60_000;
 const figures: Record<string, number> = {};
 
-suite("a real node: npx pepr deploy, the agent in its container, curl through the VIP", () => {
+/** A LoadBalancer Service in front of hack/cluster/web.yaml's pods. */
+const lbService = (name: string, annotations: Record<string, string> = {}) => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name, namespace: "default", annotations },
+  spec: { type: "LoadBalancer", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] },
+});
+
+/** `kubectl apply` of one object, written to the lab's state directory (the node sees the same files). */
+async function applyJson(object: { kind: string; metadata: { name: string } }) {
+  const path = join(clusterDir, `${object.kind.toLowerCase()}-${object.metadata.name}.json`);
+  writeFileSync(path, JSON.stringify(object));
+  return kubectl("apply", "-f", path);
+}
+
+suite("a real node: the generated manifest applied, the agent in its container, curl through the VIP", () => {
   let moduleDir = "";
   /** The Deployment and LoadBalancer Service of the README's "Real cluster" section. */
   const web = () => join(repoRoot, "hack", "cluster", "web.yaml");
+  /** What `npm run build` writes and the install applies. */
+  const manifest = () => join(moduleDir, "dist", "pepr-module-metallb-pepr.yaml");
   let vip = "";
   let bgpVip = "";
   let deployStartedAt = 0;
@@ -76,21 +96,25 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
   );
 
   it(
-    "npx pepr build, then npx pepr deploy, install the module; the agent runs with the manifest's security context",
+    "npm run build, then kubectl apply --server-side of the generated manifest, install the module; the agent runs with the manifest's security context",
     async () => {
-      const build = await onNode(["npx", "pepr", "build"], { cwd: moduleDir, timeoutMs: 10 * minute });
+      // `npm run build` is `pepr build` and then hack/finish-manifests.sh (the webhooks Pepr cannot
+      // express, the admission budget and anti-affinity). `npx pepr deploy` would rebuild and apply
+      // Pepr's own, unfinished objects, so the manifest itself is applied, as in production.
+      const build = await onNode(["npm", "run", "build"], { cwd: moduleDir, timeoutMs: 10 * minute });
       expect({ code: build.code, stderr: build.code ? build.stderr : "" }).toEqual({ code: 0, stderr: "" });
+      expect(build.stdout).toContain("pepr-metallb-pepr-services.pepr.dev Ignore");
       const t0 = Date.now();
-      const deploy = await onNode(["npx", "pepr", "deploy", "--yes"], { cwd: moduleDir, timeoutMs: 10 * minute });
+      const deploy = await kubectl("apply", "--server-side", "-f", manifest());
       expect({ code: deploy.code, stderr: deploy.code ? deploy.stderr : "" }).toEqual({ code: 0, stderr: "" });
-      figures.peprDeploySeconds = (Date.now() - t0) / 1000;
+      figures.manifestApplySeconds = (Date.now() - t0) / 1000;
       deployStartedAt = t0;
 
       for (const d of ["pepr-metallb-pepr", "pepr-metallb-pepr-watcher"]) {
         const r = await kubectl("-n", "pepr-system", "rollout", "status", `deployment/${d}`, "--timeout=300s");
         expect({ deployment: d, code: r.code }).toEqual({ deployment: d, code: 0 });
       }
-      // The watcher installs the namespace, the CRDs and the agent after `pepr deploy` returns: wait
+      // The watcher installs the namespace, the CRDs and the agent once it runs: wait
       // for the agent as the README says, before applying any configuration.
       const created = await kubectl("-n", ns, "wait", "--for=create", "daemonset/metallb-agent", "--timeout=300s");
       expect(created).toMatchObject({ code: 0 });
@@ -246,15 +270,164 @@ suite("a real node: npx pepr deploy, the agent in its container, curl through th
   );
 
   it(
+    "admission's webhooks: Services fail open and see only LoadBalancer Services, metallb.io fails closed; a budget and anti-affinity keep a replica up",
+    async () => {
+      const config = JSON.parse(
+        await kubectlOk("get", "validatingwebhookconfiguration", "pepr-metallb-pepr", "-o", "json"),
+      ) as { webhooks: V1ValidatingWebhook[] };
+      const byName = Object.fromEntries(config.webhooks.map((h) => [h.name, h]));
+      expect(Object.keys(byName).sort()).toEqual(["pepr-metallb-pepr-services.pepr.dev", "pepr-metallb-pepr.pepr.dev"]);
+      const services = byName["pepr-metallb-pepr-services.pepr.dev"];
+      expect(services).toMatchObject({ failurePolicy: "Ignore", timeoutSeconds: 5 });
+      expect(services.matchConditions).toEqual([
+        {
+          name: "loadbalancer-services-only",
+          expression: "object != null && has(object.spec.type) && object.spec.type == 'LoadBalancer'",
+        },
+      ]);
+      expect([...new Set(services.rules!.flatMap((r) => r.resources))]).toEqual(["services"]);
+      const metallb = byName["pepr-metallb-pepr.pepr.dev"];
+      expect(metallb.failurePolicy).toBe("Fail");
+      expect(metallb.matchConditions).toBeUndefined();
+      expect(new Set(metallb.rules!.flatMap((r) => r.apiGroups))).toEqual(new Set(["metallb.io"]));
+      // The matchCondition holds for a LoadBalancer Service: admission sees it and refuses a malformed request.
+      const malformed = await applyJson(lbService("up-malformed", { "metallb.io/loadBalancerIPs": "192.0.2.300" }));
+      expect(malformed.code).not.toBe(0);
+      expect(malformed.stderr).toContain('"192.0.2.300" is not an IP address');
+
+      const pdb = JSON.parse(await kubectlOk("-n", "pepr-system", "get", "pdb", "pepr-metallb-pepr", "-o", "json"));
+      expect(pdb.spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+      // The budget counts exactly the two admission replicas.
+      const counted = await until(
+        "the admission PodDisruptionBudget counting both replicas",
+        async () => {
+          const st = JSON.parse(
+            await kubectlOk("-n", "pepr-system", "get", "pdb", "pepr-metallb-pepr", "-o", "jsonpath={.status}"),
+          );
+          return st.expectedPods === 2 && st.currentHealthy === 2 ? st : undefined;
+        },
+        minute,
+        500,
+      );
+      expect(counted.disruptionsAllowed).toBe(1);
+      const affinity = JSON.parse(
+        await kubectlOk(
+          "-n",
+          "pepr-system",
+          "get",
+          "deployment",
+          "pepr-metallb-pepr",
+          "-o",
+          "jsonpath={.spec.template.spec.affinity}",
+        ),
+      );
+      expect(
+        affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey,
+      ).toBe("kubernetes.io/hostname");
+    },
+    5 * minute,
+  );
+
+  it(
+    "with the admission Deployment stopped: a ClusterIP Service is created at once, a LoadBalancer Service too (fail open) and the reconciler still serves or explains it; a bad IPAddressPool is still refused (fail closed)",
+    async () => {
+      const admission = ["-n", "pepr-system", "deployment/pepr-metallb-pepr"];
+      const admissionPods = ["-n", "pepr-system", "get", "pods", "-l", "pepr.dev/controller=admission", "-o", "name"];
+      const badPool = {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "IPAddressPool",
+        metadata: { name: "down-bad", namespace: ns },
+        spec: { addresses: ["192.0.2.0/33"] },
+      };
+      try {
+        await kubectlOk("scale", ...admission, "--replicas=0");
+        await until(
+          "no admission pod left",
+          async () => ((await kubectlOk(...admissionPods)).trim() === "" ? true : undefined),
+          3 * minute,
+          500,
+        );
+
+        let t0 = Date.now();
+        const clusterIP = await kubectl("create", "service", "clusterip", "down-cip", "--tcp=80:8080");
+        figures.clusterIPCreateWithAdmissionDownSeconds = (Date.now() - t0) / 1000;
+        expect({ code: clusterIP.code, stderr: clusterIP.stderr }).toEqual({ code: 0, stderr: "" });
+
+        t0 = Date.now();
+        const created = await applyJson(lbService("down-lb"));
+        figures.loadBalancerCreateWithAdmissionDownSeconds = (Date.now() - t0) / 1000;
+        expect(created).toMatchObject({ code: 0 });
+        // Admission would refuse this address; the reconciler refuses it too and says why.
+        const slipped = await applyJson(lbService("down-malformed", { "metallb.io/loadBalancerIPs": "192.0.2.300" }));
+        expect(slipped).toMatchObject({ code: 0 });
+
+        const ip = await until(
+          "down-lb's LoadBalancer address",
+          async () => {
+            const got = await kubectlOk(
+              "get",
+              "service/down-lb",
+              "-o",
+              "jsonpath={.status.loadBalancer.ingress[0].ip}",
+            );
+            return got.trim() || undefined;
+          },
+          3 * minute,
+          500,
+        );
+        expect(ip).not.toBe("");
+        const warning = await until(
+          "a Warning Event on down-malformed",
+          async () => {
+            const out = await kubectlOk(
+              "get",
+              "events",
+              "--field-selector",
+              "involvedObject.kind=Service,involvedObject.name=down-malformed,type=Warning",
+              "-o",
+              'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}',
+            );
+            return out.trim() || undefined;
+          },
+          3 * minute,
+          500,
+        );
+        expect(warning).toMatch(/LoadBalancerFailed: .*192\.0\.2\.300/);
+
+        // The configuration webhook fails closed: nothing unchecked gets in.
+        const refused = await applyJson(badPool);
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr).toContain('failed calling webhook "pepr-metallb-pepr.pepr.dev"');
+        expect((await kubectl("-n", ns, "get", "ipaddresspool", "down-bad")).code).not.toBe(0);
+      } finally {
+        await kubectl("scale", ...admission, "--replicas=2");
+        await kubectl("rollout", "status", ...admission, "--timeout=180s");
+        await kubectl("delete", "service", "down-cip", "down-lb", "down-malformed", "--ignore-not-found");
+      }
+      // Back up, the same pool is refused with the reason.
+      const refusedAgain = await until(
+        "admission answering again",
+        async () => {
+          const r = await applyJson(badPool);
+          return r.code !== 0 && !r.stderr.includes("failed calling webhook") ? r : undefined;
+        },
+        2 * minute,
+        1000,
+      );
+      expect(refusedAgain.stderr).toContain('invalid CIDR "192.0.2.0/33"');
+    },
+    10 * minute,
+  );
+
+  it(
     "uninstall, in the documented order, leaves nothing of ours",
     async () => {
-      const manifest = join(moduleDir, "dist", "pepr-module-metallb-pepr.yaml");
       // docs/install.md "Uninstall", step by step:
       // 1. The LoadBalancer Services (here the test's and examples/service.yaml's).
       await kubectlOk("delete", "-f", web(), "--wait=true");
       await kubectlOk("delete", "-f", join(moduleDir, "examples", "service.yaml"), "--wait=true");
       // 2. The module: controller, webhooks and their RBAC, so nothing re-installs the agent.
-      await kubectlOk("delete", "-f", manifest, "--ignore-not-found", "--wait=true", "--timeout=180s");
+      await kubectlOk("delete", "-f", manifest(), "--ignore-not-found", "--wait=true", "--timeout=180s");
       // 3. The configuration namespace: the agent DaemonSet, its namespaced RBAC, the configuration.
       await kubectlOk("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=180s");
       // 4. The agent's cluster-wide RBAC, then the CRDs.
