@@ -9,7 +9,7 @@
  */
 "use strict";
 const { createHash } = require("node:crypto");
-const { existsSync, mkdirSync, readFileSync, writeFileSync } = require("node:fs");
+const { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join, resolve } = require("node:path");
 
@@ -41,9 +41,36 @@ function runAgent() {
   require(agent); // the bundle starts the agent when loaded
 }
 
-/** Bundles a TypeScript entry (a path under the checkout) once per source version. */
+/** size:mtime of each file a bundle was built from, so an unchanged checkout skips esbuild. */
+function fingerprint(inputs) {
+  const out = {};
+  for (const rel of inputs) {
+    try {
+      const st = statSync(join(root, rel));
+      out[rel] = `${st.size}:${st.mtimeMs}`;
+    } catch {
+      out[rel] = "missing";
+    }
+  }
+  return out;
+}
+
+/**
+ * Bundles a TypeScript entry (a path under the checkout) into the temp directory and
+ * loads it. The bundle is reused while none of its input files changed: bundling the
+ * Kubernetes client for preflight takes seconds on a busy machine.
+ */
 function loadBundle(command, ...entryPath) {
-  const entry = join(root, ...entryPath);
+  const dir = join(tmpdir(), "metallb-pepr-cli");
+  const key = createHash("sha256").update(root).digest("hex").slice(0, 12);
+  const index = join(dir, `${command}-${key}.json`);
+  try {
+    const last = JSON.parse(readFileSync(index, "utf8"));
+    const now = fingerprint(Object.keys(last.inputs));
+    if (existsSync(last.file) && Object.keys(now).every((k) => now[k] === last.inputs[k])) return require(last.file);
+  } catch {
+    // no usable index: bundle below
+  }
   let esbuild;
   try {
     esbuild = require("esbuild");
@@ -51,19 +78,21 @@ function loadBundle(command, ...entryPath) {
     fail(`metallb-pepr ${command} needs esbuild: run \`npm ci\` in the metallb-pepr checkout`, 1);
   }
   const result = esbuild.buildSync({
-    entryPoints: [entry],
+    entryPoints: [join(root, ...entryPath)],
+    absWorkingDir: root,
     bundle: true,
     platform: "node",
     format: "cjs",
     target: "node20",
     write: false,
+    metafile: true,
     logLevel: "silent",
   });
   const code = result.outputFiles[0].text;
-  const dir = join(tmpdir(), "metallb-pepr-cli");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${command}-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.js`);
   if (!existsSync(file)) writeFileSync(file, code);
+  writeFileSync(index, JSON.stringify({ file, inputs: fingerprint(Object.keys(result.metafile.inputs)) }));
   return require(file);
 }
 
