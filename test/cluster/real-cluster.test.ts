@@ -290,6 +290,20 @@ suite("a real node: the generated manifest applied, the agent in its container, 
       expect(metallb.failurePolicy).toBe("Fail");
       expect(metallb.matchConditions).toBeUndefined();
       expect(new Set(metallb.rules!.flatMap((r) => r.apiGroups))).toEqual(new Set(["metallb.io"]));
+      // A ClusterIP Service never reaches the webhook: the API server counts it as excluded by the matchCondition.
+      const excluded = async () =>
+        (await kubectlOk("get", "--raw", "/metrics"))
+          .split("\n")
+          .filter(
+            (l) =>
+              l.startsWith("apiserver_admission_match_condition_exclusions_total{") &&
+              l.includes('name="pepr-metallb-pepr-services.pepr.dev"'),
+          )
+          .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+      const before = await excluded();
+      await kubectlOk("create", "service", "clusterip", "up-cip", "--tcp=80:8080");
+      expect(await excluded()).toBeGreaterThan(before);
+      await kubectlOk("delete", "service", "up-cip");
       // The matchCondition holds for a LoadBalancer Service: admission sees it and refuses a malformed request.
       const malformed = await applyJson(lbService("up-malformed", { "metallb.io/loadBalancerIPs": "192.0.2.300" }));
       expect(malformed.code).not.toBe(0);
