@@ -6,6 +6,9 @@
 #   hack/finish-manifests.sh [DIST_DIR]            finish what pepr build wrote (default dist/)
 #   hack/finish-manifests.sh --build [FLAGS...]    npx pepr build FLAGS..., then finish its output
 #                                                  directory (-o/--output, default dist/)
+#   hack/finish-manifests.sh --live [NAME]         finish the webhook configurations NAME (default
+#                                                  pepr-metallb-pepr) registered in the cluster
+#                                                  (kubectl's), e.g. after `npx pepr dev` registered them
 # `npm run build` is the second form, so `npm run build -- -i registry/pepr-controller:tag` works.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,12 +24,14 @@ if [[ "${1:-}" == "--build" ]]; then
     shift
   done
   [[ "$dist" == /* ]] || dist="$repo/$dist"
+elif [[ "${1:-}" == "--live" ]]; then
+  dist=""
 elif [[ $# -gt 0 ]]; then
   dist="$1"
 fi
-dist="$(cd "$dist" && pwd)"
+[[ -z "$dist" ]] || dist="$(cd "$dist" && pwd)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 (cd "$repo" && npx esbuild hack/manifests/finish-cli.ts --bundle --platform=node --target=node20 \
   --log-level=warning --outfile="$out/finish.js")
-node "$out/finish.js" "$dist"
+if [[ -z "$dist" ]]; then node "$out/finish.js" "$@"; else node "$out/finish.js" "$dist"; fi

@@ -2,11 +2,23 @@
  * `node finish-cli.js [DIR]`: finishes the module manifest `pepr build` wrote in DIR
  * (default dist/) in place; see finish.ts for what and why. Run by `npm run build`
  * through hack/finish-manifests.sh.
+ *
+ * `node finish-cli.js --live [NAME]`: finishes the webhook configurations NAME (default
+ * pepr-metallb-pepr) registered in the cluster kubectl points at, by `kubectl replace`.
+ * For `npx pepr dev` (and `npx pepr deploy`), which register Pepr's own unfinished
+ * configuration: run it after they have registered, and again after each dev rebuild.
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { finishManifests, type ManifestObject } from "./finish";
+
+const summary = (objects: ManifestObject[]): string =>
+  objects
+    .flatMap((o) => (o.webhooks as { name: string; failurePolicy: string }[] | undefined) ?? [])
+    .map((h) => `${h.name} ${h.failurePolicy}`)
+    .join(", ");
 
 function finishFile(path: string): string {
   const objects = parseAllDocuments(readFileSync(path, "utf8")).map((d) => {
@@ -17,16 +29,47 @@ function finishFile(path: string): string {
   // No folded scalars and no YAML aliases (the two webhooks share a clientConfig): plain YAML
   // any tool reads, diffed and grepped line by line.
   writeFileSync(path, finished.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n"));
-  const hooks = finished.flatMap((o) => (o.webhooks as { name: string; failurePolicy: string }[] | undefined) ?? []);
-  return `${path}: ${hooks.map((h) => `${h.name} ${h.failurePolicy}`).join(", ")}; PodDisruptionBudget ${
+  return `${path}: ${summary(finished)}; PodDisruptionBudget ${
     finished.some((o) => o.kind === "PodDisruptionBudget") ? "added" : "not added (no admission Deployment)"
   }`;
 }
 
-const dir = process.argv[2] ?? "dist";
-const files = readdirSync(dir).filter((f) => /^pepr-module-.*\.yaml$/.test(f));
-if (!files.length) {
-  console.error(`finish-manifests: no pepr-module-*.yaml in ${dir}; run \`npx pepr build\` first`);
+function finishLive(name: string): string {
+  const kubectl = (args: string[], input?: string) =>
+    execFileSync("kubectl", args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "inherit"] });
+  const done: string[] = [];
+  for (const kind of ["validatingwebhookconfiguration", "mutatingwebhookconfiguration"]) {
+    const found = JSON.parse(kubectl(["get", kind, "--field-selector", `metadata.name=${name}`, "-o", "json"]));
+    for (const live of found.items as ManifestObject[]) {
+      const [finished] = finishManifests([
+        { ...live, apiVersion: "admissionregistration.k8s.io/v1", kind: live.kind ?? kindOf(kind) },
+      ]);
+      // replace, not apply: the entries Pepr's field manager owns must go, not be merged with.
+      kubectl(["replace", "-f", "-"], JSON.stringify(finished));
+      done.push(`${kind}/${name}: ${summary([finished])}`);
+    }
+  }
+  if (!done.length) throw new Error(`no webhook configuration named ${name} in the cluster`);
+  return done.join("; ");
+}
+
+const kindOf = (resource: string) =>
+  resource === "validatingwebhookconfiguration" ? "ValidatingWebhookConfiguration" : "MutatingWebhookConfiguration";
+
+function main(args: string[]): void {
+  if (args[0] === "--live") {
+    console.log(`finish-manifests: ${finishLive(args[1] ?? "pepr-metallb-pepr")}`);
+    return;
+  }
+  const dir = args[0] ?? "dist";
+  const files = readdirSync(dir).filter((f) => /^pepr-module-.*\.yaml$/.test(f));
+  if (!files.length) throw new Error(`no pepr-module-*.yaml in ${dir}; run \`npx pepr build\` first`);
+  for (const f of files) console.log(`finish-manifests: ${finishFile(join(dir, f))}`);
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (err) {
+  console.error(`finish-manifests: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 }
-for (const f of files) console.log(`finish-manifests: ${finishFile(join(dir, f))}`);
