@@ -19,7 +19,17 @@ cat <<MSG
 MSG
 # pepr dev ignores SIGINT (its handler only logs), so Ctrl-C here stops it by its
 # own process group, then the control plane.
-KUBECONFIG="$kubeconfig" setsid npx pepr dev --host localhost --yes &
+# pepr dev runs the module at LOG_LEVEL=debug unless told otherwise: pages of JSON for
+# every Lease renewal. At info, hack/dev-log.js keeps one line per module record, warning
+# and error, and drops Pepr's per-request records and esbuild's size table.
+# LOG_LEVEL=debug npm start shows everything, unfiltered.
+level="${LOG_LEVEL:-info}"
+if [[ $level == info ]]; then
+  KUBECONFIG="$kubeconfig" LOG_LEVEL="$level" setsid npx pepr dev --host localhost --yes \
+    > >(node hack/dev-log.js) 2>&1 &
+else
+  KUBECONFIG="$kubeconfig" LOG_LEVEL="$level" setsid npx pepr dev --host localhost --yes &
+fi
 dev=$!
 stop() {
   kill -TERM -- "-$dev" 2>/dev/null || true
