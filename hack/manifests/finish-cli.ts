@@ -1,6 +1,6 @@
 /**
- * `node finish-cli.js [DIR]`: finishes the module manifest `pepr build` wrote in DIR
- * (default dist/) in place; see finish.ts for what and why. Run by `npm run build`
+ * `node finish-cli.js [DIR]`: finishes the module manifest and the Helm chart `pepr build`
+ * wrote in DIR (default dist/) in place; see finish.ts and finish-chart.ts for what and why. Run by `npm run build`
  * through hack/finish-manifests.sh.
  *
  * `node finish-cli.js --live [NAME]`: finishes the webhook configurations NAME (default
@@ -9,10 +9,11 @@
  * configuration: run it after they have registered, and again after each dev rebuild.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { finishManifests, type ManifestObject } from "./finish";
+import { CHART_BUDGET_TEMPLATE, finishChartValues, finishChartWebhookTemplate } from "./finish-chart";
 
 const summary = (objects: ManifestObject[]): string =>
   objects
@@ -31,6 +32,23 @@ function finishFile(path: string): string {
   writeFileSync(path, finished.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n"));
   return `${path}: ${summary(finished)}; PodDisruptionBudget ${
     finished.some((o) => o.kind === "PodDisruptionBudget") ? "added" : "not added (no admission Deployment)"
+  }`;
+}
+
+function finishChart(chart: string): string {
+  const templates = join(chart, "templates");
+  for (const f of ["validation-webhook.yaml", "mutation-webhook.yaml"]) {
+    const path = join(templates, f);
+    if (existsSync(path)) writeFileSync(path, finishChartWebhookTemplate(readFileSync(path, "utf8")));
+  }
+  const budget = existsSync(join(templates, "admission-deployment.yaml"));
+  if (budget) writeFileSync(join(templates, "admission-pdb.yaml"), CHART_BUDGET_TEMPLATE);
+  const valuesPath = join(chart, "values.yaml");
+  const values = readFileSync(valuesPath, "utf8");
+  const uuid = (parseAllDocuments(values)[0].toJS() as { uuid?: string }).uuid;
+  if (uuid) writeFileSync(valuesPath, finishChartValues(values, uuid));
+  return `${chart}: webhook templates split${budget ? ", templates/admission-pdb.yaml" : ""}${
+    uuid ? ", admission.affinity" : ""
   }`;
 }
 
@@ -65,6 +83,9 @@ function main(args: string[]): void {
   const files = readdirSync(dir).filter((f) => /^pepr-module-.*\.yaml$/.test(f));
   if (!files.length) throw new Error(`no pepr-module-*.yaml in ${dir}; run \`npx pepr build\` first`);
   for (const f of files) console.log(`finish-manifests: ${finishFile(join(dir, f))}`);
+  for (const d of readdirSync(dir).filter((f) => f.endsWith("-chart"))) {
+    console.log(`finish-manifests: ${finishChart(join(dir, d))}`);
+  }
 }
 
 try {
