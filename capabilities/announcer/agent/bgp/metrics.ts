@@ -7,6 +7,7 @@
  * agent's registry, served at /metrics.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
+import { serviceKeyOf, type NodePlan, type PlanService } from "../../../shared/bgp";
 import { agentRegistry } from "../metrics";
 import type { MessageKind, SessionObserver, SessionSnapshot } from "./session";
 
@@ -85,4 +86,19 @@ export function metricsObserver(registry?: Registry): Required<Pick<SessionObser
       for (const g of [m.sessionUp, m.announced, m.pending]) g.remove({ peer });
     },
   };
+}
+
+/**
+ * The rows of MetalLB's metallb_speaker_announced{protocol="bgp"} for one plan: every IP of
+ * each Service the plan advertises to at least one peer ("namespace/name" -> IPs), as
+ * MetalLB's speaker counts a Service it announces.
+ */
+export function bgpAnnouncements(
+  services: readonly PlanService[],
+  decisions: NodePlan["services"],
+): Array<readonly [string, readonly string[]]> {
+  return services.flatMap((s) => {
+    const key = serviceKeyOf(s.namespace, s.name);
+    return decisions.get(key)?.announce ? [[key, s.ips] as const] : [];
+  });
 }

@@ -20,7 +20,6 @@
 import {
   endpointsByService,
   planNode,
-  serviceKeyOf,
   toPlanNode,
   toPlanService,
   type EndpointSliceLike,
@@ -32,7 +31,7 @@ import { ConfigWatch } from "../config-watch";
 import { projectEndpointSlice, projectService } from "../projections";
 import { AgentKube } from "../kube";
 import { Informer, type KubeObject } from "../../../shared/kube/informer";
-import { metricsObserver } from "./metrics";
+import { bgpAnnouncements, metricsObserver } from "./metrics";
 import { setAnnounced } from "../metrics";
 import { PasswordRetries } from "./password-retry";
 import { passwordFromSecret } from "../../../shared/config/password-secret";
@@ -204,14 +203,7 @@ export class PlanRouteSource implements RouteSource {
       }
       this.routes = next;
       // MetalLB's metallb_speaker_announced{protocol="bgp"}: what this node advertises to at least one peer.
-      setAnnounced(
-        "bgp",
-        this.node,
-        services.flatMap((s) => {
-          const key = serviceKeyOf(s.namespace, s.name);
-          return plan.services.get(key)?.announce ? [[key, s.ips] as const] : [];
-        }),
-      );
+      setAnnounced("bgp", this.node, bgpAnnouncements(services, plan.services));
     } catch (err) {
       this.log(`planning BGP routes: ${(err as Error).message}`);
       return;
