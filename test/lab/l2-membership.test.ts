@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { L2Lab } from "../harness/l2lab";
-import { buildProber, handOversIn, watchClaims } from "../harness/arp-probe";
+import { buildProber, handOversIn, startProber, watchClaims } from "../harness/arp-probe";
 import { labSkipReason } from "../harness/netlab";
 import { sleep, until } from "../harness/wait";
 import { testCluster } from "../integration/global-setup";
@@ -98,6 +98,63 @@ d("L2 membership: a paused owner and a paused API server (three agents)", () => 
     // Once the API server is back, the controller records the standby (it moved nothing on its own).
     await lab.waitOwner("web", (n) => n === standby, 30_000);
     await lab.startAgent(old);
+  }, 180_000);
+
+  it("a node back from a crash takes back only its share of addresses, make-before-break: every probe is answered", async () => {
+    const ipOf = new Map([["web", V4], ...[0, 1, 2, 3, 4].map((i) => [`spread-${i}`, `192.0.2.${180 + i}`] as const)]);
+    const names = [...ipOf.keys()];
+    for (const [name, ip] of ipOf) if (name !== "web") await lab.createService(name, ip);
+    for (const [name, ip] of ipOf) await settled(lab, name, ip);
+    const start = await lab.owners();
+    const victim = Object.entries(countBy(names.map((n) => start.get(n)!))).sort((a, b) => b[1] - a[1])[0][0];
+    lab.agents.get(victim)!.kill("SIGKILL");
+    const survivors = await until(
+      "the crashed node's addresses are recorded on the others",
+      async () => {
+        const o = await lab.owners();
+        return names.every((n) => o.get(n) !== undefined && o.get(n) !== victim) ? o : undefined;
+      },
+      30_000,
+    );
+    for (const [name, ip] of ipOf) await settled(lab, name, ip);
+
+    const probes = names.map((n) => ({ name: n, probe: startProber(lab, proberJs, ipOf.get(n)!, 20) }));
+    await lab.startAgent(victim);
+    const back = await until(
+      "the returning node is given addresses",
+      async () => {
+        const o = await lab.owners();
+        return names.some((n) => o.get(n) === victim) && names.every((n) => o.has(n)) ? o : undefined;
+      },
+      60_000,
+    );
+    await sleep(3000);
+    const stoppedAt = Date.now();
+    probes.forEach((p) => p.probe.stop());
+    // Settled: nothing moves after the rebalance.
+    expect(await lab.owners()).toEqual(back);
+
+    // Only what the band requires moves, and only onto the returning node: 6 addresses over
+    // 3 nodes keep every node within [floor(0.75 x 2), ceil(1.25 x 2)] = [1, 3].
+    const moved = names.filter((n) => survivors.get(n) !== back.get(n));
+    for (const n of moved) expect(back.get(n)).toBe(victim);
+    for (const count of Object.values(countBy(names.map((n) => back.get(n)!)))) {
+      expect(count).toBeGreaterThanOrEqual(1);
+      expect(count).toBeLessThanOrEqual(3);
+    }
+    for (const { name, probe } of probes) {
+      // Every probe but the last in flight was answered, through the hand-over too.
+      const answered = new Set(probe.replies.map((r) => r.seq));
+      const unanswered = probe.sent.filter((p) => p.t < stoppedAt - 200 && !answered.has(p.seq));
+      expect({ name, unanswered: unanswered.length }).toEqual({ name, unanswered: 0 });
+      const macs = probe.replies.map((r) => r.mac);
+      const from = lab.host(survivors.get(name)!).mac;
+      const to = lab.host(back.get(name)!).mac;
+      // The old owner until the new one, then the new one alone: never a third node.
+      expect(new Set(macs)).toEqual(new Set(from === to ? [from] : [from, to]));
+      expect(macs[0]).toBe(from);
+      expect(macs[macs.length - 1]).toBe(to);
+    }
   }, 180_000);
 });
 

@@ -78,6 +78,8 @@ describe("L2 spread (bounded-load rendezvous)", () => {
     expect(moved(survivors, early)).toEqual([]);
     const late = spread(withSticky(groups, survivors), { ...full, settled: new Set(nodes) });
     expect(loads(late, nodes).c).toBeGreaterThan(0);
+    // Every move goes onto the returning node: the others' excess is shed to the least loaded.
+    for (const id of moved(survivors, late)) expect(late.get(id)).toBe("c");
   });
 
   it("inside the band nothing moves: deleting a few Services does not reshuffle the rest", () => {

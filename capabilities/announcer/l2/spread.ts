@@ -19,7 +19,8 @@
  *   between `lo` and `hi` is the hysteresis: a returning node pulls addresses back only when
  *   the spread requires it, and deleting a few Services does not reshuffle the rest. The agents
  *   hand a moved address over make-before-break (agent/l2/release.ts), so a move only goes
- *   to a settled node: one live and voting long enough to answer at once.
+ *   to a settled node: one live and voting long enough to answer at once. Until a node is
+ *   settled it does not count towards the average either.
  * - A scoped pass (a few Services changed) places only its own groups, counting every other
  *   group's current node as background load, and moves nothing else.
  * - Deterministic: the result depends only on the input, never on its order.
@@ -84,9 +85,13 @@ export function spread(groups: readonly SpreadGroup[], opts: SpreadOptions): Map
   const load = new Map<string, number>(opts.background?.load ?? []);
   const nodes = new Set<string>(load.keys());
   for (const g of groups) g.ranked.forEach((n) => nodes.add(n));
-  const { hi, lo, donorAbove } = bounds(groups.length + (opts.background?.groups ?? 0), nodes.size, opts.slack);
-  const loadOf = (n: string): number => load.get(n) ?? 0;
   const canReceive = (n: string): boolean => opts.settled?.has(n) ?? true;
+  // A node not yet settled does not count towards the average: its arrival would otherwise
+  // push the others over the bound before it may take anything, and their excess would go
+  // elsewhere first and move again once it settles.
+  const counted = [...nodes].filter(canReceive).length || nodes.size;
+  const { hi, lo, donorAbove } = bounds(groups.length + (opts.background?.groups ?? 0), counted, opts.slack);
+  const loadOf = (n: string): number => load.get(n) ?? 0;
   const add = (n: string, d: number): void => void load.set(n, loadOf(n) + d);
 
   const order = groups.map((g) => ({ g, h: hashOf(g.id) })).sort((a, b) => byText(a.h, b.h));
@@ -105,14 +110,19 @@ export function spread(groups: readonly SpreadGroup[], opts: SpreadOptions): Map
   }
   if (!opts.rebalance) return at;
 
-  // Shed: the groups an overloaded node is least preferred for go first.
+  // Shed: the groups an overloaded node is least preferred for go first, each to the least
+  // loaded node of its tier (a node back from a reboot, typically), ties in ranking order.
   const held = (node: string) => order.filter(({ g }) => at.get(g.id) === node).map(({ g }) => g);
   for (const node of [...nodes].sort(byText)) {
     if (loadOf(node) <= hi) continue;
     const mine = held(node).sort((a, b) => b.ranked.indexOf(node) - a.ranked.indexOf(node));
     for (const g of mine) {
       if (loadOf(node) <= hi) break;
-      const to = g.tier.find((n) => n !== node && loadOf(n) < hi && canReceive(n));
+      const to = g.tier
+        .filter((n) => n !== node && loadOf(n) < hi && canReceive(n))
+        .reduce<
+          string | undefined
+        >((best, n) => (best === undefined || loadOf(n) < loadOf(best) ? n : best), undefined);
       if (to === undefined) continue;
       at.set(g.id, to);
       add(node, -1);
