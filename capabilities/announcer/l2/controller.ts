@@ -29,7 +29,7 @@ import { recordNodeAssigned } from "../../shared/kube/events";
 import { kubeHttp } from "../../shared/kube/http";
 import { settings } from "../../shared/settings";
 import { electOwners, type ElectionNode, type ElectionService } from "./election";
-import type { Background } from "./spread";
+import { DEFAULT_SLACK, type Background } from "./spread";
 import { Lease } from "./lease-kind";
 import { Liveness, type LeaseView } from "./liveness";
 import {
@@ -74,6 +74,12 @@ const SETTLED_MS = 5000;
 const rosterStepMs = envMs("METALLB_L2_ROSTER_STEP_MS", 5000);
 /** Ranked standbys named in each ServiceL2Status. */
 const standbyCount = Math.floor(envMs("METALLB_L2_STANDBYS", 3));
+/**
+ * How far above the average a node's share of L2 addresses may go before addresses move
+ * (spread.ts). Larger: fewer moves, a less even spread; 1 or more never moves an address
+ * back to a returning node in a two-node cluster.
+ */
+const spreadSlack = envMs("METALLB_L2_SPREAD_SLACK", DEFAULT_SLACK);
 const CHECK_MS = 100;
 /** While holding, the Leases are re-listed this often (a stalled watch is repaired by a GET). */
 const RELIST_MS = 5000;
@@ -319,6 +325,7 @@ class L2Controller {
       nodes,
       liveAgents: this.live,
       settledAgents: this.settled,
+      slack: spreadSlack,
       endpointNodes,
       currentOwners,
       recordedStandbys,
@@ -672,6 +679,7 @@ export async function startL2Election(): Promise<void> {
       overdueMs,
       rosterStepMs,
       standbyCount,
+      spreadSlack,
     },
     "L2 election started",
   );
