@@ -439,6 +439,13 @@ up() {
 down() {
   stop_pid "$dir/run/kube-proxy.pid"
   stop_pid "$dir/run/kubelet.pid"
+  # containerd 1.6's shims leave no pid file, and one sometimes outlives its tasks and containerd:
+  # find ours by the socket they were given, which only this cluster's containerd uses.
+  local shim_pids=() p
+  for p in /proc/[0-9]*; do
+    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "containerd-shim-runc-v2 -namespace k8s.io -id " || continue
+    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- " -address $dir/containerd/containerd.sock" && shim_pids+=("${p#/proc/}")
+  done
   # Every container of ours, by the runc state root containerd was given.
   local runc_root="$dir/containerd/runc"
   if [[ -d "$runc_root" ]]; then
@@ -451,11 +458,15 @@ down() {
       done
     done
   fi
-  # Shims write their pid under containerd's state dir.
-  local f
-  for f in "$dir"/containerd/state/io.containerd.runtime.v2.task/*/*/shim.pid; do
-    [[ -f "$f" ]] && stop_pid "$f"
+  local pid alive
+  for pid in "${shim_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${shim_pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
   done
+  for pid in "${shim_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   stop_pid "$dir/run/containerd.pid"
   stop_pid "$dir/run/kube-scheduler.pid"
   stop_pid "$dir/run/kube-controller-manager.pid"
