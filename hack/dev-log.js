@@ -110,10 +110,8 @@ rl.on("line", (raw) => {
   line(raw);
   // A record's body has no end marker: print it once the stream goes quiet.
   clearTimeout(idle);
-  idle = setTimeout(() => {
-    flushRecord();
-    flushUnformatted();
-  }, 200);
+  // (The unformatted-file count waits for the next other line: pepr prints those in bursts.)
+  idle = setTimeout(flushRecord, 200);
 });
 rl.on("close", () => {
   clearTimeout(idle);
