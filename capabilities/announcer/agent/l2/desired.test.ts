@@ -5,7 +5,11 @@ const st = (node: string, name: string, interfaces: string[] = []): StatusLike =
 });
 const svc = (name: string, ips: string[]): [string, ServiceLike] => [
   `ns/${name}`,
-  { metadata: { name, namespace: "ns" }, spec: { type: "LoadBalancer" }, status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } } },
+  {
+    metadata: { name, namespace: "ns" },
+    spec: { type: "LoadBalancer" },
+    status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
+  },
 ];
 
 describe("ownedByNode", () => {
@@ -26,7 +30,11 @@ describe("ownedByNode", () => {
     expect(ownedElsewhere("n1", [st("n1", "a"), st("n2", "b")])).toEqual(new Set(["ns/b"]));
   });
   it("falls back to labels while status is not yet written", () => {
-    const s: StatusLike = { metadata: { labels: { "metallb.io/node": "n1", "metallb.io/service-name": "c", "metallb.io/service-namespace": "ns" } } };
+    const s: StatusLike = {
+      metadata: {
+        labels: { "metallb.io/node": "n1", "metallb.io/service-name": "c", "metallb.io/service-namespace": "ns" },
+      },
+    };
     expect(ownedByNode("n1", [s], services).services.get("ns/c")).toEqual(["192.0.2.3"]);
   });
 });
@@ -53,7 +61,10 @@ describe("handOver (draining, make-before-break)", () => {
   });
 
   it("lets go after the grace period when no announcement reaches us", () => {
-    const moved = new Map([["ns/a", 1000], ["ns/b", 1500]]);
+    const moved = new Map([
+      ["ns/a", 1000],
+      ["ns/b", 1500],
+    ]);
     expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 2000))).toEqual(["ns/b"]);
     expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 2500))).toEqual([]);
   });

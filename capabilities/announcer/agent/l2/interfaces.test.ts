@@ -1,7 +1,13 @@
 import { DEFAULT_EXCLUDE } from "../settings";
 import { usableInterfaces, type LinkFacts } from "./interfaces";
 
-const link = (name: string, extra: Partial<LinkFacts> = {}): LinkFacts => ({ name, type: 1, flags: 0x1003, hasMaster: false, ...extra });
+const link = (name: string, extra: Partial<LinkFacts> = {}): LinkFacts => ({
+  name,
+  type: 1,
+  flags: 0x1003,
+  hasMaster: false,
+  ...extra,
+});
 const exclude = DEFAULT_EXCLUDE.map((r) => new RegExp(r));
 
 describe("usableInterfaces", () => {

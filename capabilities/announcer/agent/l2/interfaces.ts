@@ -20,8 +20,16 @@ export interface LinkFacts {
 }
 
 /** Pure: the usable interface names among `links`, sorted. */
-export function usableInterfaces(links: readonly LinkFacts[], exclude: readonly RegExp[], pinned?: readonly string[]): string[] {
-  if (pinned) return links.filter((l) => pinned.includes(l.name)).map((l) => l.name).sort();
+export function usableInterfaces(
+  links: readonly LinkFacts[],
+  exclude: readonly RegExp[],
+  pinned?: readonly string[],
+): string[] {
+  if (pinned)
+    return links
+      .filter((l) => pinned.includes(l.name))
+      .map((l) => l.name)
+      .sort();
   return links
     .filter((l) => l.type === ARPHRD_ETHER && (l.flags & IFF_UP) !== 0 && (l.flags & IFF_NOARP) === 0 && !l.hasMaster)
     .filter((l) => !exclude.some((r) => r.test(l.name)))

@@ -10,7 +10,14 @@ import type { IP } from "../../../shared/net/ip";
 import { decodeArp } from "./arp";
 import { decodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from "./ethernet";
 import { isUnicastMAC, macEquals } from "./mac";
-import { decodeIPv6, decodeNdMessage, ICMPV6_NEIGHBOR_ADVERTISEMENT, ND_HOP_LIMIT, NEXT_HEADER_ICMPV6, verifyIcmpv6Checksum } from "./ndp";
+import {
+  decodeIPv6,
+  decodeNdMessage,
+  ICMPV6_NEIGHBOR_ADVERTISEMENT,
+  ND_HOP_LIMIT,
+  NEXT_HEADER_ICMPV6,
+  verifyIcmpv6Checksum,
+} from "./ndp";
 
 export interface Announcement {
   readonly ip: IP;
