@@ -1,11 +1,19 @@
 import { readSettings } from "../settings";
+import { LEASE_PREFIX } from "../../announcer/agent/lease";
+import { TIEBREAKER_LEASE } from "../../announcer/agent/l2/membership/tiebreaker";
 import {
   agentClusterRole,
   agentDaemonSet,
+  agentLeasePolicy,
+  agentLeasePolicyBinding,
+  agentLeasePolicyManifests,
   agentManifests,
   agentOptions,
   agentRole,
   defaultAgentImage,
+  NODE_LEASE_PREFIX,
+  NODE_NAME_EXTRA,
+  TIEBREAKER_LEASE_NAME,
 } from "./agent-manifests";
 
 const opts = { namespace: "metallb-system", image: "registry.example/agent:1.2.3" };
@@ -44,48 +52,88 @@ describe("agent manifests", () => {
     );
   });
 
-  it("cluster-wide rules are read-only and never touch Secrets", () => {
-    for (const r of agentClusterRole().rules) {
-      expect(r.verbs).toEqual(["get", "list", "watch"]);
-      expect(r.resources).not.toContain("secrets");
-      expect(r.resources.join()).not.toContain("*");
-    }
-  });
+  /** Every rule as one comparable line: "group resources verbs [names]". */
+  const asLines = (rules: ReturnType<typeof agentRole>["rules"]) =>
+    rules.map((r) =>
+      [r.apiGroups.join(",") || "core", r.resources.join(","), r.verbs.join(","), r.resourceNames?.join(",") ?? ""]
+        .join(" ")
+        .trim(),
+    );
 
-  it("namespaced rules: Secrets get only (list/watch the L2 key alone), no Service writes, no wildcards", () => {
-    const rules = agentRole(opts).rules;
-    const unnamed = rules.filter((r) => !("resourceNames" in r));
-    const verbsFor = (res: string) => unnamed.filter((r) => r.resources.includes(res)).flatMap((r) => r.verbs);
-    expect(verbsFor("secrets")).toEqual(["get"]);
-    expect(verbsFor("leases").sort()).toEqual(["create", "get", "patch"]);
-    expect(verbsFor("configmaps")).toEqual([]);
-    const named = rules.filter((r) => "resourceNames" in r).map((r) => [r.resources, r.resourceNames, r.verbs]);
-    expect(named).toEqual([
-      [["configmaps"], ["metallb-l2-membership"], ["get", "list", "watch"]],
-      [["secrets"], ["metallb-l2-membership-key"], ["get", "list", "watch"]],
-      [["leases"], ["metallb-l2-tiebreaker"], ["get", "update", "patch"]],
+  it("cluster-wide: list and watch Services, Nodes and EndpointSlices, nothing else", () => {
+    expect(asLines(agentClusterRole().rules)).toEqual([
+      "core services,nodes list,watch",
+      "discovery.k8s.io endpointslices list,watch",
     ]);
-    expect(verbsFor("bgpsessions/status")).toEqual(["patch"]);
-    expect(verbsFor("services")).toEqual([]);
-    for (const r of rules) expect([...r.resources, ...r.verbs, ...r.apiGroups]).not.toContain("*");
   });
 
-  it("runs host-networked with only NET_RAW and NET_ADMIN", () => {
+  it("namespaced: exactly what the agent's code calls (no update, delete, Events, Service writes or wildcards)", () => {
+    expect(asLines(agentRole(opts).rules)).toEqual([
+      "coordination.k8s.io leases create,get,patch",
+      "metallb.io servicel2statuses,bgpsessions list,watch",
+      "metallb.io ipaddresspools,l2advertisements,bgpadvertisements,bgppeers,communities,bfdprofiles list,watch",
+      "metallb.io bgppeers get",
+      "metallb.io bgpsessions/status patch",
+      "metallb.io configurationstates create",
+      "metallb.io configurationstates/status patch",
+      "core secrets get",
+      "core configmaps list,watch metallb-l2-membership",
+      "core secrets list,watch metallb-l2-membership-key",
+    ]);
+  });
+
+  it("runs host-networked, uid 0 with NET_RAW only, seccomp RuntimeDefault, read-only root", () => {
     const spec = podSpec();
     expect(spec.hostNetwork).toBe(true);
     expect(spec.dnsPolicy).toBe("ClusterFirstWithHostNet");
     const c = spec.containers[0];
     expect(c.image).toBe(opts.image);
     expect(c.args).toEqual(["agent"]);
-    expect(c.securityContext).toMatchObject({
+    expect(c.securityContext).toEqual({
       runAsUser: 0,
+      runAsNonRoot: false,
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"], add: ["NET_RAW", "NET_ADMIN"] },
+      privileged: false,
+      capabilities: { drop: ["ALL"], add: ["NET_RAW"] },
+      seccompProfile: { type: "RuntimeDefault" },
     });
     expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "256Mi" } });
     expect(c.livenessProbe.httpGet.port).toBe(7472);
     expect(c.readinessProbe.httpGet.port).toBe(7472);
+  });
+
+  it("the Lease policy uses the agent's own Lease names and the pod-bound token's node extra", () => {
+    expect(NODE_LEASE_PREFIX).toBe(LEASE_PREFIX);
+    expect(TIEBREAKER_LEASE_NAME).toBe(TIEBREAKER_LEASE);
+    expect(NODE_NAME_EXTRA).toBe("authentication.kubernetes.io/node-name");
+    const policy = agentLeasePolicy(opts) as any;
+    expect(policy.spec.failurePolicy).toBe("Fail");
+    expect(policy.spec.matchConstraints.resourceRules).toEqual([
+      {
+        apiGroups: ["coordination.k8s.io"],
+        apiVersions: ["*"],
+        resources: ["leases"],
+        operations: ["CREATE", "UPDATE", "DELETE"],
+      },
+    ]);
+    expect(policy.spec.matchConditions).toEqual([
+      {
+        name: "agent-service-account",
+        expression: "request.userInfo.username == 'system:serviceaccount:metallb-system:metallb-agent'",
+      },
+    ]);
+    expect(policy.spec.variables[0].expression).toContain(`request.userInfo.extra["${NODE_NAME_EXTRA}"]`);
+    const binding = agentLeasePolicyBinding(opts) as any;
+    expect(binding.spec).toEqual({
+      policyName: "metallb-agent-leases",
+      validationActions: ["Deny"],
+      matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "metallb-system" } } },
+    });
+    expect(agentLeasePolicyManifests(opts).map((m) => m.kind)).toEqual([
+      "ValidatingAdmissionPolicy",
+      "ValidatingAdmissionPolicyBinding",
+    ]);
   });
 
   it("gets its node name from the downward API and its namespace from the options", () => {
