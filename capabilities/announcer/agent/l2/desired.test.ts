@@ -1,4 +1,4 @@
-import { handOver, ownedByNode, ownedElsewhere, type ServiceLike, type StatusLike } from "./desired";
+import { HANDOVER_GRACE_MS, handOver, ownedByNode, ownedElsewhere, type ServiceLike, type StatusLike } from "./desired";
 
 const st = (node: string, name: string, interfaces: string[] = []): StatusLike => ({
   status: { node, serviceName: name, serviceNamespace: "ns", interfaces: interfaces.map((n) => ({ name: n })) },
@@ -54,7 +54,7 @@ describe("handOver (draining, make-before-break)", () => {
     const moved = new Map([["ns/a", 1000]]);
     const partly = handOver(frozen, new Set(["ns/a"]), moved, new Set(["192.0.2.1"]), 1100);
     expect(keys(partly)).toEqual(["ns/a", "ns/b"]);
-    expect(partly.recheckAt).toBe(2000);
+    expect(partly.recheckAt).toBe(1000 + HANDOVER_GRACE_MS);
     const fully = handOver(frozen, new Set(["ns/a"]), moved, new Set(["192.0.2.1", "2001:db8::1"]), 1100);
     expect(keys(fully)).toEqual(["ns/b"]);
     expect(fully.recheckAt).toBeUndefined();
@@ -65,8 +65,9 @@ describe("handOver (draining, make-before-break)", () => {
       ["ns/a", 1000],
       ["ns/b", 1500],
     ]);
-    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 2000))).toEqual(["ns/b"]);
-    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 2500))).toEqual([]);
+    const G = HANDOVER_GRACE_MS;
+    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 1000 + G))).toEqual(["ns/b"]);
+    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 1500 + G))).toEqual([]);
   });
 
   it("an announcement alone, without the ownership change, does not end our answering", () => {

@@ -5,6 +5,7 @@
 import { formatIP, parseIP, type IP } from "../../../shared/net/ip";
 import type { DesiredIP } from "./runtime";
 import type { OwnerRecord } from "./membership/answering";
+import { RELEASE_GRACE_MS } from "./release";
 
 export interface StatusLike {
   metadata?: { labels?: Record<string, string> };
@@ -95,8 +96,13 @@ export function ownedElsewhere(node: string, statuses: Iterable<StatusLike>): Se
   return out;
 }
 
-/** How long a draining agent keeps answering a moved IP when it never sees the new owner announce it. */
-export const HANDOVER_GRACE_MS = 1000;
+/**
+ * How long a draining agent keeps answering a moved IP when it never sees the new owner
+ * announce it: as long as a move between live nodes (release.ts), long enough for a new owner
+ * whose watch lags (a starved node) to start answering first. The drain timeout still bounds
+ * the whole stop.
+ */
+export const HANDOVER_GRACE_MS = RELEASE_GRACE_MS;
 
 export interface HandOver {
   /** Service key -> IPs this draining node must still answer for. */
