@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
 import { readSettings } from "../settings";
 import { LEASE_PREFIX } from "../../announcer/agent/lease";
 import { TIEBREAKER_LEASE } from "../../announcer/agent/l2/membership/tiebreaker";
@@ -134,6 +137,13 @@ describe("agent manifests", () => {
       "ValidatingAdmissionPolicy",
       "ValidatingAdmissionPolicyBinding",
     ]);
+  });
+
+  it("docs/install.md shows the Lease policy exactly as built", () => {
+    const doc = readFileSync(join(__dirname, "../../../docs/install.md"), "utf8");
+    const block = /<!-- agent-lease-policy -->\s*```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBeDefined();
+    expect(parseAllDocuments(block!).map((d) => d.toJS())).toEqual(agentLeasePolicyManifests(opts));
   });
 
   it("gets its node name from the downward API and its namespace from the options", () => {
