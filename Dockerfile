@@ -23,9 +23,10 @@ COPY capabilities/ capabilities/
 RUN bash hack/build-agent.sh
 
 # Runtime: distroless Node 20 on Debian 12 (same glibc as the build stage):
-# no shell, no package manager, no npm. The agent needs root for raw sockets,
-# but the DaemonSet drops every capability except NET_RAW and NET_ADMIN and
-# mounts the root filesystem read-only.
+# no shell, no package manager, no npm. The agent runs as uid 0 for its raw
+# sockets, but the DaemonSet drops every capability except NET_RAW, keeps
+# privilege escalation off and mounts the root filesystem read-only
+# (docs/install.md, "Security context", says why not a non-root user).
 FROM gcr.io/distroless/nodejs20-debian12
 WORKDIR /app
 COPY --from=build /src/bin/metallb-pepr.js bin/metallb-pepr.js
