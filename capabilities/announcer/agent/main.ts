@@ -293,9 +293,9 @@ function keepReleasing(own: Ownership, verdict: { serving: boolean; down: Readon
   return { services, desired };
 }
 
-/** The IPs another host announced at or after `since`. */
-function announcedSince(since: number): Set<string> {
-  return new Set([...announcedAt].filter(([, at]) => at >= since).map(([ip]) => ip));
+/** When other hosts announced each IP, for the announcements at or after `since`. */
+function announcedSince(since: number): Map<string, number> {
+  return new Map([...announcedAt].filter(([, at]) => at >= since));
 }
 
 // Membership decides synchronously: a lost quorum or a down owner changes what we answer

@@ -1,3 +1,4 @@
+import { ANNOUNCED_LINGER_MS } from "./release";
 import { HANDOVER_GRACE_MS, handOver, ownedByNode, ownedElsewhere, type ServiceLike, type StatusLike } from "./desired";
 
 const st = (node: string, name: string, interfaces: string[] = []): StatusLike => ({
@@ -47,15 +48,23 @@ describe("handOver (draining, make-before-break)", () => {
   const keys = (h: ReturnType<typeof handOver>): string[] => [...h.remaining.keys()];
 
   it("keeps answering a Service no other node owns yet", () => {
-    expect(keys(handOver(frozen, new Set(), new Map(), new Set(), 0))).toEqual(["ns/a", "ns/b"]);
+    expect(keys(handOver(frozen, new Set(), new Map(), new Map(), 0))).toEqual(["ns/a", "ns/b"]);
   });
 
-  it("keeps a moved Service until the new owner has announced every one of its IPs", () => {
+  it("keeps a moved Service until shortly after the new owner has announced every one of its IPs", () => {
     const moved = new Map([["ns/a", 1000]]);
-    const partly = handOver(frozen, new Set(["ns/a"]), moved, new Set(["192.0.2.1"]), 1100);
+    const partly = handOver(frozen, new Set(["ns/a"]), moved, new Map([["192.0.2.1", 1050]]), 1100);
     expect(keys(partly)).toEqual(["ns/a", "ns/b"]);
     expect(partly.recheckAt).toBe(1000 + HANDOVER_GRACE_MS);
-    const fully = handOver(frozen, new Set(["ns/a"]), moved, new Set(["192.0.2.1", "2001:db8::1"]), 1100);
+    const both = new Map([
+      ["192.0.2.1", 1050],
+      ["2001:db8::1", 1080],
+    ]);
+    // Announced: still answered for the linger after the last announcement, then let go.
+    const lingering = handOver(frozen, new Set(["ns/a"]), moved, both, 1100);
+    expect(keys(lingering)).toEqual(["ns/a", "ns/b"]);
+    expect(lingering.recheckAt).toBe(1080 + ANNOUNCED_LINGER_MS);
+    const fully = handOver(frozen, new Set(["ns/a"]), moved, both, 1080 + ANNOUNCED_LINGER_MS);
     expect(keys(fully)).toEqual(["ns/b"]);
     expect(fully.recheckAt).toBeUndefined();
   });
@@ -66,11 +75,14 @@ describe("handOver (draining, make-before-break)", () => {
       ["ns/b", 1500],
     ]);
     const G = HANDOVER_GRACE_MS;
-    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 1000 + G))).toEqual(["ns/b"]);
-    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Set(), 1500 + G))).toEqual([]);
+    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Map(), 1000 + G))).toEqual(["ns/b"]);
+    expect(keys(handOver(frozen, new Set(["ns/a", "ns/b"]), moved, new Map(), 1500 + G))).toEqual([]);
   });
 
   it("an announcement alone, without the ownership change, does not end our answering", () => {
-    expect(keys(handOver(frozen, new Set(), new Map(), new Set(["192.0.2.2"]), 5000))).toEqual(["ns/a", "ns/b"]);
+    expect(keys(handOver(frozen, new Set(), new Map(), new Map([["192.0.2.2", 4000]]), 5000))).toEqual([
+      "ns/a",
+      "ns/b",
+    ]);
   });
 });

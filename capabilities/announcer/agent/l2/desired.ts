@@ -5,7 +5,7 @@
 import { formatIP, parseIP, type IP } from "../../../shared/net/ip";
 import type { DesiredIP } from "./runtime";
 import type { OwnerRecord } from "./membership/answering";
-import { RELEASE_GRACE_MS } from "./release";
+import { RELEASE_GRACE_MS, stopAfterAnnouncement } from "./release";
 
 export interface StatusLike {
   metadata?: { labels?: Record<string, string> };
@@ -114,15 +114,16 @@ export interface HandOver {
 /**
  * Make-before-break while draining: a Service we owned is let go once another node owns it
  * AND that node has announced each of its IPs on the wire (gratuitous ARP / unsolicited NA),
- * or `graceMs` after the move was first seen if no announcement reaches us (the new owner
- * on a link we do not listen on). `movedAt` holds when each moved Service was first seen
- * owned elsewhere.
+ * plus a short linger (release.ts), or `graceMs` after the move was first seen if no
+ * announcement reaches us (the new owner on a link we do not listen on). `movedAt` holds when
+ * each moved Service was first seen owned elsewhere; `announcedAt`, when other hosts announced
+ * each IP since the drain began.
  */
 export function handOver(
   frozen: ReadonlyMap<string, string[]>,
   elsewhere: ReadonlySet<string>,
   movedAt: ReadonlyMap<string, number>,
-  announcedByOthers: ReadonlySet<string>,
+  announcedAt: ReadonlyMap<string, number>,
   now: number,
   graceMs = HANDOVER_GRACE_MS,
 ): HandOver {
@@ -131,8 +132,9 @@ export function handOver(
   for (const [key, ips] of frozen) {
     const since = movedAt.get(key);
     if (elsewhere.has(key) && since !== undefined) {
-      if (ips.every((ip) => announcedByOthers.has(ip)) || now - since >= graceMs) continue;
-      recheckAt = Math.min(recheckAt ?? Infinity, since + graceMs);
+      const stopAt = stopAfterAnnouncement(ips, announcedAt, -Infinity);
+      if ((stopAt !== undefined && now >= stopAt) || now - since >= graceMs) continue;
+      recheckAt = Math.min(recheckAt ?? Infinity, since + graceMs, stopAt ?? Infinity);
     }
     remaining.set(key, ips);
   }

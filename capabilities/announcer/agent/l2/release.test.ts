@@ -1,4 +1,10 @@
-import { ANNOUNCEMENT_LOOKBACK_MS, RELEASE_GRACE_MS, releaseStep, type ReleaseInput } from "./release";
+import {
+  ANNOUNCED_LINGER_MS,
+  ANNOUNCEMENT_LOOKBACK_MS,
+  RELEASE_GRACE_MS,
+  releaseStep,
+  type ReleaseInput,
+} from "./release";
 
 const svc = "ns/web";
 const ip = "192.0.2.10";
@@ -21,14 +27,21 @@ describe("L2 release (make-before-break on a move between live nodes)", () => {
     // Still unannounced 300 ms later: still answered, same start.
     const later = releaseStep(base({ releasing: first.releasing, now: 10_300 }));
     expect(later.releasing.get(svc)?.since).toBe(10_000);
-    // The new owner's gratuitous ARP: let go.
-    const done = releaseStep(base({ releasing: later.releasing, now: 10_400, announcedAt: new Map([[ip, 10_390]]) }));
+    // The new owner's gratuitous ARP: still answered for the linger, then let go.
+    const heard = new Map([[ip, 10_390]]);
+    const lingering = releaseStep(base({ releasing: later.releasing, now: 10_400, announcedAt: heard }));
+    expect(lingering.releasing.has(svc)).toBe(true);
+    expect(lingering.recheckAt).toBe(10_390 + ANNOUNCED_LINGER_MS);
+    const done = releaseStep(
+      base({ releasing: lingering.releasing, now: 10_390 + ANNOUNCED_LINGER_MS, announcedAt: heard }),
+    );
     expect(done.releasing.size).toBe(0);
     expect(done.recheckAt).toBeUndefined();
   });
 
   it("an announcement seen just before the move counts (the new owner's watch was faster)", () => {
-    const early = releaseStep(base({ announcedAt: new Map([[ip, 10_000 - ANNOUNCEMENT_LOOKBACK_MS + 1]]) }));
+    const at = 10_000 - ANNOUNCEMENT_LOOKBACK_MS + 1;
+    const early = releaseStep(base({ announcedAt: new Map([[ip, at]]) }));
     expect(early.releasing.size).toBe(0);
     const stale = releaseStep(base({ announcedAt: new Map([[ip, 10_000 - ANNOUNCEMENT_LOOKBACK_MS - 1]]) }));
     expect(stale.releasing.has(svc)).toBe(true);

@@ -4,8 +4,8 @@
  *
  * The two agents see the new record at different moments. If this node stopped at once and
  * the new owner saw the record later, the address would go unanswered in between. So this
- * node keeps answering a moved Service until the new owner has announced each of its IPs on
- * the wire (gratuitous ARP / unsolicited NA), or a grace period passes. The overlap is two
+ * node keeps answering a moved Service until shortly after the new owner has announced each
+ * of its IPs on the wire (gratuitous ARP / unsolicited NA), or a grace period passes. The overlap is two
  * live nodes of the same cluster, both able to deliver the traffic; a client follows the
  * newest announcement.
  *
@@ -53,6 +53,31 @@ export const RELEASE_GRACE_MS = 3000;
  */
 export const ANNOUNCEMENT_LOOKBACK_MS = 2000;
 
+/**
+ * How long this node keeps answering after the new owner's announcement: the new owner may
+ * still be busy starting (a burst of gratuitous ARPs for many addresses, a starved CPU), and
+ * a short overlap of two live nodes costs nothing while a gap loses the client's requests.
+ */
+export const ANNOUNCED_LINGER_MS = 500;
+
+/**
+ * When this node may stop answering `ips`: ANNOUNCED_LINGER_MS after the last of them was
+ * announced by another host (at or after `notBefore`); undefined while one is unannounced.
+ */
+export function stopAfterAnnouncement(
+  ips: readonly string[],
+  announcedAt: ReadonlyMap<string, number>,
+  notBefore: number,
+): number | undefined {
+  let last = -Infinity;
+  for (const ip of ips) {
+    const at = announcedAt.get(ip);
+    if (at === undefined || at < notBefore) return undefined;
+    last = Math.max(last, at);
+  }
+  return last + ANNOUNCED_LINGER_MS;
+}
+
 export function releaseStep(input: ReleaseInput): ReleaseStep {
   const releasing = new Map<string, Release>();
   if (!input.serving) return { releasing };
@@ -61,12 +86,10 @@ export function releaseStep(input: ReleaseInput): ReleaseStep {
   for (const [key, ips] of input.answered) {
     if (input.owned.has(key) || !input.movedToLive.has(key)) continue;
     const release = input.releasing.get(key) ?? { ips, since: input.now };
-    const announced = release.ips.every(
-      (ip) => (input.announcedAt.get(ip) ?? -Infinity) >= release.since - ANNOUNCEMENT_LOOKBACK_MS,
-    );
-    if (announced || input.now - release.since >= grace) continue;
+    const stopAt = stopAfterAnnouncement(release.ips, input.announcedAt, release.since - ANNOUNCEMENT_LOOKBACK_MS);
+    if ((stopAt !== undefined && input.now >= stopAt) || input.now - release.since >= grace) continue;
     releasing.set(key, release);
-    recheckAt = Math.min(recheckAt ?? Infinity, release.since + grace);
+    recheckAt = Math.min(recheckAt ?? Infinity, release.since + grace, stopAt ?? Infinity);
   }
   return { releasing, ...(recheckAt !== undefined ? { recheckAt } : {}) };
 }
