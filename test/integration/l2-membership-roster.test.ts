@@ -311,7 +311,7 @@ describe("L2 membership RBAC", () => {
     writeFileSync(rbacFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }));
     await kubectlOk(["apply", "-f", rbacFile]);
     await eventually(
-      async () => ((await canI(agent, ["get", "configmaps/metallb-l2-membership", "-n", ns])) ? true : undefined),
+      async () => ((await canI(agent, ["watch", "configmaps/metallb-l2-membership", "-n", ns])) ? true : undefined),
       "the agent Role with the membership rules",
       30_000,
     );
@@ -324,13 +324,11 @@ describe("L2 membership RBAC", () => {
     (await kubectl(["auth", "can-i", ...args, `--as=${as}`])).stdout.trim() === "yes";
 
   it.each([
-    [["get", "configmaps/metallb-l2-membership", "-n", ns]],
     [["watch", "configmaps/metallb-l2-membership", "-n", ns]],
     [["list", "configmaps/metallb-l2-membership", "-n", ns]],
     [["get", "secrets/metallb-l2-membership-key", "-n", ns]],
     [["watch", "secrets/metallb-l2-membership-key", "-n", ns]],
     [["get", "leases.coordination.k8s.io/metallb-l2-tiebreaker", "-n", ns]],
-    [["update", "leases.coordination.k8s.io/metallb-l2-tiebreaker", "-n", ns]],
     [["patch", "leases.coordination.k8s.io/metallb-l2-tiebreaker", "-n", ns]],
     [["create", "leases.coordination.k8s.io", "-n", ns]],
   ])("the agent CAN %j", async (args) => {
@@ -349,6 +347,7 @@ describe("L2 membership RBAC", () => {
     [["update", "secrets/metallb-l2-membership-key", "-n", ns]],
     [["create", "secrets", "-n", ns]],
     [["update", "leases.coordination.k8s.io/metallb-agent-other", "-n", ns]],
+    [["update", "leases.coordination.k8s.io/metallb-l2-tiebreaker", "-n", ns]],
     [["create", "servicel2statuses.metallb.io", "-n", ns]],
     [["patch", "servicel2statuses.metallb.io", "-n", ns]],
     [["patch", "servicel2statuses.metallb.io", "--subresource=status", "-n", ns]],
