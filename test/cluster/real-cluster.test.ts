@@ -130,7 +130,9 @@ suite("a real node: the generated manifest applied, the agent in its container, 
         runAsNonRoot: false,
         readOnlyRootFilesystem: true,
         allowPrivilegeEscalation: false,
-        capabilities: { drop: ["ALL"], add: ["NET_RAW", "NET_ADMIN"] },
+        privileged: false,
+        capabilities: { drop: ["ALL"], add: ["NET_RAW"] },
+        seccompProfile: { type: "RuntimeDefault" },
       });
       expect(pod.status.containerStatuses[0]).toMatchObject({ ready: true, restartCount: 0 });
     },
