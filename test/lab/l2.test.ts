@@ -54,6 +54,9 @@ d("L2 mode (network namespaces, real agents)", () => {
     const maddr = (node: string) => lab.net.execOk(node, ["ip", "maddr", "show", "dev", lab.host(node).ifname]);
     expect(await maddr(owner)).toContain(group);
     for (const other of lab.nodeNames.filter((n) => n !== owner)) expect(await maddr(other)).not.toContain(group);
+    // With two addresses over three nodes the spread may move one when a restarted node
+    // settles (docs/l2.md); the fault tests below watch "web" alone and expect it to stay put.
+    await kubectlOk(["delete", "service", "web6", "-n", lab.serviceNamespace]);
   });
 
   it("externalTrafficPolicy Local: the owner follows the serving endpoint", async () => {
