@@ -23,16 +23,7 @@ import { parseRoster, type Roster } from "./l2/membership/roster";
 import { projectService } from "./projections";
 import { agentMetrics, serveMetrics, setAnnounced } from "./metrics";
 import { readAgentSettings } from "./settings";
-import {
-  handOver,
-  ownedByNode,
-  ownedElsewhere,
-  statusNode,
-  statusService,
-  type Ownership,
-  type ServiceLike,
-  type StatusLike,
-} from "./l2/desired";
+import { handOver, ownedByNode, ownedElsewhere, type Ownership, type ServiceLike, type StatusLike } from "./l2/desired";
 import { ANNOUNCEMENT_LOOKBACK_MS, RELEASE_GRACE_MS, releaseStep, type Release } from "./l2/release";
 import { readLinks, usableInterfaces } from "./l2/interfaces";
 import { L2Runtime } from "./l2/runtime";
@@ -256,12 +247,7 @@ function update(): void {
  */
 function keepReleasing(own: Ownership, verdict: { serving: boolean; down: ReadonlySet<string> }): Ownership {
   const now = Date.now();
-  const movedToLive = new Set<string>();
-  for (const st of statuses.items.values()) {
-    const owner = statusNode(st);
-    const key = statusService(st);
-    if (owner && key && owner !== node && !verdict.down.has(owner)) movedToLive.add(key);
-  }
+  const movedToLive = ownedElsewhere(node, statuses.items.values(), (owner) => !verdict.down.has(owner));
   const step = releaseStep({
     serving: verdict.serving,
     answered: answered.services,

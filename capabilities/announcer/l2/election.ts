@@ -135,16 +135,24 @@ function interfacesFor(node: ElectionNode, ads: readonly L2AdvertisementModel[])
 
 const tieBreak = (node: string, ip: string): string => createHash("sha256").update(`${node}#${ip}`).digest("hex");
 
+/** Candidates best first (weight descending, then hash ascending), each with its weight. */
+function rankWeighted(
+  nodes: readonly ElectionNode[],
+  ads: readonly L2AdvertisementModel[],
+  firstIP: string,
+): Array<{ n: ElectionNode; w: number }> {
+  return nodes
+    .map((n) => ({ n, w: preferenceWeight(n, ads), h: tieBreak(n.name, firstIP) }))
+    .sort((a, b) => b.w - a.w || (a.h < b.h ? -1 : a.h > b.h ? 1 : 0));
+}
+
 /** Orders candidates best first: weight descending, then hash ascending. */
 export function rankNodes(
   nodes: readonly ElectionNode[],
   ads: readonly L2AdvertisementModel[],
   firstIP: string,
 ): ElectionNode[] {
-  return nodes
-    .map((n) => ({ n, w: preferenceWeight(n, ads), h: tieBreak(n.name, firstIP) }))
-    .sort((a, b) => b.w - a.w || (a.h < b.h ? -1 : a.h > b.h ? 1 : 0))
-    .map((x) => x.n);
+  return rankWeighted(nodes, ads, firstIP).map((x) => x.n);
 }
 
 /** Candidates for one Service, and why there are none when the list is empty. */
@@ -229,7 +237,7 @@ export function electOwners(input: ElectionInput): Map<string, Assignment> {
       .map((m) => input.recordedStandbys?.get(m.key))
       .find((l) => l !== undefined && l.length > 0);
     const standby = keep === undefined ? recorded?.find((n) => names.has(n)) : undefined;
-    const weighted = rankNodes(common, allAds, ip).map((n) => ({ n, w: preferenceWeight(n, allAds) }));
+    const weighted = rankWeighted(common, allAds, ip);
     const ranked = weighted.map((x) => x.n);
     const top = weighted[0].w;
     const sticky = keep ?? standby;

@@ -85,13 +85,17 @@ export function ownedByNode(
   return { desired, services: owned };
 }
 
-/** Service keys for which some other node holds a ServiceL2Status. */
-export function ownedElsewhere(node: string, statuses: Iterable<StatusLike>): Set<string> {
+/** Service keys for which some other node (one `owner` accepts) holds a ServiceL2Status. */
+export function ownedElsewhere(
+  node: string,
+  statuses: Iterable<StatusLike>,
+  owner: (node: string) => boolean = () => true,
+): Set<string> {
   const out = new Set<string>();
   for (const st of statuses) {
     const n = statusNode(st);
     const key = statusService(st);
-    if (n && key && n !== node) out.add(key);
+    if (n && key && n !== node && owner(n)) out.add(key);
   }
   return out;
 }

@@ -74,7 +74,8 @@ export class L2Runtime {
 
   /**
    * Calls `listener` with each IP another host announces (gratuitous ARP, unsolicited NA)
-   * on our interfaces; undefined stops listening. Used while draining.
+   * on our interfaces; undefined stops listening. The agent lets go of a moved address on
+   * the new owner's announcement (draining, and moves between live nodes).
    */
   onAnnouncement(listener: ((ip: string) => void) | undefined): void {
     this.announcementListener = listener;
