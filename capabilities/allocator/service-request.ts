@@ -5,6 +5,7 @@
  */
 import type { V1Service } from "@kubernetes/client-node";
 import { backendKeyFor } from "../shared/allocator/sharing";
+import { ALLOCATED_FROM_POOL_ANNOTATION } from "../shared/config/pool-holders";
 import { parseRequestedIPs } from "../shared/allocator/requested";
 import type { IPFamilyPolicy, Result, ServiceRequest } from "../shared/allocator/types";
 import { parseIP, type Family, type IP } from "../shared/net/ip";
@@ -13,7 +14,7 @@ export const ANNOTATION = {
   loadBalancerIPs: "metallb.io/loadBalancerIPs",
   addressPool: "metallb.io/address-pool",
   allowSharedIP: "metallb.io/allow-shared-ip",
-  allocatedFromPool: "metallb.io/ip-allocated-from-pool",
+  allocatedFromPool: ALLOCATED_FROM_POOL_ANNOTATION,
 } as const;
 
 const LEGACY_PREFIX = "metallb.universe.tf/";

@@ -135,3 +135,77 @@ it("a dangling Community alias and a restart: every IP stays, only the advertise
   for (const n of names) expect({ n, ips: repaired.get(n) }).toEqual({ n, ips: before.get(n) });
   for (const n of names) expect(await reasonsFor("Service", n, appNs)).not.toContain("ClearAssignment");
 }, 300_000);
+
+describe("an edit that makes an older pool overlap a newer one, made while the controller is down", () => {
+  const pool = (name: string, addresses: string[]) => ({
+    apiVersion: "metallb.io/v1beta1",
+    kind: "IPAddressPool",
+    metadata: { name, namespace: ns },
+    spec: { addresses },
+  });
+  const onPool = (name: string, poolName: string) => {
+    const s = service(name);
+    return { ...s, metadata: { ...s.metadata, annotations: { "metallb.io/address-pool": poolName } } };
+  };
+  const validity = async (name: string): Promise<{ status?: string; observedGeneration?: number } | undefined> => {
+    const r = await kubectl(["get", "ipaddresspool", name, "-n", ns, "-o", "json"]);
+    if (r.code !== 0) return undefined;
+    const obj = JSON.parse(r.stdout) as {
+      status?: { conditions?: Array<{ type: string; status: string; observedGeneration?: number }> };
+    };
+    return obj.status?.conditions?.find((c) => c.type === "Valid");
+  };
+
+  afterAll(async () => {
+    for (const name of ["on-old", "fresh-on-new"])
+      await kubectl(["delete", "svc", name, "-n", appNs, "--ignore-not-found", "--wait=false"]);
+    for (const name of ["faults-old", "faults-new"]) {
+      await kubectl(["annotate", "ipaddresspool", name, "-n", ns, "metallb.io/force-delete=true", "--overwrite"]);
+      await kubectl(["delete", "ipaddresspool", name, "-n", ns, "--ignore-not-found"]);
+    }
+  });
+
+  it("after the restart the edited pool is the disabled one, not the newer pool that was fine", async () => {
+    await kubectl(["create", "namespace", appNs]);
+    await kubectlOk(
+      ["apply", "-f", "-"],
+      yaml(pool("faults-old", ["2001:db8:c2f::/124"]), onPool("on-old", "faults-old")),
+    );
+    // Created in a later second, so by creation time "faults-new" is the newer of the two.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await kubectlOk(["apply", "-f", "-"], yaml(pool("faults-new", ["2001:db8:c3f::/124"])));
+    const held = await eventually(async () => {
+      const ips = (await published()).get("on-old");
+      return ips?.length === 1 ? ips : undefined;
+    }, "on-old to get an address");
+    await eventually(
+      async () =>
+        (await validity("faults-new"))?.observedGeneration === 1 && (await validity("faults-old"))?.status === "True"
+          ? true
+          : undefined,
+      "both pools to be judged valid in their status",
+    );
+
+    const saved = await crashModule(testCluster.stateDir);
+    // Admission is down with the module: the bad edit gets in.
+    await kubectlOk(["apply", "-f", "-"], yaml(pool("faults-old", ["2001:db8:c2f::/124", "2001:db8:c3f::8/125"])));
+    await restartModule(saved, testCluster.stateDir);
+
+    // Nothing in memory says which pool worked; the status conditions do.
+    const judged = await eventually(async () => {
+      const v = await validity("faults-old");
+      return v?.status === "False" && v.observedGeneration === 2 ? v : undefined;
+    }, "the edited pool to be marked not Valid");
+    expect(judged.status).toBe("False");
+    expect((await validity("faults-new"))?.status).toBe("True");
+
+    // The newer pool keeps handing out addresses; the edited one keeps what it holds.
+    await kubectlOk(["apply", "-f", "-"], yaml(onPool("fresh-on-new", "faults-new")));
+    const after = await eventually(async () => {
+      const now = await published();
+      return now.get("fresh-on-new")?.length === 1 ? now : undefined;
+    }, "a Service asking for the newer pool to get an address");
+    expect(after.get("fresh-on-new")![0]).toMatch(/^2001:db8:c3f::/);
+    expect(after.get("on-old")).toEqual(held);
+  }, 300_000);
+});

@@ -1,4 +1,10 @@
-import { addressesTakenAway, poolMayShrink, type HolderService } from "./pool-holders";
+import {
+  ALLOCATED_FROM_POOL_ANNOTATION,
+  addressesTakenAway,
+  poolMayShrink,
+  poolsInUse,
+  type HolderService,
+} from "./pool-holders";
 import { pool } from "./testing";
 
 const svc = (ns: string, name: string, ips: string[], spec: HolderService["spec"] = {}): HolderService => ({
@@ -64,5 +70,22 @@ describe("poolMayShrink", () => {
     expect(poolMayShrink(before, undefined)).toBe(true);
     expect(poolMayShrink(before, pool("p", ["192.0.2.0/29"]))).toBe(true);
     expect(poolMayShrink(before, pool("p", ["192.0.2.0/28"], { avoidBuggyIPs: true }))).toBe(true);
+  });
+});
+
+describe("poolsInUse", () => {
+  const held = (name: string, pool: string | undefined, ips: string[]): HolderService => ({
+    metadata: { name, namespace: "a", annotations: pool ? { [ALLOCATED_FROM_POOL_ANNOTATION]: pool } : undefined },
+    status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
+  });
+  it("names each pool a Service still holds an address from, once", () => {
+    const services = [
+      held("x", "web", ["198.51.100.1"]),
+      held("y", "web", ["198.51.100.2"]),
+      held("z", "lan", []), // released: it holds nothing
+      held("w", undefined, ["192.0.2.9"]), // not ours to count
+      held("v", "dmz", ["203.0.113.4"]),
+    ];
+    expect(poolsInUse(services)).toEqual(["dmz", "web"]);
   });
 });

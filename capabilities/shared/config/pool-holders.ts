@@ -10,9 +10,12 @@ import { cidrContains, formatIP, parseIP, type CIDR } from "../net/ip";
 import type { ObjectDiagnostics } from "./diagnostics";
 import { parseAddress } from "./pools";
 
+/** Set by the allocator on each Service it gives an address: the pool the address came from. */
+export const ALLOCATED_FROM_POOL_ANNOTATION = "metallb.io/ip-allocated-from-pool";
+
 /** The part of a core/v1 Service this reads. */
 export interface HolderService {
-  metadata?: { name?: string; namespace?: string };
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
   spec?: { type?: string; loadBalancerClass?: string };
   status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
 }
@@ -73,4 +76,14 @@ export function addressesTakenAway(
     }
   }
   return out.sort((a, b) => (a.service !== b.service ? (a.service < b.service ? -1 : 1) : a.ip < b.ip ? -1 : 1));
+}
+
+/** Pools at least one Service holds an address from, by the allocator's annotation. */
+export function poolsInUse(services: readonly HolderService[]): string[] {
+  const pools = new Set<string>();
+  for (const svc of services) {
+    const pool = svc.metadata?.annotations?.[ALLOCATED_FROM_POOL_ANNOTATION];
+    if (pool && svc.status?.loadBalancer?.ingress?.length) pools.add(pool);
+  }
+  return [...pools].sort();
 }

@@ -77,6 +77,39 @@ describe("resolveConfig: a bad object disables only itself", () => {
     expect(r.config.pools.find((p) => p.name === "web")!.disabled).toBeUndefined();
   });
 
+  it("after a restart (no memory), a pool created in the same second loses to the one Services hold addresses from", () => {
+    const sameSecond = "2026-03-01T10:00:00Z";
+    const at = (p: ReturnType<typeof pool>) => ({ ...p, metadata: { ...p.metadata, creationTimestamp: sameSecond } });
+    // "a-new" sorts before "web": without more to go on, the parser's pick ("web") is blamed.
+    const both = [at(pools[0]), at(pool("a-new", ["198.51.100.0/30"]))];
+    expect(disabledIds(resolvePools(input({ pools: both })))).toEqual(["IPAddressPool/web:frozen"]);
+    const restarted = resolvePools({ ...input({ pools: both }), poolsInUse: ["web"] });
+    expect(disabledIds(restarted)).toEqual(["IPAddressPool/a-new:frozen"]);
+    // An earlier resolution's verdict still comes first: in use does not outrank settled.
+    const first = resolvePools({ ...input({ pools: [at(pool("a-new", ["198.51.100.0/30"]))] }) });
+    const later = resolvePools({ ...input({ pools: both }), poolsInUse: ["web"] }, first.accepted);
+    expect(disabledIds(later)).toEqual(["IPAddressPool/web:frozen"]);
+  });
+
+  it("after a restart, the Valid condition a controller wrote for this generation still makes a pool the older", () => {
+    const sameSecond = "2026-03-01T10:00:00Z";
+    const judged = (p: ReturnType<typeof pool>, generation: number, observedGeneration: number) => ({
+      ...p,
+      metadata: { ...p.metadata, creationTimestamp: sameSecond, generation },
+      status: { conditions: [{ type: "Valid", status: "True", reason: "InForce", message: "", observedGeneration }] },
+    });
+    const newcomer = {
+      ...pool("a-new", ["198.51.100.0/30"]),
+      metadata: { name: "a-new", creationTimestamp: sameSecond },
+    };
+    // Nothing in memory, no Service holds an address: the status alone decides.
+    const r = resolvePools(input({ pools: [judged(pools[0], 1, 1), newcomer] }));
+    expect(disabledIds(r)).toEqual(["IPAddressPool/a-new:frozen"]);
+    // A condition written for an older generation says nothing about this spec.
+    const edited = resolvePools(input({ pools: [judged(pools[0], 2, 1), newcomer] }));
+    expect(disabledIds(edited)).toEqual(["IPAddressPool/web:frozen"]);
+  });
+
   it("a bad edit falls back to the object's last good version", () => {
     const before = resolveConfig(
       input({ pools, communities: [community("aliases", [{ name: "no-export", value: "65535:65281" }])] }),

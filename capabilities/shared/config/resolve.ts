@@ -9,6 +9,11 @@
  *   aside and the rest parsed again, until nothing is blamed. Setting one aside can
  *   break what referred to it (a BGPAdvertisement naming a disabled BGPPeer): that
  *   object is then blamed in the next pass, with its own message.
+ * - Of two conflicting objects the newcomer is blamed. "Older" is, in order: accepted
+ *   before and unchanged since (by an earlier resolution in this process, or, across a
+ *   restart, by the `Valid` condition a controller wrote in its status for this
+ *   generation); for pools, holding Services' addresses; then creationTimestamp. The
+ *   first two survive a restart, where creation timestamps (whole seconds) can tie.
  * - An object with a last good version (from an earlier resolution in this process)
  *   falls back to it when that version still fits, rather than vanishing: an edit
  *   that slipped past admission does not withdraw what was working.
@@ -70,29 +75,47 @@ const splitId = (id: string): [ConfigKind, string] => {
   return [id.slice(0, slash) as ConfigKind, id.slice(slash + 1)];
 };
 
+interface StatusView {
+  metadata?: { creationTimestamp?: string; generation?: number };
+  status?: { conditions?: Array<{ type?: string; status?: string; observedGeneration?: number }> };
+}
+
+/** Whether a controller found this very generation valid (config-report.ts writes the condition). */
+const validAsIs = (o: StatusView | undefined): boolean => {
+  const valid = o?.status?.conditions?.find((c) => c.type === "Valid");
+  return (
+    valid?.status === "True" &&
+    valid.observedGeneration !== undefined &&
+    valid.observedGeneration === o?.metadata?.generation
+  );
+};
+
 const currentObject = (input: ConfigInput, kind: ConfigKind, name: string): unknown =>
   ((input[LIST_OF[kind]] ?? []) as unknown[]).find((o) => nameOf(o) === name);
 
 /**
  * Whom an error disables. The parser names one side of a conflict between two objects
  * (the later of two overlapping pools by name). What already worked should keep
- * working, so the newcomer is disabled instead: an object accepted before and unchanged
- * since ranks oldest, then objects by creationTimestamp.
+ * working, so the newcomer is disabled instead (the order is in the header).
  */
 function blame(e: ConfigError, input: ConfigInput, lastGood: LastGood): string {
   const sides = [{ kind: e.kind, name: e.name }, ...(e.related ?? [])];
-  const rank = ({ kind, name }: { kind: ConfigKind; name: string }): [number, string] => {
-    const current = currentObject(input, kind, name) as { metadata?: { creationTimestamp?: string } } | undefined;
+  const inUse = new Set(input.poolsInUse ?? []);
+  const rank = ({ kind, name }: { kind: ConfigKind; name: string }): [number, number, string] => {
+    const current = currentObject(input, kind, name) as StatusView | undefined;
     const good = lastGood.get(objectId(kind, name));
-    const settled = good !== undefined && sameObject(good, current);
-    return [settled ? 0 : 1, String(current?.metadata?.creationTimestamp ?? "")];
+    const settled = (good !== undefined && sameObject(good, current)) || validAsIs(current);
+    const holds = kind === "IPAddressPool" && inUse.has(name);
+    return [settled ? 0 : 1, holds ? 0 : 1, String(current?.metadata?.creationTimestamp ?? "")];
   };
+  const newer = (a: [number, number, string], b: [number, number, string]): boolean =>
+    a[0] !== b[0] ? a[0] > b[0] : a[1] !== b[1] ? a[1] > b[1] : a[2] > b[2];
   let newest = sides[0];
   let newestRank = rank(newest);
   for (const side of sides.slice(1)) {
     if (currentObject(input, side.kind, side.name) === undefined) continue;
     const r = rank(side);
-    if (r[0] > newestRank[0] || (r[0] === newestRank[0] && r[1] > newestRank[1])) [newest, newestRank] = [side, r];
+    if (newer(r, newestRank)) [newest, newestRank] = [side, r];
   }
   return objectId(newest.kind, newest.name);
 }
@@ -140,7 +163,10 @@ export function resolveConfig(raw: ConfigInput, lastGood: LastGood = new Map()):
 
 /** The pools alone: what the allocator runs on. BGP and L2 objects cannot affect it. */
 export function resolvePools(raw: ConfigInput, lastGood: LastGood = new Map()): Resolution {
-  return resolveConfig({ namespace: raw.namespace, pools: raw.pools, namespaces: raw.namespaces }, lastGood);
+  return resolveConfig(
+    { namespace: raw.namespace, pools: raw.pools, namespaces: raw.namespaces, poolsInUse: raw.poolsInUse },
+    lastGood,
+  );
 }
 
 function freezePools(

@@ -52,6 +52,12 @@ export interface ConfigInput {
   namespaces?: NamedLabels[];
   /** When given, peer passwordSecret references are resolved (reconcile time). */
   secrets?: SecretInput[];
+  /**
+   * Pools that Services hold addresses from (their ip-allocated-from-pool annotation). Of
+   * two conflicting pools, one in use counts as the older: this survives a restart, where
+   * creation timestamps (whole seconds) can tie.
+   */
+  poolsInUse?: readonly string[];
 }
 
 export interface ParseOptions {

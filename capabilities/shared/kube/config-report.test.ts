@@ -72,4 +72,25 @@ describe("what the controller reports about the configuration", () => {
       ["bad", "True", "2026-12-02T12:00:00Z"],
     ]);
   });
+
+  it("the condition names the generation it judged, so a spec edit that stays valid is judged again", () => {
+    const at = (gen: number) =>
+      ({
+        ...raw,
+        pools: raw
+          .pools!.filter((p) => p.metadata!.name === "web")
+          .map((p) => ({ ...p, metadata: { ...p.metadata, generation: gen } })),
+      }) as ConfigInput;
+    const [first] = validityUpdates(snapshotOf(at(1)), NOW);
+    expect(first.condition).toMatchObject({ status: "True", observedGeneration: 1 });
+    const judged = {
+      ...at(2),
+      pools: at(2).pools!.map((p) => ({ ...p, status: { conditions: [first.condition] } })),
+    } as ConfigInput;
+    const again = validityUpdates(snapshotOf(judged), "2026-12-02T13:00:00Z");
+    const web = again.filter((u) => u.name === "web");
+    expect(
+      web.map((u) => [u.condition.status, u.condition.observedGeneration, u.condition.lastTransitionTime]),
+    ).toEqual([["True", 2, NOW]]);
+  });
 });

@@ -50,7 +50,7 @@ export function controllerConditions(snapshot: ConfigSnapshot): StateCondition[]
 }
 
 interface StatusHolder {
-  metadata?: { name?: string; uid?: string };
+  metadata?: { name?: string; uid?: string; generation?: number };
   status?: { conditions?: Condition[] };
 }
 
@@ -80,9 +80,18 @@ export function validityUpdates(snapshot: ConfigSnapshot, now: string): Validity
           }
         : { status: "True" as const, reason: "InForce", message: "" };
       const have = obj.status?.conditions?.find((c) => c.type === "Valid");
-      if (have && have.status === want.status && have.reason === want.reason && have.message === want.message) continue;
+      // observedGeneration tells a restarted controller which spec was judged (resolve.ts).
+      const observedGeneration = obj.metadata?.generation;
+      if (
+        have &&
+        have.status === want.status &&
+        have.reason === want.reason &&
+        have.message === want.message &&
+        have.observedGeneration === observedGeneration
+      )
+        continue;
       const since = have && have.status === want.status ? have.lastTransitionTime : now;
-      out.push({ kind, name, condition: { type: "Valid", ...want, lastTransitionTime: since } });
+      out.push({ kind, name, condition: { type: "Valid", ...want, observedGeneration, lastTransitionTime: since } });
     }
   }
   return out;

@@ -46,6 +46,8 @@ export interface ConfigStoreOptions {
   settleMs?: number;
   /** Node names and labels, when the caller knows them: selector overlaps are then judged against real nodes. */
   nodes?: () => NamedLabels[];
+  /** Pools Services hold addresses from: of two conflicting pools, the one in use stays (resolve.ts). */
+  poolsInUse?: () => readonly string[];
 }
 
 const KIND_NAMES = Object.keys(LIST_OF) as ConfigKind[];
@@ -123,6 +125,8 @@ export class ConfigStore {
     const input: ConfigInput = { namespace: this.namespace };
     for (const [kind, informer] of this.informers)
       (input as unknown as Record<string, unknown[]>)[LIST_OF[kind]] = [...informer.items.values()];
+    const poolsInUse = this.opts.poolsInUse?.();
+    if (poolsInUse) input.poolsInUse = poolsInUse;
     const nodes = this.opts.nodes?.();
     const resolution = resolveConfig(nodes ? { ...input, nodes } : input, this.lastGood);
     const pools = resolvePools(input, this.lastGoodPools);

@@ -6,7 +6,8 @@
 import type { V1Node } from "@kubernetes/client-node";
 import { Log } from "pepr";
 import { settings } from "../settings";
-import { cachedNodes } from "./cluster-cache";
+import { poolsInUse } from "../config/pool-holders";
+import { cachedNodes, cachedServices } from "./cluster-cache";
 import { ConfigReporter } from "./config-report";
 import { ConfigStore, type ConfigSnapshot } from "./config-store";
 import { KubeHttp } from "./http";
@@ -21,6 +22,7 @@ const nodeLabels = (nodes: readonly V1Node[]) =>
 export const configStore = new ConfigStore(new KubeHttp(undefined, 8), settings.namespace, {
   log: (msg) => log.warn(msg),
   nodes: () => nodeLabels(cachedNodes()),
+  poolsInUse: () => poolsInUse(cachedServices()),
 });
 
 const reporter = new ConfigReporter(settings.namespace, (msg, extra) => log.warn(extra ?? {}, msg));
