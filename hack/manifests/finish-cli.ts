@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { finishManifests, type ManifestObject } from "./finish";
 import { CHART_BUDGET_TEMPLATE, finishChartValues, finishChartWebhookTemplate } from "./finish-chart";
+import { addCertManagerOption } from "./chart-cert-manager";
 
 const summary = (objects: ManifestObject[]): string =>
   objects
@@ -52,6 +53,15 @@ function finishChart(chart: string): string {
   }`;
 }
 
+/** The certManager value (chart-cert-manager.ts); after finishChart, whose webhook split it keeps. */
+function chartCertManager(chart: string): string {
+  const files = addCertManagerOption((f) =>
+    existsSync(join(chart, f)) ? readFileSync(join(chart, f), "utf8") : undefined,
+  );
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(chart, f), text);
+  return `${chart}: certManager option (${Object.keys(files).join(", ") || "already there"})`;
+}
+
 function finishLive(name: string): string {
   const kubectl = (args: string[], input?: string) =>
     execFileSync("kubectl", args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "inherit"] });
@@ -85,6 +95,7 @@ function main(args: string[]): void {
   for (const f of files) console.log(`finish-manifests: ${finishFile(join(dir, f))}`);
   for (const d of readdirSync(dir).filter((f) => f.endsWith("-chart"))) {
     console.log(`finish-manifests: ${finishChart(join(dir, d))}`);
+    console.log(`finish-manifests: ${chartCertManager(join(dir, d))}`);
   }
 }
 
