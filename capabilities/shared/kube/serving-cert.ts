@@ -82,6 +82,8 @@ export const POLL_MS = 60_000;
 export interface CertWatcher {
   /** One poll, now (the timer calls it; tests call it to avoid waiting). */
   poll(): void;
+  /** Polls now and then on the timer; idempotent (watchServingCert has already started it). */
+  start(): void;
   stop(): void;
 }
 
@@ -127,10 +129,22 @@ export function watchServingCert(server: SecureContextTarget, opts: WatchOptions
     opts.log.info(`webhook certificate reloaded from ${opts.paths.cert}; valid until ${isoSeconds(plan.notAfter)}`);
   };
 
-  poll();
-  const timer = setInterval(poll, opts.intervalMs ?? POLL_MS);
-  timer.unref(); // never what keeps the process alive
-  return { poll, stop: () => clearInterval(timer) };
+  let timer: NodeJS.Timeout | undefined;
+  const start = () => {
+    if (timer) return;
+    poll();
+    timer = setInterval(poll, opts.intervalMs ?? POLL_MS);
+    timer.unref(); // never what keeps the process alive
+  };
+  start();
+  return {
+    poll,
+    start,
+    stop: () => {
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
 }
 
 const isoSeconds = (s: number) => new Date(s * 1000).toISOString();

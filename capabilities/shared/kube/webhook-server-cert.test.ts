@@ -111,7 +111,7 @@ describe("the module's HTTPS server reloads its mounted certificate", () => {
     expect(warnings).toHaveLength(1);
   });
 
-  it("does the same on its own timer", async () => {
+  it("does the same on its own timer, also after the server closes and listens again", async () => {
     let w: CertWatcher | undefined;
     let s: https.Server | undefined;
     project(a);
@@ -134,6 +134,13 @@ describe("the module's HTTPS server reloads its mounted certificate", () => {
       project(b);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await servedCN((s!.address() as AddressInfo).port)).toBe("pair-b");
+      // Closed and listening again, as Pepr does on EADDRINUSE: the timer resumes.
+      await new Promise((resolve) => s!.close(resolve));
+      s!.listen(0, "127.0.0.1");
+      await new Promise((resolve) => s!.once("listening", resolve));
+      project(a);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await servedCN((s!.address() as AddressInfo).port)).toBe("pair-a");
     } finally {
       w?.stop();
       await new Promise((resolve) => s!.close(resolve));

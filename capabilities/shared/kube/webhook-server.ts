@@ -54,7 +54,9 @@ export function startWithLongKeepAlive(start: () => void, opts: ServerOptions = 
           exposeCertExpiry(opts.metrics ?? metricsCollector); // only once it has a value: 0 would alert
         },
       });
+      // Pepr answers EADDRINUSE with close() and listen() again: resume when it listens.
       server.on("close", () => watcher.stop());
+      server.on("listening", () => watcher.start());
       opts.onWatch?.(watcher);
     }
     return server;
