@@ -1,7 +1,8 @@
 /**
- * The PeprModule: wires the capabilities. Start-up work that must precede the
- * watches (CRDs, namespace) runs first, and only where the controller runs: never
- * at build time (`pepr build` executes this file) and never in admission pods.
+ * The PeprModule: wires the capabilities. Controllers start only where they run: never
+ * at build time (`pepr build` executes this file) and never in admission pods. The
+ * namespace, CRDs and agent come with the install (the manifest or the chart); only
+ * `pepr dev`, which has no install step, applies them first.
  */
 import { setFlagsFromString } from "node:v8";
 import { Log, PeprModule } from "pepr";
@@ -10,8 +11,7 @@ import { allocator } from "./capabilities/allocator";
 import { startAllocator } from "./capabilities/allocator/runtime";
 import { announcer } from "./capabilities/announcer";
 import { startAnnouncer } from "./capabilities/announcer/runtime";
-import { ensureAgent } from "./capabilities/shared/kube/agent-install";
-import { ensureCRDs, ensureNamespace } from "./capabilities/shared/kube/bootstrap";
+import { applyInstallManifests } from "./capabilities/shared/kube/dev-install";
 import { exposeControllerMetrics } from "./capabilities/shared/kube/config-metrics";
 import { retryTransient } from "./capabilities/shared/kube/retry";
 import { settings } from "./capabilities/shared/settings";
@@ -21,7 +21,8 @@ import { startWithLongKeepAlive } from "./capabilities/shared/kube/webhook-serve
 import { guardAdmission } from "./capabilities/shared/kube/admission-guard";
 
 const isBuild = process.env.PEPR_MODE === "build";
-const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev");
+const isDev = process.env.PEPR_MODE === "dev";
+const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || isDev);
 
 (async () => {
   if (runsControllers) {
@@ -30,9 +31,7 @@ const runsControllers = !isBuild && (process.env.PEPR_WATCH_MODE === "true" || p
     setFlagsFromString("--optimize-for-size");
     startCpuProfileFromEnv((msg) => Log.info(msg));
     exposeControllerMetrics();
-    await retryTransient(() => ensureNamespace(settings.namespace));
-    await retryTransient(ensureCRDs);
-    await retryTransient(() => ensureAgent(settings));
+    if (isDev) await retryTransient(() => applyInstallManifests(settings));
   }
   // A Validate callback that throws answers with its cause, never Pepr's "Action failed with error: {}".
   guardAdmission([allocator, announcer]);

@@ -25,6 +25,11 @@ const usage = `usage:
       Reads MetalLB's pre-0.13 ConfigMap (or just its data.config) from FILE or stdin
       and prints the equivalent IPAddressPool/L2Advertisement/BGPAdvertisement/BGPPeer/
       Community/BFDProfile objects as YAML. Warnings go to stderr.
+  metallb-pepr manifests [--agent-image IMAGE] [--no-lease-policy]
+      Prints what the install needs besides Pepr's own objects (the namespace, the CRDs, the
+      controller's Role, the node agent and its Lease policy) as YAML. The manifest
+      \`npm run build\` writes already holds them; after \`npx pepr deploy\`, apply them with
+      \`metallb-pepr manifests | kubectl apply --server-side -f -\`.
   metallb-pepr agent
       Runs the node agent (dist/agent/agent.js; build it with npm run build:agent).
   metallb-pepr help | --help | -h        this text
@@ -159,6 +164,27 @@ function runPreflight(argv) {
   );
 }
 
+function runManifests(argv) {
+  if (argv.includes("-h") || argv.includes("--help")) {
+    const { MANIFESTS_USAGE } = loadBundle("manifests", "capabilities", "shared", "kube", "install-cli.ts");
+    process.stdout.write(`${MANIFESTS_USAGE}\n`);
+    return;
+  }
+  const { renderInstallManifests, UsageError } = loadBundle(
+    "manifests",
+    "capabilities",
+    "shared",
+    "kube",
+    "install-cli.ts",
+  );
+  try {
+    process.stdout.write(renderInstallManifests(argv, process.env));
+  } catch (e) {
+    if (e instanceof UsageError) fail(e.message);
+    throw e;
+  }
+}
+
 function version() {
   return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
 }
@@ -167,6 +193,7 @@ const [command, ...rest] = process.argv.slice(2);
 if (command === "agent") runAgent();
 else if (command === "convert") runConvert(rest);
 else if (command === "preflight") runPreflight(rest);
+else if (command === "manifests") runManifests(rest);
 else if (command === "-h" || command === "--help" || command === "help") process.stdout.write(`${usage}\n`);
 else if (command === "--version" || command === "-V" || command === "version") process.stdout.write(`${version()}\n`);
 else if (command === undefined) fail(usage);

@@ -7,8 +7,9 @@
  * layout (a Pepr upgrade) rather than guess.
  */
 import { parse, parseDocument, stringify } from "yaml";
-import type { V1RuleWithOperations } from "@kubernetes/client-node";
-import { LOADBALANCER_ONLY, SERVICE_WEBHOOK_TIMEOUT_SECONDS } from "./finish";
+import type { V1PolicyRule, V1RuleWithOperations } from "@kubernetes/client-node";
+import pkg from "../../package.json";
+import { LOADBALANCER_ONLY, restrictCRDRules, SERVICE_WEBHOOK_TIMEOUT_SECONDS } from "./finish";
 
 const ENTRY = "  - admissionReviewVersions:";
 const RULES = "    rules:";
@@ -25,8 +26,36 @@ const isServiceRule = (item: string[]): boolean => {
   return (rule.apiGroups ?? []).includes("") && (rule.resources ?? []).includes("services");
 };
 
+const TIMEOUT_ACTION = "{{ .Values.admission.webhookTimeout }}";
+const FAILURE_ACTION = "{{ .Values.admission.failurePolicy }}";
+
+/**
+ * Pepr 1.1.4 makes the template by replacing every occurrence of the timeout ("10") and of
+ * the failure policy ("Fail") in the generated YAML with their value actions, not just the
+ * two fields: a "10" inside the base64 caBundle or the random webhook path becomes an
+ * action too, and renders back only while the value stays the default. Any other
+ * `admission.webhookTimeout` corrupts the CA or the path, and every metallb.io write then
+ * fails. This puts the literal back everywhere but on the field's own line. Idempotent.
+ */
+export function repairOverReplacedActions(text: string, timeoutSeconds: number, failWord: string): string {
+  return text
+    .split("\n")
+    .map((line) => {
+      let out = line;
+      if (!line.startsWith("    timeoutSeconds: ")) out = out.replaceAll(TIMEOUT_ACTION, String(timeoutSeconds));
+      if (!line.startsWith("    failurePolicy: ")) out = out.replaceAll(FAILURE_ACTION, failWord);
+      return out;
+    })
+    .join("\n");
+}
+
 /** The chart's ValidatingWebhookConfiguration template, split as finish.ts splits the manifest. */
-export function finishChartWebhookTemplate(text: string): string {
+export function finishChartWebhookTemplate(
+  generated: string,
+  timeoutSeconds = pkg.pepr.webhookTimeout,
+  failWord = pkg.pepr.onError === "reject" ? "Fail" : "Ignore",
+): string {
+  const text = repairOverReplacedActions(generated, timeoutSeconds, failWord);
   if (text.includes(LOADBALANCER_ONLY.name)) return text; // finished already
   const lines = text.split("\n");
   const start = lines.indexOf(ENTRY);
@@ -112,5 +141,16 @@ export function finishChartValues(text: string, uuidName: string): string {
       ],
     },
   });
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** values.yaml `rbac` (the chart's ClusterRole): CRD rights as finish.ts leaves them in the manifest. */
+export function finishChartRbac(text: string): string {
+  const doc = parseDocument(text);
+  const rules = doc.get("rbac") === undefined ? undefined : (doc.toJS() as { rbac?: V1PolicyRule[] }).rbac;
+  if (!Array.isArray(rules)) return text;
+  const restricted = restrictCRDRules(rules);
+  if (JSON.stringify(restricted) === JSON.stringify(rules)) return text;
+  doc.set("rbac", restricted);
   return doc.toString({ lineWidth: 0 });
 }

@@ -12,8 +12,13 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
+import { agentOptions } from "../../capabilities/shared/kube/agent-manifests";
+import { installManifests, type InstallOptions } from "../../capabilities/shared/kube/install-manifests";
+import { readSettings } from "../../capabilities/shared/settings";
+import { chartInstallSchema, chartInstallTemplates, chartInstallValues, chartMetadata } from "./chart-install";
+import pkg from "../../package.json";
 import { finishManifests, type ManifestObject } from "./finish";
-import { CHART_BUDGET_TEMPLATE, finishChartValues, finishChartWebhookTemplate } from "./finish-chart";
+import { CHART_BUDGET_TEMPLATE, finishChartRbac, finishChartValues, finishChartWebhookTemplate } from "./finish-chart";
 import { addCertManagerOption } from "./chart-cert-manager";
 
 const summary = (objects: ManifestObject[]): string =>
@@ -22,18 +27,23 @@ const summary = (objects: ManifestObject[]): string =>
     .map((h) => `${h.name} ${h.failurePolicy}`)
     .join(", ");
 
+/** What the manifest and chart install besides Pepr's objects; METALLB_AGENT_IMAGE picks the agent image. */
+const installOptions = (): InstallOptions => ({ ...agentOptions(readSettings(), process.env), leasePolicy: true });
+const installObjects = (): ManifestObject[] => installManifests(installOptions()) as ManifestObject[];
+
 function finishFile(path: string): string {
   const objects = parseAllDocuments(readFileSync(path, "utf8")).map((d) => {
     if (d.errors.length) throw new Error(`${path}: ${d.errors[0].message}`);
     return d.toJS() as ManifestObject;
   });
-  const finished = finishManifests(objects);
+  const install = installObjects();
+  const finished = finishManifests(objects, install);
   // No folded scalars and no YAML aliases (the two webhooks share a clientConfig): plain YAML
   // any tool reads, diffed and grepped line by line.
   writeFileSync(path, finished.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n"));
   return `${path}: ${summary(finished)}; PodDisruptionBudget ${
     finished.some((o) => o.kind === "PodDisruptionBudget") ? "added" : "not added (no admission Deployment)"
-  }`;
+  }; ${install.length} install objects (namespace, CRDs, agent, Lease policy)`;
 }
 
 function finishChart(chart: string): string {
@@ -47,10 +57,18 @@ function finishChart(chart: string): string {
   const valuesPath = join(chart, "values.yaml");
   const values = readFileSync(valuesPath, "utf8");
   const uuid = (parseAllDocuments(values)[0].toJS() as { uuid?: string }).uuid;
-  if (uuid) writeFileSync(valuesPath, finishChartValues(values, uuid));
+  const options = installOptions();
+  let finishedValues = uuid ? finishChartValues(values, uuid) : values;
+  finishedValues = chartInstallValues(finishChartRbac(finishedValues), options);
+  writeFileSync(valuesPath, finishedValues);
+  writeFileSync(join(chart, "Chart.yaml"), chartMetadata(pkg));
+  const schemaPath = join(chart, "values.schema.json");
+  if (existsSync(schemaPath)) writeFileSync(schemaPath, chartInstallSchema(readFileSync(schemaPath, "utf8")));
+  const installTemplates = chartInstallTemplates(options);
+  for (const [f, text] of Object.entries(installTemplates)) writeFileSync(join(templates, f), text);
   return `${chart}: webhook templates split${budget ? ", templates/admission-pdb.yaml" : ""}${
     uuid ? ", admission.affinity" : ""
-  }`;
+  }, ${Object.keys(installTemplates).join(", ")} with agent.* values`;
 }
 
 /** The certManager value (chart-cert-manager.ts); after finishChart, whose webhook split it keeps. */

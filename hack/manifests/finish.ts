@@ -13,7 +13,13 @@
  * - the metallb.io rules stay in Pepr's entry, fail-closed (Fail): a bad configuration
  *   object must never get in while admission is down;
  * - the admission Deployment gets preferred anti-affinity by hostname and a
- *   PodDisruptionBudget, so a drain or a node loss takes at most one replica at a time.
+ *   PodDisruptionBudget, so a drain or a node loss takes at most one replica at a time;
+ * - the install-time objects (the configuration namespace, the metallb.io CRDs and Pepr's
+ *   PeprStore CRD, the node agent and its Lease policy: install-manifests.ts) go first, so
+ *   one `kubectl apply` installs everything and one `kubectl delete` removes it;
+ * - Pepr's ClusterRole keeps, of CustomResourceDefinitions, only `patch` of the PeprStore
+ *   CRD: Pepr's controller applies that CRD at every start and exits if it cannot, but the
+ *   install now creates it, so create (and any other CRD) is not needed.
  *
  * Idempotent: finishing finished manifests changes nothing.
  */
@@ -22,6 +28,7 @@ import type {
   V1LabelSelector,
   V1MatchCondition,
   V1PodDisruptionBudget,
+  V1PolicyRule,
   V1RuleWithOperations,
   V1ValidatingWebhook,
 } from "@kubernetes/client-node";
@@ -132,20 +139,58 @@ export function admissionBudget(dep: V1Deployment): V1PodDisruptionBudget {
   };
 }
 
+export const PEPR_STORE_CRD = "peprstores.pepr.dev";
+
+/** The one CRD right Pepr's controller needs once the install has created its store CRD. */
+export const PEPR_STORE_CRD_RULE: V1PolicyRule = {
+  apiGroups: ["apiextensions.k8s.io"],
+  resources: ["customresourcedefinitions"],
+  resourceNames: [PEPR_STORE_CRD],
+  verbs: ["patch"],
+};
+
+const sameRule = (a: V1PolicyRule, b: V1PolicyRule): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** Rules without CustomResourceDefinition rights, plus PEPR_STORE_CRD_RULE if there were any. */
+export function restrictCRDRules(rules: V1PolicyRule[]): V1PolicyRule[] {
+  let touched = false;
+  const out: V1PolicyRule[] = [];
+  for (const r of rules) {
+    if (sameRule(r, PEPR_STORE_CRD_RULE)) {
+      touched = true;
+      continue;
+    }
+    if (!(r.apiGroups ?? []).includes("apiextensions.k8s.io")) {
+      out.push(r);
+      continue;
+    }
+    touched = true;
+    const resources = (r.resources ?? []).filter((x) => !x.startsWith("customresourcedefinitions"));
+    if (resources.length) out.push({ ...r, resources });
+  }
+  return touched ? [...out, PEPR_STORE_CRD_RULE] : out;
+}
+
 const sameObject = (a: ManifestObject, b: ManifestObject): boolean =>
   a.kind === b.kind && a.metadata?.name === b.metadata?.name && a.metadata?.namespace === b.metadata?.namespace;
 
-/** The finished manifest: the PodDisruptionBudget follows the admission Deployment. */
-export function finishManifests(objects: ManifestObject[]): ManifestObject[] {
+/**
+ * The finished manifest: the install objects first (replacing earlier copies), then Pepr's,
+ * with the PodDisruptionBudget after the admission Deployment.
+ */
+export function finishManifests(objects: ManifestObject[], install: ManifestObject[] = []): ManifestObject[] {
   const budgets = objects
     .filter(isAdmissionDeployment)
     .map((d) => admissionBudget(d as V1Deployment) as unknown as ManifestObject);
-  const out: ManifestObject[] = [];
+  const out: ManifestObject[] = [...install];
   for (const o of objects) {
     if (budgets.some((b) => sameObject(b, o))) continue; // re-added below, freshly made
+    if (install.some((i) => sameObject(i, o))) continue; // finished before: the fresh copy is first
     if (isWebhookConfiguration(o)) {
       const hooks = (o.webhooks ?? []) as V1ValidatingWebhook[];
       out.push({ ...o, webhooks: hooks.flatMap(splitWebhook) });
+    } else if (o.kind === "ClusterRole" && Array.isArray(o.rules)) {
+      out.push({ ...o, rules: restrictCRDRules(o.rules as V1PolicyRule[]) });
     } else if (isAdmissionDeployment(o)) {
       out.push(withAntiAffinity(o as V1Deployment) as unknown as ManifestObject);
       out.push(...budgets.filter((b) => b.metadata?.name === o.metadata?.name));

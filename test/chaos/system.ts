@@ -12,8 +12,10 @@ import { promisify } from "node:util";
 import { repoRoot, startControlPlane, stopControlPlane } from "../harness/local-cluster";
 import { restartApiServer, type ApiServerRestart } from "../harness/apiserver-restart";
 import { FaultProxy } from "./fault-proxy";
+import { CONFIG_NAMESPACE } from "./scenario";
 import { KubeClient, type ApiError } from "./kube-client";
 import { WatcherProcess, killLeftoverWatcher } from "./watcher";
+import { configNamespace, crdManifests, peprStoreCRD } from "../../capabilities/shared/kube/install-manifests";
 
 const run = promisify(execFile);
 
@@ -120,48 +122,32 @@ function watcherKubeconfig(path: string, server: string, token: string, caPem: s
 }
 
 /**
- * What Pepr's in-cluster entry point (or `pepr deploy`) creates before the module
- * runs, and a bare `node <bundle>` does not: the pepr-system namespace and the
- * PeprStore CRD. Without them the store never loads, and Pepr starts no Watch
+ * What the install and Pepr's in-cluster entry point (or `pepr deploy`) create before the
+ * module runs, and a bare `node <bundle>` does not: the configuration namespace and the
+ * metallb.io CRDs (the install's manifest carries them; the watcher never applies them),
+ * the pepr-system namespace and the PeprStore CRD. Without the store Pepr starts no Watch
  * binding at all (configuration and namespace events would never arrive).
  */
-async function preparePeprStore(client: KubeClient): Promise<void> {
-  await client
-    .create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "pepr-system" } })
-    .catch(ignoreConflict);
-  await client
-    .create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
-      apiVersion: "apiextensions.k8s.io/v1",
-      kind: "CustomResourceDefinition",
-      metadata: { name: "peprstores.pepr.dev" },
-      spec: {
-        group: "pepr.dev",
-        scope: "Namespaced",
-        names: { plural: "peprstores", singular: "peprstore", kind: "PeprStore" },
-        versions: [
-          {
-            name: "v1",
-            served: true,
-            storage: true,
-            schema: {
-              openAPIV3Schema: {
-                type: "object",
-                properties: { data: { type: "object", additionalProperties: { type: "string" } } },
-              },
-            },
-          },
-        ],
-      },
-    })
-    .catch(ignoreConflict);
-  for (let i = 0; i < 300; i++) {
-    const crd = await client.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
-      "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/peprstores.pepr.dev",
-    );
-    if (crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) return;
-    await sleep(100);
+async function prepareInstall(client: KubeClient): Promise<void> {
+  for (const ns of [
+    configNamespace(CONFIG_NAMESPACE),
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: "pepr-system" } },
+  ])
+    await client.create("/api/v1/namespaces", ns).catch(ignoreConflict);
+  const crds = [...crdManifests(), peprStoreCRD()];
+  for (const crd of crds)
+    await client.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).catch(ignoreConflict);
+  for (const crd of crds) {
+    const name = crd.metadata!.name!;
+    for (let i = 0; ; i++) {
+      const got = await client.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+      );
+      if (got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) break;
+      if (i >= 300) throw new Error(`the CRD ${name} was not Established`);
+      await sleep(100);
+    }
   }
-  throw new Error("the PeprStore CRD was not Established");
 }
 
 function ignoreConflict(err: unknown): void {
@@ -190,7 +176,7 @@ export async function startSystem(log: (m: string) => void): Promise<ChaosSystem
     if (!process.env.KEEP_CHAOS_CLUSTER) await stopControlPlane(stateDir);
   };
   try {
-    await preparePeprStore(client);
+    await prepareInstall(client);
     const tls = await selfSignedPair(stateDir);
     proxy = new FaultProxy({
       upstream,

@@ -114,10 +114,17 @@ suite("a real node: the generated manifest applied, the agent in its container, 
         const r = await kubectl("-n", "pepr-system", "rollout", "status", `deployment/${d}`, "--timeout=300s");
         expect({ deployment: d, code: r.code }).toEqual({ deployment: d, code: 0 });
       }
-      // The watcher installs the namespace, the CRDs and the agent once it runs: wait
-      // for the agent as the README says, before applying any configuration.
-      const created = await kubectl("-n", ns, "wait", "--for=create", "daemonset/metallb-agent", "--timeout=300s");
-      expect(created).toMatchObject({ code: 0 });
+      // The manifest itself carries the namespace, the CRDs and the agent; the controller's
+      // identity can install none of them (it holds no such rights).
+      const controller = "--as=system:serviceaccount:pepr-system:pepr-metallb-pepr";
+      for (const what of [
+        ["create", "daemonsets.apps", "-n", ns],
+        ["create", "rolebindings.rbac.authorization.k8s.io", "-n", ns],
+        ["create", "customresourcedefinitions.apiextensions.k8s.io"],
+      ]) {
+        const r = await kubectl("auth", "can-i", ...what, controller);
+        expect({ what, answer: r.stdout.trim() }).toEqual({ what, answer: "no" });
+      }
       const rollout = await kubectl("-n", ns, "rollout", "status", "daemonset/metallb-agent", "--timeout=300s");
       expect(rollout).toMatchObject({ code: 0 });
       const pod = JSON.parse(
@@ -137,6 +144,71 @@ suite("a real node: the generated manifest applied, the agent in its container, 
       expect(pod.status.containerStatuses[0]).toMatchObject({ ready: true, restartCount: 0 });
     },
     20 * minute,
+  );
+
+  it(
+    "a user's edit to the agent DaemonSet (a toleration) survives a watcher restart",
+    async () => {
+      const toleration = { key: "example.com/dedicated", operator: "Equal", value: "lb", effect: "NoSchedule" };
+      await kubectlOk(
+        "-n",
+        ns,
+        "patch",
+        "daemonset/metallb-agent",
+        "--type=json",
+        "-p",
+        JSON.stringify([{ op: "add", path: "/spec/template/spec/tolerations/-", value: toleration }]),
+      );
+      const r = await kubectl("-n", ns, "rollout", "status", "daemonset/metallb-agent", "--timeout=300s");
+      expect(r).toMatchObject({ code: 0 });
+      const generation = await kubectlOk(
+        "-n",
+        ns,
+        "get",
+        "daemonset/metallb-agent",
+        "-o",
+        "jsonpath={.metadata.generation}",
+      );
+
+      const watcherPods = async () =>
+        (await kubectlOk("-n", "pepr-system", "get", "pods", "-l", "pepr.dev/controller=watcher", "-o", "name"))
+          .split("\n")
+          .filter(Boolean);
+      const before = await watcherPods();
+      await kubectlOk("-n", "pepr-system", "rollout", "restart", "deployment/pepr-metallb-pepr-watcher");
+      const restarted = await kubectl(
+        "-n",
+        "pepr-system",
+        "rollout",
+        "status",
+        "deployment/pepr-metallb-pepr-watcher",
+        "--timeout=300s",
+      );
+      expect(restarted).toMatchObject({ code: 0 });
+      const after = await until(
+        "a new watcher pod",
+        async () => {
+          const pods = await watcherPods();
+          return pods.length === 1 && !before.includes(pods[0]) ? pods : undefined;
+        },
+        2 * minute,
+        1000,
+      );
+      // The new watcher has started its controllers (it would have re-applied the agent first).
+      await until(
+        "the new watcher's controllers to start",
+        async () =>
+          (await kubectl("-n", "pepr-system", "logs", after[0])).stdout.includes("metallb-pepr controller ready")
+            ? true
+            : undefined,
+        3 * minute,
+        1000,
+      );
+      const ds = JSON.parse(await kubectlOk("-n", ns, "get", "daemonset/metallb-agent", "-o", "json"));
+      expect(ds.spec.template.spec.tolerations).toContainEqual(toleration);
+      expect(String(ds.metadata.generation)).toBe(generation);
+    },
+    10 * minute,
   );
 
   it(
@@ -442,16 +514,9 @@ suite("a real node: the generated manifest applied, the agent in its container, 
       // 1. The LoadBalancer Services (here the test's and examples/service.yaml's).
       await kubectlOk("delete", "-f", web(), "--wait=true");
       await kubectlOk("delete", "-f", join(moduleDir, "examples", "service.yaml"), "--wait=true");
-      // 2. The module: controller, webhooks and their RBAC, so nothing re-installs the agent.
-      await kubectlOk("delete", "-f", manifest(), "--ignore-not-found", "--wait=true", "--timeout=180s");
-      // 3. The configuration namespace: the agent DaemonSet, its namespaced RBAC, the configuration.
-      await kubectlOk("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=180s");
-      // 4. The agent's cluster-wide RBAC, then the CRDs.
-      await kubectlOk("delete", "clusterrole,clusterrolebinding", "metallb-agent", "--ignore-not-found");
-      const crds = (await kubectlOk("get", "crd", "-o", "jsonpath={.items[*].metadata.name}"))
-        .split(" ")
-        .filter((n) => n.endsWith(".metallb.io") || n === "peprstores.pepr.dev");
-      if (crds.length) await kubectlOk("delete", "crd", ...crds, "--wait=true", "--timeout=180s");
+      // 2. Everything the manifest installed: the module, the agent, its RBAC and Lease policy,
+      //    the configuration namespace, our CRDs and Pepr's PeprStore CRD.
+      await kubectlOk("delete", "-f", manifest(), "--ignore-not-found", "--wait=true", "--timeout=300s");
 
       const left = {
         namespaces: (await kubectlOk("get", "ns", "-o", "jsonpath={.items[*].metadata.name}"))
@@ -464,12 +529,20 @@ suite("a real node: the generated manifest applied, the agent in its container, 
           .split("\n")
           .filter((n) => /metallb|pepr/.test(n)),
         webhooks: (
-          await kubectlOk("get", "mutatingwebhookconfigurations,validatingwebhookconfigurations", "-o", "name")
+          await kubectlOk(
+            "get",
+            "mutatingwebhookconfigurations,validatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings",
+            "-o",
+            "name",
+          )
         )
           .split("\n")
           .filter((n) => /metallb|pepr/.test(n)),
+        agents: (await kubectlOk("get", "pods", "-A", "-l", "app.kubernetes.io/name=metallb-agent", "-o", "name"))
+          .split("\n")
+          .filter(Boolean),
       };
-      expect(left).toEqual({ namespaces: [], crds: [], clusterRoles: [], webhooks: [] });
+      expect(left).toEqual({ namespaces: [], crds: [], clusterRoles: [], webhooks: [], agents: [] });
       // Nothing answers for the address any more.
       expect(vip).not.toBe("");
       const arp = await onClient(["arping", "-c", "2", "-w", "3", "-I", "eth0", vip]);

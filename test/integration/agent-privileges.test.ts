@@ -10,7 +10,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureAgent } from "../../capabilities/shared/kube/agent-install";
+import { applyInstallManifests } from "../../capabilities/shared/kube/dev-install";
 import {
   AGENT_NAME,
   agentLeasePolicyManifests,
@@ -32,7 +32,7 @@ const canI = async (args: string[]): Promise<boolean> =>
 
 describe("the agent's RBAC (kubectl auth can-i)", () => {
   beforeAll(async () => {
-    await ensureAgent(readSettings());
+    await applyInstallManifests(readSettings());
     // RBAC changes reach the authorizer through its informer: wait for the current Role.
     await eventually(
       async () => ((await canI(["watch", "configmaps/metallb-l2-membership", "-n", ns])) ? true : undefined),
@@ -156,7 +156,7 @@ describe("the agent's Lease policy (ValidatingAdmissionPolicy, pod-bound tokens)
     ]);
 
   beforeAll(async () => {
-    await ensureAgent(readSettings());
+    await applyInstallManifests(readSettings());
     await kubectlOk(["apply", "-f", policyFile]);
     const objects = [n1, n2].flatMap((node) => [
       { apiVersion: "v1", kind: "Node", metadata: { name: node } },

@@ -1,23 +1,28 @@
 /**
- * Shipping: what `npx pepr build` generates and what ensureAgent installs are
- * accepted by a real API server, the agent's RBAC is least privilege, and the
- * controller's metrics are served on Pepr's /metrics.
+ * Shipping: what `npm run build` generates (Pepr's objects and the install objects: the
+ * namespace, CRDs, agent and its Lease policy) is accepted by a real API server, the
+ * controller's and the agent's RBAC are least privilege (kubectl auth can-i, CAN and
+ * CANNOT), and the controller's metrics are served on Pepr's /metrics.
  *
  * The global setup builds into .lab/pepr-build (inside the repo, so the bundle
  * resolves pepr from node_modules) before pepr dev starts, never into the dist/
  * that pepr dev runs from; PEPR_BUILD_DIR names it.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { request } from "node:https";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { agentManifests } from "../../capabilities/shared/kube/agent-manifests";
-import { agentOptions, ensureAgent } from "../../capabilities/shared/kube/agent-install";
+import { agentManifests, agentOptions } from "../../capabilities/shared/kube/agent-manifests";
+import { applyInstallManifests } from "../../capabilities/shared/kube/dev-install";
+import { CRD_NAMES } from "../../crds/manifests";
 import { readSettings } from "../../capabilities/shared/settings";
 import { eventually, kubectl, kubectlOk } from "../harness/kubectl";
 import { repoRoot } from "../harness/local-cluster";
 
+const run = promisify(execFile);
 const ns = "metallb-system";
 const agent = `system:serviceaccount:${ns}:metallb-agent`;
 
@@ -26,7 +31,7 @@ const buildDir = process.env.PEPR_BUILD_DIR ?? join(repoRoot, ".lab", "pepr-buil
 const moduleManifest = () =>
   parseAllDocuments(readFileSync(join(buildDir, "pepr-module-metallb-pepr.yaml"), "utf8")).map((d) => d.toJS());
 
-describe("npx pepr build output", () => {
+describe("npm run build output", () => {
   it("every Kubernetes manifest passes server-side dry-run", async () => {
     const files = readdirSync(buildDir).filter((f) => f.endsWith(".yaml"));
     const manifests = files.filter((f) =>
@@ -52,51 +57,134 @@ describe("npx pepr build output", () => {
     }
   });
 
-  it("the controller's ClusterRole is scoped: no wildcards, Secrets create-only (the L2 key), ConfigMaps by name", () => {
+  it("the controller's ClusterRole is scoped: no wildcards, nothing it only needs in metallb-system", () => {
     const docs = moduleManifest();
-    const role = docs.find((o) => o.kind === "ClusterRole");
+    const role = docs.find((o) => o.kind === "ClusterRole" && o.metadata.name === "pepr-metallb-pepr");
     for (const rule of role.rules) {
       expect([...rule.apiGroups, ...rule.resources, ...rule.verbs]).not.toContain("*");
-      // It creates the L2 membership key once and never reads a Secret (issue 12).
-      if (rule.resources.includes("secrets")) expect(rule.verbs).toEqual(["create"]);
-      // The roster ConfigMap is read and replaced by name; creating is all it does otherwise.
-      if (rule.resources.includes("configmaps") && !rule.resourceNames) expect(rule.verbs).toEqual(["create"]);
+      // Secrets, ConfigMaps and metallb.io objects are granted by the Role in metallb-system.
+      expect({ rule, cluster: rule.resources }).toEqual({
+        rule,
+        cluster: rule.resources.filter((r: string) => !["secrets", "configmaps"].includes(r)),
+      });
+      expect(rule.apiGroups).not.toContain("metallb.io");
     }
+    const namespaced = docs.find((o) => o.kind === "Role" && o.metadata.name === "metallb-controller");
+    expect(namespaced.metadata.namespace).toBe(ns);
+  });
+});
+
+describe("the manifest installs everything; the controller can install nothing", () => {
+  const controller = "system:serviceaccount:pepr-system:pepr-metallb-pepr";
+  const canController = async (args: string[]): Promise<boolean> =>
+    (await kubectl(["auth", "can-i", ...args, `--as=${controller}`])).stdout.trim() === "yes";
+  let rbacFile = "";
+
+  beforeAll(async () => {
+    // The controller's identity as the manifest binds it (pepr dev itself runs as admin).
+    const rbac = moduleManifest().filter(
+      (o) =>
+        ((o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding") && o.metadata.name === "pepr-metallb-pepr") ||
+        ((o.kind === "Role" || o.kind === "RoleBinding") && o.metadata.name === "metallb-controller"),
+    );
+    expect(rbac).toHaveLength(4);
+    rbacFile = join(mkdtempSync(join(tmpdir(), "controller-rbac-")), "rbac.json");
+    writeFileSync(rbacFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }));
+    await kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", rbacFile]);
+    await eventually(
+      async () => ((await canController(["patch", "services", "--subresource=status", "-A"])) ? true : undefined),
+      "the controller's ClusterRole",
+    );
+  });
+  afterAll(() => kubectl(["delete", "-f", rbacFile, "--ignore-not-found"]));
+
+  it("the install objects come first: namespace, every CRD, the agent with the build's image, the Lease policy", () => {
+    const docs = moduleManifest();
+    const ids = docs.map((o) => `${o.kind}/${o.metadata?.name}`);
+    expect(ids[0]).toBe(`Namespace/${ns}`);
+    expect(docs[0].metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+    expect(ids.slice(1, 1 + CRD_NAMES.length)).toEqual(
+      [...CRD_NAMES].sort().map((n) => `CustomResourceDefinition/${n}`),
+    );
+    for (const id of [
+      "ServiceAccount/metallb-agent",
+      "ClusterRole/metallb-agent",
+      "Role/metallb-agent",
+      "DaemonSet/metallb-agent",
+      "ValidatingAdmissionPolicy/metallb-agent-leases",
+      "ValidatingAdmissionPolicyBinding/metallb-agent-leases",
+    ])
+      expect(ids).toContain(id);
+    const ds = docs.find((o) => o.kind === "DaemonSet");
+    expect(ds.spec.template.spec.containers[0].image).toBe(agentOptions(readSettings()).image);
+  });
+
+  it("`metallb-pepr manifests` (for `npx pepr deploy` installs) prints the same objects, accepted by the API server", async () => {
+    const { stdout } = await run(process.execPath, [join(repoRoot, "bin", "metallb-pepr.js"), "manifests"], {
+      maxBuffer: 1 << 26,
+    });
+    const printed = parseAllDocuments(stdout).map((d) => d.toJS());
+    const docs = moduleManifest();
+    expect(printed).toEqual(docs.slice(0, printed.length));
+    const r = await kubectl(["apply", "--server-side", "--force-conflicts", "--dry-run=server", "-f", "-"], stdout);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+  });
+
+  // What reconciling needs: read the configuration, write our status kinds, patch Service status, Events.
+  it.each([
+    [["watch", "services", "-A"]],
+    [["patch", "services", "--subresource=status", "-n", "default"]],
+    [["create", "events", "-n", "default"]],
+    [["list", "nodes"]],
+    [["watch", "namespaces"]],
+    [["list", "endpointslices.discovery.k8s.io", "-A"]],
+    [["watch", "ipaddresspools.metallb.io", "-n", ns]],
+    [["patch", "ipaddresspools.metallb.io", "--subresource=status", "-n", ns]],
+    [["create", "bgpsessions.metallb.io", "-n", ns]],
+    [["patch", "configurationstates.metallb.io", "--subresource=status", "-n", ns]],
+    [["update", "configmaps/metallb-l2-membership", "-n", ns]],
+    [["watch", "leases.coordination.k8s.io", "-n", ns]],
+    [["create", "secrets", "-n", ns]],
+    // Pepr's controller applies its PeprStore CRD at every start (the install created it).
+    [["patch", "customresourcedefinitions.apiextensions.k8s.io/peprstores.pepr.dev"]],
+  ])("the controller CAN %j", async (args) => {
+    expect(await canController(args)).toBe(true);
+  });
+
+  // The install-time objects it once applied, and a sample of everything else.
+  it.each([
+    [["create", "rolebindings.rbac.authorization.k8s.io", "-n", ns]],
+    [["create", "rolebindings.rbac.authorization.k8s.io", "-n", "kube-system"]],
+    [["create", "clusterrolebindings.rbac.authorization.k8s.io"]],
+    [["create", "roles.rbac.authorization.k8s.io", "-n", ns]],
+    [["bind", "roles.rbac.authorization.k8s.io/metallb-agent", "-n", ns]],
+    [["escalate", "roles.rbac.authorization.k8s.io/metallb-agent", "-n", ns]],
+    [["create", "daemonsets.apps", "-n", ns]],
+    [["patch", "daemonsets.apps/metallb-agent", "-n", ns]],
+    [["create", "customresourcedefinitions.apiextensions.k8s.io"]],
+    [["patch", "customresourcedefinitions.apiextensions.k8s.io/ipaddresspools.metallb.io"]],
+    [["patch", "namespaces/default"]],
+    [["create", "namespaces"]],
+    [["create", "serviceaccounts", "-n", ns]],
+    [["create", "pods", "-n", ns]],
+    [["get", "secrets", "-n", ns]],
+    [["update", "services", "-n", "default"]],
+    [["delete", "services", "-n", "default"]],
+    [["patch", "ipaddresspools.metallb.io", "-n", ns]],
+    [["delete", "leases.coordination.k8s.io", "-n", ns]],
+    [["create", "secrets", "-n", "default"]],
+    [["create", "configmaps", "-n", "kube-system"]],
+    [["patch", "ipaddresspools.metallb.io", "--subresource=status", "-n", "default"]],
+    [["update", "configmaps/metallb-l2-membership", "-n", "default"]],
+  ])("the controller CANNOT %j", async (args) => {
+    expect(await canController(args)).toBe(false);
   });
 });
 
 describe("the node agent", () => {
   beforeAll(async () => {
-    await ensureAgent(readSettings());
-    await ensureAgent(readSettings()); // idempotent
-  });
-
-  it("the controller's generated ClusterRole is enough to install it (RBAC escalation checks)", async () => {
-    const docs = moduleManifest();
-    const rbac = docs.filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding");
-    expect(rbac).toHaveLength(2);
-    const dir = mkdtempSync(join(tmpdir(), "controller-rbac-"));
-    writeFileSync(join(dir, "rbac.json"), JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }));
-    writeFileSync(
-      join(dir, "agent.json"),
-      JSON.stringify({ apiVersion: "v1", kind: "List", items: agentManifests(agentOptions(readSettings())) }),
-    );
-    await kubectlOk(["apply", "-f", join(dir, "rbac.json")]);
-    try {
-      const r = await kubectl([
-        "apply",
-        "--server-side",
-        "--field-manager=pepr",
-        "--force-conflicts",
-        "--dry-run=server",
-        "--as=system:serviceaccount:pepr-system:pepr-metallb-pepr",
-        "-f",
-        join(dir, "agent.json"),
-      ]);
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
-    } finally {
-      await kubectl(["delete", "-f", join(dir, "rbac.json"), "--ignore-not-found"]);
-    }
+    await applyInstallManifests(readSettings());
+    await applyInstallManifests(readSettings()); // idempotent
   });
 
   it("its manifests pass server-side dry-run", async () => {
@@ -107,7 +195,7 @@ describe("the node agent", () => {
     await kubectlOk(["apply", "--dry-run=server", "-f", file]);
   });
 
-  it("ensureAgent installed the DaemonSet with the configured image", async () => {
+  it("pepr dev installed the DaemonSet with the configured image", async () => {
     const image = await kubectlOk([
       "get",
       "daemonset",

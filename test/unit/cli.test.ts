@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
 
 const bin = join(__dirname, "..", "..", "bin", "metallb-pepr.js");
 const cli = (args: string[], input?: string, env: NodeJS.ProcessEnv = process.env) =>
@@ -12,7 +13,8 @@ describe("metallb-pepr", () => {
     const r = cli([flag]);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
-    for (const command of ["preflight", "convert", "agent", "--version"]) expect(r.stdout).toContain(command);
+    for (const command of ["preflight", "convert", "manifests", "agent", "--version"])
+      expect(r.stdout).toContain(command);
   });
 
   it("--version prints the package version", () => {
@@ -96,5 +98,41 @@ describe("metallb-pepr convert", () => {
     const r = cli(["convert", "--frobnicate"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("usage:");
+  });
+});
+
+describe("metallb-pepr manifests (applied to a real API server in test/integration/deploy.test.ts)", () => {
+  const kinds = (yaml: string) =>
+    parseAllDocuments(yaml).map((d) => {
+      const o = d.toJS() as { kind: string; metadata: { name: string } };
+      return `${o.kind}/${o.metadata.name}`;
+    });
+
+  it("prints the install objects: namespace first, then CRDs, RBAC, the agent and its Lease policy", () => {
+    const r = cli(["manifests"]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+    const ids = kinds(r.stdout);
+    expect(ids[0]).toBe("Namespace/metallb-system");
+    for (const id of [
+      "CustomResourceDefinition/ipaddresspools.metallb.io",
+      "Role/metallb-controller",
+      "DaemonSet/metallb-agent",
+      "ValidatingAdmissionPolicy/metallb-agent-leases",
+    ])
+      expect(ids).toContain(id);
+  });
+
+  it("takes the agent image from --agent-image, and leaves the Lease policy out on request", () => {
+    const r = cli(["manifests", "--agent-image", "registry.example.com/agent:7", "--no-lease-policy"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("image: registry.example.com/agent:7");
+    expect(kinds(r.stdout).some((id) => id.startsWith("ValidatingAdmissionPolicy"))).toBe(false);
+  });
+
+  it("rejects unknown arguments with exit 2 and its usage", () => {
+    const r = cli(["manifests", "--frobnicate"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^unknown argument --frobnicate\nusage: metallb-pepr manifests/);
   });
 });

@@ -6,9 +6,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { finishManifests, type ManifestObject } from "../../hack/manifests/finish";
+import { finishManifests, PEPR_STORE_CRD_RULE, type ManifestObject } from "../../hack/manifests/finish";
 import {
   CHART_BUDGET_TEMPLATE,
+  finishChartRbac,
   finishChartValues,
   finishChartWebhookTemplate,
 } from "../../hack/manifests/finish-chart";
@@ -52,6 +53,23 @@ describe("finishing the generated Helm chart", () => {
     expect(finished.match(/\{\{- range \.Values\.additionalIgnoredNamespaces \}\}/g)).toHaveLength(2);
   });
 
+  it("puts back a '10' or 'Fail' that Pepr turned into a value action inside the CA bundle or the webhook path", () => {
+    // Pepr replaces every "10" and "Fail" in the YAML; these two spots are where it hurts.
+    const generated = fixture("validation-webhook.yaml")
+      .replace(
+        "UkVEQUNURUQ=",
+        "UkVE{{ .Values.admission.webhookTimeout }}Q1RF{{ .Values.admission.failurePolicy }}RUQ=",
+      )
+      .replace("/validate/f7f43f0a", "/validate/f7f43f0a{{ .Values.admission.webhookTimeout }}");
+    const finished = finishChartWebhookTemplate(generated);
+    expect(finished).toContain("UkVE10Q1RFFailRUQ=");
+    expect(finished).toContain("/validate/f7f43f0a10");
+    // The fields themselves: the metallb.io entry keeps Pepr's timeout action, failure policies are fixed.
+    expect(finished).toContain("    timeoutSeconds: {{ .Values.admission.webhookTimeout }}");
+    expect(finished).not.toContain("{{ .Values.admission.failurePolicy }}");
+    expect(finishChartWebhookTemplate(finished)).toBe(finished);
+  });
+
   it("is idempotent and refuses a layout it does not know", () => {
     const once = finishChartWebhookTemplate(fixture("validation-webhook.yaml"));
     expect(finishChartWebhookTemplate(once)).toBe(once);
@@ -73,6 +91,16 @@ describe("finishing the generated Helm chart", () => {
     expect(values.admission.antiAffinity).toBe(false); // Pepr's required variant stays off
     const own = fixture("values.yaml").replace("  affinity: {}", "  affinity: {nodeAffinity: {}}");
     expect(finishChartValues(own, "pepr-metallb-pepr")).toBe(own);
+  });
+
+  it("the chart's ClusterRole rules (values.rbac) lose CRD rights as the manifest's do, idempotently", () => {
+    const before = parse(fixture("values.yaml")).rbac as Array<{ resources: string[] }>;
+    expect(before.some((r) => r.resources.includes("customresourcedefinitions"))).toBe(true);
+    const once = finishChartRbac(fixture("values.yaml"));
+    const after = parse(once).rbac as Array<{ resources: string[] }>;
+    expect(after.filter((r) => r.resources.includes("customresourcedefinitions"))).toEqual([PEPR_STORE_CRD_RULE]);
+    expect(after.length).toBe(before.length);
+    expect(finishChartRbac(once)).toBe(once);
   });
 
   it("the budget template selects the admission pods", () => {

@@ -10,10 +10,13 @@ import type { V1Deployment, V1PodDisruptionBudget, V1ValidatingWebhook } from "@
 import {
   finishManifests,
   LOADBALANCER_ONLY,
+  PEPR_STORE_CRD_RULE,
+  restrictCRDRules,
   SERVICE_WEBHOOK_TIMEOUT_SECONDS,
   serviceWebhookName,
   type ManifestObject,
 } from "../../hack/manifests/finish";
+import { installManifests } from "../../capabilities/shared/kube/install-manifests";
 
 const generated = (): ManifestObject[] =>
   parseAllDocuments(readFileSync(join(__dirname, "fixtures", "pepr-module-metallb-pepr.yaml"), "utf8")).map(
@@ -127,6 +130,50 @@ describe("finishing the generated manifests", () => {
   it("finishing twice is finishing once", () => {
     const once = finishManifests(generated());
     expect(finishManifests(once)).toEqual(once);
+  });
+
+  it("the install objects go first, and a second finish replaces them rather than adding copies", () => {
+    const install = installManifests({
+      namespace: "metallb-system",
+      image: "agent:test",
+      leasePolicy: true,
+    }) as ManifestObject[];
+    const once = finishManifests(generated(), install);
+    expect(once.slice(0, install.length)).toEqual(install);
+    expect(
+      once
+        .slice(install.length)
+        .some((o) =>
+          install.some(
+            (i) =>
+              i.kind === o.kind &&
+              i.metadata?.name === o.metadata?.name &&
+              i.metadata?.namespace === o.metadata?.namespace,
+          ),
+        ),
+    ).toBe(false);
+    // A rebuild with another agent image: one DaemonSet, the new one.
+    const again = finishManifests(
+      once,
+      installManifests({ namespace: "metallb-system", image: "agent:next", leasePolicy: true }) as ManifestObject[],
+    );
+    const daemonSets = again.filter((o) => o.kind === "DaemonSet");
+    expect(daemonSets).toHaveLength(1);
+    expect(JSON.stringify(daemonSets[0])).toContain("agent:next");
+    expect(again).toHaveLength(once.length);
+  });
+
+  it("Pepr's ClusterRole keeps, of CRDs, only patch of its own store CRD, which the install creates", () => {
+    const rules = (objs: ManifestObject[]) =>
+      one(objs, "ClusterRole", "pepr-metallb-pepr").rules as Array<{ resources: string[]; verbs: string[] }>;
+    expect(rules(generated()).some((r) => r.resources.includes("customresourcedefinitions"))).toBe(true);
+    const finished = finishManifests(generated());
+    const crdRules = rules(finished).filter((r) => r.resources.some((x) => x.startsWith("customresourcedefinitions")));
+    expect(crdRules).toEqual([PEPR_STORE_CRD_RULE]);
+    expect(finishManifests(finished)).toEqual(finished);
+    expect(restrictCRDRules([{ apiGroups: [""], resources: ["services"], verbs: ["get"] }])).toEqual([
+      { apiGroups: [""], resources: ["services"], verbs: ["get"] },
+    ]);
   });
 
   it("names the Service webhook after Pepr's", () => {

@@ -2,7 +2,7 @@
  * The node agent's Kubernetes objects, as plain data: ServiceAccount, RBAC, the
  * DaemonSet and the admission policy that ties each agent to its own node's Lease.
  * Pure (no client, no environment reads), so it is unit-tested and can be dry-run by
- * kubectl; agent-install.ts applies the ServiceAccount, RBAC and DaemonSet.
+ * kubectl; install-manifests.ts gathers them with the namespace and the CRDs.
  *
  * RBAC is exactly what the agent's code calls (docs/install.md lists each rule and its
  * caller): cluster-wide it only lists and watches Services, EndpointSlices and Nodes;
