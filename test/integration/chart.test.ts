@@ -108,6 +108,7 @@ it("a user's values reach the agent DaemonSet, and the rendering passes server-s
     "METALLB_HEARTBEAT_ADDRESS",
     "METALLB_NAMESPACE",
     "METALLB_METRICS_PORT",
+    "METALLB_HEALTH_PORT",
     "NODE_OPTIONS",
     "METALLB_L2_SPREAD_SLACK",
   ]);

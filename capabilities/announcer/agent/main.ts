@@ -23,6 +23,7 @@ import { parseRoster, type Roster } from "./l2/membership/roster";
 import { projectService } from "./projections";
 import { agentMetrics, serveMetrics, setAnnounced } from "./metrics";
 import { readAgentSettings } from "./settings";
+import { startHealthServer } from "./health-server";
 import { handOver, ownedByNode, ownedElsewhere, type Ownership, type ServiceLike, type StatusLike } from "./l2/desired";
 import { ANNOUNCEMENT_LOOKBACK_MS, RELEASE_GRACE_MS, releaseStep, type Release } from "./l2/release";
 import { readLinks, usableInterfaces } from "./l2/interfaces";
@@ -324,6 +325,7 @@ async function shutdown(signal: string): Promise<void> {
   rosterMap.stop();
   keySecret.stop();
   metricsServer?.close();
+  healthServer?.close();
   kube.close();
   log("stopped");
   process.exit(0);
@@ -339,6 +341,7 @@ l2.onAnnouncement((ip) => {
   scheduleUpdate();
 });
 const metricsServer = serveMetrics(settings.metrics, (m) => log(m));
+const healthServer = startHealthServer(settings.health, (m) => log(m));
 l2.start();
 lease.start();
 statuses.start();

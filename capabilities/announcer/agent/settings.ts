@@ -5,6 +5,7 @@
  */
 import { timingProblem, type MembershipTiming } from "./l2/membership/membership";
 import { readMetricsServing, type MetricsServing } from "./metrics-server";
+import { readHealthServing, type HealthServing } from "./health-server";
 
 export interface AgentSettings {
   nodeName: string;
@@ -35,6 +36,8 @@ export interface AgentSettings {
   refreshMs: number;
   /** /metrics: port, listen address, optional HTTPS (metrics-server.ts). */
   metrics: MetricsServing;
+  /** /healthz for the kubelet's probes (health-server.ts). */
+  health: HealthServing;
 }
 
 /** MetalLB's default exclude list (reference/metallb.md §5.2). */
@@ -96,6 +99,7 @@ export function readAgentSettings(env: NodeJS.ProcessEnv = process.env): AgentSe
     excludeInterfaces: (list(env.METALLB_L2_EXCLUDE_INTERFACES) ?? DEFAULT_EXCLUDE).map((r) => new RegExp(r)),
     refreshMs: ms(env, "METALLB_L2_REFRESH_MS", 0),
     metrics: readMetricsServing(env),
+    health: readHealthServing(env),
   };
   if (s.renewMs <= 0) throw new Error(`METALLB_LEASE_RENEW_MS must be positive, got ${s.renewMs}`);
   const problem = timingProblem(s.timing);

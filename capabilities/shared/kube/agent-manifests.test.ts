@@ -102,8 +102,10 @@ describe("agent manifests", () => {
       seccompProfile: { type: "RuntimeDefault" },
     });
     expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "256Mi" } });
-    expect(c.livenessProbe.httpGet.port).toBe(7472);
-    expect(c.readinessProbe.httpGet.port).toBe(7472);
+    // Probes hit /healthz on a port of their own: metrics may be HTTPS-only or bound to loopback.
+    for (const probe of [c.livenessProbe, c.readinessProbe])
+      expect(probe.httpGet).toEqual({ path: "/healthz", port: 7473, scheme: "HTTP" });
+    expect(c.env).toContainEqual({ name: "METALLB_HEALTH_PORT", value: "7473" });
   });
 
   it("the Lease policy uses the agent's own Lease names and the pod-bound token's node extra", () => {

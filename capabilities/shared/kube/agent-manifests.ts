@@ -16,6 +16,8 @@ import type { Settings } from "../settings";
 
 export const AGENT_NAME = "metallb-agent";
 export const AGENT_METRICS_PORT = 7472;
+/** Plain-HTTP /healthz for the probes, apart from metrics (which may be HTTPS or loopback-only). */
+export const AGENT_HEALTH_PORT = 7473;
 export const AGENT_IMAGE_REPO = "ghcr.io/metallb-pepr/agent";
 
 export interface AgentOptions {
@@ -24,8 +26,6 @@ export interface AgentOptions {
   image: string;
   /** Environment passed through to the agent (e.g. METALLB_LOADBALANCER_CLASS). */
   extraEnv?: Record<string, string>;
-  /** HTTP path the probes hit on the metrics port (the agent serves /metrics; /healthz would be better). */
-  probePath?: string;
 }
 
 /** Default image: the agent built from this package, tagged with its version. */
@@ -164,7 +164,7 @@ export const AGENT_NODE_OPTIONS = "--max-semi-space-size=2";
 
 export function agentDaemonSet(o: AgentOptions): KubernetesObject {
   const probe = (failureThreshold: number, periodSeconds: number) => ({
-    httpGet: { path: o.probePath ?? "/metrics", port: AGENT_METRICS_PORT, scheme: "HTTP" },
+    httpGet: { path: "/healthz", port: AGENT_HEALTH_PORT, scheme: "HTTP" },
     periodSeconds,
     failureThreshold,
     timeoutSeconds: 2,
@@ -175,6 +175,7 @@ export function agentDaemonSet(o: AgentOptions): KubernetesObject {
     { name: "METALLB_HEARTBEAT_ADDRESS", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.hostIP" } } },
     { name: "METALLB_NAMESPACE", value: o.namespace },
     { name: "METALLB_METRICS_PORT", value: String(AGENT_METRICS_PORT) },
+    { name: "METALLB_HEALTH_PORT", value: String(AGENT_HEALTH_PORT) },
     { name: "NODE_OPTIONS", value: AGENT_NODE_OPTIONS },
     ...Object.entries(o.extraEnv ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
@@ -208,7 +209,10 @@ export function agentDaemonSet(o: AgentOptions): KubernetesObject {
               imagePullPolicy: "IfNotPresent",
               args: ["agent"],
               env,
-              ports: [{ name: "metrics", containerPort: AGENT_METRICS_PORT, protocol: "TCP" }],
+              ports: [
+                { name: "metrics", containerPort: AGENT_METRICS_PORT, protocol: "TCP" },
+                { name: "health", containerPort: AGENT_HEALTH_PORT, protocol: "TCP" },
+              ],
               livenessProbe: { ...probe(3, 10), initialDelaySeconds: 10 },
               readinessProbe: probe(3, 5),
               // Measured (docs/install.md): about 70 MB on a small cluster; 100 MB steady and a

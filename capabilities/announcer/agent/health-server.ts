@@ -1,0 +1,42 @@
+/**
+ * The kubelet's probes for the agent: GET /healthz answers "ok" while the event loop runs.
+ *
+ * Separate from /metrics on purpose. Metrics may be bound to 127.0.0.1 or served over HTTPS
+ * only (metrics-server.ts), and a probe aimed at them would then fail and restart a healthy
+ * agent. This endpoint tells nothing but that the process answers, so it can listen where
+ * the kubelet reaches a host-network pod (the node's address) in plain HTTP.
+ */
+import { createServer, type Server } from "node:http";
+import { isIP } from "node:net";
+
+export interface HealthServing {
+  /** TCP port; 0 disables the endpoint. */
+  port: number;
+  /** Listen address; "" = every interface. */
+  address: string;
+}
+
+/** METALLB_HEALTH_PORT (0, off: the DaemonSet sets 7473) and METALLB_HEALTH_ADDRESS (""). */
+export function readHealthServing(env: NodeJS.ProcessEnv): HealthServing {
+  const raw = env.METALLB_HEALTH_PORT ?? "";
+  const port = raw === "" ? 0 : Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`METALLB_HEALTH_PORT must be a port number (0 disables), got ${JSON.stringify(raw)}`);
+  const address = (env.METALLB_HEALTH_ADDRESS ?? "").trim();
+  if (address !== "" && isIP(address) === 0)
+    throw new Error(`METALLB_HEALTH_ADDRESS must be an IP address (or empty for all), got ${JSON.stringify(address)}`);
+  return { port, address };
+}
+
+/** Starts the endpoint; undefined when the port is 0. A failure to bind is logged, not fatal. */
+export function startHealthServer(serving: HealthServing, log: (msg: string) => void): Server | undefined {
+  if (serving.port === 0) return undefined;
+  const server = createServer((req, res) => {
+    if (req.method === "GET" && (req.url ?? "").split("?")[0] === "/healthz")
+      res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n");
+    else res.writeHead(404).end();
+  });
+  server.on("error", (err) => log(`health endpoint on ${serving.address || "*"}:${serving.port}: ${err.message}`));
+  server.listen(serving.port, serving.address || undefined);
+  return server;
+}
