@@ -34,7 +34,10 @@ class MemoryWriter implements ServiceWriter {
   event(svc: V1Service, _type: "Normal" | "Warning", reason: string, message: string): void {
     this.events.push(`${svc.metadata!.name} ${reason}: ${message}`);
   }
-  poolsChanged(): void {}
+  readonly poolCalls: string[][] = [];
+  poolsChanged(names: ReadonlySet<string>): void {
+    this.poolCalls.push([...names].sort());
+  }
 }
 
 const pool = (name: string, cidr: string): Pool => ({
@@ -70,6 +73,15 @@ function setup() {
 const ipOf = (w: MemoryWriter, name: string) => w.published.get(`apps/${name}`)?.ips;
 
 describe("ServiceController", () => {
+  it("tells the writer at once when the last pool is deleted, with no Service to revisit (its metrics must go)", async () => {
+    const { writer, controller } = setup();
+    controller.load([pool("a", "192.0.2.0/29"), pool("b", "198.51.100.0/29")], [], new Map());
+    await controller.idle();
+    controller.onPools([]);
+    await controller.idle();
+    expect(writer.poolCalls.at(-1)).toEqual([]);
+  });
+
   it("re-claims addresses already in status before giving out new ones, whatever the list order", async () => {
     const { writer, controller } = setup();
     // The newcomer is listed first; the holder of .0 must keep it.

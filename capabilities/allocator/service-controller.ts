@@ -196,6 +196,9 @@ export class ServiceController {
     for (const p of pools) this.touchedPools.add(p.name);
     for (const key of change.released) this.markDirty(key);
     for (const key of this.services.keys()) this.markDirty(key);
+    // At once, not after the drain: with no pool or no Service left there is no drain, and a
+    // deleted pool's metrics would stay (its alerts with them).
+    this.writer.poolsChanged(new Set(pools.map((p) => p.name)));
   }
 
   /** Resolves when every decision is made and every write has settled (tests, benchmarks). */
