@@ -13,7 +13,7 @@ import { repoRoot } from "../harness/local-cluster";
 
 const ns = "metallb-system";
 
-describe("CRDs installed by the controller at start-up", () => {
+describe("CRDs installed (here by pepr dev at start-up; in a cluster by the manifest)", () => {
   it.each([
     "ipaddresspools",
     "l2advertisements",

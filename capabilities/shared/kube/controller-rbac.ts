@@ -11,23 +11,13 @@
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import pkg from "../../../package.json";
+import { ALL_KINDS } from "../../../crds/types/kinds";
 
 /** The identity Pepr gives the module's admission and watcher pods. */
 export const CONTROLLER_SERVICE_ACCOUNT = { name: `pepr-${pkg.pepr.uuid}`, namespace: "pepr-system" };
 export const CONTROLLER_ROLE_NAME = "metallb-controller";
 
-const METALLB_KINDS = [
-  "ipaddresspools",
-  "l2advertisements",
-  "bgpadvertisements",
-  "bgppeers",
-  "bfdprofiles",
-  "communities",
-  "servicel2statuses",
-  "servicebgpstatuses",
-  "bgpsessions",
-  "configurationstates",
-];
+const METALLB_KINDS = ALL_KINDS.map((k) => k.plural);
 
 const labels = { "app.kubernetes.io/component": "controller", "app.kubernetes.io/part-of": "metallb-pepr" };
 

@@ -1,22 +1,13 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { selfSignedPair } from "./test-certs";
 import { certificateExpiry, pairDigest, planReload, servingCertPaths, watchServingCert } from "./serving-cert";
 
 const dir = mkdtempSync(join(tmpdir(), "serving-cert-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A self-signed EC pair from the openssl CLI, valid `days`. */
-function pair(name: string, days: number): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-keyout", key, "-out", cert, "-days", String(days), "-subj", `/CN=${name}`,
-  ], { stdio: "ignore" }); // prettier-ignore
-  return { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
-}
+const pair = (name: string, days: number) => selfSignedPair(dir, name, days);
 const a = pair("a", 30);
 const b = pair("b", 365);
 

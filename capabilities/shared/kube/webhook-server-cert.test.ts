@@ -3,13 +3,13 @@
  * whose mounted pair changes the way the kubelet changes a Secret volume (a new timestamped
  * directory, then an atomic rename of the `..data` symlink).
  */
-import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { selfSignedPair } from "./test-certs";
 import tls from "node:tls";
 import type { CertWatcher } from "./serving-cert";
 import { startWithLongKeepAlive } from "./webhook-server";
@@ -18,15 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), "webhook-cert-"));
 const volume = join(dir, "volume");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function pair(name: string, days: number): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-keyout", key, "-out", cert, "-days", String(days), "-subj", `/CN=${name}`,
-  ], { stdio: "ignore" }); // prettier-ignore
-  return { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
-}
+const pair = (name: string, days: number) => selfSignedPair(dir, name, days);
 
 let generation = 0;
 /** What the kubelet does on a Secret update: write a new directory, then swap ..data to it. */
