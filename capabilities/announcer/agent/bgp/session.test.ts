@@ -477,6 +477,52 @@ describe("initial advertisement", () => {
   });
 });
 
+// ------------------------------------------------------------------ graceful shutdown
+
+describe("graceful shutdown (RFC 8326)", () => {
+  const GSHUT = 65535 * 65536;
+  const own = 64512 * 65536 + 100;
+
+  async function established(over: Partial<SessionConfig>, open: OpenMessage) {
+    const peer = await listen();
+    const h = makeSession(peer.port, over);
+    h.session.setRoutes([route("198.51.100.10/32", { communities: [own], localPref: 200 })]);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake(open);
+    await untilEndOfRib(c, [IPV4_UNICAST]);
+    return { h, c };
+  }
+
+  it("eBGP: a draining route is re-advertised with 65535:0 beside its own community, then without it again", async () => {
+    const { h, c } = await established({}, peerOpen({ families: [IPV4_UNICAST] }));
+    h.session.setRoutes([route("198.51.100.10/32", { communities: [own], localPref: 200, gracefulShutdown: true })]);
+    const tagged = await c.nextOf("update");
+    expect(announced(tagged)).toEqual(["198.51.100.10/32"]);
+    expect(withdrawn(tagged)).toEqual([]);
+    expect(findAttribute(tagged.attributes, "communities")?.communities).toEqual([own, GSHUT]);
+    expect(findAttribute(tagged.attributes, "local-pref")).toBeUndefined();
+    h.session.setRoutes([route("198.51.100.10/32", { communities: [own], localPref: 200 })]);
+    const untagged = await c.nextOf("update");
+    expect(findAttribute(untagged.attributes, "communities")?.communities).toEqual([own]);
+  });
+
+  it("iBGP: a draining route also carries LOCAL_PREF 0 instead of the advertisement's", async () => {
+    const open = peerOpen({ families: [IPV4_UNICAST] });
+    const ibgpOpen: OpenMessage = {
+      ...open,
+      myAS: LOCAL_AS,
+      capabilities: open.capabilities.map((cap) => (cap.type === "four-octet-as" ? { ...cap, asn: LOCAL_AS } : cap)),
+    };
+    const { h, c } = await established({ peerAS: LOCAL_AS }, ibgpOpen);
+    h.session.setRoutes([route("198.51.100.10/32", { communities: [own], localPref: 200, gracefulShutdown: true })]);
+    const tagged = await c.nextOf("update");
+    expect(findAttribute(tagged.attributes, "local-pref")?.localPref).toBe(0);
+    expect(findAttribute(tagged.attributes, "communities")?.communities).toEqual([own, GSHUT]);
+    expect(h.last().advertisedPrefixes).toBe(1);
+  });
+});
+
 // ------------------------------------------------------------------ route refresh
 
 describe("route refresh (RFC 2918)", () => {

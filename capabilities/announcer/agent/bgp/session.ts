@@ -34,7 +34,7 @@
 import type * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import { parseIP, type CIDR, type IP } from "../../../shared/net/ip";
-import { planUpdates, type Route } from "./adj-rib-out";
+import { planUpdates, type Route, type RouteAttributes } from "./adj-rib-out";
 import { encodeMessage } from "./encode";
 import {
   fsmConfig,
@@ -47,6 +47,7 @@ import {
   type TimerName,
 } from "./fsm";
 import { endOfRibFamily } from "./graceful-restart";
+import { shutdownAttributes } from "./graceful-shutdown";
 import { frameToEvent } from "./inbound";
 import {
   IPV4_UNICAST,
@@ -130,6 +131,8 @@ export interface AdvertisedRoute {
   /** Sent on iBGP only (RFC 4271 §5.1.5); default 100 there. */
   readonly localPref?: number;
   readonly med?: number;
+  /** This node is going away: send with GRACEFUL_SHUTDOWN, and LOCAL_PREF 0 on iBGP (RFC 8326). */
+  readonly gracefulShutdown?: boolean;
 }
 
 export type MessageKind = "open" | "update" | "keepalive" | "notification" | "routeRefresh";
@@ -704,23 +707,27 @@ export class BgpSession {
     return this.localAddress?.family === prefix.family ? this.localAddress : undefined;
   }
 
-  /** Our routes as wire routes: eBGP AS_PATH [localAS]; iBGP empty AS_PATH + LOCAL_PREF (RFC 4271 §5.1.2, §5.1.5). */
+  /**
+   * Our routes as wire routes: eBGP AS_PATH [localAS]; iBGP empty AS_PATH + LOCAL_PREF (RFC 4271
+   * §5.1.2, §5.1.5); a draining route also carries GRACEFUL_SHUTDOWN (graceful-shutdown.ts).
+   */
   private wireRoutes(): Route[] {
     const ebgp = this.isEbgp();
     const out: Route[] = [];
     for (const r of this.desired) {
       const nextHop = this.nextHopFor(r.prefix);
       if (!nextHop) continue;
+      const attributes: RouteAttributes = {
+        asPath: ebgp ? [{ type: "sequence", asns: [this.config.localAS] }] : [],
+        ...(ebgp ? {} : { localPref: r.localPref ?? 100 }),
+        ...(r.med !== undefined ? { med: r.med } : {}),
+        ...(r.communities?.length ? { communities: r.communities } : {}),
+        ...(r.largeCommunities?.length ? { largeCommunities: r.largeCommunities } : {}),
+      };
       out.push({
         prefix: r.prefix,
         nextHop,
-        attributes: {
-          asPath: ebgp ? [{ type: "sequence", asns: [this.config.localAS] }] : [],
-          ...(ebgp ? {} : { localPref: r.localPref ?? 100 }),
-          ...(r.med !== undefined ? { med: r.med } : {}),
-          ...(r.communities?.length ? { communities: r.communities } : {}),
-          ...(r.largeCommunities?.length ? { largeCommunities: r.largeCommunities } : {}),
-        },
+        attributes: r.gracefulShutdown ? shutdownAttributes(attributes, !ebgp) : attributes,
       });
     }
     return out;
