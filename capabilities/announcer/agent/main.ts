@@ -12,6 +12,8 @@
  * Clean stop (SIGTERM/SIGINT), make-before-break: mark the Lease draining, so the controller
  * moves our IPs at once; keep answering each IP until another node owns its Service and has
  * announced the IP on the wire (or a short grace, or the drain timeout, passes); then stop.
+ * BGP meanwhile re-advertises with GRACEFUL_SHUTDOWN and waits before its Cease (RFC 8326,
+ * bgp/graceful-shutdown.ts); a second signal cuts that wait short.
  */
 import { setFlagsFromString } from "node:v8";
 import { AgentKube } from "./kube";
@@ -291,9 +293,13 @@ membership.on("changed", () => update());
 lease.on("written", () => agentMetrics.leaseWrites.inc());
 
 async function shutdown(signal: string): Promise<void> {
-  if (draining) return;
+  if (draining) {
+    // A second signal: BGP withdraws now instead of at the end of its graceful-shutdown wait.
+    bgp.stop().catch(() => undefined);
+    return;
+  }
   log(`${signal}: draining`);
-  // BGP withdraws at once (NOTIFICATION Cease); L2 hands over make-before-break.
+  // BGP tags its routes GRACEFUL_SHUTDOWN, waits, then sends Cease; L2 hands over make-before-break.
   speakerState.stop();
   const bgpStopped = bgp.stop().catch((err: unknown) => log("BGP stop failed", { err: String(err) }));
   await new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@ import { parseAllDocuments } from "yaml";
 import { readSettings } from "../settings";
 import { LEASE_PREFIX } from "../../announcer/agent/lease";
 import { TIEBREAKER_LEASE } from "../../announcer/agent/l2/membership/tiebreaker";
+import { DEFAULT_GRACEFUL_SHUTDOWN_SECONDS } from "../../announcer/agent/bgp/settings";
 import {
   agentClusterRole,
   agentDaemonSet,
@@ -157,6 +158,11 @@ describe("agent manifests", () => {
     });
     expect(env).toContainEqual({ name: "METALLB_NAMESPACE", value: "metallb-system" });
     expect(env).toContainEqual({ name: "METALLB_LOADBALANCER_CLASS", value: "lb.example/bare" });
+  });
+
+  it("gives a stopping agent time for its BGP graceful shutdown before the kubelet's SIGKILL", () => {
+    // The wait, then the NOTIFICATION (up to 2 s) and the last status write.
+    expect(podSpec().terminationGracePeriodSeconds).toBeGreaterThanOrEqual(DEFAULT_GRACEFUL_SHUTDOWN_SECONDS + 10);
   });
 
   it("tolerates control-plane taints", () => {

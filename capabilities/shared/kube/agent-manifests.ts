@@ -194,8 +194,10 @@ export function agentDaemonSet(o: AgentOptions): KubernetesObject {
           serviceAccountName: AGENT_NAME,
           hostNetwork: true,
           dnsPolicy: "ClusterFirstWithHostNet",
-          // Short: a stopping agent withdraws at once and the controller moves its IPs.
-          terminationGracePeriodSeconds: 10,
+          // A stopping agent's BGP routes carry GRACEFUL_SHUTDOWN for 15 s before the Cease
+          // (METALLB_BGP_GRACEFUL_SHUTDOWN_SECONDS, docs/bgp.md); cut short by SIGKILL, routers
+          // would keep them until their hold timer with nobody answering. 30 s leaves room.
+          terminationGracePeriodSeconds: 30,
           nodeSelector: { "kubernetes.io/os": "linux" },
           tolerations: ["node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"].map((key) => ({
             key,

@@ -1,5 +1,7 @@
+import { cidr } from "./fixtures";
 import {
   GRACEFUL_SHUTDOWN,
+  drainRoutes,
   nodeDrain,
   remainingWait,
   shutdownAttributes,
@@ -115,5 +117,27 @@ describe("remainingWait", () => {
   it("is 0 when no session advertises anything, or when draining is off", () => {
     expect(remainingWait(WAIT, 5000, false)).toBe(0);
     expect(remainingWait(0, 5000, true)).toBe(0);
+  });
+});
+
+describe("drainRoutes", () => {
+  const routes = [{ prefix: cidr("192.0.2.10/32"), communities: [1] }, { prefix: cidr("192.0.2.20/32") }];
+
+  it("marks every route when tagging, keeping its own attributes", () => {
+    expect(drainRoutes(routes, true)).toEqual([
+      { prefix: cidr("192.0.2.10/32"), communities: [1], gracefulShutdown: true },
+      { prefix: cidr("192.0.2.20/32"), gracefulShutdown: true },
+    ]);
+  });
+
+  it("passes routes through untouched when not tagging", () => {
+    expect(drainRoutes(routes, false)).toEqual(routes);
+  });
+
+  it("while an excluded node waits, keeps only the prefixes it announced before the label", () => {
+    expect(drainRoutes(routes, true, new Set(["192.0.2.20/32"]))).toEqual([
+      { prefix: cidr("192.0.2.20/32"), gracefulShutdown: true },
+    ]);
+    expect(drainRoutes(routes, true, new Set())).toEqual([]);
   });
 });

@@ -21,6 +21,7 @@
  * - A stopping agent tags, waits, then stops. Time its routes already spent tagged (a cordon,
  *   `kubectl drain`) counts toward the wait; with nothing advertised there is nothing to wait for.
  */
+import { formatCIDR, type CIDR } from "../../../shared/net/ip";
 import type { RouteAttributes } from "./adj-rib-out";
 
 /** RFC 8326 §5: the well-known community GRACEFUL_SHUTDOWN, 65535:0 (0xFFFF0000). */
@@ -115,4 +116,17 @@ export function remainingWait(waitMs: number, now: number, advertising: boolean,
   if (!advertising || waitMs <= 0) return 0;
   const already = taggedSince === undefined ? 0 : Math.max(0, now - taggedSince);
   return Math.max(0, waitMs - already);
+}
+
+/**
+ * The routes to hand one peer's session: all marked for graceful shutdown when `tag`, and,
+ * when `keep` is given (an excluded node's wait), only the prefixes in it.
+ */
+export function drainRoutes<R extends { readonly prefix: CIDR }>(
+  routes: readonly R[],
+  tag: boolean,
+  keep?: ReadonlySet<string>,
+): (R & { readonly gracefulShutdown?: boolean })[] {
+  const kept = keep ? routes.filter((r) => keep.has(formatCIDR(r.prefix))) : [...routes];
+  return tag ? kept.map((r) => ({ ...r, gracefulShutdown: true })) : kept;
 }

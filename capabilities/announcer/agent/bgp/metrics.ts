@@ -9,6 +9,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import { serviceKeyOf, type NodePlan, type PlanService } from "../../../shared/bgp";
 import { agentRegistry } from "../metrics";
+import type { DrainReason } from "./graceful-shutdown";
 import type { MessageKind, SessionObserver, SessionSnapshot } from "./session";
 
 function make(registry: Registry) {
@@ -43,6 +44,12 @@ function make(registry: Registry) {
       "metallb_pepr_bgp_route_refresh_received_total",
       "Number of BGP ROUTE-REFRESH messages received",
     ),
+    gracefulShutdown: new Gauge({
+      name: "metallb_pepr_bgp_graceful_shutdown",
+      help: "1 while this node's BGP routes carry GRACEFUL_SHUTDOWN (RFC 8326), by reason: stopping, cordoned or excluded",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
   };
 }
 
@@ -101,4 +108,10 @@ export function bgpAnnouncements(
     const key = serviceKeyOf(s.namespace, s.name);
     return decisions.get(key)?.announce ? [[key, s.ips] as const] : [];
   });
+}
+
+/** Sets metallb_pepr_bgp_graceful_shutdown{reason} to 1 for `reason` (if any) and 0 for the others. */
+export function setGracefulShutdown(reasons: ReadonlySet<DrainReason>, registry?: Registry): void {
+  const g = bgpMetrics(registry).gracefulShutdown;
+  for (const r of ["stopping", "cordoned", "excluded"] as const) g.set({ reason: r }, reasons.has(r) ? 1 : 0);
 }

@@ -16,9 +16,14 @@
  * - METALLB_BGP_MAX_PREFIXES (settings.ts) bounds what each peer may announce.
  * - BFD (agent/bfd/coupling.ts): a session with spec.bfd runs BFD to its peer; BFD down tears it
  *   down; status.bfd shows the BFD state (null once BFD is gone).
+ * - Drain (RFC 8326, graceful-shutdown.ts): a cordoned node's routes carry GRACEFUL_SHUTDOWN; an
+ *   excluded node's carry it for METALLB_BGP_GRACEFUL_SHUTDOWN_SECONDS before they are withdrawn;
+ *   stop() tags every route and waits that long (less time already tagged) before the Cease.
+ *   A second stop() ends the wait.
  */
 import {
   endpointsByService,
+  nodeExclusion,
   planNode,
   toPlanNode,
   toPlanService,
@@ -31,14 +36,16 @@ import { ConfigWatch } from "../config-watch";
 import { projectEndpointSlice, projectService } from "../projections";
 import { AgentKube } from "../kube";
 import { Informer, type KubeObject } from "../../../shared/kube/informer";
-import { bgpAnnouncements, metricsObserver } from "./metrics";
+import { bgpAnnouncements, metricsObserver, setGracefulShutdown } from "./metrics";
+import { drainRoutes, nodeDrain, remainingWait, type NodeDrainState } from "./graceful-shutdown";
 import { setAnnounced } from "../metrics";
 import { PasswordRetries } from "./password-retry";
 import { passwordFromSecret } from "../../../shared/config/password-secret";
 import type { SpeakerState } from "../speaker-state";
-import { readBgpSettings } from "./settings";
+import { readBgpSettings, type BgpSettings } from "./settings";
 import { readSettings, type Settings } from "../../../shared/settings";
 import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
+import { formatCIDR } from "../../../shared/net/ip";
 import { BgpBfdCoupling, withBfdStatus } from "../bfd/coupling";
 import { bfdMetricsObserver } from "../bfd/metrics";
 import { BfdSessions } from "../bfd/sessions";
@@ -48,6 +55,8 @@ export interface RouteSource {
   routesFor(peer: string): readonly AdvertisedRoute[];
   /** Called whenever any peer's routes may have changed. */
   onChange(listener: () => void): void;
+  /** Since when the routes carry GRACEFUL_SHUTDOWN (cordon, exclusion), if they do. */
+  taggedSince?(): number | undefined;
   start(): void;
   stop(): void;
 }
@@ -106,10 +115,13 @@ export class PlanRouteSource implements RouteSource {
   private readonly services: Informer<KubeObject & ServiceLike>;
   private readonly ownServices: boolean;
   private readonly slices: Informer<KubeObject & EndpointSliceLike>;
-  private readonly nodes: Informer<KubeObject & NodeLike>;
+  private readonly nodes: Informer<KubeObject & NodeLike & { spec?: { unschedulable?: boolean } }>;
   private readonly config: ConfigWatch;
   private scheduled?: NodeJS.Timeout;
   private lastConfigError?: string;
+  private drain: NodeDrainState = {};
+  private drainLast: { reason?: "cordoned" | "excluded"; holding: boolean } = { holding: false };
+  private recheck?: NodeJS.Timeout;
 
   constructor(
     kube: AgentKube,
@@ -118,6 +130,8 @@ export class PlanRouteSource implements RouteSource {
     private readonly log: (msg: string) => void,
     services?: Informer<KubeObject & ServiceLike>,
     private readonly settings: Pick<Settings, "loadBalancerClass" | "ignoreExcludeLBLabel"> = readSettings(),
+    /** How long an excluded node's routes carry GRACEFUL_SHUTDOWN before they go. */
+    private readonly gracefulShutdownMs = 0,
   ) {
     const changed = (): void => this.schedule();
     this.ownServices = !services;
@@ -141,6 +155,10 @@ export class PlanRouteSource implements RouteSource {
     this.listeners.push(listener);
   }
 
+  taggedSince(): number | undefined {
+    return this.drain.taggedSince;
+  }
+
   start(): void {
     if (this.ownServices) this.services.start();
     this.slices.start();
@@ -154,6 +172,7 @@ export class PlanRouteSource implements RouteSource {
     this.nodes.stop();
     this.config.stop();
     if (this.scheduled) clearTimeout(this.scheduled);
+    clearTimeout(this.recheck);
   }
 
   private schedule(): void {
@@ -182,26 +201,48 @@ export class PlanRouteSource implements RouteSource {
         const p = toPlanService(s, this.settings.loadBalancerClass);
         return p ? [p] : [];
       });
-      const plan = planNode({
+      const node = toPlanNode(nodeObj);
+      const input = {
         config: parsed.config,
-        node: toPlanNode(nodeObj),
+        node,
         services,
         endpoints: endpointsByService(this.slices.items.values()),
-        settings: { ignoreExcludeLBLabel: this.settings.ignoreExcludeLBLabel },
-      });
+      };
+      const plan = planNode({ ...input, settings: { ignoreExcludeLBLabel: this.settings.ignoreExcludeLBLabel } });
+      const now = Date.now();
+      const drain = nodeDrain(
+        this.drain,
+        {
+          cordoned: nodeObj.spec?.unschedulable === true,
+          excluded:
+            !this.settings.ignoreExcludeLBLabel &&
+            nodeExclusion(node, { ignoreExcludeLBLabel: false }) === "nodeExcluded",
+          announced: new Map(
+            [...this.routes].map(([peer, rs]) => [peer, new Set(rs.map((r) => formatCIDR(r.prefix)))] as const),
+          ),
+        },
+        now,
+        this.gracefulShutdownMs,
+      );
+      this.drain = drain.state;
+      // While an excluded node waits, its routes are planned as if it were not excluded,
+      // limited to what it announced when the label appeared.
+      const source = drain.hold ? planNode({ ...input, settings: { ignoreExcludeLBLabel: true } }) : plan;
       const next = new Map<string, AdvertisedRoute[]>();
-      for (const [peer, routes] of plan.routes) {
-        next.set(
-          peer,
-          routes.map((r) => ({
-            prefix: r.prefix,
-            communities: r.communities,
-            largeCommunities: r.largeCommunities,
-            ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
-          })),
-        );
+      for (const [peer, routes] of source.routes) {
+        const advertised = routes.map((r) => ({
+          prefix: r.prefix,
+          communities: r.communities,
+          largeCommunities: r.largeCommunities,
+          ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
+        }));
+        const keep = drain.hold ? (drain.hold.get(peer) ?? new Set<string>()) : undefined;
+        next.set(peer, drainRoutes(advertised, drain.tag, keep));
       }
       this.routes = next;
+      clearTimeout(this.recheck);
+      if (drain.recheckAt !== undefined) this.recheck = setTimeout(() => this.schedule(), drain.recheckAt - now + 1);
+      this.reportDrain(drain.reason, drain.hold !== undefined);
       // MetalLB's metallb_speaker_announced{protocol="bgp"}: what this node advertises to at least one peer.
       setAnnounced("bgp", this.node, bgpAnnouncements(services, plan.services));
     } catch (err) {
@@ -209,6 +250,25 @@ export class PlanRouteSource implements RouteSource {
       return;
     }
     for (const l of this.listeners) l();
+  }
+
+  /** One log line per change of drain state, and the metric. */
+  private reportDrain(reason: "cordoned" | "excluded" | undefined, holding: boolean): void {
+    const prev = this.drainLast;
+    this.drainLast = { ...(reason ? { reason } : {}), holding };
+    if (prev.holding && !holding) this.log("BGP graceful shutdown: the exclusion's wait is over; routes withdrawn");
+    if (prev.reason === reason) return;
+    setGracefulShutdown(new Set(reason ? [reason] : []));
+    if (reason === "cordoned")
+      this.log(
+        "BGP graceful shutdown: node cordoned; its routes carry GRACEFUL_SHUTDOWN (65535:0, RFC 8326) until it is uncordoned",
+      );
+    else if (reason === "excluded")
+      this.log(
+        `BGP graceful shutdown: node excluded from external load balancers; its routes carry GRACEFUL_SHUTDOWN (65535:0, RFC 8326) for ${this.gracefulShutdownMs / 1000} s, then are withdrawn`,
+      );
+    else if (prev.reason === "cordoned")
+      this.log("BGP graceful shutdown over: routes advertised without GRACEFUL_SHUTDOWN");
   }
 }
 
@@ -244,7 +304,21 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     new BfdSessions(bfdMetricsObserver((level, m) => level !== "debug" && ctx.log(m))),
     (m, extra) => ctx.log(m, extra),
   );
-  const routes = ctx.routes ?? new PlanRouteSource(ctx.kube, ctx.node, ctx.namespace, (m) => ctx.log(m), ctx.services);
+  const routes =
+    ctx.routes ??
+    new PlanRouteSource(
+      ctx.kube,
+      ctx.node,
+      ctx.namespace,
+      (m) => ctx.log(m),
+      ctx.services,
+      readSettings(),
+      settings.gracefulShutdownSeconds * 1000,
+    );
+  /** stop() has tagged every route for graceful shutdown (RFC 8326). */
+  let stopTagged = false;
+  const routesOf = (peer: string): readonly AdvertisedRoute[] =>
+    stopTagged ? drainRoutes(routes.routesFor(peer), true) : routes.routesFor(peer);
   const writeStatus =
     ctx.writeStatus ??
     (async (name: string, status: BGPSessionStatus): Promise<void> => {
@@ -419,7 +493,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       entryBox.e = e;
       entries.set(key, e);
       sessions.set(key, session);
-      session.setRoutes(routes.routesFor(e.peerName));
+      session.setRoutes(routesOf(e.peerName));
       session.start();
       attachBfd(e, obj);
       ctx.log("BGP session started", { session: key, peer: session.peer });
@@ -439,37 +513,73 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     (m) => ctx.log(m),
   );
   routes.onChange(() => {
-    for (const e of entries.values()) e.session.setRoutes(routes.routesFor(e.peerName));
+    for (const e of entries.values()) e.session.setRoutes(routesOf(e.peerName));
   });
+
+  /** Ends the graceful-shutdown wait early (a second stop()). */
+  let hurry: (() => void) | undefined;
+  /**
+   * RFC 8326 §4.2 before the Cease: re-advertise every route with GRACEFUL_SHUTDOWN, then wait
+   * for the routers to move traffic away (less the time the routes were already tagged).
+   */
+  async function gracefulShutdown(s: BgpSettings): Promise<void> {
+    const advertising = [...entries.values()].some(
+      (e) => e.session.state === "Established" && e.session.snapshot().advertisedPrefixes > 0,
+    );
+    const waitMs = remainingWait(s.gracefulShutdownSeconds * 1000, Date.now(), advertising, routes.taggedSince?.());
+    if (waitMs === 0) return;
+    stopTagged = true;
+    setGracefulShutdown(new Set(["stopping"]));
+    for (const e of entries.values()) e.session.setRoutes(routesOf(e.peerName));
+    ctx.log(
+      `BGP graceful shutdown: stopping; routes re-advertised with GRACEFUL_SHUTDOWN (65535:0, RFC 8326), withdrawn in ${waitMs / 1000} s`,
+      { sessions: [...entries.keys()] },
+    );
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, waitMs);
+      hurry = () => {
+        clearTimeout(t);
+        ctx.log("BGP graceful shutdown: asked again to stop; withdrawing now");
+        resolve();
+      };
+    });
+  }
   routes.start();
   informer.start();
 
+  let stopped: Promise<void> | undefined;
+  const stopAll = async (): Promise<void> => {
+    stopping = true;
+    retries.stop();
+    await gracefulShutdown(settings);
+    informer.stop();
+    routes.stop();
+    await reconciling;
+    const keys = [...entries.keys()];
+    const last = keys.map((k) => entries.get(k)!);
+    await Promise.all(keys.map((k) => stopEntry(k)));
+    await bfd.stop();
+    // The final state (Idle after Cease) is written before the agent exits.
+    await Promise.all(
+      last.map((e) =>
+        e.last
+          ? writeStatus(e.key, withBfdStatus(statusOf({ ...e.session.snapshot() }), undefined)).catch(() => undefined)
+          : Promise.resolve(),
+      ),
+    );
+  };
   const runtime: BgpRuntime = {
     sessions,
-    async stop() {
-      stopping = true;
-      retries.stop();
-      informer.stop();
-      routes.stop();
-      await reconciling;
-      const keys = [...entries.keys()];
-      const last = keys.map((k) => entries.get(k)!);
-      await Promise.all(keys.map((k) => stopEntry(k)));
-      await bfd.stop();
-      // The final state (Idle after Cease) is written before the agent exits.
-      await Promise.all(
-        last.map((e) =>
-          e.last
-            ? writeStatus(e.key, withBfdStatus(statusOf({ ...e.session.snapshot() }), undefined)).catch(() => undefined)
-            : Promise.resolve(),
-        ),
-      );
+    stop() {
+      // A second call (a second SIGTERM) cuts the graceful-shutdown wait short.
+      if (stopped) hurry?.();
+      return (stopped ??= stopAll());
     },
   };
   if (ctx.stopOnSignals) {
     const onSignal = (): void => void runtime.stop();
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
   }
   return runtime;
 }
