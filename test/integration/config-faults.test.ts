@@ -131,6 +131,12 @@ it("a dangling Community alias and a restart: every IP stays, only the advertise
     const s = await controllerState();
     return s.errorSummary?.includes("faults-ad") ? undefined : true;
   }, "ConfigurationState to clear once the Community is back");
+  // The warning gets its answer: a Normal Event once the advertisement is in force again.
+  await eventually(
+    async () =>
+      (await reasonsFor("BGPAdvertisement", "faults-ad", ns)).includes("ConfigurationInForce") ? true : undefined,
+    "a Normal Event saying the advertisement is in force again",
+  );
   const repaired = await published();
   for (const n of names) expect({ n, ips: repaired.get(n) }).toEqual({ n, ips: before.get(n) });
   for (const n of names) expect(await reasonsFor("Service", n, appNs)).not.toContain("ClearAssignment");

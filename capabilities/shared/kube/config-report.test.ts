@@ -1,7 +1,7 @@
 import { resolveConfig, resolvePools } from "../config/resolve";
 import { bgpAd, input, pool } from "../config/testing";
 import type { ConfigInput } from "../config";
-import { controllerConditions, validityUpdates } from "./config-report";
+import { controllerConditions, restoredObjects, validityUpdates } from "./config-report";
 import type { ConfigSnapshot } from "./config-store";
 
 const snapshotOf = (raw: ConfigInput): ConfigSnapshot => ({
@@ -92,5 +92,17 @@ describe("what the controller reports about the configuration", () => {
     expect(
       web.map((u) => [u.condition.status, u.condition.observedGeneration, u.condition.lastTransitionTime]),
     ).toEqual([["True", 2, NOW]]);
+  });
+
+  it("an object disabled before and in force now is reported restored; one still bad or deleted is not", () => {
+    const before = ["BGPAdvertisement/tagged", "IPAddressPool/bad", "Community/gone"];
+    // In `raw`, "tagged" (missing Community) and "bad" are disabled; "gone" does not exist.
+    expect(restoredObjects(before, snapshotOf(raw))).toEqual([]);
+    const fixed = {
+      ...raw,
+      pools: raw.pools!.filter((p) => p.metadata!.name !== "bad"),
+      bgpAdvertisements: raw.bgpAdvertisements!.map((a) => ({ ...a, spec: { ...a.spec, communities: [] } })),
+    } as ConfigInput;
+    expect(restoredObjects(before, snapshotOf(fixed))).toEqual([{ kind: "BGPAdvertisement", name: "tagged" }]);
   });
 });

@@ -5,7 +5,8 @@
  *   condition for the pools and one for the L2/BGP objects, a line per error;
  * - a `Valid` condition in each configuration object's own status, False with the
  *   reason while it is disabled (`kubectl get bgpadvertisement x -o yaml`);
- * - a Warning Event on each disabled object, once per change of its errors.
+ * - a Warning Event on each disabled object, once per change of its errors, and a Normal
+ *   Event (and a log line) when it is in force again.
  * The decisions are pure (controllerConditions, validityUpdates); ConfigReporter writes.
  */
 import type { Condition } from "../../../crds/types";
@@ -97,8 +98,30 @@ export function validityUpdates(snapshot: ConfigSnapshot, now: string): Validity
   return out;
 }
 
-const uidOf = (snapshot: ConfigSnapshot, d: DisabledObject): string | undefined =>
+const uidOf = (snapshot: ConfigSnapshot, d: Pick<DisabledObject, "kind" | "name">): string | undefined =>
   ((snapshot.input[LIST_OF[d.kind]] ?? []) as StatusHolder[]).find((o) => o.metadata?.name === d.name)?.metadata?.uid;
+
+/**
+ * Objects that were disabled and are in force again (fixed, or what they referred to has
+ * arrived, as when `kubectl apply -f dir/` sends an advertisement before its Community):
+ * the warning a user saw deserves its answer. Objects deleted meanwhile are not reported.
+ */
+export function restoredObjects(
+  wasDisabled: Iterable<string>,
+  snapshot: ConfigSnapshot,
+): Array<{ kind: ConfigKind; name: string }> {
+  const now = new Set(disabledObjects(snapshot).map((d) => objectId(d.kind, d.name)));
+  const out: Array<{ kind: ConfigKind; name: string }> = [];
+  for (const id of wasDisabled) {
+    if (now.has(id)) continue;
+    const slash = id.indexOf("/");
+    const kind = id.slice(0, slash) as ConfigKind;
+    const name = id.slice(slash + 1);
+    const exists = ((snapshot.input[LIST_OF[kind]] ?? []) as StatusHolder[]).some((o) => o.metadata?.name === name);
+    if (name !== "" && exists) out.push({ kind, name });
+  }
+  return out;
+}
 
 /** Writes the ConfigurationState, each object's Valid condition and an Event per newly disabled object. */
 export class ConfigReporter {
@@ -107,6 +130,7 @@ export class ConfigReporter {
   constructor(
     private readonly namespace: string,
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
+    private readonly info: (msg: string, extra?: Record<string, unknown>) => void = log,
   ) {}
 
   async report(snapshot: ConfigSnapshot): Promise<void> {
@@ -130,6 +154,20 @@ export class ConfigReporter {
           text,
           "metallb-controller",
         );
+    }
+    for (const r of restoredObjects(this.eventsSent.keys(), snapshot)) {
+      this.info("configuration object back in force", { object: objectId(r.kind, r.name) });
+      void recordEvent(
+        {
+          apiVersion: `${GROUP}/${KINDS[r.kind].version}`,
+          kind: r.kind,
+          metadata: { name: r.name, namespace: this.namespace, uid: uidOf(snapshot, r) },
+        },
+        "Normal",
+        "ConfigurationInForce",
+        `${r.kind} ${JSON.stringify(r.name)} is valid and in force again`,
+        "metallb-controller",
+      );
     }
     this.eventsSent = sent;
     await Promise.all([

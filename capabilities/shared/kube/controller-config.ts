@@ -25,7 +25,11 @@ export const configStore = new ConfigStore(new KubeHttp(undefined, 8), settings.
   poolsInUse: () => poolsInUse(cachedServices()),
 });
 
-const reporter = new ConfigReporter(settings.namespace, (msg, extra) => log.warn(extra ?? {}, msg));
+const reporter = new ConfigReporter(
+  settings.namespace,
+  (msg, extra) => log.warn(extra ?? {}, msg),
+  (msg, extra) => log.info(extra ?? {}, msg),
+);
 configStore.subscribe({ changed: (snapshot) => void reporter.report(snapshot) });
 
 // Node labels decide which BGPPeers and advertisements may share nodes: resolve again
