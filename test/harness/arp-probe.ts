@@ -81,7 +81,10 @@ export function handOversIn(claims: readonly Claim[]): string[] {
  */
 export async function watchClaims(lab: L2Lab, ip: string, proberJs: string, intervalMs = 20) {
   const c = lab.net.client;
-  const dump = lab.net.spawnIn(c.ns, ["tcpdump", "-i", c.ifname, "-n", "-e", "-l", "-tt", "arp"]);
+  // --immediate-mode: libpcap otherwise hands packets over in blocks (up to about a second
+  // late), and a SIGINT in that window drops the newest ones: in CI the survivor's claims were
+  // on the wire (the prober got its replies) but missing from the capture.
+  const dump = lab.net.spawnIn(c.ns, ["tcpdump", "--immediate-mode", "-i", c.ifname, "-n", "-e", "-l", "-tt", "arp"]);
   await dump.waitFor("listening on", 10_000);
   const probe = startProber(lab, proberJs, ip, intervalMs);
   const deadline = Date.now() + 10_000;
@@ -97,6 +100,7 @@ export async function watchClaims(lab: L2Lab, ip: string, proberJs: string, inte
     probe,
     stop: async (): Promise<Claim[]> => {
       probe.stop();
+      await new Promise((r) => setTimeout(r, 200)); // what is in flight reaches the capture
       dump.kill("SIGINT");
       await dump.exited;
       return claimsIn(dump.output(), ip);

@@ -96,7 +96,9 @@ describe("the manifest installs everything; the controller can install nothing",
       "the controller's ClusterRole",
     );
   });
-  afterAll(() => kubectl(["delete", "-f", rbacFile, "--ignore-not-found"]));
+  // Only Pepr's cluster objects go: the Role in metallb-system is pepr dev's install, which
+  // later suites' can-i checks rely on.
+  afterAll(() => kubectl(["delete", "clusterrole,clusterrolebinding", "pepr-metallb-pepr", "--ignore-not-found"]));
 
   it("the install objects come first: namespace, every CRD, the agent with the build's image, the Lease policy", () => {
     const docs = moduleManifest();

@@ -159,7 +159,15 @@ describe("L2 membership: roster, key, standbys, in-place failover", () => {
     await kubectl(["delete", "node", ...nodes, added, "--ignore-not-found"]);
     await kubectl(["delete", "l2advertisement", "l2r-ad", "-n", ns, "--ignore-not-found"]);
     await kubectl(["delete", "ipaddresspool", "l2r-pool", "-n", ns, "--ignore-not-found"]);
-  });
+    // The roster sheds voters one step at a time: leave only once ours are gone, or the next
+    // suite's agents (the BGP and L2 labs share this API server) start against a roster that
+    // still counts these dead nodes and wait out the steps for a quorum.
+    await eventually(
+      async () => (mine(await readRoster().catch(() => undefined)).length === 0 ? true : undefined),
+      "the roster to drop this test's nodes",
+      120_000,
+    );
+  }, 180_000);
 
   const mine = (r: Roster | undefined) => (r ? r.voters.filter((v) => v.startsWith("l2r-")) : []);
 
@@ -301,15 +309,18 @@ describe("L2 membership RBAC", () => {
   let rbacFile = "";
 
   beforeAll(async () => {
-    // The agent's Role comes with ensureAgent at controller start; the controller's
-    // ClusterRole is the one `pepr build` generated from package.json pepr.rbac.
+    // The agent's RBAC and the controller's Role in metallb-system come with the install
+    // objects pepr dev applies at start; the controller's ClusterRole is the one `pepr build`
+    // generated from package.json pepr.rbac, applied here (and only it deleted after).
     const docs = parseAllDocuments(readFileSync(join(buildDir, "pepr-module-metallb-pepr.yaml"), "utf8")).map((d) =>
       d.toJS(),
     );
-    const rbac = docs.filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding");
+    const rbac = docs.filter(
+      (o) => (o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding") && o.metadata.name === "pepr-metallb-pepr",
+    );
     rbacFile = join(mkdtempSync(join(tmpdir(), "l2r-rbac-")), "rbac.json");
     writeFileSync(rbacFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }));
-    await kubectlOk(["apply", "-f", rbacFile]);
+    await kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", rbacFile]);
     await eventually(
       async () => ((await canI(agent, ["watch", "configmaps/metallb-l2-membership", "-n", ns])) ? true : undefined),
       "the agent Role with the membership rules",
