@@ -5,11 +5,14 @@
 # Stays in the foreground; Ctrl-C or `npm run lab -- down` (another shell) tears it down.
 #   npm run lab            start (API_PORT / ETCD_PORT override 6443 / 2379)
 #   npm run lab -- down    stop a running lab, or clean up after one that crashed
+#   npm run lab -- --cluster [down]   the real one-node cluster instead (hack/cluster/try.sh)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export METALLB_PEPR_ROOT="$PWD"
 cmd="${1:-up}"
-case "$cmd" in up|down) ;; *) echo "usage: npm run lab [-- up|down]" >&2; exit 2 ;; esac
+# The real-node cluster instead of agents in namespaces (hack/cluster/try.sh).
+if [[ $cmd == --cluster ]]; then shift; exec bash hack/cluster/try.sh "$@"; fi
+case "$cmd" in up|down) ;; *) echo "usage: npm run lab [-- up|down|--cluster [down]]" >&2; exit 2 ;; esac
 
 if [[ $(uname -s) != Linux ]]; then
   echo "lab: needs Linux (network namespaces, veth, bridges)" >&2; exit 1

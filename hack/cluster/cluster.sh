@@ -151,7 +151,8 @@ network_up() {
 }
 
 # FRR on the router (zebra, so BGP routes reach its kernel table, and bgpd), peering with the
-# node as examples/bgppeer.yaml's router-a describes: AS 64501, the node in AS 64500, TCP MD5.
+# node as examples/bgppeer.yaml's router-a describes: AS 64501, the node in AS 64500, TCP MD5;
+# and over IPv6 (the node's 2001:db8:1::11, IPv6 unicast) for the real-cluster suite's BGP IPv6 test.
 router_up() {
   local d="$dir/router"
   pidfile_alive "$d/bgpd.pid" && return 0
@@ -168,6 +169,11 @@ router bgp 64501
  neighbor $NODE_IP remote-as 64500
  neighbor $NODE_IP password change-me
  neighbor $NODE_IP timers connect 1
+ neighbor $NODE_IP6 remote-as 64500
+ neighbor $NODE_IP6 timers connect 1
+ address-family ipv6 unicast
+  neighbor $NODE_IP6 activate
+ exit-address-family
 !
 EOF
   local common=(--vty_socket "$d" -A 127.0.0.1 -z "$d/zserv.api")

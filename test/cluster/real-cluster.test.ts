@@ -64,6 +64,7 @@ suite("a real node: the generated manifest applied, the agent in its container, 
   const manifest = () => join(moduleDir, "dist", "pepr-module-metallb-pepr.yaml");
   let vip = "";
   let bgpVip = "";
+  let bgpVip6 = "";
   let deployStartedAt = 0;
 
   beforeAll(async () => {
@@ -344,6 +345,87 @@ suite("a real node: the generated manifest applied, the agent in its container, 
   );
 
   it(
+    "curl http://[VIP]/ from the client reaches the pod through BGP over IPv6: an IPv6 session to the router, the /128 in FRR",
+    async () => {
+      // Not in examples/ (its IPv6 pool is on the link, for NDP): a pool off the link, a peer at
+      // the router's IPv6 address (hack/cluster/cluster.sh configures its side) and a Service.
+      const objects = [
+        {
+          apiVersion: "metallb.io/v1beta1",
+          kind: "IPAddressPool",
+          metadata: { name: "bgp-v6-pool", namespace: ns },
+          spec: { addresses: ["2001:db8:200::/124"], autoAssign: false },
+        },
+        {
+          apiVersion: "metallb.io/v1beta2",
+          kind: "BGPPeer",
+          metadata: { name: "router-a-v6", namespace: ns },
+          spec: {
+            myASN: 64500,
+            peerASN: 64501,
+            peerAddress: "2001:db8:1::1",
+            nodeSelectors: [{ matchLabels: { bgp: "enabled" } }],
+          },
+        },
+        {
+          apiVersion: "metallb.io/v1beta1",
+          kind: "BGPAdvertisement",
+          metadata: { name: "ipv6-routes", namespace: ns },
+          spec: { ipAddressPools: ["bgp-v6-pool"], peers: ["router-a-v6"] },
+        },
+        {
+          ...lbService("web-bgp6", { "metallb.io/address-pool": "bgp-v6-pool" }),
+          spec: { ...lbService("web-bgp6").spec, ipFamilies: ["IPv6"], ipFamilyPolicy: "SingleStack" },
+        },
+      ];
+      for (const o of objects) {
+        const r = await applyJson(o);
+        expect({ object: o.metadata.name, code: r.code, stderr: r.code ? r.stderr : "" }).toEqual({
+          object: o.metadata.name,
+          code: 0,
+          stderr: "",
+        });
+      }
+      bgpVip6 = await until(
+        "web-bgp6's LoadBalancer address",
+        async () => {
+          const ip = await kubectlOk("get", "service/web-bgp6", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
+          return ip.trim() || undefined;
+        },
+        3 * minute,
+        500,
+      );
+      expect(bgpVip6).toMatch(/^2001:db8:200::/);
+      const paths = await until(
+        `a valid route to ${bgpVip6}/128 in FRR`,
+        async () => {
+          const r = await vtysh("show bgp ipv6 unicast json");
+          const routes = JSON.parse(r.stdout || "{}").routes ?? {};
+          const p = routes[`${bgpVip6}/128`] as { valid?: boolean; nexthops: { ip: string }[] }[] | undefined;
+          return p?.some((x) => x.valid) ? p : undefined;
+        },
+        3 * minute,
+        1000,
+      );
+      expect(paths.flatMap((p) => p.nexthops.map((n) => n.ip))).toContain("2001:db8:1::11");
+      const pods = await kubectlOk("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}");
+      const body = await until(
+        `an answer from http://[${bgpVip6}]/`,
+        async () => {
+          const r = await onClient(["curl", "-sS", "-g", "--max-time", "2", `http://[${bgpVip6}]/`]);
+          return r.code === 0 ? r.stdout : undefined;
+        },
+        2 * minute,
+        500,
+      );
+      expect(body.trim()).toBe(`hello from ${pods.trim()}`);
+      const route = await onClient(["ip", "-6", "route", "get", bgpVip6]);
+      expect(route.stdout).toContain("via 2001:db8:1::1");
+    },
+    10 * minute,
+  );
+
+  it(
     "admission's webhooks: Services fail open and see only LoadBalancer Services, metallb.io fails closed; a budget and anti-affinity keep a replica up",
     async () => {
       const config = JSON.parse(
@@ -514,6 +596,7 @@ suite("a real node: the generated manifest applied, the agent in its container, 
       // 1. The LoadBalancer Services (here the test's and examples/service.yaml's).
       await kubectlOk("delete", "-f", web(), "--wait=true");
       await kubectlOk("delete", "-f", join(moduleDir, "examples", "service.yaml"), "--wait=true");
+      await kubectlOk("delete", "service", "web-bgp6", "--ignore-not-found", "--wait=true");
       // 2. Everything the manifest installed: the module, the agent, its RBAC and Lease policy,
       //    the configuration namespace, our CRDs and Pepr's PeprStore CRD.
       await kubectlOk("delete", "-f", manifest(), "--ignore-not-found", "--wait=true", "--timeout=300s");
@@ -550,6 +633,8 @@ suite("a real node: the generated manifest applied, the agent in its container, 
       // And the router has no route to the BGP address any more.
       const r = await vtysh("show bgp ipv4 unicast json");
       expect(Object.keys(JSON.parse(r.stdout || "{}").routes ?? {})).not.toContain(`${bgpVip}/32`);
+      const r6 = await vtysh("show bgp ipv6 unicast json");
+      expect(Object.keys(JSON.parse(r6.stdout || "{}").routes ?? {})).not.toContain(`${bgpVip6}/128`);
     },
     10 * minute,
   );
