@@ -24,7 +24,13 @@ for d in pepr-metallb-pepr pepr-metallb-pepr-watcher; do
 done
 kc kubectl -n metallb-system rollout status daemonset/metallb-agent --timeout=300s >/dev/null
 step "examples/, hack/cluster/web.yaml, and the node labelled bgp=enabled (router-a peers with it)"
-kc kubectl apply -f "$repo/examples/" >/dev/null
+# Admission's Service can refuse connections for a moment after the rollout (kube-proxy has not
+# programmed the new endpoints yet); the metallb.io webhook fails closed, so apply again.
+for attempt in $(seq 1 30); do
+  if err="$(kc kubectl apply -f "$repo/examples/" 2>&1 >/dev/null)"; then break; fi
+  ((attempt < 30)) || { printf '%s\n' "$err" >&2; exit 1; }
+  sleep 2
+done
 kc kubectl apply -f "$here/web.yaml" >/dev/null
 kc kubectl label node "${NODE_NAME:-mlbrc-node1}" bgp=enabled --overwrite >/dev/null
 kc kubectl rollout status deployment/web --timeout=180s >/dev/null
