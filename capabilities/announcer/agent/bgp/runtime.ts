@@ -210,17 +210,17 @@ export class PlanRouteSource implements RouteSource {
       };
       const plan = planNode({ ...input, settings: { ignoreExcludeLBLabel: this.settings.ignoreExcludeLBLabel } });
       const now = Date.now();
+      const excluded =
+        !this.settings.ignoreExcludeLBLabel && nodeExclusion(node, { ignoreExcludeLBLabel: false }) === "nodeExcluded";
+      // What is on the wire now; only looked at when the exclusion first appears.
+      const announced = new Map(
+        excluded && this.drain.excludedAt === undefined
+          ? [...this.routes].map(([peer, rs]) => [peer, new Set(rs.map((r) => formatCIDR(r.prefix)))] as const)
+          : [],
+      );
       const drain = nodeDrain(
         this.drain,
-        {
-          cordoned: nodeObj.spec?.unschedulable === true,
-          excluded:
-            !this.settings.ignoreExcludeLBLabel &&
-            nodeExclusion(node, { ignoreExcludeLBLabel: false }) === "nodeExcluded",
-          announced: new Map(
-            [...this.routes].map(([peer, rs]) => [peer, new Set(rs.map((r) => formatCIDR(r.prefix)))] as const),
-          ),
-        },
+        { cordoned: nodeObj.spec?.unschedulable === true, excluded, announced },
         now,
         this.gracefulShutdownMs,
       );
