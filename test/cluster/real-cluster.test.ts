@@ -56,6 +56,34 @@ async function applyJson(object: { kind: string; metadata: { name: string } }) {
   return kubectl("apply", "-f", path);
 }
 
+/** What of ours is still in the cluster after an uninstall. */
+async function leftovers() {
+  return {
+    namespaces: (await kubectlOk("get", "ns", "-o", "jsonpath={.items[*].metadata.name}"))
+      .split(" ")
+      .filter((n) => n === ns || n === "pepr-system"),
+    crds: (await kubectlOk("get", "crd", "-o", "jsonpath={.items[*].metadata.name}"))
+      .split(" ")
+      .filter((n) => n.endsWith(".metallb.io") || n.endsWith(".pepr.dev")),
+    clusterRoles: (await kubectlOk("get", "clusterroles,clusterrolebindings", "-o", "name"))
+      .split("\n")
+      .filter((n) => /metallb|pepr/.test(n)),
+    webhooks: (
+      await kubectlOk(
+        "get",
+        "mutatingwebhookconfigurations,validatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings",
+        "-o",
+        "name",
+      )
+    )
+      .split("\n")
+      .filter((n) => /metallb|pepr/.test(n)),
+    agents: (await kubectlOk("get", "pods", "-A", "-l", "app.kubernetes.io/name=metallb-agent", "-o", "name"))
+      .split("\n")
+      .filter(Boolean),
+  };
+}
+
 suite("a real node: the generated manifest applied, the agent in its container, curl through the VIP", () => {
   let moduleDir = "";
   /** The Deployment and LoadBalancer Service of the README's "Real cluster" section. */
@@ -601,31 +629,7 @@ suite("a real node: the generated manifest applied, the agent in its container, 
       //    the configuration namespace, our CRDs and Pepr's PeprStore CRD.
       await kubectlOk("delete", "-f", manifest(), "--ignore-not-found", "--wait=true", "--timeout=300s");
 
-      const left = {
-        namespaces: (await kubectlOk("get", "ns", "-o", "jsonpath={.items[*].metadata.name}"))
-          .split(" ")
-          .filter((n) => n === ns || n === "pepr-system"),
-        crds: (await kubectlOk("get", "crd", "-o", "jsonpath={.items[*].metadata.name}"))
-          .split(" ")
-          .filter((n) => n.endsWith(".metallb.io") || n.endsWith(".pepr.dev")),
-        clusterRoles: (await kubectlOk("get", "clusterroles,clusterrolebindings", "-o", "name"))
-          .split("\n")
-          .filter((n) => /metallb|pepr/.test(n)),
-        webhooks: (
-          await kubectlOk(
-            "get",
-            "mutatingwebhookconfigurations,validatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings",
-            "-o",
-            "name",
-          )
-        )
-          .split("\n")
-          .filter((n) => /metallb|pepr/.test(n)),
-        agents: (await kubectlOk("get", "pods", "-A", "-l", "app.kubernetes.io/name=metallb-agent", "-o", "name"))
-          .split("\n")
-          .filter(Boolean),
-      };
-      expect(left).toEqual({ namespaces: [], crds: [], clusterRoles: [], webhooks: [], agents: [] });
+      expect(await leftovers()).toEqual({ namespaces: [], crds: [], clusterRoles: [], webhooks: [], agents: [] });
       // Nothing answers for the address any more.
       expect(vip).not.toBe("");
       const arp = await onClient(["arping", "-c", "2", "-w", "3", "-I", "eth0", vip]);
@@ -637,5 +641,74 @@ suite("a real node: the generated manifest applied, the agent in its container, 
       expect(Object.keys(JSON.parse(r6.stdout || "{}").routes ?? {})).not.toContain(`${bgpVip6}/128`);
     },
     10 * minute,
+  );
+
+  it(
+    "npx pepr deploy, with `metallb-pepr manifests` and the --live webhook finish, installs the same system; its uninstall leaves nothing",
+    async () => {
+      // docs/install.md "Build and deploy", the pepr deploy path.
+      const deploy = await onNode(["npx", "pepr", "deploy", "--yes"], { cwd: moduleDir, timeoutMs: 10 * minute });
+      expect({ code: deploy.code, stderr: deploy.code ? deploy.stderr : "" }).toEqual({ code: 0, stderr: "" });
+      const printed = await onNode(["node", "bin/metallb-pepr.js", "manifests"], { cwd: moduleDir });
+      expect(printed.code).toBe(0);
+      const installFile = join(clusterDir, "metallb-pepr-manifests.yaml");
+      writeFileSync(installFile, printed.stdout);
+      await kubectlOk("apply", "--server-side", "-f", installFile);
+      const finish = await onNode(["bash", "hack/finish-manifests.sh", "--live"], { cwd: moduleDir });
+      expect({ code: finish.code, stderr: finish.code ? finish.stderr : "" }).toEqual({ code: 0, stderr: "" });
+      const hooks = JSON.parse(
+        await kubectlOk("get", "validatingwebhookconfiguration", "pepr-metallb-pepr", "-o", "json"),
+      ) as { webhooks: V1ValidatingWebhook[] };
+      expect(hooks.webhooks.map((h) => `${h.name} ${h.failurePolicy}`).sort()).toEqual([
+        "pepr-metallb-pepr-services.pepr.dev Ignore",
+        "pepr-metallb-pepr.pepr.dev Fail",
+      ]);
+      const rollout = await kubectl("-n", ns, "rollout", "status", "daemonset/metallb-agent", "--timeout=300s");
+      expect(rollout).toMatchObject({ code: 0 });
+
+      // An address on the LAN again, answered through L2.
+      await until(
+        "examples' pools and L2 advertisements to be admitted",
+        async () => {
+          const pools = await kubectl("apply", "-f", join(moduleDir, "examples", "ipaddresspool.yaml"));
+          const l2 = await kubectl("apply", "-f", join(moduleDir, "examples", "l2advertisement.yaml"));
+          return pools.code === 0 && l2.code === 0 ? true : undefined;
+        },
+        2 * minute,
+        2000,
+      );
+      await kubectlOk("apply", "-f", web());
+      const again = await until(
+        "web-l2's LoadBalancer address",
+        async () => {
+          const ip = await kubectlOk("get", "service/web-l2", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
+          return ip.trim() || undefined;
+        },
+        3 * minute,
+        500,
+      );
+      await until(
+        `an answer from http://${again}/`,
+        async () =>
+          (await onClient(["curl", "-sS", "--max-time", "2", `http://${again}/`])).code === 0 ? true : undefined,
+        2 * minute,
+        500,
+      );
+
+      // Its uninstall (docs/install.md): the Services, what `metallb-pepr manifests` printed, Pepr's objects.
+      await kubectlOk("delete", "-f", web(), "--wait=true");
+      await kubectlOk("delete", "-f", installFile, "--ignore-not-found", "--wait=true", "--timeout=300s");
+      await kubectlOk("delete", "namespace", "pepr-system", "--ignore-not-found", "--wait=true", "--timeout=300s");
+      await kubectlOk("delete", "clusterrole,clusterrolebinding", "pepr-metallb-pepr", "--ignore-not-found");
+      await kubectlOk(
+        "delete",
+        "validatingwebhookconfiguration,mutatingwebhookconfiguration",
+        "pepr-metallb-pepr",
+        "--ignore-not-found",
+      );
+      await kubectlOk("delete", "crd", "peprstores.pepr.dev", "--ignore-not-found", "--wait=true");
+      expect(await leftovers()).toEqual({ namespaces: [], crds: [], clusterRoles: [], webhooks: [], agents: [] });
+    },
+    15 * minute,
   );
 });
