@@ -20,6 +20,7 @@ import type { Config } from "../../shared/config";
 import type { ConfigSnapshot } from "../../shared/kube/config-store";
 import { configStore, startControllerConfig } from "../../shared/kube/controller-config";
 import { recordNodeAssigned } from "../../shared/kube/events";
+import { isTransient } from "../../shared/kube/retry";
 import { settings } from "../../shared/settings";
 import { endpointSliceEvents, nodeEvents, serviceEvents } from "../../shared/kube/watch-fanout";
 import { cachedEndpointSlices, cachedNodes, cachedServices } from "../../shared/kube/cluster-cache";
@@ -120,7 +121,10 @@ export class SessionPlanner {
     try {
       failed = await this.reconcile();
     } catch (err) {
-      log.error({ err }, "BGP reconcile failed; retrying");
+      // A busy or restarting API server (429, 5xx, no answer: e.g. "storage is (re)initializing"
+      // right after the CRDs are installed) is expected and retried; anything else is an error.
+      if (isTransient(err)) log.warn({ err: String(err) }, "BGP reconcile deferred (API server busy); retrying");
+      else log.error({ err }, "BGP reconcile failed; retrying");
       failed = true;
     } finally {
       this.running = false;
