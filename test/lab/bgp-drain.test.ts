@@ -215,6 +215,22 @@ d("BGP drain: GRACEFUL_SHUTDOWN before the withdraw, seen in FRR", () => {
     await waitSeen("n0's path back, untagged", n0, (s) => s.present && !s.gshut);
   });
 
+  it("a second SIGTERM ends the wait: the agent withdraws and exits without waiting it out", async () => {
+    await waitSeen("n0's path, untagged", n0, (s) => s.present && !s.gshut);
+    const agent = lab.agents.get(n0)!;
+    try {
+      agent.kill("SIGTERM");
+      await waitSeen("n0's path tagged", n0, (s) => s.present && s.gshut);
+      agent.kill("SIGTERM");
+      expect(await agent.exited).toBe(0);
+      expect(agent.output()).toMatch(/BGP graceful shutdown: asked again to stop; withdrawing now/);
+      await waitSeen("n0's path withdrawn", n0, (s) => !s.present);
+    } finally {
+      await lab.startAgent(n0);
+    }
+    await waitSeen("n0's path back, untagged", n0, (s) => s.present && !s.gshut);
+  });
+
   it("exclusion label (eBGP node): tagged first, withdrawn after the wait; removing the label brings it back untagged", async () => {
     const label = "node.kubernetes.io/exclude-from-external-load-balancers";
     await waitSeen("n1's path", n1, (s) => s.present && !s.gshut);
