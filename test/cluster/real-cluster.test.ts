@@ -56,6 +56,53 @@ async function applyJson(object: { kind: string; metadata: { name: string } }) {
   return kubectl("apply", "-f", path);
 }
 
+/** A Service's first LoadBalancer address, once it has one. */
+const lbAddress = (service: string, namespace = "default"): Promise<string> =>
+  until(
+    `${service}'s LoadBalancer address`,
+    async () => {
+      const ip = await kubectlOk(
+        "-n",
+        namespace,
+        "get",
+        `service/${service}`,
+        "-o",
+        "jsonpath={.status.loadBalancer.ingress[0].ip}",
+      );
+      return ip.trim() || undefined;
+    },
+    3 * minute,
+    500,
+  );
+
+/** What the client's curl of the address gets back, once it answers. */
+const curlFromClient = (ip: string): Promise<string> => {
+  const url = ip.includes(":") ? `http://[${ip}]/` : `http://${ip}/`;
+  return until(
+    `an answer from ${url}`,
+    async () => {
+      const r = await onClient(["curl", "-sS", "-g", "--max-time", "2", url]);
+      return r.code === 0 ? r.stdout : undefined;
+    },
+    3 * minute,
+    500,
+  );
+};
+
+/** The router's valid paths to a prefix, once there is one. */
+const routerPaths = (family: "ipv4" | "ipv6", prefix: string) =>
+  until(
+    `a valid route to ${prefix} in FRR`,
+    async () => {
+      const r = await vtysh(`show bgp ${family} unicast json`);
+      const routes = JSON.parse(r.stdout || "{}").routes ?? {};
+      const p = routes[prefix] as { valid?: boolean; nexthops: { ip: string }[] }[] | undefined;
+      return p?.some((x) => x.valid) ? p : undefined;
+    },
+    3 * minute,
+    1000,
+  );
+
 /** What of ours is still in the cluster after an uninstall. */
 async function leftovers() {
   return {
@@ -259,26 +306,10 @@ suite("a real node: the generated manifest applied, the agent in its container, 
     "curl http://VIP/ from the client reaches the pod through L2 (ARP)",
     async () => {
       await kubectlOk("apply", "-f", web());
-      vip = await until(
-        "web-l2's LoadBalancer address",
-        async () => {
-          const ip = await kubectlOk("get", "service/web-l2", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
-          return ip.trim() || undefined;
-        },
-        3 * minute,
-        500,
-      );
+      vip = await lbAddress("web-l2");
       expect(vip).toMatch(/^192\.0\.2\.(6[4-9]|7[0-9])$/);
       const pods = await kubectlOk("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}");
-      const body = await until(
-        `an answer from http://${vip}/`,
-        async () => {
-          const r = await onClient(["curl", "-sS", "--max-time", "2", `http://${vip}/`]);
-          return r.code === 0 ? r.stdout : undefined;
-        },
-        3 * minute,
-        500,
-      );
+      const body = await curlFromClient(vip);
       if (deployStartedAt) figures.deployToFirstCurlSeconds = (Date.now() - deployStartedAt) / 1000;
       expect(body.trim()).toBe(`hello from ${pods.trim()}`);
       // The answer came by ARP from the node: the client learnt the VIP at the node's MAC.
@@ -296,26 +327,10 @@ suite("a real node: the generated manifest applied, the agent in its container, 
   it(
     "curl http://[VIP]/ from the client reaches the pod through L2 over IPv6 (NDP)",
     async () => {
-      const vip6 = await until(
-        "web-v6's LoadBalancer address",
-        async () => {
-          const ip = await kubectlOk("get", "service/web-v6", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
-          return ip.trim() || undefined;
-        },
-        3 * minute,
-        500,
-      );
+      const vip6 = await lbAddress("web-v6");
       expect(vip6).toMatch(/^2001:db8:1::1[0-9a-f]{2}$/);
       const pods = await kubectlOk("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}");
-      const body = await until(
-        `an answer from http://[${vip6}]/`,
-        async () => {
-          const r = await onClient(["curl", "-sS", "-g", "--max-time", "2", `http://[${vip6}]/`]);
-          return r.code === 0 ? r.stdout : undefined;
-        },
-        3 * minute,
-        500,
-      );
+      const body = await curlFromClient(vip6);
       expect(body.trim()).toBe(`hello from ${pods.trim()}`);
       const neigh = await onClient(["ip", "-6", "neigh", "show", vip6]);
       const nodeMac = /link\/ether ([0-9a-f:]{17})/.exec(
@@ -332,38 +347,12 @@ suite("a real node: the generated manifest applied, the agent in its container, 
       // examples/bgppeer.yaml's router-a peers with nodes labelled bgp=enabled; examples/service.yaml's
       // web takes its address from ipv4-pool, which examples/bgpadvertisement.yaml announces.
       await kubectlOk("label", "node", nodeName, "bgp=enabled", "--overwrite");
-      bgpVip = await until(
-        "web's LoadBalancer address",
-        async () => {
-          const ip = await kubectlOk("get", "service/web", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
-          return ip.trim() || undefined;
-        },
-        3 * minute,
-        500,
-      );
+      bgpVip = await lbAddress("web");
       expect(bgpVip).toMatch(/^198\.51\.100\./);
-      const paths = await until(
-        `a valid route to ${bgpVip}/32 in FRR`,
-        async () => {
-          const r = await vtysh("show bgp ipv4 unicast json");
-          const routes = JSON.parse(r.stdout || "{}").routes ?? {};
-          const p = routes[`${bgpVip}/32`] as { valid?: boolean; nexthops: { ip: string }[] }[] | undefined;
-          return p?.some((x) => x.valid) ? p : undefined;
-        },
-        3 * minute,
-        1000,
-      );
+      const paths = await routerPaths("ipv4", `${bgpVip}/32`);
       expect(paths.flatMap((p) => p.nexthops.map((n) => n.ip))).toContain("192.0.2.11");
       const pods = await kubectlOk("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}");
-      const body = await until(
-        `an answer from http://${bgpVip}/`,
-        async () => {
-          const r = await onClient(["curl", "-sS", "--max-time", "2", `http://${bgpVip}/`]);
-          return r.code === 0 ? r.stdout : undefined;
-        },
-        2 * minute,
-        500,
-      );
+      const body = await curlFromClient(bgpVip);
       expect(body.trim()).toBe(`hello from ${pods.trim()}`);
       // The client has no route of its own to the pool: it went through the router.
       const route = await onClient(["ip", "route", "get", bgpVip]);
@@ -414,38 +403,12 @@ suite("a real node: the generated manifest applied, the agent in its container, 
           stderr: "",
         });
       }
-      bgpVip6 = await until(
-        "web-bgp6's LoadBalancer address",
-        async () => {
-          const ip = await kubectlOk("get", "service/web-bgp6", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
-          return ip.trim() || undefined;
-        },
-        3 * minute,
-        500,
-      );
+      bgpVip6 = await lbAddress("web-bgp6");
       expect(bgpVip6).toMatch(/^2001:db8:200::/);
-      const paths = await until(
-        `a valid route to ${bgpVip6}/128 in FRR`,
-        async () => {
-          const r = await vtysh("show bgp ipv6 unicast json");
-          const routes = JSON.parse(r.stdout || "{}").routes ?? {};
-          const p = routes[`${bgpVip6}/128`] as { valid?: boolean; nexthops: { ip: string }[] }[] | undefined;
-          return p?.some((x) => x.valid) ? p : undefined;
-        },
-        3 * minute,
-        1000,
-      );
+      const paths = await routerPaths("ipv6", `${bgpVip6}/128`);
       expect(paths.flatMap((p) => p.nexthops.map((n) => n.ip))).toContain("2001:db8:1::11");
       const pods = await kubectlOk("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}");
-      const body = await until(
-        `an answer from http://[${bgpVip6}]/`,
-        async () => {
-          const r = await onClient(["curl", "-sS", "-g", "--max-time", "2", `http://[${bgpVip6}]/`]);
-          return r.code === 0 ? r.stdout : undefined;
-        },
-        2 * minute,
-        500,
-      );
+      const body = await curlFromClient(bgpVip6);
       expect(body.trim()).toBe(`hello from ${pods.trim()}`);
       const route = await onClient(["ip", "-6", "route", "get", bgpVip6]);
       expect(route.stdout).toContain("via 2001:db8:1::1");
@@ -559,20 +522,7 @@ suite("a real node: the generated manifest applied, the agent in its container, 
         const slipped = await applyJson(lbService("down-malformed", { "metallb.io/loadBalancerIPs": "192.0.2.300" }));
         expect(slipped).toMatchObject({ code: 0 });
 
-        const ip = await until(
-          "down-lb's LoadBalancer address",
-          async () => {
-            const got = await kubectlOk(
-              "get",
-              "service/down-lb",
-              "-o",
-              "jsonpath={.status.loadBalancer.ingress[0].ip}",
-            );
-            return got.trim() || undefined;
-          },
-          3 * minute,
-          500,
-        );
+        const ip = await lbAddress("down-lb");
         expect(ip).not.toBe("");
         const warning = await until(
           "a Warning Event on down-malformed",
@@ -678,22 +628,9 @@ suite("a real node: the generated manifest applied, the agent in its container, 
         2000,
       );
       await kubectlOk("apply", "-f", web());
-      const again = await until(
-        "web-l2's LoadBalancer address",
-        async () => {
-          const ip = await kubectlOk("get", "service/web-l2", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}");
-          return ip.trim() || undefined;
-        },
-        3 * minute,
-        500,
-      );
-      await until(
-        `an answer from http://${again}/`,
-        async () =>
-          (await onClient(["curl", "-sS", "--max-time", "2", `http://${again}/`])).code === 0 ? true : undefined,
-        2 * minute,
-        500,
-      );
+      const body = await curlFromClient(await lbAddress("web-l2"));
+      const pods = await kubectlOk("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}");
+      expect(body.trim()).toBe(`hello from ${pods.trim()}`);
 
       // Its uninstall (docs/install.md): the Services, what `metallb-pepr manifests` printed, Pepr's objects.
       await kubectlOk("delete", "-f", web(), "--wait=true");
