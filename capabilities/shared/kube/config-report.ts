@@ -142,38 +142,34 @@ export class ConfigReporter {
       sent.set(id, text);
       if (this.eventsSent.get(id) === text) continue;
       this.log("configuration object disabled", { object: id, errors: lines });
-      if (d.name !== "")
-        void recordEvent(
-          {
-            apiVersion: `${GROUP}/${KINDS[d.kind].version}`,
-            kind: d.kind,
-            metadata: { name: d.name, namespace: this.namespace, uid: uidOf(snapshot, d) },
-          },
-          "Warning",
-          "InvalidConfiguration",
-          text,
-          "metallb-controller",
-        );
+      if (d.name !== "") this.eventOn(snapshot, d, "Warning", "InvalidConfiguration", text);
     }
     for (const r of restoredObjects(this.eventsSent.keys(), snapshot)) {
       this.info("configuration object back in force", { object: objectId(r.kind, r.name) });
-      void recordEvent(
-        {
-          apiVersion: `${GROUP}/${KINDS[r.kind].version}`,
-          kind: r.kind,
-          metadata: { name: r.name, namespace: this.namespace, uid: uidOf(snapshot, r) },
-        },
-        "Normal",
-        "ConfigurationInForce",
-        `${r.kind} ${JSON.stringify(r.name)} is valid and in force again`,
-        "metallb-controller",
-      );
+      const message = `${r.kind} ${JSON.stringify(r.name)} is valid and in force again`;
+      this.eventOn(snapshot, r, "Normal", "ConfigurationInForce", message);
     }
     this.eventsSent = sent;
     await Promise.all([
       reportConfigurationState("controller", controllerConditions(snapshot)),
       ...validityUpdates(snapshot, new Date().toISOString()).map((u) => this.writeValidity(u)),
     ]);
+  }
+
+  /** An Event on a configuration object, from the controller. */
+  private eventOn(
+    snapshot: ConfigSnapshot,
+    o: Pick<DisabledObject, "kind" | "name">,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ): void {
+    const involved = {
+      apiVersion: `${GROUP}/${KINDS[o.kind].version}`,
+      kind: o.kind,
+      metadata: { name: o.name, namespace: this.namespace, uid: uidOf(snapshot, o) },
+    };
+    void recordEvent(involved, type, reason, message, "metallb-controller");
   }
 
   private async writeValidity({ kind, name, condition }: ValidityUpdate): Promise<void> {
