@@ -92,6 +92,31 @@ describe("EventRecorder", () => {
     expect(settled).toBe(true);
   });
 
+  it("a write waiting out its back-off goes at once when another write lands", async () => {
+    jest.useFakeTimers();
+    try {
+      const api = new FakeApi();
+      const rec = new EventRecorder(() => api);
+      rec.record(ev("ClearAssignment", "u1"));
+      api.calls[0].settle(httpError(429));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(api.calls).toHaveLength(1); // waiting: no clock has moved
+      rec.record(ev("IPAllocated", "u2"));
+      expect(api.calls).toHaveLength(2);
+      api.calls[1].settle();
+      await jest.advanceTimersByTimeAsync(0); // still no clock: the success sends the waiting write
+      expect(api.calls).toHaveLength(3);
+      expect(api.calls[2]).toMatchObject({ method: "POST", body: { reason: "ClearAssignment" } });
+      api.calls[2].settle();
+      await jest.advanceTimersByTimeAsync(0);
+      await rec.idle();
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(api.calls).toHaveLength(3); // its old timer was cleared: no second copy
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it("50 identical Events: one POST, then one merge PATCH with count 50", async () => {
     const api = new FakeApi();
     const rec = new EventRecorder(() => api);

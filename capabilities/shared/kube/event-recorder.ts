@@ -5,7 +5,10 @@
  * per Event next to the status writes that matter more. A write the API server could not
  * take (no answer, 429, 5xx) is tried again with jittered back-off for about half a
  * minute: an Event that says why an address moved must outlive an API server restart.
- * Other failures are forgotten until the Event happens again.
+ * As soon as any write lands, the writes waiting out their back-off go at once: the API
+ * server is taking writes again, and the Event that says why an address moved should not
+ * trail the move by the rest of a back-off step. Other failures are forgotten until the
+ * Event happens again.
  */
 import { Backoff } from "../backoff";
 import { EventAggregator, type EventInput, type EventRecord, type WriteOutcome } from "./event-aggregator";
@@ -46,8 +49,9 @@ export class EventRecorder {
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private idleWaiters: Array<() => void> = [];
-  /** Failed writes waiting for their retry, and how often each was tried. */
-  private retrying = 0;
+  /** Failed writes waiting for their retry, each with its timer. */
+  private readonly waiting = new Map<EventRecord, NodeJS.Timeout>();
+  /** How often each failed write was tried, and its back-off. */
   private readonly attempts = new WeakMap<EventRecord, { n: number; backoff: Backoff }>();
 
   /** `api` is called per write, so a client that cannot be built fails that write only. */
@@ -69,7 +73,7 @@ export class EventRecorder {
 
   /** Resolves once nothing is queued or in flight (deferred writes aside). */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.active === 0 && this.retrying === 0) return Promise.resolve();
+    if (this.queue.length === 0 && this.active === 0 && this.waiting.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -87,7 +91,7 @@ export class EventRecorder {
       this.active++;
       void this.write(this.queue.shift()!);
     }
-    if (this.queue.length === 0 && this.active === 0 && this.retrying === 0)
+    if (this.queue.length === 0 && this.active === 0 && this.waiting.size === 0)
       for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -119,6 +123,7 @@ export class EventRecorder {
     else this.attempts.delete(record);
     if (again) this.enqueue(again);
     else this.pump();
+    if (outcome === "ok") this.retryWaitingNow();
     this.armTimer();
   }
 
@@ -129,13 +134,21 @@ export class EventRecorder {
       this.attempts.delete(record);
       return;
     }
-    this.retrying++;
-    setTimeout(() => {
-      this.retrying--;
-      const again = this.aggregator.retry(record);
-      if (again) this.enqueue(again);
-      else this.pump();
-    }, a.backoff.next()).unref();
+    const timer = setTimeout(() => this.retryNow(record), a.backoff.next());
+    timer.unref();
+    this.waiting.set(record, timer);
+  }
+
+  private retryNow(record: EventRecord): void {
+    clearTimeout(this.waiting.get(record));
+    this.waiting.delete(record);
+    const again = this.aggregator.retry(record);
+    if (again) this.enqueue(again);
+    else this.pump();
+  }
+
+  private retryWaitingNow(): void {
+    for (const record of [...this.waiting.keys()]) this.retryNow(record);
   }
 
   /** One timer, for the earliest deferred write; unref'd so it never holds the process. */
