@@ -32,6 +32,9 @@ export class KubeServiceWriter implements ServiceWriter {
       metadata: { annotations: { [ANNOTATION.allocatedFromPool]: pool ?? null } },
       status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
     });
+    // The API server takes writes again: an Event still waiting out a 429 back-off goes now,
+    // close behind the status it explains, not seconds later.
+    eventRecorder().apiTookWrite();
     // Kept by the controller until the watch delivers it: without the bulk the cache drops too.
     if (updated.metadata) delete updated.metadata.managedFields;
     return updated;

@@ -117,6 +117,25 @@ describe("EventRecorder", () => {
     }
   });
 
+  it("a caller's status write that lands sends the waiting writes too (apiTookWrite)", async () => {
+    jest.useFakeTimers();
+    try {
+      const api = new FakeApi();
+      const rec = new EventRecorder(() => api);
+      rec.record(ev("ClearAssignment"));
+      api.calls[0].settle(httpError(503));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(api.calls).toHaveLength(1);
+      rec.apiTookWrite();
+      expect(api.calls).toHaveLength(2);
+      api.calls[1].settle();
+      await jest.advanceTimersByTimeAsync(0);
+      await rec.idle();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it("50 identical Events: one POST, then one merge PATCH with count 50", async () => {
     const api = new FakeApi();
     const rec = new EventRecorder(() => api);

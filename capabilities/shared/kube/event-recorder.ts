@@ -5,7 +5,8 @@
  * per Event next to the status writes that matter more. A write the API server could not
  * take (no answer, 429, 5xx) is tried again with jittered back-off for about half a
  * minute: an Event that says why an address moved must outlive an API server restart.
- * As soon as any write lands, the writes waiting out their back-off go at once: the API
+ * As soon as any write lands (an Event, or a status write its caller reports through
+ * `apiTookWrite`), the writes waiting out their back-off go at once: the API
  * server is taking writes again, and the Event that says why an address moved should not
  * trail the move by the rest of a back-off step. Other failures are forgotten until the
  * Event happens again.
@@ -77,6 +78,14 @@ export class EventRecorder {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * The API server just took a write (one of ours, or a caller's status write): the writes
+   * waiting out their back-off go now.
+   */
+  apiTookWrite(): void {
+    for (const record of [...this.waiting.keys()]) this.retryNow(record);
+  }
+
   private enqueue(record: EventRecord): void {
     if (this.queue.length >= this.opts.maxQueued) {
       this.aggregator.unqueued(this.queue.shift()!);
@@ -123,7 +132,7 @@ export class EventRecorder {
     else this.attempts.delete(record);
     if (again) this.enqueue(again);
     else this.pump();
-    if (outcome === "ok") this.retryWaitingNow();
+    if (outcome === "ok") this.apiTookWrite();
     this.armTimer();
   }
 
@@ -145,10 +154,6 @@ export class EventRecorder {
     const again = this.aggregator.retry(record);
     if (again) this.enqueue(again);
     else this.pump();
-  }
-
-  private retryWaitingNow(): void {
-    for (const record of [...this.waiting.keys()]) this.retryNow(record);
   }
 
   /** One timer, for the earliest deferred write; unref'd so it never holds the process. */
