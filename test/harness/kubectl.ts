@@ -48,3 +48,17 @@ export async function serviceIPs(namespace: string): Promise<Map<string, string[
     ]),
   );
 }
+
+/**
+ * Removes a test's namespace, its Services first. The test API server runs no
+ * controller-manager, so a deleted namespace stays Terminating with its Services in it:
+ * they would keep their addresses, and once their pool is gone the controller would
+ * renumber them into whatever pool a later suite creates (the later suite then finds its
+ * pool short of addresses).
+ */
+export async function deleteTestNamespace(namespace: string): Promise<void> {
+  // Services carry no finalizer here: each is gone once its DELETE returns, so kubectl's
+  // wait (a poll per object, minutes for the hundreds of the restart suite) adds nothing.
+  await kubectlOk(["delete", "services", "--all", "-n", namespace, "--ignore-not-found", "--wait=false"]);
+  await kubectl(["delete", "namespace", namespace, "--ignore-not-found", "--wait=false"]);
+}

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { buildSync } from "esbuild";
 import { AGENT_NODE_OPTIONS } from "../../capabilities/shared/kube/agent-manifests";
 import { writeAgentKubeconfig } from "./agent-kubeconfig";
-import { kubectl, kubectlOk } from "./kubectl";
+import { kubectl, kubectlOk, deleteTestNamespace } from "./kubectl";
 import { repoRoot } from "./local-cluster";
 import { NetLab, apiPortFromKubeconfig, type LabHost, type LabProcess } from "./netlab";
 
@@ -320,8 +320,8 @@ export class L2Lab {
   async destroy(): Promise<void> {
     await this.net.destroy();
     const sel = ["-l", this.runLabel];
-    await kubectl(["delete", "services,endpointslices", "--all", "-n", this.serviceNamespace, "--ignore-not-found"]);
-    await kubectl(["delete", "namespace", this.serviceNamespace, "--ignore-not-found", "--wait=false"]);
+    await kubectl(["delete", "endpointslices", "--all", "-n", this.serviceNamespace, "--ignore-not-found"]);
+    await deleteTestNamespace(this.serviceNamespace);
     // Whatever a test added with the run label too (BGPPeers, BGPAdvertisements).
     await kubectl([
       "delete",

@@ -8,7 +8,7 @@
  * on that restart, and came back renumbered when the Community was re-applied.
  */
 import { crashModule, restartModule } from "../harness/module-process";
-import { eventually, kubectl, kubectlOk, serviceIPs } from "../harness/kubectl";
+import { eventually, kubectl, kubectlOk, serviceIPs, deleteTestNamespace } from "../harness/kubectl";
 import { testCluster } from "./global-setup";
 
 const ns = "metallb-system";
@@ -57,7 +57,7 @@ async function reasonsFor(kind: string, name: string, namespace: string): Promis
 }
 
 afterAll(async () => {
-  await kubectl(["delete", "namespace", appNs, "--wait=false"]);
+  await deleteTestNamespace(appNs);
   await kubectl(["delete", "bgpadvertisement", "faults-ad", "-n", ns, "--ignore-not-found"]);
   await kubectl(["delete", "community", "faults-aliases", "-n", ns, "--ignore-not-found"]);
   await kubectl(["annotate", "ipaddresspool", "faults-pool", "-n", ns, "metallb.io/force-delete=true", "--overwrite"]);

@@ -13,7 +13,7 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { eventually, kubectl, kubectlOk } from "../harness/kubectl";
+import { eventually, kubectl, kubectlOk, deleteTestNamespace } from "../harness/kubectl";
 import { repoRoot } from "../harness/local-cluster";
 import { sleep } from "../harness/wait";
 
@@ -147,7 +147,7 @@ describe("L2 membership: roster, key, standbys, in-place failover", () => {
   afterAll(async () => {
     clearInterval(renewing);
     await watch.stop();
-    await kubectl(["delete", "namespace", appNs, "--wait=false"]);
+    await deleteTestNamespace(appNs);
     await kubectl([
       "delete",
       "lease",

@@ -4,7 +4,7 @@
  * changed, and every Service ends up with an address.
  */
 import { crashModule, restartModule } from "../harness/module-process";
-import { eventually, kubectl, kubectlOk, serviceIPs } from "../harness/kubectl";
+import { eventually, kubectl, kubectlOk, serviceIPs, deleteTestNamespace } from "../harness/kubectl";
 import { testCluster } from "./global-setup";
 
 const ns = "metallb-system";
@@ -30,8 +30,7 @@ const servicesYaml = (from: number, to: number) =>
 const assigned = (): Promise<Map<string, string[]>> => serviceIPs(appNs);
 
 afterAll(async () => {
-  await kubectl(["delete", "namespace", appNs, "--wait=false"]);
-  await kubectl(["delete", "svc", "--all", "-n", appNs, "--wait=false"]);
+  await deleteTestNamespace(appNs);
   await kubectl(["delete", "ipaddresspool", "restart-pool", "-n", ns]);
 });
 

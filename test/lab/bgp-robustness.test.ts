@@ -42,7 +42,7 @@ import { MessageReader } from "../../capabilities/announcer/agent/bgp/reader";
 import { parseIP, type CIDR } from "../../capabilities/shared/net/ip";
 import { writeAgentKubeconfig } from "../harness/agent-kubeconfig";
 import { Frr } from "../harness/frr";
-import { kubectl, kubectlOk } from "../harness/kubectl";
+import { kubectl, kubectlOk, deleteTestNamespace } from "../harness/kubectl";
 import { agentEnvironment, buildAgent } from "../harness/l2lab";
 import { labDescribe, needs } from "../harness/lab-suite";
 import { NetLab, apiPortFromKubeconfig, type LabProcess } from "../harness/netlab";
@@ -416,9 +416,8 @@ d("BGP robustness: a flooding peer, a well-behaved FRR, the real agent", () => {
     await frr?.stop();
     await lab?.destroy();
     const [k, v] = LABEL;
-    await kubectl(["delete", "namespace", serviceNs, "--ignore-not-found", "--wait=false"]);
-    // Without a controller-manager the namespace never finishes deleting, so its Services
-    // keep holding the pool's addresses: the pool delete is forced.
+    await deleteTestNamespace(serviceNs);
+    // A pool whose addresses a Service held is refused deletion unless forced.
     await kubectl([
       "annotate",
       "ipaddresspools,bgppeers",
