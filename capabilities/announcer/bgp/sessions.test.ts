@@ -67,6 +67,14 @@ describe("desiredSessions", () => {
     expect(spec).not.toHaveProperty("peerASN");
   });
 
+  it("presents the peer's localASN instead of myASN", () => {
+    const local = configOf({ bgpPeers: [peer("old-as", { myASN: 64512, peerASN: 64600, localASN: 65000 })] });
+    expect(desiredSessions(local, nodes, new Map()).get("old-as-n1")?.spec).toMatchObject({
+      myASN: 65000,
+      peerASN: 64600,
+    });
+  });
+
   it("carries keepaliveTime and connectTime in whole seconds, and leaves the default keepalive unset", () => {
     expect(sessions.get("core-n1")?.spec).toMatchObject({ holdTime: 90, keepaliveTime: 10, connectTime: 5 });
     expect(sessions.get("tor-n1")?.spec).not.toHaveProperty("keepaliveTime"); // 30 s hold: a third, the agent's default

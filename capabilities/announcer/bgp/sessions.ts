@@ -64,7 +64,9 @@ export function sessionSpec(peer: PeerModel, node: string, bfd?: BFDProfileModel
     peer: peer.name,
     peerAddress: formatIP(peer.address),
     ...(peer.dynamicASN ? { dynamicASN: peer.dynamicASN } : { peerASN: peer.peerASN }),
-    myASN: peer.myASN,
+    // The AS the session presents: the BGPPeer's localASN replaces myASN in the OPEN and
+    // the AS_PATH (FRR's `local-as N no-prepend replace-as`).
+    myASN: peer.localASN ?? peer.myASN,
     ...(peer.sourceAddress ? { sourceAddress: formatIP(peer.sourceAddress) } : {}),
     peerPort: peer.port,
     ...(peer.routerID ? { routerID: formatIP(peer.routerID) } : {}),

@@ -69,12 +69,56 @@ describe("BGPPeer rules", () => {
     ]);
   });
 
-  it("vrf, localASN and dualStackAddressFamily are not supported", () => {
-    expect(only({ vrf: "red", localASN: 65000, dualStackAddressFamily: true })).toEqual([
-      'BGPPeer "p": spec.localASN: localASN 65000 is not supported by metallb-pepr; remove spec.localASN and set spec.myASN to the AS number to present',
+  it("vrf and dualStackAddressFamily are not supported", () => {
+    expect(only({ vrf: "red", dualStackAddressFamily: true })).toEqual([
       'BGPPeer "p": spec.vrf: vrf "red" is not supported by metallb-pepr; sessions in a Linux VRF are not offered because they cannot be tested where this project is built (no VRF devices); remove spec.vrf to peer from the default VRF',
       'BGPPeer "p": spec.dualStackAddressFamily: dualStackAddressFamily is not supported by metallb-pepr; define one BGPPeer per address family',
     ]);
+  });
+
+  describe("localASN", () => {
+    it("is the AS an eBGP peer's sessions present", () => {
+      const config = configOf({ bgpPeers: [peer("p", { myASN: 64512, peerASN: 64600, localASN: 65000 })] });
+      expect(config.peers[0]).toMatchObject({ myASN: 64512, localASN: 65000, peerASN: 64600 });
+    });
+
+    it("is absent unless set", () => {
+      expect(configOf({ bgpPeers: [peer("p", {})] }).peers[0]).not.toHaveProperty("localASN");
+    });
+
+    it("works with dynamicASN external", () => {
+      const config = configOf({
+        bgpPeers: [peer("p", { peerASN: undefined, dynamicASN: "external", localASN: 65000 })],
+      });
+      expect(config.peers[0]).toMatchObject({ localASN: 65000, dynamicASN: "external" });
+    });
+
+    it("must be a 32-bit AS number", () => {
+      expect(only({ localASN: 4294967296 })).toEqual([
+        'BGPPeer "p": spec.localASN: invalid local ASN 4294967296, must be in 1-4294967295 range',
+      ]);
+      expect(only({ localASN: 0 })).toEqual([
+        'BGPPeer "p": spec.localASN: invalid local ASN 0, must be in 1-4294967295 range',
+      ]);
+    });
+
+    it("must differ from myASN", () => {
+      expect(only({ myASN: 64512, localASN: 64512 })).toEqual([
+        'BGPPeer "p": spec.localASN: localASN 64512 equals myASN; remove spec.localASN, or set it to the other AS number to present',
+      ]);
+    });
+
+    it("is refused on an iBGP session, whichever AS makes it one", () => {
+      expect(only({ myASN: 64512, peerASN: 64512, localASN: 65000 })).toEqual([
+        'BGPPeer "p": spec.localASN: localASN applies to eBGP sessions only, and peerASN 64512 equals myASN, which makes this session iBGP; remove spec.localASN',
+      ]);
+      expect(only({ myASN: 64512, peerASN: 65000, localASN: 65000 })).toEqual([
+        'BGPPeer "p": spec.localASN: localASN applies to eBGP sessions only, and peerASN 65000 equals localASN, which makes this session iBGP; remove spec.localASN',
+      ]);
+      expect(only({ peerASN: undefined, dynamicASN: "internal", localASN: 65000 })).toEqual([
+        'BGPPeer "p": spec.localASN: localASN applies to eBGP sessions only, and dynamicASN "internal" makes this one iBGP; remove spec.localASN or use dynamicASN "external"',
+      ]);
+    });
   });
 
   it("invalid address", () => {

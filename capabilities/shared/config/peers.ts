@@ -1,6 +1,6 @@
 /**
- * BGPPeer: ASNs, address, timers, authentication, BFD reference, and the fields
- * metallb-pepr does not implement.
+ * BGPPeer: ASNs (with the per-peer localASN), address, timers, authentication, BFD
+ * reference, and the fields metallb-pepr does not implement.
  */
 import type { BGPPeerSpec } from "../../../crds/types";
 import { parseIP, type IP } from "../net/ip";
@@ -102,6 +102,40 @@ function parseASNs(
     peer = asn(spec.peerASN, "spec.peerASN", "peer ASN", d);
   }
   return { my, peer };
+}
+
+/**
+ * Per-peer local ASN: the AS this session presents instead of myASN, in its OPEN and as
+ * the only AS in the AS_PATH it sends (FRR's `local-as N no-prepend replace-as`, which
+ * MetalLB's FRR mode renders; its native mode refuses the field). It serves a router
+ * that still expects the AS the cluster used to have. Like FRR's local-as it applies to
+ * eBGP sessions only: the peer's AS differs from both myASN and localASN.
+ */
+function parseLocalASN(
+  spec: BGPPeerSpec,
+  my: number | undefined,
+  peer: number | undefined,
+  dynamic: "internal" | "external" | undefined,
+  d: ObjectDiagnostics,
+): number | undefined {
+  if (spec.localASN === undefined || spec.localASN === null) return undefined;
+  const local = asn(spec.localASN, "spec.localASN", "local ASN", d);
+  if (local === undefined) return undefined;
+  const bad = (why: string) => {
+    d.error("spec.localASN", `spec.localASN: ${why}`);
+    return undefined;
+  };
+  if (local === my)
+    return bad(`localASN ${local} equals myASN; remove spec.localASN, or set it to the other AS number to present`);
+  if (dynamic === "internal")
+    return bad(
+      `localASN applies to eBGP sessions only, and dynamicASN "internal" makes this one iBGP; remove spec.localASN or use dynamicASN "external"`,
+    );
+  if (peer !== undefined && (peer === my || peer === local))
+    return bad(
+      `localASN applies to eBGP sessions only, and peerASN ${peer} equals ${peer === my ? "myASN" : "localASN"}, which makes this session iBGP; remove spec.localASN`,
+    );
+  return local;
 }
 
 function parseAddresses(spec: BGPPeerSpec, d: ObjectDiagnostics): { address?: IP; source?: IP; routerID?: IP } {
@@ -222,12 +256,7 @@ export function parsePeers(
         `spec.ebgpMultiHop: invalid ebgp-multihop parameter set for an ibgp peer; remove it (peerASN equals myASN ${my})`,
       );
     }
-    if (spec.localASN !== undefined && spec.localASN !== null) {
-      d.error(
-        "spec.localASN",
-        `spec.localASN: ${notSupported(`localASN ${show(spec.localASN)}`, "remove spec.localASN and set spec.myASN to the AS number to present")}`,
-      );
-    }
+    const local = parseLocalASN(spec, my, peer, dynamic, d);
     if (spec.vrf)
       d.error(
         "spec.vrf",
@@ -272,6 +301,7 @@ export function parsePeers(
     peers.set(name, {
       name,
       myASN: my ?? 0,
+      ...(local !== undefined ? { localASN: local } : {}),
       peerASN: peer ?? 0,
       ...(dynamic ? { dynamicASN: dynamic } : {}),
       address: address ?? { family: 4, value: 0n },

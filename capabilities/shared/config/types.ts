@@ -167,6 +167,8 @@ export interface BGPAdvertisementModel {
 export interface PeerModel {
   readonly name: string;
   readonly myASN: number;
+  /** The AS this peer's sessions present instead of myASN (eBGP only). */
+  readonly localASN?: number;
   /** 0 with dynamicASN. */
   readonly peerASN: number;
   /** No fixed peer AS: the nodes' own (internal) or any other (external). */

@@ -49,12 +49,12 @@ describe("preflight: existing metallb.io objects -> what will work", () => {
 
   it("prints one line per object, reasons under it, and the totals", () => {
     const text = formatReport(
-      preflight(input({ pools: [pool("web", ["198.51.100.0/28"])], bgpPeers: [peer("old", { localASN: 65001 })] })),
+      preflight(input({ pools: [pool("web", ["198.51.100.0/28"])], bgpPeers: [peer("old", { vrf: "red" })] })),
     );
     const lines = text.trimEnd().split("\n");
     expect(lines[0]).toBe("IPAddressPool/web: ok");
     expect(lines[1]).toBe("BGPPeer/old: REFUSED");
-    expect(lines[2]).toMatch(/^ {4}spec\.localASN: localASN 65001 is not supported/);
+    expect(lines[2]).toMatch(/^ {4}spec\.vrf: vrf "red" is not supported/);
     expect(lines).toContain("2 objects in metallb-system: 1 ok, 0 with warnings, 1 refused");
   });
 
