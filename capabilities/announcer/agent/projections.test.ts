@@ -10,7 +10,11 @@ const service = {
     namespace: "shop",
     resourceVersion: "42",
     labels: { app: "web", tier: "front" },
-    annotations: { "metallb.io/address-pool": "public", "kubectl.kubernetes.io/last-applied-configuration": "{...}" },
+    annotations: {
+      "metallb.io/address-pool": "public",
+      "metallb.io/bgp-communities": "64500:7",
+      "kubectl.kubernetes.io/last-applied-configuration": "{...}",
+    },
     managedFields: [{ manager: "kubectl", operation: "Apply", fieldsV1: { "f:spec": {} } }],
     uid: "u-1",
   },
@@ -54,11 +58,12 @@ describe("agent cache projections", () => {
   it("a projected Service plans exactly like the full object, and keeps nothing else", () => {
     const p = projectService(service);
     expect(toPlanService(p)).toEqual(toPlanService(service));
+    expect(toPlanService(p)?.communities).toBe("64500:7");
     const status = [{ status: { node: "n1", serviceName: "web", serviceNamespace: "shop" } }];
     expect(ownedByNode("n1", status, new Map([["shop/web", p]]))).toEqual(
       ownedByNode("n1", status, new Map([["shop/web", service]])),
     );
-    expect(JSON.stringify(p)).not.toMatch(/managedFields|last-applied|selector|clusterIP|uid|hostname/);
+    expect(JSON.stringify(p)).not.toMatch(/managedFields|last-applied|address-pool|selector|clusterIP|uid|hostname/);
   });
 
   it("a projected EndpointSlice yields the same serving nodes, and keeps nothing else", () => {

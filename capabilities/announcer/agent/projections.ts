@@ -6,10 +6,17 @@
  * fitting the DaemonSet's memory request and not.
  */
 import { SERVICE_NAME_LABEL } from "../../shared/bgp";
+import { SERVICE_COMMUNITIES_ANNOTATION } from "../../shared/config/service-communities";
 import type { KubeObject } from "../../shared/kube/informer";
 
 interface Raw {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: Record<string, unknown>;
   status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
   endpoints?: Array<{ nodeName?: string; conditions?: { ready?: boolean | null; serving?: boolean | null } }> | null;
@@ -24,12 +31,16 @@ const meta = (m: Raw["metadata"], labels: Record<string, string> | undefined) =>
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
-/** Name, labels, type, class, traffic policy and the ingress IPs. */
+/** Name, labels, the BGP communities annotation, type, class, traffic policy and the ingress IPs. */
 export function projectService(o: KubeObject): KubeObject {
   const r = o as Raw;
   const ingress = (r.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [{ ip: i.ip }] : []));
+  const communities = r.metadata?.annotations?.[SERVICE_COMMUNITIES_ANNOTATION];
   return {
-    metadata: meta(r.metadata, r.metadata?.labels),
+    metadata: {
+      ...meta(r.metadata, r.metadata?.labels),
+      ...(communities !== undefined ? { annotations: { [SERVICE_COMMUNITIES_ANNOTATION]: communities } } : {}),
+    },
     spec: {
       type: str(r.spec?.type),
       loadBalancerClass: str(r.spec?.loadBalancerClass),

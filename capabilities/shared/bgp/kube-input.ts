@@ -3,6 +3,7 @@
  * planner's inputs. Structural types only, so the agent and the controller can
  * pass their own client's objects without a conversion layer.
  */
+import { SERVICE_COMMUNITIES_ANNOTATION } from "../config/service-communities";
 import { endpointServes } from "./eligibility";
 import type { PlanNode, PlanService, ServiceEndpoints } from "./types";
 
@@ -10,6 +11,7 @@ interface Meta {
   name?: string;
   namespace?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 export interface NodeLike {
@@ -48,12 +50,14 @@ export function toPlanNode(node: NodeLike): PlanNode {
 export function toPlanService(svc: ServiceLike, loadBalancerClass?: string): PlanService | undefined {
   if (svc.spec?.type !== "LoadBalancer") return undefined;
   if ((svc.spec.loadBalancerClass ?? undefined) !== loadBalancerClass) return undefined;
+  const communities = svc.metadata?.annotations?.[SERVICE_COMMUNITIES_ANNOTATION];
   return {
     namespace: svc.metadata?.namespace ?? "",
     name: svc.metadata?.name ?? "",
     labels: svc.metadata?.labels ?? {},
     ips: (svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : [])),
     externalTrafficPolicy: svc.spec.externalTrafficPolicy,
+    ...(communities !== undefined ? { communities } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { bgpAd, configOf, peer, pool } from "../config/testing";
+import { bgpAd, community, configOf, peer, pool } from "../config/testing";
 import type { Config, ConfigInput } from "../config";
 import { planAdvertisements, planNode, plannedSessions, type PlanInput } from "./plan";
 import { endpointsByService, toPlanService } from "./kube-input";
@@ -190,6 +190,61 @@ describe("attributes", () => {
     const p = plan(config, [svc("a", ["10.0.0.1"])]);
     expect(p.routes.get("r1")![0].communities).toEqual([65537]);
     expect(p.routes.get("r2")![0].communities).toEqual([2 * 65536 + 2]);
+  });
+});
+
+describe("communities a Service asks for (metallb.io/bgp-communities)", () => {
+  /** An advertisement the network team opted in to Service communities. */
+  const optedIn = (name: string, spec: Parameters<typeof bgpAd>[1] = {}) => {
+    const ad = bgpAd(name, spec);
+    return { ...ad, metadata: { ...ad.metadata, annotations: { "metallb.io/service-communities": "true" } } };
+  };
+  const tenantA = community("tenants", [{ name: "tenant-a", value: "64500:10" }]);
+
+  it("an opted-in advertisement adds the Service's values and aliases to its own", () => {
+    const config = base({ bgpAdvertisements: [optedIn("open", { communities: ["65000:1"] })], communities: [tenantA] });
+    const asked = svc("a", ["10.0.0.1"], { communities: "tenant-a, large:64500:1:2" });
+    const [route] = plan(config, [asked]).routes.get("r1")!;
+    expect(route.communities).toEqual([64500 * 65536 + 10, 65000 * 65536 + 1]);
+    expect(route.largeCommunities).toEqual([{ globalAdmin: 64500, localData1: 1, localData2: 2 }]);
+  });
+
+  it("an advertisement that did not opt in ignores them, even for the same prefix on another peer", () => {
+    const config = base({
+      bgpAdvertisements: [optedIn("to-r1", { peers: ["r1"] }), bgpAd("to-r2", { peers: ["r2"], communities: ["2:2"] })],
+    });
+    const p = plan(config, [svc("a", ["10.0.0.1"], { communities: "64500:7" })]);
+    expect(p.routes.get("r1")![0].communities).toEqual([64500 * 65536 + 7]);
+    expect(p.routes.get("r2")![0].communities).toEqual([2 * 65536 + 2]);
+  });
+
+  it("leaves off an alias no Community defines and a malformed entry, and keeps the rest", () => {
+    const config = base({ bgpAdvertisements: [optedIn("open")] });
+    const [route] = plan(config, [
+      svc("a", ["10.0.0.1"], { communities: "nobody-defines-me,70000:1,64500:8" }),
+    ]).routes.get("r1")!;
+    expect(route.communities).toEqual([64500 * 65536 + 8]);
+  });
+
+  it("an aggregate carries the communities of every Service inside it", () => {
+    const config = base({ bgpAdvertisements: [optedIn("agg", { aggregationLength: 24 })] });
+    const p = plan(config, [
+      svc("a", ["10.0.0.1"], { communities: "64500:1" }),
+      svc("b", ["10.0.0.2"], { communities: "64500:2" }),
+    ]);
+    expect(p.routes.get("r1")).toMatchObject([
+      { prefixText: "10.0.0.0/24", communities: [64500 * 65536 + 1, 64500 * 65536 + 2] },
+    ]);
+  });
+
+  it("reads the annotation through toPlanService", () => {
+    const service = {
+      metadata: { name: "a", namespace: "default", annotations: { "metallb.io/bgp-communities": "64500:9" } },
+      spec: { type: "LoadBalancer" },
+      status: { loadBalancer: { ingress: [{ ip: "10.0.0.1" }] } },
+    };
+    const [route] = plan(base({ bgpAdvertisements: [optedIn("open")] }), [toPlanService(service)!]).routes.get("r1")!;
+    expect(route.communities).toEqual([64500 * 65536 + 9]);
   });
 });
 

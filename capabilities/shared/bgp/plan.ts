@@ -5,6 +5,7 @@
  * write ServiceBGPStatus; the agent runs it for its own node to feed Adj-RIB-Out.
  */
 import type { BGPAdvertisementModel, Config, NamedLabels, PeerModel, Pool } from "../config";
+import { parseServiceCommunities, type ServiceCommunities } from "../config/service-communities";
 import { anySelectorMatches, type LabelSelector, type Labels } from "../labels";
 import { cidrContains, formatCIDR, hostMask, parseIP, type CIDR, type IP } from "../net/ip";
 import { largeValue, sortedLarge, sortedStandard, standardValue } from "./communities";
@@ -106,6 +107,8 @@ export function planNode(input: PlanInput): NodePlan {
 
     let matched = false;
     const peers = new Set<string>();
+    // Entries that cannot be resolved (refused or warned about at admission) are left off.
+    const own = parseServiceCommunities(svc.communities, config.communities);
     for (const { ip, pool } of pooled) {
       for (const ad of adsByPool.get(pool.name) ?? []) {
         if (!selects(ad.serviceSelectors, svc.labels) || !selects(ad.nodeSelectors, node.labels)) continue;
@@ -113,7 +116,7 @@ export function planNode(input: PlanInput): NodePlan {
         const targets = ad.peers.length === 0 ? sessionPeers : ad.peers.filter((p) => sessionSet.has(p));
         for (const peer of targets) {
           peers.add(peer);
-          contribute(peer, aggregatedPrefix(ip, ad), ad, key);
+          contribute(peer, aggregatedPrefix(ip, ad), ad, key, own);
         }
       }
     }
@@ -122,7 +125,13 @@ export function planNode(input: PlanInput): NodePlan {
     return { announce: true, peers: [...peers].sort() };
   }
 
-  function contribute(peer: string, prefix: CIDR, ad: BGPAdvertisementModel, service: string): void {
+  function contribute(
+    peer: string,
+    prefix: CIDR,
+    ad: BGPAdvertisementModel,
+    service: string,
+    own: ServiceCommunities,
+  ): void {
     let byPrefix = acc.get(peer);
     if (!byPrefix) acc.set(peer, (byPrefix = new Map()));
     const text = formatCIDR(prefix);
@@ -134,6 +143,10 @@ export function planNode(input: PlanInput): NodePlan {
     if (ad.localPref !== 0) c.localPrefs.set(ad.localPref, (c.localPrefs.get(ad.localPref) ?? new Set()).add(ad.name));
     c.communities.push(...ad.communities.map(standardValue));
     c.large.push(...ad.largeCommunities.map(largeValue));
+    if (ad.serviceCommunities) {
+      c.communities.push(...own.standard.map(standardValue));
+      c.large.push(...own.large.map(largeValue));
+    }
     c.services.add(service);
     c.ads.add(ad.name);
   }

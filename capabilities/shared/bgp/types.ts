@@ -22,6 +22,8 @@ export interface PlanService {
   readonly ips: readonly string[];
   /** spec.externalTrafficPolicy; anything but "Local" means Cluster. */
   readonly externalTrafficPolicy?: string;
+  /** The metallb.io/bgp-communities annotation as written (see config/service-communities.ts). */
+  readonly communities?: string;
 }
 
 /**

@@ -236,6 +236,25 @@ describe("BGPAdvertisement rules", () => {
   });
 });
 
+describe("BGPAdvertisement opt-in to Service communities", () => {
+  const annotated = (value: string) => {
+    const ad = bgpAd("a");
+    return { ...ad, metadata: { ...ad.metadata, annotations: { "metallb.io/service-communities": value } } };
+  };
+
+  it('"true" opts in, "false" or no annotation does not', () => {
+    expect(configOf({ bgpAdvertisements: [annotated("true")] }).bgpAdvertisements[0].serviceCommunities).toBe(true);
+    expect(configOf({ bgpAdvertisements: [annotated("false")] }).bgpAdvertisements[0].serviceCommunities).toBe(false);
+    expect(configOf({ bgpAdvertisements: [bgpAd("a")] }).bgpAdvertisements[0].serviceCommunities).toBe(false);
+  });
+
+  it("any other value is refused, naming the annotation", () => {
+    expect(errorsOf({ bgpAdvertisements: [annotated("yes")] })).toEqual([
+      'BGPAdvertisement "a": metadata.annotations["metallb.io/service-communities"]: invalid value "yes"; write "true" to add the communities Services ask for, or "false"',
+    ]);
+  });
+});
+
 describe("BGPAdvertisement model", () => {
   it("applies defaults and resolves aliases into standard and large communities", () => {
     const c = configOf({
@@ -264,6 +283,7 @@ describe("BGPAdvertisement model", () => {
         { global: 64512, local1: 1, local2: 2 },
         { global: 1, local1: 2, local2: 3 },
       ],
+      serviceCommunities: false,
       peers: [],
       nodeSelectors: [],
       nodes: undefined,

@@ -7,6 +7,7 @@ import { anySelectorMatches } from "../labels";
 import { formatCIDR, type Family } from "../net/ip";
 import type { Alias } from "./communities";
 import { parseCommunity } from "./communities";
+import { ADVERTISEMENT_OPT_IN_ANNOTATION } from "./service-communities";
 import { isIntIn, q, show, type Diagnostics, type ObjectDiagnostics } from "./diagnostics";
 import { namedObjects } from "./objects";
 import {
@@ -190,6 +191,19 @@ function resolveCommunities(
   return { standard: [...standard.values()], large: [...large.values()] };
 }
 
+/** The network team's opt-in to the communities Services ask for (service-communities.ts). */
+function serviceCommunitiesOptIn(annotations: Record<string, string> | undefined, d: ObjectDiagnostics): boolean {
+  const text = annotations?.[ADVERTISEMENT_OPT_IN_ANNOTATION];
+  if (text === undefined || text === "false") return false;
+  if (text === "true") return true;
+  const field = `metadata.annotations[${q(ADVERTISEMENT_OPT_IN_ANNOTATION)}]`;
+  d.error(
+    field,
+    `${field}: invalid value ${q(text)}; write "true" to add the communities Services ask for, or "false"`,
+  );
+  return false;
+}
+
 const SELECTORS_VS_AGGREGATION =
   "serviceSelectors and aggregationLength are mutually exclusive, can only be used together with default aggregationLength (32) and aggregationLengthV6 (128)";
 
@@ -328,6 +342,7 @@ export function parseBGPAdvertisements(
       }
     });
     const communities = resolveCommunities(spec.communities, aliases, d);
+    const serviceCommunities = serviceCommunitiesOptIn(obj.metadata?.annotations, d);
     const ad: BGPAdvertisementModel = {
       name,
       ...common,
@@ -336,6 +351,7 @@ export function parseBGPAdvertisements(
       localPref,
       communities: communities.standard,
       largeCommunities: communities.large,
+      serviceCommunities,
       peers: peerList.sort(),
     };
     checkAggregationAgainstPools(ad, pools, d);

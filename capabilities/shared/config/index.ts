@@ -7,5 +7,10 @@ export { parseConfig, analyzeConfig, type Analysis } from "./parse";
 export { validateChange, type ConfigChange, type ChangeVerdict, type ChangedObject } from "./validate-change";
 export { checkServiceRequest, type ServiceLike, type ServiceCheck, type ServiceCheckOptions } from "./service-request";
 export { parseCommunity } from "./communities";
+export {
+  parseServiceCommunities,
+  SERVICE_COMMUNITIES_ANNOTATION,
+  ADVERTISEMENT_OPT_IN_ANNOTATION,
+} from "./service-communities";
 export { parseDuration } from "./duration";
 export { formatSelector, selectorSyntaxProblem } from "./selectors";

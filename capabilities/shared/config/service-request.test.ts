@@ -59,6 +59,23 @@ describe("checkServiceRequest errors", () => {
   });
 });
 
+describe("checkServiceRequest: metallb.io/bgp-communities", () => {
+  it("a malformed community refuses the Service", () => {
+    expect(checkServiceRequest(svc({ "metallb.io/bgp-communities": "64500:70000" }), config).errors).toEqual([
+      'Service "shop/web": annotation metallb.io/bgp-communities: invalid community value: invalid section "70000" of community "64500:70000": must be a number from 0 to 65535; list values (AA:NN or large:A:B:C) or Community alias names separated by commas',
+    ]);
+  });
+
+  it("a well-formed one no advertisement carries is admitted with a warning", () => {
+    expect(checkServiceRequest(svc({ "metallb.io/bgp-communities": "64500:7" }), config)).toEqual({
+      errors: [],
+      warnings: [
+        'Service "shop/web": annotation metallb.io/bgp-communities: no BGPAdvertisement carries Service communities; they are added only by advertisements annotated metallb.io/service-communities: "true"',
+      ],
+    });
+  });
+});
+
 describe("checkServiceRequest warnings", () => {
   it("a well-formed dual-stack request in one pool is clean", () => {
     expect(checkServiceRequest(svc({ "metallb.io/loadBalancerIPs": "192.0.2.10,2001:db8::10" }), config)).toEqual({

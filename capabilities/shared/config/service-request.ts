@@ -6,6 +6,7 @@
 import { poolAdmits } from "../allocator/pool-order";
 import { cidrContains, formatIP, parseIP, type IP } from "../net/ip";
 import { q } from "./diagnostics";
+import { checkServiceCommunities, SERVICE_COMMUNITIES_ANNOTATION } from "./service-communities";
 import type { Config, Pool } from "./types";
 
 export interface ServiceLike {
@@ -103,6 +104,14 @@ export function checkServiceRequest(
   } else if (specIP !== "") {
     ips = requestedIPs(specIP, "spec.loadBalancerIP", errors);
   }
+
+  const communities = checkServiceCommunities(
+    annotations[SERVICE_COMMUNITIES_ANNOTATION],
+    config?.communities,
+    config?.bgpAdvertisements.some((a) => a.serviceCommunities),
+  );
+  errors.push(...communities.errors);
+  warnings.push(...communities.warnings.map((w) => prefix + w));
 
   const poolName = value("address-pool")?.text.trim();
   if (config) {

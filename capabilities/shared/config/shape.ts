@@ -4,6 +4,7 @@
  * can never crash a reconciler. Returns cleaned copies; unknown fields are dropped.
  */
 import type { Diagnostics } from "./diagnostics";
+import { ADVERTISEMENT_OPT_IN_ANNOTATION } from "./service-communities";
 import type { ConfigInput, ConfigKind } from "./types";
 
 type Schema = "string" | "number" | "boolean" | { list: Schema } | { map: Schema } | { object: Record<string, Schema> };
@@ -84,6 +85,8 @@ const SPECS: Record<ConfigKind, Record<string, Schema>> = {
 };
 
 const METADATA: Schema = { object: { name: str, namespace: str, labels: { map: str } } };
+/** Annotations of metallb.io objects that are configuration (the rest, such as last-applied, is not). */
+export const PARSED_ANNOTATIONS: readonly string[] = [ADVERTISEMENT_OPT_IN_ANNOTATION];
 
 function describe(s: Schema): string {
   if (s === "string") return "a string";
@@ -133,6 +136,15 @@ function conform(
   return out;
 }
 
+/** The annotations the parser reads (not last-applied-configuration and the like), if any is set. */
+function parsedAnnotations(metadata: unknown): Record<string, string> | undefined {
+  const all = isObject(metadata) && isObject(metadata.annotations) ? metadata.annotations : {};
+  const kept = Object.entries(all).filter(
+    (e): e is [string, string] => PARSED_ANNOTATIONS.includes(e[0]) && typeof e[1] === "string",
+  );
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
+
 function conformList<T>(kind: ConfigKind, list: unknown, d: Diagnostics): T[] | undefined {
   if (list === undefined) return undefined;
   if (!Array.isArray(list)) return [];
@@ -140,9 +152,10 @@ function conformList<T>(kind: ConfigKind, list: unknown, d: Diagnostics): T[] | 
     const obj = isObject(raw) ? raw : {};
     const rawName = isObject(obj.metadata) && typeof obj.metadata.name === "string" ? obj.metadata.name : "";
     const report = (field: string, text: string) => d.error(kind, rawName, field, text);
-    const metadata = conform(obj.metadata, METADATA, "metadata", report);
+    const metadata = conform(obj.metadata, METADATA, "metadata", report) as Record<string, unknown> | undefined;
+    const annotations = parsedAnnotations(obj.metadata);
     const spec = conform(obj.spec, { object: SPECS[kind] }, "spec", report);
-    return { metadata, spec } as T;
+    return { metadata: annotations ? { ...metadata, annotations } : metadata, spec } as T;
   });
 }
 

@@ -157,6 +157,8 @@ export interface BGPAdvertisementModel {
   /** Aliases resolved, duplicates removed, in listed order. */
   readonly communities: readonly StandardCommunity[];
   readonly largeCommunities: readonly LargeCommunity[];
+  /** Opted in (annotation metallb.io/service-communities): adds each Service's own communities. */
+  readonly serviceCommunities: boolean;
   /** BGPPeer names; empty means every peer. */
   readonly peers: readonly string[];
   readonly nodeSelectors: readonly LabelSelector[];

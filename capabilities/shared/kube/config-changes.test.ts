@@ -18,6 +18,15 @@ describe("which watch events change the configuration", () => {
     expect(isConfigChange(seen, pool(3, { a: "1", b: "2" }), false)).toBe(false);
   });
 
+  it("an annotation the parser reads counts; any other annotation does not", () => {
+    const seen = new Map<string, string>();
+    const ad = (annotations: Record<string, string>) => ({ metadata: { uid: "u2", generation: 1, annotations } });
+    isConfigChange(seen, ad({}), false);
+    expect(isConfigChange(seen, ad({ "kubectl.kubernetes.io/last-applied-configuration": "{}" }), false)).toBe(false);
+    expect(isConfigChange(seen, ad({ "metallb.io/service-communities": "true" }), false)).toBe(true);
+    expect(isConfigChange(seen, ad({ "metallb.io/service-communities": "true", other: "x" }), false)).toBe(false);
+  });
+
   it("a delete always counts, and the object is forgotten", () => {
     const seen = new Map<string, string>();
     isConfigChange(seen, pool(1), false);
