@@ -7,26 +7,12 @@
  * the kubelet reaches a host-network pod (the node's address) in plain HTTP.
  */
 import { createServer, type Server } from "node:http";
-import { isIP } from "node:net";
+import { readListenOn, type ListenOn } from "./listen-env";
 
-export interface HealthServing {
-  /** TCP port; 0 disables the endpoint. */
-  port: number;
-  /** Listen address; "" = every interface. */
-  address: string;
-}
+export type HealthServing = ListenOn;
 
 /** METALLB_HEALTH_PORT (0, off: the DaemonSet sets 7473) and METALLB_HEALTH_ADDRESS (""). */
-export function readHealthServing(env: NodeJS.ProcessEnv): HealthServing {
-  const raw = env.METALLB_HEALTH_PORT ?? "";
-  const port = raw === "" ? 0 : Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`METALLB_HEALTH_PORT must be a port number (0 disables), got ${JSON.stringify(raw)}`);
-  const address = (env.METALLB_HEALTH_ADDRESS ?? "").trim();
-  if (address !== "" && isIP(address) === 0)
-    throw new Error(`METALLB_HEALTH_ADDRESS must be an IP address (or empty for all), got ${JSON.stringify(address)}`);
-  return { port, address };
-}
+export const readHealthServing = (env: NodeJS.ProcessEnv): HealthServing => readListenOn(env, "HEALTH", 0);
 
 /** Starts the endpoint; undefined when the port is 0. A failure to bind is logged, not fatal. */
 export function startHealthServer(serving: HealthServing, log: (msg: string) => void): Server | undefined {

@@ -11,32 +11,22 @@
 import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { isIP } from "node:net";
 import type { Registry } from "prom-client";
+import { readListenOn, type ListenOn } from "./listen-env";
 
 export interface MetricsTls {
   certFile: string;
   keyFile: string;
 }
 
-export interface MetricsServing {
-  /** TCP port; 0 disables the endpoint. */
-  port: number;
-  /** Listen address; "" = every interface (the default, as before this setting existed). */
-  address: string;
+export interface MetricsServing extends ListenOn {
   /** HTTPS with this certificate and key; undefined = plain HTTP. */
   tls?: MetricsTls;
 }
 
 /** METALLB_METRICS_PORT (7472), METALLB_METRICS_ADDRESS (""), METALLB_METRICS_TLS_CERT/_KEY (both or none). */
 export function readMetricsServing(env: NodeJS.ProcessEnv): MetricsServing {
-  const rawPort = env.METALLB_METRICS_PORT ?? "";
-  const port = rawPort === "" ? 7472 : Number(rawPort);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`METALLB_METRICS_PORT must be a port number (0 disables), got ${JSON.stringify(rawPort)}`);
-  const address = (env.METALLB_METRICS_ADDRESS ?? "").trim();
-  if (address !== "" && isIP(address) === 0)
-    throw new Error(`METALLB_METRICS_ADDRESS must be an IP address (or empty for all), got ${JSON.stringify(address)}`);
+  const { port, address } = readListenOn(env, "METRICS", 7472);
   const certFile = env.METALLB_METRICS_TLS_CERT ?? "";
   const keyFile = env.METALLB_METRICS_TLS_KEY ?? "";
   if ((certFile === "") !== (keyFile === ""))
