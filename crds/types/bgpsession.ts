@@ -34,6 +34,8 @@ export interface BGPSessionSpec {
   /** Seconds per connection attempt (BGPPeer connectTime); unset: the agent's default. */
   connectTime?: number;
   ebgpMultiHop?: boolean;
+  /** Routes of both IP families over this session, as the BGPPeer's dualStackAddressFamily. */
+  dualStackAddressFamily?: boolean;
   passwordSecretRef?: SecretKeyReference;
   enableGracefulRestart?: boolean;
   /** BFD beside the session, resolved from the BGPPeer's BFDProfile. */

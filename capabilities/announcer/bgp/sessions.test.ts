@@ -67,6 +67,14 @@ describe("desiredSessions", () => {
     expect(spec).not.toHaveProperty("peerASN");
   });
 
+  it("carries dualStackAddressFamily only when set", () => {
+    const dual = configOf({ bgpPeers: [peer("both", { dualStackAddressFamily: true })] });
+    expect(desiredSessions(dual, nodes, new Map()).get("both-n1")?.spec).toMatchObject({
+      dualStackAddressFamily: true,
+    });
+    expect(sessions.get("tor-n1")?.spec).not.toHaveProperty("dualStackAddressFamily");
+  });
+
   it("presents the peer's localASN instead of myASN", () => {
     const local = configOf({ bgpPeers: [peer("old-as", { myASN: 64512, peerASN: 64600, localASN: 65000 })] });
     expect(desiredSessions(local, nodes, new Map()).get("old-as-n1")?.spec).toMatchObject({

@@ -78,6 +78,8 @@ export function sessionSpec(peer: PeerModel, node: string, bfd?: BFDProfileModel
       : {}),
     ...(peer.connectTimeSeconds !== undefined ? { connectTime: peer.connectTimeSeconds } : {}),
     ebgpMultiHop: peer.ebgpMultiHop,
+    // Only when set, so that existing sessions' specs do not change on upgrade.
+    ...(peer.dualStackAddressFamily ? { dualStackAddressFamily: true } : {}),
     enableGracefulRestart: peer.enableGracefulRestart,
     ...(peer.passwordSecret
       ? {

@@ -69,11 +69,17 @@ describe("BGPPeer rules", () => {
     ]);
   });
 
-  it("vrf and dualStackAddressFamily are not supported", () => {
-    expect(only({ vrf: "red", dualStackAddressFamily: true })).toEqual([
+  it("vrf is not supported", () => {
+    expect(only({ vrf: "red" })).toEqual([
       'BGPPeer "p": spec.vrf: vrf "red" is not supported by metallb-pepr; sessions in a Linux VRF are not offered because they cannot be tested where this project is built (no VRF devices); remove spec.vrf to peer from the default VRF',
-      'BGPPeer "p": spec.dualStackAddressFamily: dualStackAddressFamily is not supported by metallb-pepr; define one BGPPeer per address family',
     ]);
+  });
+
+  it("dualStackAddressFamily is carried (default false)", () => {
+    expect(configOf({ bgpPeers: [peer("p", { dualStackAddressFamily: true })] }).peers[0]).toMatchObject({
+      dualStackAddressFamily: true,
+    });
+    expect(configOf({ bgpPeers: [peer("p", {})] }).peers[0]).toMatchObject({ dualStackAddressFamily: false });
   });
 
   describe("localASN", () => {

@@ -265,12 +265,6 @@ export function parsePeers(
           "sessions in a Linux VRF are not offered because they cannot be tested where this project is built (no VRF devices); remove spec.vrf to peer from the default VRF",
         )}`,
       );
-    if (spec.dualStackAddressFamily) {
-      d.error(
-        "spec.dualStackAddressFamily",
-        `spec.dualStackAddressFamily: ${notSupported("dualStackAddressFamily", "define one BGPPeer per address family")}`,
-      );
-    }
     const { address, source, routerID } = parseAddresses(spec, d);
     const port = spec.peerPort === undefined || spec.peerPort === null || spec.peerPort === 0 ? 179 : spec.peerPort;
     if (!isIntIn(port, 1, 16384))
@@ -314,6 +308,7 @@ export function parsePeers(
       password,
       passwordSecret: secret,
       ebgpMultiHop: spec.ebgpMultiHop ?? false,
+      dualStackAddressFamily: spec.dualStackAddressFamily ?? false,
       enableGracefulRestart: spec.enableGracefulRestart ?? false,
       nodeSelectors,
       nodes: input.nodes ? selectNames(nodeSelectors, input.nodes) : undefined,

@@ -188,6 +188,8 @@ export interface PeerModel {
   readonly password?: string;
   readonly passwordSecret?: { readonly name: string; readonly namespace: string };
   readonly ebgpMultiHop: boolean;
+  /** Routes of both IP families over this one session (the other family's next hop: the node's address of it). */
+  readonly dualStackAddressFamily: boolean;
   readonly enableGracefulRestart: boolean;
   readonly nodeSelectors: readonly LabelSelector[];
   readonly nodes?: readonly string[];

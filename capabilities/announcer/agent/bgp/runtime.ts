@@ -397,6 +397,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       ...(s.sourceAddress ? { sourceAddress: s.sourceAddress } : {}),
       holdTime: s.holdTime ?? 90,
       ebgpMultiHop: s.ebgpMultiHop ?? false,
+      ...(s.dualStackAddressFamily ? { dualStackAddressFamily: true } : {}),
       ...(pw ? { password: pw } : {}),
       gracefulRestart: s.enableGracefulRestart ?? false,
       restarting: Date.now() - started < (ctx.restartWindowSeconds ?? 60) * 1000,

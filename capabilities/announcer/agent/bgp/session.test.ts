@@ -38,6 +38,7 @@ import {
   type SessionSnapshot,
 } from "./session";
 import type { Dialer } from "./transport";
+import type { HostAddresses } from "./host-addresses";
 
 // ------------------------------------------------------------------ the peer
 
@@ -201,6 +202,7 @@ function makeSession(
   over: Partial<SessionConfig> = {},
   dialerOf: (d: Dial[]) => Dialer = tcpDialer,
   observer: Omit<SessionObserver, "onChange"> = {},
+  hostAddresses?: HostAddresses,
 ): Harness {
   const dials: Dial[] = [];
   const states: string[] = [];
@@ -225,6 +227,7 @@ function makeSession(
       },
     },
     dialerOf(dials),
+    hostAddresses,
   );
   sessions.push(session);
   return { session, dials, states, last: () => last ?? session.snapshot() };
@@ -474,6 +477,46 @@ describe("initial advertisement", () => {
     expect(withdrawn(u)).toEqual(["198.51.100.11/32"]);
     expect(announced(u)).toEqual([]);
     expect(h.last().advertisedPrefixes).toBe(1);
+  });
+});
+
+describe("dualStackAddressFamily", () => {
+  // The node's interfaces are a stand-in here (loopback has no IPv6 global address to find);
+  // host-addresses.test.ts covers the choice and the BGP lab the real interfaces.
+  const v6Route = route("2001:db8:100::10/128");
+  const nodeV6: HostAddresses = (local, family) =>
+    formatIP(local) === "127.0.0.1" && family === 6 ? ip("2001:db8:1::11") : undefined;
+
+  it("an IPv6 route goes over the IPv4 session with the node's IPv6 address beside the session's as next hop", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port, { dualStackAddressFamily: true }, tcpDialer, {}, nodeV6);
+    h.session.setRoutes([route("198.51.100.10/32"), v6Route]);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake();
+    const got = await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+    const v6 = got.find((u) => announced(u).includes("2001:db8:100::10/128"))!;
+    expect(findAttribute(v6.attributes, "mp-reach")?.nextHops.map(formatIP)).toEqual(["2001:db8:1::11"]);
+    expect(got.flatMap(announced).sort()).toEqual(["198.51.100.10/32", "2001:db8:100::10/128"]);
+  });
+
+  it("without it, or without an address of that family, the IPv6 route stays unsent and the log says why", async () => {
+    for (const [over, hosts] of [
+      [{}, nodeV6],
+      [{ dualStackAddressFamily: true }, () => undefined],
+    ] as const) {
+      const peer = await listen();
+      const logs: string[] = [];
+      const h = makeSession(peer.port, over, tcpDialer, { log: (_l, m) => logs.push(m) }, hosts);
+      h.session.setRoutes([route("198.51.100.10/32"), v6Route]);
+      h.session.start();
+      const c = await peer.connection();
+      await c.handshake();
+      const got = await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+      expect(got.flatMap(announced)).toEqual(["198.51.100.10/32"]);
+      const warned = logs.some((m) => /dualStackAddressFamily: .* no IPv6 address/.test(m));
+      expect(warned).toBe("dualStackAddressFamily" in over);
+    }
   });
 });
 

@@ -33,7 +33,7 @@
  */
 import type * as net from "node:net";
 import { performance } from "node:perf_hooks";
-import { parseIP, type CIDR, type IP } from "../../../shared/net/ip";
+import { formatIP, parseIP, type CIDR, type IP } from "../../../shared/net/ip";
 import { planUpdates, type Route, type RouteAttributes } from "./adj-rib-out";
 import { encodeMessage } from "./encode";
 import {
@@ -46,6 +46,7 @@ import {
   type StateName,
   type TimerName,
 } from "./fsm";
+import { osHostAddresses, type HostAddresses } from "./host-addresses";
 import { endOfRibFamily } from "./graceful-restart";
 import { shutdownAttributes } from "./graceful-shutdown";
 import { frameToEvent } from "./inbound";
@@ -103,6 +104,11 @@ export interface SessionConfig {
   readonly backoff?: { readonly initial?: number; readonly max?: number; readonly stableTime?: number };
   /** Next hops for prefixes of the other family than the session's transport. */
   readonly nextHop4?: string;
+  /**
+   * Send routes of the other family than the transport too (BGPPeer dualStackAddressFamily),
+   * next hop the node's address of that family on the session's interface (unless nextHop4/6).
+   */
+  readonly dualStackAddressFamily?: boolean;
   readonly nextHop6?: string;
   /** Families offered in the OPEN (RFC 4760). Default IPv4 and IPv6 unicast. */
   readonly families?: readonly AfiSafi[];
@@ -232,6 +238,8 @@ export class BgpSession {
   private readonly sentCount = zero();
   private readonly receivedCount = zero();
   private localAddress?: IP;
+  /** With dualStackAddressFamily: the node's address of the other family, found once TCP is up. */
+  private otherFamilyAddress?: IP;
   private lastError?: string;
   /** The socket error of the current connection attempt, which says more than the FSM's "TCP connection failed". */
   private tcpError?: string;
@@ -241,6 +249,7 @@ export class BgpSession {
     readonly config: SessionConfig,
     private readonly observer: SessionObserver = {},
     private readonly dialer: Dialer = defaultDial,
+    private readonly hostAddresses: HostAddresses = osHostAddresses,
   ) {
     const routerId = parseIP(config.routerId);
     const peer = parseIP(config.peerAddress);
@@ -495,6 +504,7 @@ export class BgpSession {
       up = true;
       const local = this.conn?.dialled.socket.localAddress;
       this.localAddress = local ? parseIP(local.replace(/^::ffff:(?=\d+\.)/, "")) : undefined;
+      this.otherFamilyAddress = this.findOtherFamilyAddress();
       this.dispatch({ type: "TcpCRAcked" });
     };
     let dialled: Dialled;
@@ -704,7 +714,22 @@ export class BgpSession {
     const override = prefix.family === 4 ? this.config.nextHop4 : this.config.nextHop6;
     if (override) return parseIP(override);
     // MetalLB: the next hop is the local address of the TCP session.
-    return this.localAddress?.family === prefix.family ? this.localAddress : undefined;
+    if (this.localAddress?.family === prefix.family) return this.localAddress;
+    return this.otherFamilyAddress?.family === prefix.family ? this.otherFamilyAddress : undefined;
+  }
+
+  /** dualStackAddressFamily: the node's address of the other family beside the session's own. */
+  private findOtherFamilyAddress(): IP | undefined {
+    if (!this.config.dualStackAddressFamily || !this.localAddress) return undefined;
+    const family = this.localAddress.family === 4 ? 6 : 4;
+    if ((family === 4 ? this.config.nextHop4 : this.config.nextHop6) !== undefined) return undefined;
+    const found = this.hostAddresses(this.localAddress, family);
+    if (!found)
+      this.observer.log?.(
+        "warn",
+        `dualStackAddressFamily: the interface of ${formatIP(this.localAddress)} has no IPv${family} address other than link-local; IPv${family} routes are not sent to ${this.peer}`,
+      );
+    return found;
   }
 
   /**
