@@ -19,6 +19,7 @@ interface Raw {
   };
   spec?: Record<string, unknown>;
   status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
+  addressType?: string;
   endpoints?: Array<{ nodeName?: string; conditions?: { ready?: boolean | null; serving?: boolean | null } }> | null;
 }
 
@@ -56,6 +57,7 @@ export function projectEndpointSlice(o: KubeObject): KubeObject {
   const service = r.metadata?.labels?.[SERVICE_NAME_LABEL];
   return {
     metadata: meta(r.metadata, service !== undefined ? { [SERVICE_NAME_LABEL]: service } : undefined),
+    ...(r.addressType !== undefined ? { addressType: r.addressType } : {}),
     endpoints: (r.endpoints ?? []).map((e) => ({
       ...(e.nodeName ? { nodeName: e.nodeName } : {}),
       conditions: { ready: e.conditions?.ready, serving: e.conditions?.serving },

@@ -27,6 +27,8 @@ export interface ServiceLike {
 
 export interface EndpointSliceLike {
   metadata?: Meta;
+  /** IPv4, IPv6 or FQDN. */
+  addressType?: string;
   endpoints?: { nodeName?: string; conditions?: { ready?: boolean | null; serving?: boolean | null } }[] | null;
 }
 
@@ -61,19 +63,36 @@ export function toPlanService(svc: ServiceLike, loadBalancerClass?: string): Pla
   };
 }
 
-/** Serving endpoints per Service key, merged over all of a Service's slices. */
+/**
+ * Serving endpoints per Service key, merged over all of a Service's slices. The count per
+ * node is taken per address type and the larger kept: a dual-stack Service lists each pod
+ * once in its IPv4 slices and once in its IPv6 ones.
+ */
 export function endpointsByService(slices: Iterable<EndpointSliceLike>): Map<string, ServiceEndpoints> {
-  const out = new Map<string, { anyServing: boolean; servingNodes: Set<string> }>();
+  const out = new Map<
+    string,
+    { anyServing: boolean; servingNodes: Set<string>; servingPerNode: Map<string, number> }
+  >();
+  const perType = new Map<string, Map<string, number>>();
   for (const slice of slices) {
     const svcName = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
     if (!svcName) continue;
     const key = serviceKeyOf(slice.metadata?.namespace ?? "", svcName);
     let entry = out.get(key);
-    if (!entry) out.set(key, (entry = { anyServing: false, servingNodes: new Set() }));
+    if (!entry) out.set(key, (entry = { anyServing: false, servingNodes: new Set(), servingPerNode: new Map() }));
+    const typeKey = `${key}|${slice.addressType ?? ""}`;
+    let counts = perType.get(typeKey);
+    if (!counts) perType.set(typeKey, (counts = new Map()));
     for (const ep of slice.endpoints ?? []) {
       if (!endpointServes(ep.conditions)) continue;
       entry.anyServing = true;
-      if (ep.nodeName) entry.servingNodes.add(ep.nodeName);
+      if (!ep.nodeName) continue;
+      entry.servingNodes.add(ep.nodeName);
+      counts.set(ep.nodeName, (counts.get(ep.nodeName) ?? 0) + 1);
+      entry.servingPerNode.set(
+        ep.nodeName,
+        Math.max(entry.servingPerNode.get(ep.nodeName) ?? 0, counts.get(ep.nodeName)!),
+      );
     }
   }
   return out;

@@ -248,6 +248,53 @@ describe("communities a Service asks for (metallb.io/bgp-communities)", () => {
   });
 });
 
+describe("weighted ECMP (metallb.io/weighted-ecmp)", () => {
+  const weighted = (name: string, spec: Parameters<typeof bgpAd>[1] = {}) => {
+    const ad = bgpAd(name, spec);
+    return { ...ad, metadata: { ...ad.metadata, annotations: { "metallb.io/weighted-ecmp": "true" } } };
+  };
+  const slice = (service: string, addressType: string, nodes: string[]) => ({
+    metadata: { namespace: "default", labels: { "kubernetes.io/service-name": service } },
+    addressType,
+    endpoints: nodes.map((nodeName) => ({ nodeName, conditions: { ready: true } })),
+  });
+  const local = (name: string, ip: string) => svc(name, [ip], { externalTrafficPolicy: "Local" });
+  const planWith = (config: Config, services: PlanService[], slices: ReturnType<typeof slice>[]) =>
+    plan(config, services, { endpoints: endpointsByService(slices) });
+
+  it("a Local Service's route carries 1 Mbit/s per serving endpoint on this node, counted once over dual-stack slices", () => {
+    const p = planWith(
+      base({ bgpAdvertisements: [weighted("w")] }),
+      [local("web", "10.0.0.1")],
+      [slice("web", "IPv4", ["n1", "n1", "n1", "n2"]), slice("web", "IPv6", ["n1", "n1", "n1", "n2"])],
+    );
+    expect(p.routes.get("r1")![0].linkBandwidth).toBe(3 * 125_000);
+  });
+
+  it("none for a Cluster Service, nor from an advertisement that did not opt in", () => {
+    const slices = [slice("web", "IPv4", ["n1", "n1"])];
+    const cluster = planWith(base({ bgpAdvertisements: [weighted("w")] }), [svc("web", ["10.0.0.1"])], slices);
+    expect(cluster.routes.get("r1")![0]).not.toHaveProperty("linkBandwidth");
+    const plain = planWith(base({ bgpAdvertisements: [bgpAd("plain")] }), [local("web", "10.0.0.1")], slices);
+    expect(plain.routes.get("r1")![0]).not.toHaveProperty("linkBandwidth");
+  });
+
+  it("an aggregate sums its Local Services' endpoints, and carries none once a Cluster Service shares it", () => {
+    const config = base({ bgpAdvertisements: [weighted("agg", { aggregationLength: 24 })] });
+    const slices = [slice("a", "IPv4", ["n1"]), slice("b", "IPv4", ["n1", "n1"]), slice("c", "IPv4", ["n1"])];
+    const both = planWith(config, [local("a", "10.0.0.1"), local("b", "10.0.0.2")], slices);
+    expect(both.routes.get("r1")![0]).toMatchObject({ prefixText: "10.0.0.0/24", linkBandwidth: 3 * 125_000 });
+    const mixed = planWith(config, [local("a", "10.0.0.1"), svc("c", ["10.0.0.3"])], slices);
+    expect(mixed.routes.get("r1")![0]).not.toHaveProperty("linkBandwidth");
+  });
+
+  it("two opted-in advertisements of one Service count its endpoints once", () => {
+    const config = base({ bgpAdvertisements: [weighted("w1"), weighted("w2", { communities: ["1:1"] })] });
+    const p = planWith(config, [local("web", "10.0.0.1")], [slice("web", "IPv4", ["n1", "n1"])]);
+    expect(p.routes.get("r1")![0].linkBandwidth).toBe(2 * 125_000);
+  });
+});
+
 describe("externalTrafficPolicy and endpoints", () => {
   const config = base({ bgpAdvertisements: [bgpAd("ad")] });
   const at = (nodes: string[], any = nodes.length > 0): ServiceEndpoints => ({
@@ -347,7 +394,7 @@ describe("kube inputs", () => {
       { metadata: { namespace: "default" }, endpoints: [{ nodeName: "x" }] },
     ]);
     expect([...eps.get("default/a")!.servingNodes].sort()).toEqual(["n2", "n3"]);
-    expect(eps.get("default/b")).toEqual({ anyServing: false, servingNodes: new Set() });
+    expect(eps.get("default/b")).toEqual({ anyServing: false, servingNodes: new Set(), servingPerNode: new Map() });
     expect(eps.size).toBe(2);
   });
 

@@ -6,6 +6,7 @@
  */
 import type { BGPAdvertisementModel, Config, NamedLabels, PeerModel, Pool } from "../config";
 import { parseServiceCommunities, type ServiceCommunities } from "../config/service-communities";
+import { ENDPOINT_BANDWIDTH } from "../config/weighted-ecmp";
 import { anySelectorMatches, type LabelSelector, type Labels } from "../labels";
 import { cidrContains, formatCIDR, hostMask, parseIP, type CIDR, type IP } from "../net/ip";
 import { largeValue, sortedLarge, sortedStandard, standardValue } from "./communities";
@@ -70,6 +71,12 @@ interface Contribution {
   large: LargeCommunityValue[];
   services: Set<string>;
   ads: Set<string>;
+  /** Serving endpoints on this node, summed over what contributed (weighted-ecmp.ts). */
+  endpoints: number;
+  /** Something contributed without a weight: the route carries none. */
+  unweighted: boolean;
+  /** Services whose endpoints are in `endpoints`. */
+  weighted: Set<string>;
 }
 
 export function planNode(input: PlanInput): NodePlan {
@@ -109,6 +116,8 @@ export function planNode(input: PlanInput): NodePlan {
     const peers = new Set<string>();
     // Entries that cannot be resolved (refused or warned about at admission) are left off.
     const own = parseServiceCommunities(svc.communities, config.communities);
+    // Local Services only: with Cluster every node forwards to every pod (weighted-ecmp.ts).
+    const endpoints = svc.externalTrafficPolicy === "Local" ? localEndpoints(input.endpoints.get(key)) : undefined;
     for (const { ip, pool } of pooled) {
       for (const ad of adsByPool.get(pool.name) ?? []) {
         if (!selects(ad.serviceSelectors, svc.labels) || !selects(ad.nodeSelectors, node.labels)) continue;
@@ -116,7 +125,7 @@ export function planNode(input: PlanInput): NodePlan {
         const targets = ad.peers.length === 0 ? sessionPeers : ad.peers.filter((p) => sessionSet.has(p));
         for (const peer of targets) {
           peers.add(peer);
-          contribute(peer, aggregatedPrefix(ip, ad), ad, key, own);
+          contribute(peer, aggregatedPrefix(ip, ad), ad, key, own, endpoints);
         }
       }
     }
@@ -131,13 +140,24 @@ export function planNode(input: PlanInput): NodePlan {
     ad: BGPAdvertisementModel,
     service: string,
     own: ServiceCommunities,
+    endpoints: number | undefined,
   ): void {
     let byPrefix = acc.get(peer);
     if (!byPrefix) acc.set(peer, (byPrefix = new Map()));
     const text = formatCIDR(prefix);
     let c = byPrefix.get(text);
     if (!c) {
-      c = { prefix, localPrefs: new Map(), communities: [], large: [], services: new Set(), ads: new Set() };
+      c = {
+        prefix,
+        localPrefs: new Map(),
+        communities: [],
+        large: [],
+        services: new Set(),
+        ads: new Set(),
+        endpoints: 0,
+        unweighted: false,
+        weighted: new Set(),
+      };
       byPrefix.set(text, c);
     }
     if (ad.localPref !== 0) c.localPrefs.set(ad.localPref, (c.localPrefs.get(ad.localPref) ?? new Set()).add(ad.name));
@@ -149,6 +169,17 @@ export function planNode(input: PlanInput): NodePlan {
     }
     c.services.add(service);
     c.ads.add(ad.name);
+    // One contribution per Service and prefix: two advertisements of one Service add its endpoints once.
+    if (!ad.weightedEcmp || endpoints === undefined) c.unweighted = true;
+    else if (!c.weighted.has(service)) {
+      c.weighted.add(service);
+      c.endpoints += endpoints;
+    }
+  }
+
+  function localEndpoints(eps: ServiceEndpoints | undefined): number {
+    if (!eps?.servingNodes.has(node.name)) return 0;
+    return eps.servingPerNode?.get(node.name) ?? 1;
   }
 
   const conflicts: string[] = [];
@@ -169,6 +200,7 @@ export function planNode(input: PlanInput): NodePlan {
         ...(prefs.length > 0 ? { localPref: prefs[0] } : {}),
         communities: sortedStandard(c.communities),
         largeCommunities: sortedLarge(c.large),
+        ...(!c.unweighted && c.endpoints > 0 ? { linkBandwidth: c.endpoints * ENDPOINT_BANDWIDTH } : {}),
         services: [...c.services].sort(),
         advertisements: [...c.ads].sort(),
       });

@@ -34,6 +34,8 @@ export interface PlanService {
 export interface ServiceEndpoints {
   readonly anyServing: boolean;
   readonly servingNodes: ReadonlySet<string>;
+  /** Serving endpoints on each node (weighted ECMP); absent counts as one per serving node. */
+  readonly servingPerNode?: ReadonlyMap<string, number>;
 }
 
 export interface PlanSettings {
@@ -60,6 +62,11 @@ export interface Route {
   readonly communities: readonly number[];
   /** Sorted by (global, local1, local2), unique. */
   readonly largeCommunities: readonly LargeCommunityValue[];
+  /**
+   * Bytes per second this node offers for the prefix (RFC 10005 link bandwidth): set only when
+   * every contribution is a Local Service of an advertisement opted in to weighted ECMP.
+   */
+  readonly linkBandwidth?: number;
   /** "namespace/name" of every Service that contributes this prefix, sorted. */
   readonly services: readonly string[];
   /** BGPAdvertisement names that produced it, sorted. */

@@ -248,6 +248,17 @@ describe("BGPAdvertisement opt-in to Service communities", () => {
     expect(configOf({ bgpAdvertisements: [bgpAd("a")] }).bgpAdvertisements[0].serviceCommunities).toBe(false);
   });
 
+  it('metallb.io/weighted-ecmp: "true" opts in to weighted ECMP; another value is refused', () => {
+    const ad = (value: string) => {
+      const a = bgpAd("a");
+      return { ...a, metadata: { ...a.metadata, annotations: { "metallb.io/weighted-ecmp": value } } };
+    };
+    expect(configOf({ bgpAdvertisements: [ad("true")] }).bgpAdvertisements[0].weightedEcmp).toBe(true);
+    expect(errorsOf({ bgpAdvertisements: [ad("on")] })).toEqual([
+      'BGPAdvertisement "a": metadata.annotations["metallb.io/weighted-ecmp"]: invalid value "on"; write "true" to weight routes by the node\'s serving endpoints, or "false"',
+    ]);
+  });
+
   it("any other value is refused, naming the annotation", () => {
     expect(errorsOf({ bgpAdvertisements: [annotated("yes")] })).toEqual([
       'BGPAdvertisement "a": metadata.annotations["metallb.io/service-communities"]: invalid value "yes"; write "true" to add the communities Services ask for, or "false"',
@@ -284,6 +295,7 @@ describe("BGPAdvertisement model", () => {
         { global: 1, local1: 2, local2: 3 },
       ],
       serviceCommunities: false,
+      weightedEcmp: false,
       peers: [],
       nodeSelectors: [],
       nodes: undefined,

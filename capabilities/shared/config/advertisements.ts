@@ -8,6 +8,7 @@ import { formatCIDR, type Family } from "../net/ip";
 import type { Alias } from "./communities";
 import { parseCommunity } from "./communities";
 import { ADVERTISEMENT_OPT_IN_ANNOTATION } from "./service-communities";
+import { WEIGHTED_ECMP_ANNOTATION } from "./weighted-ecmp";
 import { isIntIn, q, show, type Diagnostics, type ObjectDiagnostics } from "./diagnostics";
 import { namedObjects } from "./objects";
 import {
@@ -191,16 +192,18 @@ function resolveCommunities(
   return { standard: [...standard.values()], large: [...large.values()] };
 }
 
-/** The network team's opt-in to the communities Services ask for (service-communities.ts). */
-function serviceCommunitiesOptIn(annotations: Record<string, string> | undefined, d: ObjectDiagnostics): boolean {
-  const text = annotations?.[ADVERTISEMENT_OPT_IN_ANNOTATION];
+/** An opt-in annotation of ours on a BGPAdvertisement: "true", "false" or absent. */
+function optIn(
+  annotations: Record<string, string> | undefined,
+  key: string,
+  what: string,
+  d: ObjectDiagnostics,
+): boolean {
+  const text = annotations?.[key];
   if (text === undefined || text === "false") return false;
   if (text === "true") return true;
-  const field = `metadata.annotations[${q(ADVERTISEMENT_OPT_IN_ANNOTATION)}]`;
-  d.error(
-    field,
-    `${field}: invalid value ${q(text)}; write "true" to add the communities Services ask for, or "false"`,
-  );
+  const field = `metadata.annotations[${q(key)}]`;
+  d.error(field, `${field}: invalid value ${q(text)}; write "true" to ${what}, or "false"`);
   return false;
 }
 
@@ -342,7 +345,19 @@ export function parseBGPAdvertisements(
       }
     });
     const communities = resolveCommunities(spec.communities, aliases, d);
-    const serviceCommunities = serviceCommunitiesOptIn(obj.metadata?.annotations, d);
+    const annotations = obj.metadata?.annotations;
+    const serviceCommunities = optIn(
+      annotations,
+      ADVERTISEMENT_OPT_IN_ANNOTATION,
+      "add the communities Services ask for",
+      d,
+    );
+    const weightedEcmp = optIn(
+      annotations,
+      WEIGHTED_ECMP_ANNOTATION,
+      "weight routes by the node's serving endpoints",
+      d,
+    );
     const ad: BGPAdvertisementModel = {
       name,
       ...common,
@@ -352,6 +367,7 @@ export function parseBGPAdvertisements(
       communities: communities.standard,
       largeCommunities: communities.large,
       serviceCommunities,
+      weightedEcmp,
       peers: peerList.sort(),
     };
     checkAggregationAgainstPools(ad, pools, d);

@@ -12,5 +12,6 @@ export {
   SERVICE_COMMUNITIES_ANNOTATION,
   ADVERTISEMENT_OPT_IN_ANNOTATION,
 } from "./service-communities";
+export { WEIGHTED_ECMP_ANNOTATION, ENDPOINT_BANDWIDTH } from "./weighted-ecmp";
 export { parseDuration } from "./duration";
 export { formatSelector, selectorSyntaxProblem } from "./selectors";

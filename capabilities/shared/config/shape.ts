@@ -5,6 +5,7 @@
  */
 import type { Diagnostics } from "./diagnostics";
 import { ADVERTISEMENT_OPT_IN_ANNOTATION } from "./service-communities";
+import { WEIGHTED_ECMP_ANNOTATION } from "./weighted-ecmp";
 import type { ConfigInput, ConfigKind } from "./types";
 
 type Schema = "string" | "number" | "boolean" | { list: Schema } | { map: Schema } | { object: Record<string, Schema> };
@@ -86,7 +87,7 @@ const SPECS: Record<ConfigKind, Record<string, Schema>> = {
 
 const METADATA: Schema = { object: { name: str, namespace: str, labels: { map: str } } };
 /** Annotations of metallb.io objects that are configuration (the rest, such as last-applied, is not). */
-export const PARSED_ANNOTATIONS: readonly string[] = [ADVERTISEMENT_OPT_IN_ANNOTATION];
+export const PARSED_ANNOTATIONS: readonly string[] = [ADVERTISEMENT_OPT_IN_ANNOTATION, WEIGHTED_ECMP_ANNOTATION];
 
 function describe(s: Schema): string {
   if (s === "string") return "a string";

@@ -159,6 +159,8 @@ export interface BGPAdvertisementModel {
   readonly largeCommunities: readonly LargeCommunity[];
   /** Opted in (annotation metallb.io/service-communities): adds each Service's own communities. */
   readonly serviceCommunities: boolean;
+  /** Opted in (annotation metallb.io/weighted-ecmp): link bandwidth by serving endpoints (weighted-ecmp.ts). */
+  readonly weightedEcmp: boolean;
   /** BGPPeer names; empty means every peer. */
   readonly peers: readonly string[];
   readonly nodeSelectors: readonly LabelSelector[];

@@ -30,6 +30,7 @@ export interface RouteAttributes {
   readonly med?: number;
   readonly localPref?: number;
   readonly communities?: readonly number[];
+  readonly extendedCommunities?: readonly bigint[];
   readonly largeCommunities?: readonly LargeCommunity[];
 }
 
@@ -86,6 +87,8 @@ function baseAttributes(a: RouteAttributes): PathAttribute[] {
   if (a.localPref !== undefined) out.push({ type: "local-pref", localPref: a.localPref });
   const communities = uniqueSorted(a.communities ?? []);
   if (communities.length > 0) out.push({ type: "communities", communities });
+  const extended = [...new Set(a.extendedCommunities ?? [])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  if (extended.length > 0) out.push({ type: "extended-communities", communities: extended });
   const byKey = new Map((a.largeCommunities ?? []).map((c) => [largeKey(c), c] as const));
   if (byKey.size > 0) {
     const large = [...byKey.keys()].sort().map((k) => byKey.get(k)!);
@@ -106,6 +109,7 @@ function attributeKey(r: Route): string {
     a.med ?? null,
     a.localPref ?? null,
     uniqueSorted(a.communities ?? []),
+    [...new Set(a.extendedCommunities ?? [])].map(String).sort(),
     (a.largeCommunities ?? []).map(largeKey).sort(),
   ]);
 }

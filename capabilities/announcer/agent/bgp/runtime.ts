@@ -235,6 +235,7 @@ export class PlanRouteSource implements RouteSource {
           communities: r.communities,
           largeCommunities: r.largeCommunities,
           ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
+          ...(r.linkBandwidth !== undefined ? { linkBandwidth: r.linkBandwidth } : {}),
         }));
         const keep = drain.hold ? (drain.hold.get(peer) ?? new Set<string>()) : undefined;
         next.set(peer, drainRoutes(advertised, drain.tag, keep));

@@ -39,6 +39,7 @@ import {
 } from "./session";
 import type { Dialer } from "./transport";
 import type { HostAddresses } from "./host-addresses";
+import { linkBandwidthOf } from "./link-bandwidth";
 
 // ------------------------------------------------------------------ the peer
 
@@ -477,6 +478,28 @@ describe("initial advertisement", () => {
     expect(withdrawn(u)).toEqual(["198.51.100.11/32"]);
     expect(announced(u)).toEqual([]);
     expect(h.last().advertisedPrefixes).toBe(1);
+  });
+});
+
+describe("weighted ECMP", () => {
+  it("a route's link bandwidth goes out as the RFC 10005 extended community; a change re-advertises it", async () => {
+    const peer = await listen();
+    const h = makeSession(peer.port);
+    h.session.setRoutes([{ ...route("198.51.100.10/32"), linkBandwidth: 250_000 }]);
+    h.session.start();
+    const c = await peer.connection();
+    await c.handshake(peerOpen({ families: [IPV4_UNICAST] }));
+    const got = await untilEndOfRib(c, [IPV4_UNICAST]);
+    const first = got.find((u) => announced(u).includes("198.51.100.10/32"))!;
+    expect(findAttribute(first.attributes, "extended-communities")?.communities.map(linkBandwidthOf)).toEqual([
+      { as: LOCAL_AS, bytesPerSecond: 250_000 },
+    ]);
+    h.session.setRoutes([{ ...route("198.51.100.10/32"), linkBandwidth: 125_000 }]);
+    const again = await c.nextOf("update");
+    expect(announced(again)).toEqual(["198.51.100.10/32"]);
+    expect(findAttribute(again.attributes, "extended-communities")?.communities.map(linkBandwidthOf)).toEqual([
+      { as: LOCAL_AS, bytesPerSecond: 125_000 },
+    ]);
   });
 });
 

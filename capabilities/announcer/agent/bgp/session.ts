@@ -47,6 +47,7 @@ import {
   type TimerName,
 } from "./fsm";
 import { osHostAddresses, type HostAddresses } from "./host-addresses";
+import { linkBandwidthCommunity } from "./link-bandwidth";
 import { endOfRibFamily } from "./graceful-restart";
 import { shutdownAttributes } from "./graceful-shutdown";
 import { frameToEvent } from "./inbound";
@@ -134,6 +135,8 @@ export interface AdvertisedRoute {
   readonly prefix: CIDR;
   readonly communities?: readonly number[];
   readonly largeCommunities?: readonly LargeCommunity[];
+  /** Bytes per second, sent as the link bandwidth extended community (RFC 10005, weighted ECMP). */
+  readonly linkBandwidth?: number;
   /** Sent on iBGP only (RFC 4271 §5.1.5); default 100 there. */
   readonly localPref?: number;
   readonly med?: number;
@@ -747,6 +750,9 @@ export class BgpSession {
         ...(ebgp ? {} : { localPref: r.localPref ?? 100 }),
         ...(r.med !== undefined ? { med: r.med } : {}),
         ...(r.communities?.length ? { communities: r.communities } : {}),
+        ...(r.linkBandwidth !== undefined
+          ? { extendedCommunities: [linkBandwidthCommunity(this.config.localAS, r.linkBandwidth)] }
+          : {}),
         ...(r.largeCommunities?.length ? { largeCommunities: r.largeCommunities } : {}),
       };
       out.push({
