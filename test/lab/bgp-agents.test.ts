@@ -42,7 +42,7 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     );
 
   interface Session {
-    spec: { node: string; keepaliveTime?: number; connectTime?: number };
+    spec: { node: string; myASN?: number; keepaliveTime?: number; connectTime?: number };
     status?: { state?: string; advertisedPrefixes?: number; lastError?: string; negotiatedKeepaliveTime?: number };
   }
   const sessions = async (): Promise<Session[]> =>
@@ -148,6 +148,41 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     );
     expect(statuses.map((s) => s.status?.node).sort()).toEqual([...lab.nodeNames].sort());
     expect(statuses.every((s) => s.status?.peers?.includes(peer))).toBe(true);
+  });
+
+  it("a Service's own communities (metallb.io/bgp-communities) reach FRR once its advertisement opts in, and leave with the annotation", async () => {
+    type Detail = { paths: Array<{ community?: { string: string }; largeCommunity?: { string: string } }> };
+    const tags = async () =>
+      (await frr.json<Detail>("show bgp ipv4 unicast 192.0.2.170/32 json")).paths.map(
+        (p) => `${p.community?.string ?? ""}|${p.largeCommunity?.string ?? ""}`,
+      );
+    const tagsBecome = (want: string) =>
+      until(
+        `every path tagged ${want}`,
+        async () => {
+          const got = await tags();
+          return got.length === 3 && got.every((t) => t === want) ? got : undefined;
+        },
+        30_000,
+        200,
+      );
+    const svcArgs = ["service", "bgp-web", "-n", lab.serviceNamespace];
+    const adArgs = ["bgpadvertisement", lab.pool, "-n", NS];
+    // Asked for before any advertisement carries them: kubectl prints admission's warning, FRR sees nothing new.
+    const asked = await kubectl(["annotate", ...svcArgs, "metallb.io/bgp-communities=64500:7,large:64500:1:2"]);
+    expect(asked.code).toBe(0);
+    expect(asked.stderr).toMatch(/no BGPAdvertisement carries Service communities/);
+    // A malformed value is refused at admission, naming the annotation.
+    const bad = await kubectl(["annotate", "--overwrite", ...svcArgs, "metallb.io/bgp-communities=64500:70000"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/metallb\.io\/bgp-communities: invalid community value/);
+    // The network team opts the advertisement in: the Service's communities join the advertisement's.
+    await kubectlOk(["annotate", ...adArgs, "metallb.io/service-communities=true"]);
+    expect(await tagsBecome("64500:7 64512:100|64500:1:2")).toHaveLength(3);
+    // The annotation removed: the routes go back to the advertisement's own community.
+    await kubectlOk(["annotate", ...svcArgs, "metallb.io/bgp-communities-"]);
+    expect(await tagsBecome("64512:100|")).toHaveLength(3);
+    await kubectlOk(["annotate", ...adArgs, "metallb.io/service-communities-"]);
   });
 
   it("externalTrafficPolicy: Local: only nodes with a serving endpoint advertise, and the route follows the endpoint", async () => {
@@ -306,4 +341,66 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     await lab.startAgent(node);
     expect(await routeVia("192.0.2.170/32", lab.nodeNames.map(addr))).toHaveLength(3);
   });
+
+  it("dualStackAddressFamily: an IPv6 Service is routed over the IPv4 sessions, via each node's IPv6 address", async () => {
+    await frr.vty(
+      "configure terminal",
+      `router bgp ${FRR_AS}`,
+      "address-family ipv6 unicast",
+      ...lab.nodeNames.map((n) => `neighbor ${addr(n)} activate`),
+    );
+    await lab.createService("bgp-v6", "2001:db8:1::170");
+    await lab.setEndpoints("bgp-v6", [lab.nodeNames[0]]);
+    await kubectlOk([
+      "patch",
+      "bgppeer",
+      peer,
+      "-n",
+      NS,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { dualStackAddressFamily: true } }),
+    ]);
+    const v6Hops = lab.nodeNames.map((n) => lab.host(n).ipv6);
+    expect(await routeVia("2001:db8:1::170/128", v6Hops)).toEqual([...v6Hops].sort());
+    // The session's own family is still there, next hop the session's address.
+    expect(await routeVia("192.0.2.170/32", lab.nodeNames.map(addr))).toHaveLength(3);
+  }, 120_000);
+
+  it("a BGPPeer's localASN is the AS the router sees: in the OPEN and alone in the AS_PATH", async () => {
+    // The router is told to expect the AS the cluster "used to have" (FRR's own side of a
+    // local-as migration), then the BGPPeer is given that AS as its localASN.
+    const OLD_AS = 65000;
+    await frr.vty(
+      "configure terminal",
+      `router bgp ${FRR_AS}`,
+      ...lab.nodeNames.map((n) => `neighbor ${addr(n)} remote-as ${OLD_AS}`),
+    );
+    await kubectlOk([
+      "patch",
+      "bgppeer",
+      peer,
+      "-n",
+      NS,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { localASN: OLD_AS } }),
+    ]);
+    const established = await until(
+      "three Established sessions presenting the localASN",
+      async () => {
+        const s = await sessions();
+        return s.length === 3 && s.every((x) => x.spec.myASN === OLD_AS && x.status?.state === "Established")
+          ? s
+          : undefined;
+      },
+      90_000,
+      250,
+    );
+    expect(established.map((s) => s.spec.myASN)).toEqual([OLD_AS, OLD_AS, OLD_AS]);
+    expect(await routeVia("192.0.2.170/32", lab.nodeNames.map(addr))).toHaveLength(3);
+    // replace-as: the node's own AS (myASN) appears nowhere in the path FRR holds.
+    const paths = await frr.paths("192.0.2.170/32");
+    expect(paths.map((p) => p.path)).toEqual([String(OLD_AS), String(OLD_AS), String(OLD_AS)]);
+  }, 150_000);
 });
