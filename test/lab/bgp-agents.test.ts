@@ -45,6 +45,8 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     spec: { node: string; myASN?: number; keepaliveTime?: number; connectTime?: number };
     status?: { state?: string; advertisedPrefixes?: number; lastError?: string; negotiatedKeepaliveTime?: number };
   }
+  const patchPeer = (spec: Record<string, unknown>) =>
+    kubectlOk(["patch", "bgppeer", peer, "-n", NS, "--type=merge", "-p", JSON.stringify({ spec })]);
   const sessions = async (): Promise<Session[]> =>
     (
       JSON.parse(await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peer}`, "-o", "json"])) as {
@@ -351,16 +353,7 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
     );
     await lab.createService("bgp-v6", "2001:db8:1::170");
     await lab.setEndpoints("bgp-v6", [lab.nodeNames[0]]);
-    await kubectlOk([
-      "patch",
-      "bgppeer",
-      peer,
-      "-n",
-      NS,
-      "--type=merge",
-      "-p",
-      JSON.stringify({ spec: { dualStackAddressFamily: true } }),
-    ]);
+    await patchPeer({ dualStackAddressFamily: true });
     const v6Hops = lab.nodeNames.map((n) => lab.host(n).ipv6);
     expect(await routeVia("2001:db8:1::170/128", v6Hops)).toEqual([...v6Hops].sort());
     // The session's own family is still there, next hop the session's address.
@@ -376,16 +369,7 @@ d("BGP with real agents (API server, controller, agents, FRR)", () => {
       `router bgp ${FRR_AS}`,
       ...lab.nodeNames.map((n) => `neighbor ${addr(n)} remote-as ${OLD_AS}`),
     );
-    await kubectlOk([
-      "patch",
-      "bgppeer",
-      peer,
-      "-n",
-      NS,
-      "--type=merge",
-      "-p",
-      JSON.stringify({ spec: { localASN: OLD_AS } }),
-    ]);
+    await patchPeer({ localASN: OLD_AS });
     const established = await until(
       "three Established sessions presenting the localASN",
       async () => {

@@ -10,13 +10,7 @@ import { SERVICE_COMMUNITIES_ANNOTATION } from "../../shared/config/service-comm
 import type { KubeObject } from "../../shared/kube/informer";
 
 interface Raw {
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
+  metadata?: KubeObject["metadata"];
   spec?: Record<string, unknown>;
   status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
   addressType?: string;
