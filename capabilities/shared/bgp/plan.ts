@@ -3,6 +3,10 @@
  * and why each Service is or is not advertised from it (MetalLB's speaker
  * rules, reference §2 and §5.3). Pure: the controller runs it for every node to
  * write ServiceBGPStatus; the agent runs it for its own node to feed Adj-RIB-Out.
+ * A route's attributes merge everything that contributes to it: LOCAL_PREF, the
+ * advertisements' communities, a Service's own on advertisements that opt in
+ * (config/service-communities.ts) and the link bandwidth of weighted ECMP
+ * (config/weighted-ecmp.ts).
  */
 import type { BGPAdvertisementModel, Config, NamedLabels, PeerModel, Pool } from "../config";
 import { parseServiceCommunities, type ServiceCommunities } from "../config/service-communities";
