@@ -121,9 +121,36 @@ describe("which advertisements apply", () => {
   });
 });
 
+describe("address families of sessions", () => {
+  const peers = [
+    peer("v4", { peerAddress: "192.0.2.1" }),
+    peer("v6", { peerAddress: "2001:db8:ff::1" }),
+    peer("both", { peerAddress: "192.0.2.2", dualStackAddressFamily: true }),
+  ];
+
+  it("a session carries its own family's routes, and both with dualStackAddressFamily", () => {
+    const p = plan(base({ bgpPeers: peers, bgpAdvertisements: [bgpAd("ad")] }), [
+      svc("a", ["10.0.0.1", "2001:db8::1"]),
+    ]);
+    expect(prefixes(p.routes, "v4")).toEqual(["10.0.0.1/32"]);
+    expect(prefixes(p.routes, "v6")).toEqual(["2001:db8::1/128"]);
+    expect(prefixes(p.routes, "both")).toEqual(["10.0.0.1/32", "2001:db8::1/128"]);
+    expect(p.services.get("default/a")).toEqual({ announce: true, peers: ["both", "v4", "v6"] });
+  });
+
+  it("an IPv6 Service with only IPv4 sessions on the node reports noPeers", () => {
+    const p = plan(base({ bgpPeers: [peers[0]], bgpAdvertisements: [bgpAd("ad")] }), [svc("a", ["2001:db8::1"])]);
+    expect(p.services.get("default/a")).toEqual({ announce: false, reason: "noPeers" });
+    expect(p.routes.size).toBe(0);
+  });
+});
+
 describe("aggregation", () => {
   it("masks the IP to aggregationLength and aggregationLengthV6", () => {
-    const config = base({ bgpAdvertisements: [bgpAd("ad", { aggregationLength: 24, aggregationLengthV6: 64 })] });
+    const config = base({
+      bgpPeers: [peer("r1", { peerAddress: "192.0.2.1", dualStackAddressFamily: true })],
+      bgpAdvertisements: [bgpAd("ad", { aggregationLength: 24, aggregationLengthV6: 64 })],
+    });
     const p = plan(config, [svc("a", ["10.0.0.77", "2001:db8::1234"])]);
     expect(prefixes(p.routes, "r1")).toEqual(["10.0.0.0/24", "2001:db8::/64"]);
   });

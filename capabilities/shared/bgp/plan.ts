@@ -85,8 +85,14 @@ interface Contribution {
 
 export function planNode(input: PlanInput): NodePlan {
   const { config, node, settings } = input;
-  const sessionPeers = config.peers.filter((p) => peerSelectsNode(p, node)).map((p) => p.name);
+  const onNode = config.peers.filter((p) => peerSelectsNode(p, node));
+  const sessionPeers = onNode.map((p) => p.name);
   const sessionSet = new Set(sessionPeers);
+  // A session carries its own family's routes, both with dualStackAddressFamily (as MetalLB's
+  // FRR modes); the agent would have no next hop for the other family anyway.
+  const carries = new Map(
+    onNode.map((p) => [p.name, (f: number) => p.dualStackAddressFamily || p.address.family === f]),
+  );
   const adsByPool = new Map<string, BGPAdvertisementModel[]>();
   for (const ad of config.bgpAdvertisements) {
     for (const pool of ad.pools) adsByPool.set(pool, [...(adsByPool.get(pool) ?? []), ad]);
@@ -126,7 +132,9 @@ export function planNode(input: PlanInput): NodePlan {
       for (const ad of adsByPool.get(pool.name) ?? []) {
         if (!selects(ad.serviceSelectors, svc.labels) || !selects(ad.nodeSelectors, node.labels)) continue;
         matched = true;
-        const targets = ad.peers.length === 0 ? sessionPeers : ad.peers.filter((p) => sessionSet.has(p));
+        const targets = (ad.peers.length === 0 ? sessionPeers : ad.peers.filter((p) => sessionSet.has(p))).filter((p) =>
+          carries.get(p)!(ip.family),
+        );
         for (const peer of targets) {
           peers.add(peer);
           contribute(peer, aggregatedPrefix(ip, ad), ad, key, own, endpoints);
