@@ -6,7 +6,7 @@ import type { BGPAdvertisement, L2Advertisement, LabelSelector, PreferredNodeSel
 import { anySelectorMatches } from "../labels";
 import { formatCIDR, type Family } from "../net/ip";
 import type { Alias } from "./communities";
-import { parseCommunity } from "./communities";
+import { resolveCommunityEntry, splitCommunities } from "./communities";
 import { ADVERTISEMENT_OPT_IN_ANNOTATION } from "./service-communities";
 import { WEIGHTED_ECMP_ANNOTATION } from "./weighted-ecmp";
 import { isIntIn, q, show, type Diagnostics, type ObjectDiagnostics } from "./diagnostics";
@@ -21,6 +21,7 @@ import {
 } from "./selectors";
 import type {
   BGPAdvertisementModel,
+  CommunityValue,
   ConfigInput,
   L2AdvertisementModel,
   LargeCommunity,
@@ -171,25 +172,21 @@ function resolveCommunities(
   aliases: ReadonlyMap<string, Alias>,
   d: ObjectDiagnostics,
 ): { standard: StandardCommunity[]; large: LargeCommunity[] } {
-  const standard = new Map<string, StandardCommunity>();
-  const large = new Map<string, LargeCommunity>();
   checkDuplicateStrings(list, "spec.communities", "communities", d);
+  const values: CommunityValue[] = [];
   (list ?? []).forEach((text, i) => {
     const field = `spec.communities[${i}]`;
-    const alias = aliases.get(text);
-    const parsed = alias ? ({ ok: true, value: alias.value } as const) : parseCommunity(String(text));
-    if (!parsed.ok && (parsed.shape || !String(text).includes(":"))) {
+    const entry = resolveCommunityEntry(String(text), (name) => aliases.get(name)?.value);
+    if (entry.ok) return void values.push(entry.value);
+    if (entry.unknownAlias)
       return d.error(
         field,
         `${field}: unknown community alias ${q(text)}; define it in a Community object or write the value as AA:NN or large:A:B:C`,
         { transient: true },
       );
-    }
-    if (!parsed.ok) return d.error(field, `${field}: ${parsed.error}`);
-    if (parsed.value.type === "standard") standard.set(JSON.stringify(parsed.value.standard), parsed.value.standard);
-    else large.set(JSON.stringify(parsed.value.large), parsed.value.large);
+    d.error(field, `${field}: ${entry.error}`);
   });
-  return { standard: [...standard.values()], large: [...large.values()] };
+  return splitCommunities(values);
 }
 
 /** An opt-in annotation of ours on a BGPAdvertisement: "true", "false" or absent. */

@@ -4,7 +4,7 @@
  */
 import { q, type Diagnostics } from "./diagnostics";
 import { namedObjects } from "./objects";
-import type { CommunityValue, ConfigInput, ObjectRef } from "./types";
+import type { CommunityValue, ConfigInput, LargeCommunity, ObjectRef, StandardCommunity } from "./types";
 
 export type CommunityParse =
   | { ok: true; value: CommunityValue }
@@ -58,6 +58,40 @@ export function parseCommunity(text: string): CommunityParse {
     return { ok: true, value: { type: "large", large: { global: nums[0], local1: nums[1], local2: nums[2] } } };
   }
   return { ok: false, shape: true, error: `invalid community format: ${q(text)}; write AA:NN or large:A:B:C` };
+}
+
+/** One entry of a community list, as a BGPAdvertisement or a Service writes it. */
+export type CommunityEntry =
+  | { ok: true; value: CommunityValue }
+  /** Not a community's shape, or no ":" at all: read as the name of an alias nobody defines. */
+  | { ok: false; unknownAlias: true }
+  | { ok: false; unknownAlias: false; error: string };
+
+/** Resolves one entry: an alias name first, then a literal value. */
+export function resolveCommunityEntry(
+  text: string,
+  aliasValue: (name: string) => CommunityValue | undefined,
+): CommunityEntry {
+  const alias = aliasValue(text);
+  if (alias) return { ok: true, value: alias };
+  const parsed = parseCommunity(text);
+  if (parsed.ok) return parsed;
+  if (parsed.shape || !text.includes(":")) return { ok: false, unknownAlias: true };
+  return { ok: false, unknownAlias: false, error: parsed.error };
+}
+
+/** Standard and large communities, each value once, in the order first seen. */
+export function splitCommunities(values: readonly CommunityValue[]): {
+  standard: StandardCommunity[];
+  large: LargeCommunity[];
+} {
+  const standard = new Map<string, StandardCommunity>();
+  const large = new Map<string, LargeCommunity>();
+  for (const v of values) {
+    if (v.type === "standard") standard.set(JSON.stringify(v.standard), v.standard);
+    else large.set(JSON.stringify(v.large), v.large);
+  }
+  return { standard: [...standard.values()], large: [...large.values()] };
 }
 
 export interface Alias {

@@ -13,9 +13,9 @@
  * - A malformed entry is refused at admission; an alias not defined yet is admitted with a
  *   warning and skipped until a Community defines it, as for advertisements.
  */
-import { parseCommunity } from "./communities";
+import { resolveCommunityEntry, splitCommunities } from "./communities";
 import { q } from "./diagnostics";
-import type { CommunityAliasModel, LargeCommunity, StandardCommunity } from "./types";
+import type { CommunityAliasModel, CommunityValue, LargeCommunity, StandardCommunity } from "./types";
 
 export const SERVICE_COMMUNITIES_ANNOTATION = "metallb.io/bgp-communities";
 export const ADVERTISEMENT_OPT_IN_ANNOTATION = "metallb.io/service-communities";
@@ -46,23 +46,17 @@ export function parseServiceCommunities(
     .filter((s) => s !== "");
   const errors: string[] = [];
   const unknownAliases: string[] = [];
-  const standard = new Map<string, StandardCommunity>();
-  const large = new Map<string, LargeCommunity>();
+  const values: CommunityValue[] = [];
   if (entries.length > MAX_SERVICE_COMMUNITIES)
     errors.push(`${entries.length} communities; list at most ${MAX_SERVICE_COMMUNITIES}`);
-  for (const entry of entries.slice(0, MAX_SERVICE_COMMUNITIES)) {
-    const alias = aliases.find((a) => a.name === entry);
-    const parsed = alias ? ({ ok: true, value: alias.value } as const) : parseCommunity(entry);
-    if (!parsed.ok) {
-      // The same line as advertisements: no ":" (or not two or four parts) reads as an alias name.
-      if (parsed.shape || !entry.includes(":")) unknownAliases.push(entry);
-      else errors.push(parsed.error);
-      continue;
-    }
-    if (parsed.value.type === "standard") standard.set(JSON.stringify(parsed.value.standard), parsed.value.standard);
-    else large.set(JSON.stringify(parsed.value.large), parsed.value.large);
+  const aliasValue = (name: string) => aliases.find((a) => a.name === name)?.value;
+  for (const text of entries.slice(0, MAX_SERVICE_COMMUNITIES)) {
+    const entry = resolveCommunityEntry(text, aliasValue);
+    if (entry.ok) values.push(entry.value);
+    else if (entry.unknownAlias) unknownAliases.push(text);
+    else errors.push(entry.error);
   }
-  return { standard: [...standard.values()], large: [...large.values()], errors, unknownAliases };
+  return { ...splitCommunities(values), errors, unknownAliases };
 }
 
 /**
