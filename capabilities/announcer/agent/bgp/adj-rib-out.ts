@@ -72,6 +72,8 @@ function compareCIDR(a: CIDR, b: CIDR): number {
 }
 
 const uniqueSorted = (xs: readonly number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);
+const uniqueSortedBig = (xs: readonly bigint[]): bigint[] =>
+  [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 function largeKey(c: LargeCommunity): string {
   return `${c.globalAdmin}:${c.localData1}:${c.localData2}`;
@@ -87,7 +89,7 @@ function baseAttributes(a: RouteAttributes): PathAttribute[] {
   if (a.localPref !== undefined) out.push({ type: "local-pref", localPref: a.localPref });
   const communities = uniqueSorted(a.communities ?? []);
   if (communities.length > 0) out.push({ type: "communities", communities });
-  const extended = [...new Set(a.extendedCommunities ?? [])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const extended = uniqueSortedBig(a.extendedCommunities ?? []);
   if (extended.length > 0) out.push({ type: "extended-communities", communities: extended });
   const byKey = new Map((a.largeCommunities ?? []).map((c) => [largeKey(c), c] as const));
   if (byKey.size > 0) {
@@ -109,7 +111,7 @@ function attributeKey(r: Route): string {
     a.med ?? null,
     a.localPref ?? null,
     uniqueSorted(a.communities ?? []),
-    [...new Set(a.extendedCommunities ?? [])].map(String).sort(),
+    uniqueSortedBig(a.extendedCommunities ?? []).map(String),
     (a.largeCommunities ?? []).map(largeKey).sort(),
   ]);
 }
