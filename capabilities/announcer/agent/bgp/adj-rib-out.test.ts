@@ -85,8 +85,10 @@ describe("planUpdates", () => {
     expect(plan.updates).toEqual([]);
     expect(plan.rejected.map((r) => r.reason)).toEqual([
       "IPv6 unicast was not negotiated",
-      "next hop family differs from the prefix family",
+      "an IPv6 next hop for IPv4 routes was not negotiated (extended next hop, RFC 8950)",
     ]);
+    const v6OverV4 = planUpdates(new Map(), [{ ...v6("2001:db8::1/128"), nextHop: ip("192.0.2.10") }], opts);
+    expect(v6OverV4.rejected.map((r) => r.reason)).toEqual(["next hop family differs from the prefix family"]);
   });
 
   it.each([
@@ -120,5 +122,69 @@ describe("planUpdates", () => {
     expect(plan.updates).toEqual([]);
     expect(plan.rejected).toHaveLength(1);
     expect(plan.sent.size).toBe(0);
+  });
+
+  describe("IPv4 routes with an IPv6 next hop (BGP unnumbered, RFC 8950)", () => {
+    const unnumbered = (p: string): Route => ({
+      prefix: cidr(p),
+      nextHop: ip("fe80::10"),
+      attributes: attrs,
+    });
+    const extended = { ...opts, extendedNextHop: [IPV4_UNICAST] };
+
+    it("go in MP_REACH_NLRI with AFI 1 and the IPv6 next hops, and decode as such", () => {
+      const withGlobal: Route = {
+        ...unnumbered("198.51.100.1/32"),
+        nextHop: ip("2001:db8::10"),
+        linkLocalNextHop: ip("fe80::10"),
+      };
+      const plan = planUpdates(
+        new Map(),
+        [unnumbered("198.51.100.2/32"), unnumbered("198.51.100.3/32"), withGlobal],
+        extended,
+      );
+      expect(plan.rejected).toEqual([]);
+      expect(plan.updates).toHaveLength(2);
+      for (const u of plan.updates) {
+        expect(u.nlri).toEqual([]);
+        expect(u.attributes.some((a) => a.type === "next-hop")).toBe(false);
+        const decoded = decodeMessage(encodeMessage(u, opts), opts);
+        expect(decoded.ok && decoded.message.type === "update" && decoded.message.attributes[0]!.type).toBe("mp-reach");
+      }
+      const reach = plan.updates.flatMap((u) => u.attributes.filter((a) => a.type === "mp-reach"));
+      expect(reach).toEqual(
+        expect.arrayContaining([
+          {
+            type: "mp-reach",
+            afi: 1,
+            safi: 1,
+            nextHops: [ip("fe80::10")],
+            nlri: [cidr("198.51.100.2/32"), cidr("198.51.100.3/32")],
+          },
+          {
+            type: "mp-reach",
+            afi: 1,
+            safi: 1,
+            nextHops: [ip("2001:db8::10"), ip("fe80::10")],
+            nlri: [cidr("198.51.100.1/32")],
+          },
+        ]),
+      );
+    });
+
+    it("are refused, with the reason, unless the peer negotiated it", () => {
+      const plan = planUpdates(new Map(), [unnumbered("198.51.100.2/32")], opts);
+      expect(plan.updates).toEqual([]);
+      expect(plan.rejected).toEqual([
+        { prefix: cidr("198.51.100.2/32"), reason: expect.stringMatching(/extended next hop, RFC 8950/) },
+      ]);
+    });
+
+    it("are withdrawn in the classic Withdrawn Routes field", () => {
+      const sent = planUpdates(new Map(), [unnumbered("198.51.100.2/32")], extended).sent;
+      expect(planUpdates(sent, [], extended).updates).toEqual([
+        { type: "update", withdrawn: [cidr("198.51.100.2/32")], attributes: [], nlri: [] },
+      ]);
+    });
   });
 });

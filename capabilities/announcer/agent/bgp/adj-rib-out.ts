@@ -3,7 +3,10 @@
  * and what it should have, the fewest UPDATEs that get it there. Routes with
  * identical attributes share UPDATEs, packed up to the 4096-octet limit;
  * IPv4 rides in the classic NLRI / Withdrawn Routes fields, IPv6 in
- * MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760). Pure: returns messages, sends nothing.
+ * MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760). An IPv4 route with an IPv6 next hop (BGP
+ * unnumbered, RFC 8950 §3) goes in MP_REACH_NLRI with AFI 1; its withdrawal stays in the
+ * classic field, which carries IPv4 unicast whatever the next hop was.
+ * Pure: returns messages, sends nothing.
  */
 import { formatCIDR, type CIDR, type IP } from "../../../shared/net/ip";
 import { encodeAttribute, prefixWireLength, type CodecOptions } from "./encode";
@@ -36,9 +39,12 @@ export interface RouteAttributes {
 
 export interface Route {
   readonly prefix: CIDR;
-  /** IPv4 for an IPv4 prefix, the global IPv6 address for an IPv6 prefix. */
+  /**
+   * IPv4 for an IPv4 prefix, the global IPv6 address for an IPv6 prefix; an IPv6 address for
+   * an IPv4 prefix where extended next hops were negotiated (RFC 8950).
+   */
   readonly nextHop: IP;
-  /** IPv6 only: sent as the second next hop (RFC 2545 §3). */
+  /** With an IPv6 next hop only: sent as the second next hop (RFC 2545 §3). */
   readonly linkLocalNextHop?: IP;
   readonly attributes: RouteAttributes;
 }
@@ -46,6 +52,8 @@ export interface Route {
 export interface PlanOptions extends CodecOptions {
   /** Negotiated families; routes of other families are not sent. */
   readonly families: readonly AfiSafi[];
+  /** Families negotiated to take IPv6 next hops (RFC 8950 §4); none by default. */
+  readonly extendedNextHop?: readonly AfiSafi[];
   /** Default 4096 (RFC 4271 §4.1). */
   readonly maxMessageLength?: number;
 }
@@ -163,7 +171,7 @@ function announcements(group: Group, opts: PlanOptions, max: number): UpdateMess
   const base = baseAttributes(r.attributes);
   const prefixes = group.prefixes.sort(compareCIDR);
   const baseSize = base.reduce((n, a) => n + encodeAttribute(a, opts).length, 0);
-  if (r.prefix.family === 4) {
+  if (r.prefix.family === 4 && r.nextHop.family === 4) {
     const nextHop: PathAttribute = { type: "next-hop", nextHop: r.nextHop };
     const attributes = [...base.slice(0, 2), nextHop, ...base.slice(2)];
     const room = max - UPDATE_FIXED - baseSize - encodeAttribute(nextHop, opts).length;
@@ -174,23 +182,30 @@ function announcements(group: Group, opts: PlanOptions, max: number): UpdateMess
   // MP_REACH: header+AFI+SAFI, next-hop length octet, next hops, reserved octet.
   const room = max - UPDATE_FIXED - baseSize - (MP_FIXED + 1 + 16 * nextHops.length + 1);
   if (room < 17) return "path attributes leave no room for NLRI";
+  const afi = r.prefix.family === 4 ? AFI.IPV4 : AFI.IPV6;
   // RFC 7606 §5.1: MP_REACH_NLRI goes first so a receiver can always find the NLRI.
   return pack(prefixes, room).map(
     (run): UpdateMessage => ({
       type: "update",
       withdrawn: [],
-      attributes: [{ type: "mp-reach", afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops, nlri: run }, ...base],
+      attributes: [{ type: "mp-reach", afi, safi: SAFI.UNICAST, nextHops, nlri: run }, ...base],
       nlri: [],
     }),
   );
 }
 
-function unsendable(r: Route, families: readonly AfiSafi[]): string | undefined {
-  if (!families.some((f) => sameAfiSafi(f, familyOf(r.prefix))))
-    return `IPv${r.prefix.family} unicast was not negotiated`;
-  if (r.nextHop.family !== r.prefix.family) return "next hop family differs from the prefix family";
-  if (r.linkLocalNextHop && (r.prefix.family !== 6 || r.linkLocalNextHop.family !== 6))
-    return "a link-local next hop needs an IPv6 route";
+function unsendable(r: Route, opts: PlanOptions): string | undefined {
+  const family = familyOf(r.prefix);
+  if (!opts.families.some((f) => sameAfiSafi(f, family))) return `IPv${r.prefix.family} unicast was not negotiated`;
+  if (r.nextHop.family !== r.prefix.family) {
+    const extended = r.nextHop.family === 6 && (opts.extendedNextHop ?? []).some((f) => sameAfiSafi(f, family));
+    if (!extended)
+      return r.nextHop.family === 6
+        ? "an IPv6 next hop for IPv4 routes was not negotiated (extended next hop, RFC 8950)"
+        : "next hop family differs from the prefix family";
+  }
+  if (r.linkLocalNextHop && (r.nextHop.family !== 6 || r.linkLocalNextHop.family !== 6))
+    return "a link-local next hop needs an IPv6 next hop";
   return undefined;
 }
 
@@ -203,7 +218,7 @@ export function planUpdates(sent: ReadonlyMap<string, Route>, desired: readonly 
   const rejected: { prefix: CIDR; reason: string }[] = [];
   const want = new Map<string, Route>();
   for (const r of desired) {
-    const reason = unsendable(r, opts.families);
+    const reason = unsendable(r, opts);
     if (reason) rejected.push({ prefix: r.prefix, reason });
     else want.set(formatCIDR(r.prefix), r);
   }

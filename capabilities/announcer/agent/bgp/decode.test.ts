@@ -1,5 +1,5 @@
 import { decodeMessage, decodePrefixes } from "./decode";
-import { encodeMessage } from "./encode";
+import { encodeCapability, encodeMessage } from "./encode";
 import { cidr, frame, fromHex, ip, MARKER } from "./fixtures";
 import { AttrFlag, type Message, type PathAttribute } from "./messages";
 
@@ -59,11 +59,51 @@ describe("round trips", () => {
             { afi: 2, safi: 1, forwardingState: false },
           ],
         },
+        { type: "extended-next-hop", entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] },
         { type: "unknown", code: 70, value: Buffer.alloc(0) },
         { type: "unknown", code: 73, value: fromHex("0568656c6c6f") },
       ],
     };
     expect(roundTrip(open)).toEqual(open);
+  });
+
+  it("the extended next hop capability on the wire: code 5, 6-octet triples with a 2-octet SAFI (RFC 8950 §4)", () => {
+    const cap = {
+      type: "extended-next-hop" as const,
+      entries: [
+        { afi: 1, safi: 1, nextHopAfi: 2 },
+        { afi: 1, safi: 128, nextHopAfi: 2 },
+      ],
+    };
+    expect(encodeCapability(cap).toString("hex")).toBe("050c" + "000100010002" + "000100800002");
+    const open = (capHex: string): Buffer => {
+      const param = "02" + (capHex.length / 2).toString(16).padStart(2, "0") + capHex;
+      return frame(1, "04" + "fde8" + "005a" + "c0000201" + (param.length / 2).toString(16).padStart(2, "0") + param);
+    };
+    const good = decodeMessage(open("0506000100010002"), four);
+    expect(good.ok && good.message.type === "open" && good.message.capabilities).toEqual([
+      { type: "extended-next-hop", entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] },
+    ]);
+    const bad = decodeMessage(open("05050001000100"), four);
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error.reason).toMatch(/extended next hop capability has length 5/);
+  });
+
+  it("MP_REACH_NLRI for IPv4 with an IPv6 next hop of 16 or 32 octets (RFC 8950 §3)", () => {
+    for (const nextHops of [[ip("fe80::1")], [ip("2001:db8::1"), ip("fe80::1")]]) {
+      const update: Message = {
+        type: "update",
+        withdrawn: [],
+        attributes: [
+          { type: "mp-reach", afi: 1, safi: 1, nextHops, nlri: [cidr("198.51.100.7/32")] },
+          { type: "origin", origin: 0 },
+          { type: "as-path", segments: [{ type: "sequence", asns: [64512] }] },
+        ],
+        nlri: [],
+      };
+      const got = roundTrip(update);
+      expect(got.type === "update" && got.attributes[0]).toMatchObject({ type: "mp-reach", afi: 1, nextHops });
+    }
   });
 
   it("OPEN with several capabilities in one parameter (RFC 5492 §4 allows both layouts)", () => {

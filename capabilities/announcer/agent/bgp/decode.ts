@@ -22,6 +22,7 @@ import {
   type AsPathSegmentType,
   type BgpError,
   type Capability,
+  type ExtendedNextHopEntry,
   type GracefulRestartFamily,
   type Message,
   type OpenMessage,
@@ -213,6 +214,19 @@ function decodeCapability(code: number, value: Buffer): Capability | string {
     case CapabilityCode.ROUTE_REFRESH:
       if (value.length !== 0) return `route refresh capability has length ${value.length}, want 0`;
       return { type: "route-refresh" };
+    case CapabilityCode.EXTENDED_NEXT_HOP: {
+      // RFC 8950 §4: a list of 6-octet triples.
+      if (value.length === 0 || value.length % 6 !== 0)
+        return `extended next hop capability has length ${value.length}, want a multiple of 6`;
+      const entries: ExtendedNextHopEntry[] = [];
+      for (let p = 0; p < value.length; p += 6)
+        entries.push({
+          afi: value.readUInt16BE(p),
+          safi: value.readUInt16BE(p + 2),
+          nextHopAfi: value.readUInt16BE(p + 4),
+        });
+      return { type: "extended-next-hop", entries };
+    }
     case CapabilityCode.FOUR_OCTET_AS:
       if (value.length !== 4) return `4-octet AS capability has length ${value.length}, want 4`;
       return { type: "four-octet-as", asn: value.readUInt32BE(0) };
@@ -466,7 +480,10 @@ function decodeAttribute(code: number, flags: number, value: Buffer, opts: Codec
   }
 }
 
-/** RFC 4760 §3; next hop lengths per RFC 2545 §3 (IPv6: 16, or 32 with a link-local). */
+/**
+ * RFC 4760 §3; next hop lengths per RFC 2545 §3 (IPv6: 16, or 32 with a link-local), and for
+ * IPv4 NLRI also 16 or 32: an IPv6 next hop (RFC 8950 §3, BGP unnumbered).
+ */
 function decodeMpReach(flags: number, value: Buffer): PathAttribute {
   const code = AttrType.MP_REACH_NLRI;
   const bad = (problem: string): PathAttribute => malformed(code, flags, value, problem);
@@ -478,11 +495,11 @@ function decodeMpReach(flags: number, value: Buffer): PathAttribute {
   if (nlriStart > value.length) return bad(`next hop length ${nhLength} overruns the attribute`);
   const family = prefixFamily(afi, safi);
   if (family === undefined) return { type: "unknown", code, flags, value: Buffer.from(value) };
-  const allowed = family === 4 ? [4] : [16, 32];
+  const allowed = family === 4 ? [4, 16, 32] : [16, 32];
   if (!allowed.includes(nhLength)) return bad(`next hop length ${nhLength} is wrong for AFI ${afi}`);
+  const width = nhLength === 4 ? 4 : 16;
   const nextHops: IP[] = [];
-  for (let p = 4; p < 4 + nhLength; p += family === 4 ? 4 : 16)
-    nextHops.push(readIP(value.subarray(p, p + (family === 4 ? 4 : 16))));
+  for (let p = 4; p < 4 + nhLength; p += width) nextHops.push(readIP(value.subarray(p, p + width)));
   const nlri = decodePrefixes(value.subarray(nlriStart), family);
   if (typeof nlri === "string") return bad(`MP_REACH_NLRI NLRI: ${nlri}`);
   return { type: "mp-reach", flags, afi, safi, nextHops, nlri };

@@ -193,6 +193,10 @@ export function encodeCapability(cap: Capability): Buffer {
       code = CapabilityCode.ROUTE_REFRESH;
       value = Buffer.alloc(0);
       break;
+    case "extended-next-hop": // RFC 8950 §4: NLRI AFI (2), NLRI SAFI (2, not 1), next hop AFI (2) per entry
+      code = CapabilityCode.EXTENDED_NEXT_HOP;
+      value = Buffer.concat(cap.entries.flatMap((e) => [u16(e.afi), u16(e.safi), u16(e.nextHopAfi)]));
+      break;
     case "four-octet-as": // RFC 6793 §3
       code = CapabilityCode.FOUR_OCTET_AS;
       value = u32(cap.asn);

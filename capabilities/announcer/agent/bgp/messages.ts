@@ -47,6 +47,7 @@ export const AttrType = {
 export const CapabilityCode = {
   MULTIPROTOCOL: 1,
   ROUTE_REFRESH: 2,
+  EXTENDED_NEXT_HOP: 5,
   GRACEFUL_RESTART: 64,
   FOUR_OCTET_AS: 65,
 } as const;
@@ -72,9 +73,18 @@ export interface GracefulRestartFamily extends AfiSafi {
   readonly forwardingState: boolean;
 }
 
+/** RFC 8950 §4: NLRI of this AFI/SAFI may carry a next hop of `nextHopAfi`. */
+export interface ExtendedNextHopEntry extends AfiSafi {
+  readonly nextHopAfi: number;
+}
+
+/** IPv4 unicast routes with IPv6 next hops (BGP unnumbered). */
+export const IPV4_OVER_IPV6: ExtendedNextHopEntry = { ...IPV4_UNICAST, nextHopAfi: AFI.IPV6 };
+
 export type Capability =
   | { readonly type: "multiprotocol"; readonly afi: number; readonly safi: number }
   | { readonly type: "route-refresh" }
+  | { readonly type: "extended-next-hop"; readonly entries: readonly ExtendedNextHopEntry[] }
   | { readonly type: "four-octet-as"; readonly asn: number }
   | {
       readonly type: "graceful-restart";

@@ -1,5 +1,5 @@
 import { ip } from "./fixtures";
-import { AS_TRANS, IPV4_UNICAST, IPV6_UNICAST } from "./messages";
+import { AS_TRANS, IPV4_OVER_IPV6, IPV4_UNICAST, IPV6_UNICAST } from "./messages";
 import { buildOpen, keepaliveFor, negotiate } from "./negotiate";
 
 const cfg = {
@@ -51,7 +51,37 @@ describe("negotiate", () => {
       fourOctetAS: false,
       families: [IPV6_UNICAST],
       routeRefresh: false,
+      extendedNextHop: [],
       gracefulRestart: false,
+    });
+  });
+
+  describe("extended next hop (RFC 8950 §4)", () => {
+    const unnumbered = buildOpen({ ...cfg, extendedNextHop: [IPV4_OVER_IPV6] }, false);
+    const peer = (entries: { afi: number; safi: number; nextHopAfi: number }[]) => ({
+      ...unnumbered,
+      capabilities: [
+        ...unnumbered.capabilities.filter((c) => c.type !== "extended-next-hop"),
+        ...(entries.length ? [{ type: "extended-next-hop" as const, entries }] : []),
+      ],
+    });
+
+    it("is offered only when configured", () => {
+      expect(ours.capabilities.some((c) => c.type === "extended-next-hop")).toBe(false);
+      expect(unnumbered.capabilities).toContainEqual({
+        type: "extended-next-hop",
+        entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }],
+      });
+    });
+
+    it("IPv4 with IPv6 next hops needs the triple in both OPENs", () => {
+      expect(negotiate(unnumbered, peer([{ afi: 1, safi: 1, nextHopAfi: 2 }])).extendedNextHop).toEqual([IPV4_UNICAST]);
+      expect(negotiate(unnumbered, peer([])).extendedNextHop).toEqual([]);
+      // Another SAFI or next-hop AFI is not the same promise.
+      expect(negotiate(unnumbered, peer([{ afi: 1, safi: 128, nextHopAfi: 2 }])).extendedNextHop).toEqual([]);
+      expect(negotiate(unnumbered, peer([{ afi: 1, safi: 1, nextHopAfi: 1 }])).extendedNextHop).toEqual([]);
+      // The peer offering it is not enough when we did not.
+      expect(negotiate(ours, peer([{ afi: 1, safi: 1, nextHopAfi: 2 }])).extendedNextHop).toEqual([]);
     });
   });
 

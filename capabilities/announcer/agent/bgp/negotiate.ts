@@ -1,16 +1,18 @@
 /**
  * Builds our OPEN from the session configuration and works out what both
  * sides agreed on from the two OPENs (RFC 4271 §4.2, RFC 5492, RFC 4760 §8,
- * RFC 6793, RFC 2918, RFC 4724).
+ * RFC 6793, RFC 2918, RFC 4724, RFC 8950).
  */
 import type { IP } from "../../../shared/net/ip";
 import {
+  AFI,
   AS_TRANS,
   BGP_VERSION,
   IPV4_UNICAST,
   sameAfiSafi,
   type AfiSafi,
   type Capability,
+  type ExtendedNextHopEntry,
   type GracefulRestartFamily,
   type OpenMessage,
 } from "./messages";
@@ -31,6 +33,8 @@ export interface OpenConfig {
   readonly families: readonly AfiSafi[];
   readonly routeRefresh: boolean;
   readonly gracefulRestart?: GracefulRestartConfig;
+  /** NLRI we can take with next hops of another family (RFC 8950): IPv4 over IPv6 when unnumbered. */
+  readonly extendedNextHop?: readonly ExtendedNextHopEntry[];
 }
 
 /** Our OPEN. `restarting` sets the graceful-restart R bit (RFC 4724 §3). */
@@ -38,6 +42,7 @@ export function buildOpen(cfg: OpenConfig, restarting: boolean): OpenMessage {
   const capabilities: Capability[] = [
     ...cfg.families.map((f): Capability => ({ type: "multiprotocol", afi: f.afi, safi: f.safi })),
     ...(cfg.routeRefresh ? [{ type: "route-refresh" } as const] : []),
+    ...(cfg.extendedNextHop?.length ? [{ type: "extended-next-hop", entries: cfg.extendedNextHop } as const] : []),
     { type: "four-octet-as", asn: cfg.localAS },
   ];
   if (cfg.gracefulRestart) {
@@ -76,6 +81,11 @@ export interface Negotiated {
   /** Families both sides advertised. */
   readonly families: readonly AfiSafi[];
   readonly routeRefresh: boolean;
+  /**
+   * Families whose routes may go with an IPv6 next hop: both OPENs listed <AFI, SAFI, IPv6>
+   * (RFC 8950 §4 lets a speaker send such routes only to a peer that advertised the triple).
+   */
+  readonly extendedNextHop: readonly AfiSafi[];
   /** Both sides sent the graceful-restart capability. */
   readonly gracefulRestart: boolean;
   /** What the peer said in its graceful-restart capability, if anything. */
@@ -89,6 +99,15 @@ function familiesOf(open: OpenMessage): AfiSafi[] {
 }
 
 const has = (open: OpenMessage, type: Capability["type"]): boolean => open.capabilities.some((c) => c.type === type);
+
+/** The <AFI, SAFI> with an IPv6 next hop an OPEN lists in its extended next hop capabilities. */
+function ipv6NextHopFamilies(open: OpenMessage): AfiSafi[] {
+  return open.capabilities.flatMap((c) =>
+    c.type === "extended-next-hop"
+      ? c.entries.filter((e) => e.nextHopAfi === AFI.IPV6).map((e) => ({ afi: e.afi, safi: e.safi }))
+      : [],
+  );
+}
 
 /**
  * Seconds between our KEEPALIVEs for a negotiated hold time: the configured keepalive
@@ -115,6 +134,7 @@ export function negotiate(local: OpenMessage, peer: OpenMessage, keepaliveTime?:
     fourOctetAS: has(local, "four-octet-as") && has(peer, "four-octet-as"),
     families: familiesOf(local).filter((f) => theirs.some((t) => sameAfiSafi(f, t))),
     routeRefresh: has(local, "route-refresh") && has(peer, "route-refresh"),
+    extendedNextHop: ipv6NextHopFamilies(local).filter((f) => ipv6NextHopFamilies(peer).some((t) => sameAfiSafi(f, t))),
     gracefulRestart: has(local, "graceful-restart") && gr !== undefined,
     ...(gr && gr.type === "graceful-restart"
       ? { peerGracefulRestart: { restartState: gr.restartState, restartTime: gr.restartTime, families: gr.families } }
