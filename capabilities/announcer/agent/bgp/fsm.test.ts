@@ -97,6 +97,7 @@ describe("a full session", () => {
         fourOctetAS: true,
         families: [IPV4_UNICAST, IPV6_UNICAST],
         routeRefresh: true,
+        extendedNextHop: [],
         gracefulRestart: false,
         peerGracefulRestart: {
           restartState: false,
