@@ -18,7 +18,10 @@ export interface BGPSessionSpec {
   node: string;
   /** BGPPeer name. */
   peer: string;
+  /** Unset for BGP unnumbered. */
   peerAddress?: string;
+  /** BGP unnumbered: the node interface; the peer's link-local address is learned there. */
+  interface?: string;
   peerASN?: number;
   /** The BGPPeer's dynamicASN, when it names no peerASN. */
   dynamicASN?: "internal" | "external";
@@ -86,6 +89,8 @@ export interface BGPMessageCounters {
 
 /** Written by the node agent. */
 export interface BGPSessionStatus {
+  /** BGP unnumbered: the peer's link-local address as learned from its router advertisements. */
+  peerAddress?: string;
   state?: BGPSessionState;
   /** Entered the current state at (RFC 3339). */
   since?: Timestamp;

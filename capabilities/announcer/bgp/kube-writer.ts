@@ -79,6 +79,7 @@ export const sessionReport = (s: SessionObject): SessionReport => ({
   node: s.spec?.node,
   peer: s.spec?.peer,
   peerAddress: s.spec?.peerAddress,
+  interface: s.spec?.interface,
   peerPort: s.spec?.peerPort,
   state: s.status?.state,
   advertisedPrefixes: s.status?.advertisedPrefixes,

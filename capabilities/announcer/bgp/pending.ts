@@ -8,6 +8,8 @@ export interface SessionReport {
   node?: string;
   peer?: string;
   peerAddress?: string;
+  /** BGP unnumbered, instead of peerAddress. */
+  interface?: string;
   peerPort?: number;
   state?: string;
   advertisedPrefixes?: number;
@@ -16,7 +18,7 @@ export interface SessionReport {
 export interface PendingRow {
   readonly node: string;
   readonly peer: string;
-  /** "address:port", the label MetalLB's native speaker uses. */
+  /** "address:port", the label MetalLB's native speaker uses; the interface name for BGP unnumbered (as FRR names such a neighbor). */
   readonly peerLabel: string;
   readonly planned: number;
   readonly pending: number;
@@ -35,7 +37,7 @@ export function pendingPrefixes(
     rows.push({
       node: s.node,
       peer: s.peer,
-      peerLabel: formatPeerLabel(s.peerAddress ?? "", s.peerPort ?? 179),
+      peerLabel: s.peerAddress || !s.interface ? formatPeerLabel(s.peerAddress ?? "", s.peerPort ?? 179) : s.interface,
       planned,
       pending: Math.max(0, planned - advertised),
     });

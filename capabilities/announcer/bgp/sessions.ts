@@ -62,7 +62,7 @@ export function sessionSpec(peer: PeerModel, node: string, bfd?: BFDProfileModel
   return {
     node,
     peer: peer.name,
-    peerAddress: formatIP(peer.address),
+    ...(peer.address ? { peerAddress: formatIP(peer.address) } : { interface: peer.interface }),
     ...(peer.dynamicASN ? { dynamicASN: peer.dynamicASN } : { peerASN: peer.peerASN }),
     // The AS the session presents: the BGPPeer's localASN replaces myASN in the OPEN and
     // the AS_PATH (FRR's `local-as N no-prepend replace-as`).

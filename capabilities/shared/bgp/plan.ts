@@ -89,9 +89,13 @@ export function planNode(input: PlanInput): NodePlan {
   const sessionPeers = onNode.map((p) => p.name);
   const sessionSet = new Set(sessionPeers);
   // A session carries its own family's routes, both with dualStackAddressFamily (as MetalLB's
-  // FRR modes); the agent would have no next hop for the other family anyway.
+  // FRR modes); the agent would have no next hop for the other family anyway. An unnumbered
+  // session carries both: IPv6 natively, IPv4 with IPv6 next hops (RFC 8950).
   const carries = new Map(
-    onNode.map((p) => [p.name, (f: number) => p.dualStackAddressFamily || p.address.family === f]),
+    onNode.map((p) => [
+      p.name,
+      (f: number) => p.interface !== undefined || p.dualStackAddressFamily || p.address?.family === f,
+    ]),
   );
   const adsByPool = new Map<string, BGPAdvertisementModel[]>();
   for (const ad of config.bgpAdvertisements) {

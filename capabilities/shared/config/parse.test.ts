@@ -36,7 +36,7 @@ describe("parseConfig on a whole valid configuration", () => {
     });
     const tor = c.peers[0];
     expect([
-      formatIP(tor.address),
+      formatIP(tor.address!),
       tor.holdTimeSeconds,
       tor.keepaliveTimeSeconds,
       tor.password,

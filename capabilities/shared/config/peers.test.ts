@@ -53,20 +53,58 @@ describe("BGPPeer rules", () => {
 
   it("no address or interface", () => {
     expect(only({ peerAddress: undefined })).toEqual([
-      'BGPPeer "p": spec.peerAddress: peer has no Address or Interface specified; set spec.peerAddress to the peer\'s IP address',
+      'BGPPeer "p": spec.peerAddress: peer has no Address or Interface specified; set spec.peerAddress to the peer\'s IP address, or spec.interface for BGP unnumbered',
     ]);
   });
 
   it("both address and interface", () => {
     expect(only({ interface: "eth0" })).toEqual([
-      'BGPPeer "p": spec.interface: peer has both Address and Interface specified; set only spec.peerAddress',
+      'BGPPeer "p": spec.interface: peer has both Address and Interface specified; set only spec.peerAddress, or only spec.interface for BGP unnumbered',
     ]);
   });
 
-  it("interface (unnumbered) is not supported", () => {
-    expect(only({ peerAddress: undefined, interface: "eth0" })).toEqual([
-      'BGPPeer "p": spec.interface: BGP unnumbered (interface "eth0") is not supported by metallb-pepr; it needs IPv6 link-local peer discovery and IPv4 routes with IPv6 next hops (RFC 8950), which the agent does not do yet; set spec.peerAddress to the peer\'s IP address instead',
-    ]);
+  describe("interface (BGP unnumbered)", () => {
+    const unnumbered = (spec: Parameters<typeof peer>[1]) =>
+      only({ peerAddress: undefined, interface: "eth1", ...spec });
+
+    it("is carried to the model, without an address", () => {
+      expect(unnumbered({})).toEqual([]);
+      const p = configOf({ bgpPeers: [peer("p", { peerAddress: undefined, interface: "eth1" })] }).peers[0]!;
+      expect(p.interface).toBe("eth1");
+      expect(p.address).toBeUndefined();
+    });
+
+    it("refuses a name no NIC can have", () => {
+      for (const bad of ["eth1/2", "a:b", "two words", "..", "sixteen-chars-xx"])
+        expect(unnumbered({ interface: bad })).toEqual([
+          `BGPPeer "p": spec.interface: invalid interface name "${bad}"; write the name of a node NIC, 1 to 15 characters without "/", ":" or spaces, such as "eth1"`,
+        ]);
+    });
+
+    it("refuses what a link-local session cannot have, each with the reason", () => {
+      expect(unnumbered({ sourceAddress: "192.0.2.10" })).toEqual([
+        'BGPPeer "p": spec.sourceAddress: an unnumbered session (interface "eth1") always runs from the node\'s link-local address on that interface; remove spec.sourceAddress',
+      ]);
+      expect(unnumbered({ ebgpMultiHop: true })).toEqual([
+        'BGPPeer "p": spec.ebgpMultiHop: an unnumbered session (interface "eth1") reaches only the router at the other end of the link; remove spec.ebgpMultiHop',
+      ]);
+      expect(unnumbered({ password: "x" })).toEqual([
+        'BGPPeer "p": spec.password: a TCP MD5 password on an unnumbered session (interface "eth1") is not supported by metallb-pepr; the agent\'s MD5 sockets take no interface-scoped link-local address yet; remove the password, or peer by spec.peerAddress',
+      ]);
+    });
+
+    it("two unnumbered peers on one interface of the same nodes are refused (one router per link)", () => {
+      const problems = errorsOf({
+        bgpPeers: [
+          peer("a", { peerAddress: undefined, interface: "eth1" }),
+          peer("b", { peerAddress: undefined, interface: "eth1" }),
+          peer("c", { peerAddress: undefined, interface: "eth2" }),
+        ],
+      });
+      expect(problems).toEqual([
+        'BGPPeer "b": spec.interface: interface "eth1" already carries the unnumbered session of BGPPeer "a" on some of the same nodes (one router per link); merge the two peers or give them disjoint nodeSelectors',
+      ]);
+    });
   });
 
   it("vrf is not supported", () => {
@@ -274,7 +312,7 @@ describe("BGPPeer model", () => {
       keepaliveTimeSeconds: 30,
       ebgpMultiHop: false,
     });
-    expect(formatIP(p.address)).toBe("192.0.2.1");
+    expect(formatIP(p.address!)).toBe("192.0.2.1");
   });
 
   it("keepalive follows hold time, and hold time follows keepalive", () => {

@@ -138,27 +138,37 @@ function parseLocalASN(
   return local;
 }
 
-function parseAddresses(spec: BGPPeerSpec, d: ObjectDiagnostics): { address?: IP; source?: IP; routerID?: IP } {
+/**
+ * Linux interface names (dev_valid_name): 1-15 bytes, not "." or "..", no "/", ":" or
+ * whitespace. Anything else cannot name a NIC on any node.
+ */
+const validInterfaceName = (name: string): boolean =>
+  Buffer.byteLength(name) <= 15 && name !== "." && name !== ".." && !/[/:\s]/.test(name);
+
+function parseAddresses(
+  spec: BGPPeerSpec,
+  d: ObjectDiagnostics,
+): { address?: IP; iface?: string; source?: IP; routerID?: IP } {
   const addrText = spec.peerAddress ?? "";
-  const iface = spec.interface ?? "";
+  const ifaceText = spec.interface ?? "";
   let address: IP | undefined;
-  if (addrText !== "" && iface !== "") {
+  let iface: string | undefined;
+  if (addrText !== "" && ifaceText !== "") {
     d.error(
       "spec.interface",
-      "spec.interface: peer has both Address and Interface specified; set only spec.peerAddress",
+      "spec.interface: peer has both Address and Interface specified; set only spec.peerAddress, or only spec.interface for BGP unnumbered",
     );
-  } else if (iface !== "") {
-    d.error(
-      "spec.interface",
-      `spec.interface: ${notSupported(
-        `BGP unnumbered (interface ${q(iface)})`,
-        "it needs IPv6 link-local peer discovery and IPv4 routes with IPv6 next hops (RFC 8950), which the agent does not do yet; set spec.peerAddress to the peer's IP address instead",
-      )}`,
-    );
+  } else if (ifaceText !== "") {
+    if (validInterfaceName(ifaceText)) iface = ifaceText;
+    else
+      d.error(
+        "spec.interface",
+        `spec.interface: invalid interface name ${q(ifaceText)}; write the name of a node NIC, 1 to 15 characters without "/", ":" or spaces, such as "eth1"`,
+      );
   } else if (addrText === "") {
     d.error(
       "spec.peerAddress",
-      "spec.peerAddress: peer has no Address or Interface specified; set spec.peerAddress to the peer's IP address",
+      "spec.peerAddress: peer has no Address or Interface specified; set spec.peerAddress to the peer's IP address, or spec.interface for BGP unnumbered",
     );
   } else {
     address = parseIP(addrText);
@@ -194,7 +204,41 @@ function parseAddresses(spec: BGPPeerSpec, d: ObjectDiagnostics): { address?: IP
       );
     }
   }
-  return { address, source, routerID };
+  return { address, iface, source, routerID };
+}
+
+/**
+ * What BGP unnumbered does not combine with, each refused with the reason: the session runs
+ * between the two ends of one link, from the node's link-local address on it.
+ */
+function checkUnnumbered(spec: BGPPeerSpec, iface: string, d: ObjectDiagnostics): void {
+  const refuse = (field: string, why: string) => d.error(`spec.${field}`, `spec.${field}: ${why}`);
+  if (spec.sourceAddress)
+    refuse(
+      "sourceAddress",
+      `an unnumbered session (interface ${q(iface)}) always runs from the node's link-local address on that interface; remove spec.sourceAddress`,
+    );
+  if (spec.ebgpMultiHop)
+    refuse(
+      "ebgpMultiHop",
+      `an unnumbered session (interface ${q(iface)}) reaches only the router at the other end of the link; remove spec.ebgpMultiHop`,
+    );
+  if (spec.password || spec.passwordSecret)
+    refuse(
+      spec.password ? "password" : "passwordSecret",
+      notSupported(
+        `a TCP MD5 password on an unnumbered session (interface ${q(iface)})`,
+        "the agent's MD5 sockets take no interface-scoped link-local address yet; remove the password, or peer by spec.peerAddress",
+      ),
+    );
+  if (spec.bfdProfile)
+    refuse(
+      "bfdProfile",
+      notSupported(
+        `BFD on an unnumbered session (interface ${q(iface)})`,
+        "BFD runs to a configured peer address; remove spec.bfdProfile, or peer by spec.peerAddress",
+      ),
+    );
 }
 
 function parsePassword(
@@ -265,7 +309,8 @@ export function parsePeers(
           "sessions in a Linux VRF are not offered because they cannot be tested where this project is built (no VRF devices); remove spec.vrf to peer from the default VRF",
         )}`,
       );
-    const { address, source, routerID } = parseAddresses(spec, d);
+    const { address, iface, source, routerID } = parseAddresses(spec, d);
+    if (iface !== undefined) checkUnnumbered(spec, iface, d);
     const port = spec.peerPort === undefined || spec.peerPort === null || spec.peerPort === 0 ? 179 : spec.peerPort;
     if (!isIntIn(port, 1, 16384))
       d.error("spec.peerPort", `spec.peerPort: invalid peer port ${show(port)}, must be in 1-16384 range`);
@@ -298,7 +343,8 @@ export function parsePeers(
       ...(local !== undefined ? { localASN: local } : {}),
       peerASN: peer ?? 0,
       ...(dynamic ? { dynamicASN: dynamic } : {}),
-      address: address ?? { family: 4, value: 0n },
+      ...(address ? { address } : {}),
+      ...(iface !== undefined ? { interface: iface } : {}),
       port,
       holdTimeSeconds: hold,
       keepaliveTimeSeconds: keepalive,
@@ -314,8 +360,8 @@ export function parsePeers(
       nodes: input.nodes ? selectNames(nodeSelectors, input.nodes) : undefined,
       bfdProfile: spec.bfdProfile || undefined,
     });
-    if (address) {
-      const session = { name, address, port, nodeSelectors };
+    if (address || iface !== undefined) {
+      const session = { name, address, iface, port, nodeSelectors };
       checkDuplicateSession(sessions, session, spec.peerAddress ?? "", input, d);
       sessions.push(session);
     }
@@ -325,12 +371,13 @@ export function parsePeers(
 
 interface Session {
   name: string;
-  address: IP;
+  address?: IP;
+  iface?: string;
   port: number;
   nodeSelectors: PeerModel["nodeSelectors"];
 }
 
-/** One node cannot run two sessions to the same address and port. */
+/** One node cannot run two sessions to the same address and port, or two over one interface. */
 function checkDuplicateSession(
   earlier: readonly Session[],
   me: Session,
@@ -338,17 +385,22 @@ function checkDuplicateSession(
   input: ConfigInput,
   d: ObjectDiagnostics,
 ): void {
-  const other = earlier.find(
-    (o) =>
-      o.address.family === me.address.family &&
-      o.address.value === me.address.value &&
-      o.port === me.port &&
-      selectionsOverlap(o.nodeSelectors, me.nodeSelectors, input.nodes),
-  );
+  const same = (o: Session): boolean =>
+    me.address
+      ? o.address?.family === me.address.family && o.address.value === me.address.value && o.port === me.port
+      : o.iface === me.iface;
+  const other = earlier.find((o) => same(o) && selectionsOverlap(o.nodeSelectors, me.nodeSelectors, input.nodes));
   if (!other) return;
-  d.error(
-    "spec.peerAddress",
-    `spec.peerAddress: peer ${q(addrText)} port ${me.port} is already defined in BGPPeer ${q(other.name)} for some of the same nodes; merge the two peers or give them disjoint nodeSelectors`,
-    { related: [{ kind: "BGPPeer", name: other.name }] },
-  );
+  if (me.address)
+    d.error(
+      "spec.peerAddress",
+      `spec.peerAddress: peer ${q(addrText)} port ${me.port} is already defined in BGPPeer ${q(other.name)} for some of the same nodes; merge the two peers or give them disjoint nodeSelectors`,
+      { related: [{ kind: "BGPPeer", name: other.name }] },
+    );
+  else
+    d.error(
+      "spec.interface",
+      `spec.interface: interface ${q(me.iface)} already carries the unnumbered session of BGPPeer ${q(other.name)} on some of the same nodes (one router per link); merge the two peers or give them disjoint nodeSelectors`,
+      { related: [{ kind: "BGPPeer", name: other.name }] },
+    );
 }

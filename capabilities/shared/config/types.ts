@@ -177,7 +177,10 @@ export interface PeerModel {
   readonly peerASN: number;
   /** No fixed peer AS: the nodes' own (internal) or any other (external). */
   readonly dynamicASN?: "internal" | "external";
-  readonly address: IP;
+  /** Exactly one of address and interface. */
+  readonly address?: IP;
+  /** BGP unnumbered: the node NIC the session runs over (IPv6 link-local, RFC 8950 next hops). */
+  readonly interface?: string;
   readonly port: number;
   /** Whole seconds; 0 disables keepalives. */
   readonly holdTimeSeconds: number;
