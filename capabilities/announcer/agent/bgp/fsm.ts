@@ -29,6 +29,7 @@ import {
   sameAfiSafi,
   type AfiSafi,
   type BgpError,
+  type ExtendedNextHopEntry,
   type NotificationMessage,
   type OpenMessage,
   type RouteRefreshMessage,
@@ -75,6 +76,8 @@ export interface FsmConfigInput {
   readonly families?: readonly AfiSafi[];
   readonly routeRefresh?: boolean;
   readonly gracefulRestart?: GracefulRestartConfig;
+  /** Offered in the OPEN (RFC 8950 §4): IPv4 over IPv6 next hops on an unnumbered session. */
+  readonly extendedNextHop?: readonly ExtendedNextHopEntry[];
   readonly passive?: boolean;
   readonly connectRetryTime?: number;
   readonly keepaliveTime?: number;
@@ -93,6 +96,7 @@ export function fsmConfig(input: FsmConfigInput): FsmConfig {
     families: input.families ?? [IPV4_UNICAST, IPV6_UNICAST],
     routeRefresh: input.routeRefresh ?? true,
     ...(input.gracefulRestart ? { gracefulRestart: input.gracefulRestart } : {}),
+    ...(input.extendedNextHop?.length ? { extendedNextHop: input.extendedNextHop } : {}),
     passive: input.passive ?? false,
     connectRetryTime: input.connectRetryTime ?? 30,
     ...(input.keepaliveTime !== undefined ? { keepaliveTime: input.keepaliveTime } : {}),

@@ -20,6 +20,9 @@
  *   excluded node's carry it for METALLB_BGP_GRACEFUL_SHUTDOWN_SECONDS before they are withdrawn;
  *   stop() tags every route and waits that long (less time already tagged) before the Cease.
  *   A second stop() ends the wait.
+ * - BGP unnumbered (spec.interface): one LinkLocalPeerFinder per interface learns the router's
+ *   link-local address from its router advertisements and advertises ours. The session is
+ *   dialled once the router is known, and dialled anew when another router appears there.
  */
 import {
   endpointsByService,
@@ -45,10 +48,11 @@ import type { SpeakerState } from "../speaker-state";
 import { readBgpSettings, type BgpSettings } from "./settings";
 import { readSettings, type Settings } from "../../../shared/settings";
 import { BgpSession, type AdvertisedRoute, type SessionConfig, type SessionSnapshot } from "./session";
-import { formatCIDR } from "../../../shared/net/ip";
+import { formatCIDR, formatIP } from "../../../shared/net/ip";
 import { BgpBfdCoupling, withBfdStatus } from "../bfd/coupling";
 import { bfdMetricsObserver } from "../bfd/metrics";
 import { BfdSessions } from "../bfd/sessions";
+import { LinkLocalPeerFinder } from "./link-local-peer";
 
 /** Where the routes for each BGPPeer come from (the plan by default; tests may give their own). */
 export interface RouteSource {
@@ -79,7 +83,12 @@ export interface BgpContext {
   readonly stopOnSignals?: boolean;
   /** This node's ConfigurationState: password Secrets that are missing or malformed show there. */
   readonly state?: SpeakerState;
+  /** Finds the router on an unnumbered interface (default: router advertisements, link-local-peer.ts). */
+  readonly linkLocalFinder?: (ifname: string) => LinkLocalFinder;
 }
+
+/** What the runtime needs of a LinkLocalPeerFinder. */
+export type LinkLocalFinder = Pick<LinkLocalPeerFinder, "peer" | "onPeer" | "start" | "stop">;
 
 export interface BgpRuntime {
   readonly sessions: ReadonlyMap<string, BgpSession>;
@@ -288,6 +297,7 @@ export function statusOf(s: SessionSnapshot): BGPSessionStatus {
     advertisedPrefixes: s.advertisedPrefixes,
     receivedPrefixes: s.receivedPrefixes,
     ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+    ...(s.linkLocalPeer !== undefined ? { peerAddress: s.linkLocalPeer } : {}),
     messages: { sent: counters(s.sent), received: counters(s.received) },
     lastUpdateTime: new Date().toISOString(),
   } as BGPSessionStatus;
@@ -328,6 +338,35 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     });
   let stopping = false;
   let reconciling = Promise.resolve();
+  /** BGP unnumbered: one finder per interface some session of this node runs over. */
+  const finders = new Map<string, LinkLocalFinder>();
+  const newFinder =
+    ctx.linkLocalFinder ??
+    ((ifname: string) => new LinkLocalPeerFinder(ifname, { log: (level, m) => level !== "debug" && ctx.log(m) }));
+  /** Starts the finders the wanted sessions need and stops the others. */
+  function keepFinders(wanted: Iterable<SessionObject>): void {
+    const ifaces = new Set([...wanted].flatMap((o) => (o.spec?.interface ? [o.spec.interface] : [])));
+    for (const [ifname, f] of finders)
+      if (!ifaces.has(ifname)) {
+        f.stop();
+        finders.delete(ifname);
+      }
+    for (const ifname of ifaces) {
+      if (finders.has(ifname)) continue;
+      const f = newFinder(ifname);
+      finders.set(ifname, f);
+      f.onPeer((peer) => {
+        if (peer) ctx.log("BGP unnumbered: router found", { interface: ifname, router: formatIP(peer.address) });
+        schedule();
+      });
+      f.start();
+    }
+  }
+  /** The router's link-local address on an unnumbered session's interface, once known. */
+  const linkLocalPeerOf = (obj: SessionObject): string | undefined => {
+    const peer = obj.spec?.interface ? finders.get(obj.spec.interface)?.peer : undefined;
+    return peer ? formatIP(peer.address) : undefined;
+  };
 
   const flush = (e: Entry): void => {
     if (e.timer) clearTimeout(e.timer);
@@ -383,11 +422,16 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
 
   function configOf(obj: SessionObject, pw: string | undefined): SessionConfig | string {
     const s = obj.spec;
-    if (!s?.peerAddress) return "spec.peerAddress is missing";
+    const linkLocal = linkLocalPeerOf(obj);
+    if (s?.interface && !linkLocal)
+      return `BGP unnumbered: waiting for the router's IPv6 router advertisement on ${s.interface} (is the interface up, and does the router peer unnumbered on its end?)`;
+    const peerAddress = s?.interface ? linkLocal : s?.peerAddress;
+    if (!s || !peerAddress) return "spec.peerAddress is missing";
     if (s.myASN === undefined) return "spec.myASN is missing";
     const routerId = s.routerID ?? (s.sourceAddress && !s.sourceAddress.includes(":") ? s.sourceAddress : undefined);
     return {
-      peerAddress: s.peerAddress,
+      peerAddress,
+      ...(s.interface ? { interface: s.interface } : {}),
       peerPort: s.peerPort ?? 179,
       localAS: s.myASN,
       ...(s.peerASN !== undefined ? { peerAS: s.peerASN } : {}),
@@ -433,6 +477,7 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
         wanted.set(obj.metadata.name, obj);
     }
     for (const key of [...entries.keys()]) if (!wanted.has(key)) await stopEntry(key);
+    keepFinders(wanted.values());
     ctx.state?.retain(STATE_SOURCE, new Set([...wanted.keys()].map((k) => STATE_SOURCE + k)));
     for (const [key, obj] of wanted) {
       let pw: string | undefined;
@@ -462,7 +507,8 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       retries.forget(key);
       ctx.state?.set(STATE_SOURCE + key, undefined);
       // spec.bfd is left out: a BFD change re-configures BFD (attachBfd), not the BGP session.
-      const fp = JSON.stringify([{ ...obj.spec, bfd: undefined }, pw ?? ""]);
+      // The router found on an unnumbered interface is part of what the session dials.
+      const fp = JSON.stringify([{ ...obj.spec, bfd: undefined }, pw ?? "", linkLocalPeerOf(obj) ?? ""]);
       if (fingerprints.get(key) === fp) {
         const running = entries.get(key);
         if (running) attachBfd(running, obj);
@@ -560,6 +606,8 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
     const keys = [...entries.keys()];
     const last = keys.map((k) => entries.get(k)!);
     await Promise.all(keys.map((k) => stopEntry(k)));
+    for (const f of finders.values()) f.stop();
+    finders.clear();
     await bfd.stop();
     // The final state (Idle after Cease) is written before the agent exits.
     await Promise.all(

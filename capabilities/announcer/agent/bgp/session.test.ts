@@ -118,9 +118,9 @@ class Peer {
     server.on("connection", (s) => this.connections.push(new PeerConnection(s)));
   }
 
-  static async listen(port = 0): Promise<Peer> {
+  static async listen(port = 0, host = "127.0.0.1"): Promise<Peer> {
     const server = net.createServer();
-    await new Promise<void>((resolve, reject) => server.listen(port, "127.0.0.1", resolve).once("error", reject));
+    await new Promise<void>((resolve, reject) => server.listen(port, host, resolve).once("error", reject));
     return new Peer(server, (server.address() as net.AddressInfo).port);
   }
 
@@ -145,7 +145,9 @@ async function refusingPort(): Promise<number> {
 const PEER_AS = 65001;
 const LOCAL_AS = 64512;
 
-function peerOpen(over: { holdTime?: number; families?: readonly AfiSafi[] } = {}): OpenMessage {
+function peerOpen(
+  over: { holdTime?: number; families?: readonly AfiSafi[]; extra?: readonly Capability[] } = {},
+): OpenMessage {
   const families = over.families ?? [IPV4_UNICAST, IPV6_UNICAST];
   return {
     type: "open",
@@ -157,6 +159,7 @@ function peerOpen(over: { holdTime?: number; families?: readonly AfiSafi[] } = {
       ...families.map((f): Capability => ({ type: "multiprotocol", afi: f.afi, safi: f.safi })),
       { type: "route-refresh" },
       { type: "four-octet-as", asn: PEER_AS },
+      ...(over.extra ?? []),
     ],
   };
 }
@@ -234,8 +237,8 @@ function makeSession(
   return { session, dials, states, last: () => last ?? session.snapshot() };
 }
 
-async function listen(port?: number): Promise<Peer> {
-  const p = await Peer.listen(port);
+async function listen(port?: number, host?: string): Promise<Peer> {
+  const p = await Peer.listen(port, host);
   peers.push(p);
   return p;
 }
@@ -540,6 +543,72 @@ describe("dualStackAddressFamily", () => {
       const warned = logs.some((m) => /dualStackAddressFamily: .* no IPv6 address/.test(m));
       expect(warned).toBe("dualStackAddressFamily" in over);
     }
+  });
+});
+
+describe("BGP unnumbered (interface)", () => {
+  // Stand-ins: loopback has no link-local address, so the router is reached on ::1 and the
+  // node's addresses are given; the BGP lab runs it over a real link against FRR.
+  const nodeGlobal: HostAddresses = (local, family) =>
+    formatIP(local) === "::1" && family === 6 ? ip("2001:db8:1::11") : undefined;
+  const toLoopback =
+    (asked: string[]) =>
+    (dials: Dial[]): Dialer =>
+    (o, onConnected) => {
+      asked.push(o.host);
+      return tcpDialer(dials)({ ...o, host: "::1" }, onConnected);
+    };
+  const extendedNextHop: Capability = { type: "extended-next-hop", entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] };
+
+  async function unnumbered(peerCaps: readonly Capability[], hosts: HostAddresses = nodeGlobal) {
+    const peer = await listen(0, "::1");
+    const asked: string[] = [];
+    const logs: string[] = [];
+    const h = makeSession(
+      peer.port,
+      { peerAddress: "fe80::1", interface: "eth1" },
+      toLoopback(asked),
+      { log: (_l, m) => logs.push(m) },
+      hosts,
+    );
+    h.session.setRoutes([route("198.51.100.10/32"), route("2001:db8:100::10/128")]);
+    h.session.start();
+    const c = await peer.connection();
+    const ours = await c.handshake(peerOpen({ extra: peerCaps }));
+    const got = await untilEndOfRib(c, [IPV4_UNICAST, IPV6_UNICAST]);
+    return { h, asked, logs, ours, got };
+  }
+
+  it("dials the link-local address in the interface's zone and offers IPv4 over IPv6 next hops (RFC 8950 §4)", async () => {
+    const { h, asked, ours } = await unnumbered([extendedNextHop]);
+    expect(asked).toEqual(["fe80::1%eth1"]);
+    expect(ours.capabilities).toContainEqual(extendedNextHop);
+    expect(h.last()).toMatchObject({ peer: "eth1", linkLocalPeer: "fe80::1" });
+    expect(h.last().capabilities).toContain("extended-nexthop-ipv4");
+  });
+
+  it("both families go in MP_REACH_NLRI with the interface's global and link-local addresses as next hops", async () => {
+    const { got } = await unnumbered([extendedNextHop]);
+    const reach = got.flatMap((u) => u.attributes.filter((a) => a.type === "mp-reach"));
+    expect(reach.map((a) => [a.afi, a.nlri.map(formatCIDR), a.nextHops.map(formatIP)])).toEqual(
+      expect.arrayContaining([
+        [1, ["198.51.100.10/32"], ["2001:db8:1::11", "::1"]],
+        [2, ["2001:db8:100::10/128"], ["2001:db8:1::11", "::1"]],
+      ]),
+    );
+    expect(got.some((u) => u.nlri.length > 0)).toBe(false);
+  });
+
+  it("without a global address on the interface the link-local address alone is the next hop", async () => {
+    const { got } = await unnumbered([extendedNextHop], () => undefined);
+    const reach = got.flatMap((u) => u.attributes.filter((a) => a.type === "mp-reach"));
+    expect(reach.map((a) => a.nextHops.map(formatIP))).toEqual([["::1"], ["::1"]]);
+  });
+
+  it("a router that does not take IPv6 next hops for IPv4 gets the IPv6 routes only, and the log says why", async () => {
+    const { got, logs } = await unnumbered([]);
+    expect(got.flatMap(announced)).toEqual(["2001:db8:100::10/128"]);
+    expect(logs.some((m) => /1 route\(s\) not sent to eth1: .*RFC 8950/.test(m))).toBe(true);
   });
 });
 

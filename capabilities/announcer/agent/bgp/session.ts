@@ -52,6 +52,7 @@ import { endOfRibFamily } from "./graceful-restart";
 import { shutdownAttributes } from "./graceful-shutdown";
 import { frameToEvent } from "./inbound";
 import {
+  IPV4_OVER_IPV6,
   IPV4_UNICAST,
   IPV6_UNICAST,
   sameAfiSafi,
@@ -75,8 +76,15 @@ import {
 import { dial as defaultDial, type Dialer, type Dialled } from "./transport";
 
 export interface SessionConfig {
-  /** Peer address (IPv4 or IPv6 text). */
+  /** Peer address (IPv4 or IPv6 text; for BGP unnumbered the link-local address, without a zone). */
   readonly peerAddress: string;
+  /**
+   * BGP unnumbered: the interface that scopes the link-local peerAddress. The OPEN offers
+   * IPv4 routes with IPv6 next hops (RFC 8950), and routes of both families go with the
+   * node's IPv6 addresses on that interface as next hop (global and link-local, RFC 2545 §3;
+   * the link-local alone when the interface has no global address, as on a numberless link).
+   */
+  readonly interface?: string;
   /** Default 179. */
   readonly peerPort?: number;
   readonly localAS: number;
@@ -160,6 +168,8 @@ export interface SessionSnapshot {
   readonly pendingPrefixes: number;
   readonly receivedPrefixes: number;
   readonly lastError?: string;
+  /** BGP unnumbered: the peer's link-local address. */
+  readonly linkLocalPeer?: string;
   readonly sent: Readonly<MessageCounters>;
   readonly received: Readonly<MessageCounters>;
   /** All End-of-RIBs sent on this session. */
@@ -203,6 +213,7 @@ export function capabilityNames(n: Negotiated): string[] {
   if (n.fourOctetAS) names.push("4-octet-as");
   if (n.routeRefresh) names.push("route-refresh");
   if (n.gracefulRestart) names.push("graceful-restart");
+  if (n.extendedNextHop.some((f) => sameAfiSafi(f, IPV4_UNICAST))) names.push("extended-nexthop-ipv4");
   return names;
 }
 
@@ -243,6 +254,10 @@ export class BgpSession {
   private localAddress?: IP;
   /** With dualStackAddressFamily: the node's address of the other family, found once TCP is up. */
   private otherFamilyAddress?: IP;
+  /** BGP unnumbered: the node's global IPv6 address on the session's interface, if it has one. */
+  private interfaceGlobalAddress?: IP;
+  /** Why routes could not be sent, as last logged (once per reason and connection). */
+  private unsentReasons = "";
   private lastError?: string;
   /** The socket error of the current connection attempt, which says more than the FSM's "TCP connection failed". */
   private tcpError?: string;
@@ -274,6 +289,7 @@ export class BgpSession {
         ...(config.gracefulRestart
           ? { gracefulRestart: { restartTime: config.restartTime ?? 120, forwardingState: true } }
           : {}),
+        ...(config.interface ? { extendedNextHop: [IPV4_OVER_IPV6] } : {}),
         connectRetryTime: config.connectRetryTime ?? 10,
         ...(config.keepaliveTime !== undefined ? { keepaliveTime: config.keepaliveTime } : {}),
         ...(config.backoff ? { backoff: config.backoff } : {}),
@@ -282,8 +298,9 @@ export class BgpSession {
     );
   }
 
-  /** "addr:port", MetalLB's metric label. */
+  /** "addr:port", MetalLB's metric label; the interface name for BGP unnumbered (FRR names such a neighbor so). */
   get peer(): string {
+    if (this.config.interface) return this.config.interface;
     const port = this.config.peerPort ?? 179;
     return this.peerIP.family === 6 ? `[${this.config.peerAddress}]:${port}` : `${this.config.peerAddress}:${port}`;
   }
@@ -336,6 +353,7 @@ export class BgpSession {
       pendingPrefixes: this.pending,
       receivedPrefixes: this.received4.size + this.received6.size,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.config.interface ? { linkLocalPeer: this.config.peerAddress } : {}),
       sent: { ...this.sentCount },
       received: { ...this.receivedCount },
       initialAdvertisementDone: this.initialDone,
@@ -506,15 +524,19 @@ export class BgpSession {
       if (up || !current()) return;
       up = true;
       const local = this.conn?.dialled.socket.localAddress;
-      this.localAddress = local ? parseIP(local.replace(/^::ffff:(?=\d+\.)/, "")) : undefined;
+      // An IPv4-mapped address is IPv4; a link-local one carries its zone ("fe80::1%eth1").
+      this.localAddress = local ? parseIP(local.replace(/^::ffff:(?=\d+\.)/, "").replace(/%.*$/, "")) : undefined;
       this.otherFamilyAddress = this.findOtherFamilyAddress();
+      this.interfaceGlobalAddress =
+        this.config.interface && this.localAddress ? this.hostAddresses(this.localAddress, 6) : undefined;
+      this.unsentReasons = "";
       this.dispatch({ type: "TcpCRAcked" });
     };
     let dialled: Dialled;
     try {
       dialled = this.dialer(
         {
-          host: this.config.peerAddress,
+          host: this.config.interface ? `${this.config.peerAddress}%${this.config.interface}` : this.config.peerAddress,
           port: this.config.peerPort ?? 179,
           ...(this.config.password ? { password: this.config.password } : {}),
           ...(this.config.sourceAddress ? { sourceAddress: this.config.sourceAddress } : {}),
@@ -713,6 +735,18 @@ export class BgpSession {
     return peerAS === undefined || peerAS !== this.config.localAS;
   }
 
+  private nextHopsFor(prefix: CIDR): { nextHop: IP; linkLocalNextHop?: IP } | undefined {
+    if (this.config.interface) {
+      // Unnumbered: IPv6 next hops for both families (RFC 8950 for IPv4).
+      const own = this.localAddress;
+      if (own?.family !== 6) return undefined;
+      const global = this.interfaceGlobalAddress;
+      return global ? { nextHop: global, linkLocalNextHop: own } : { nextHop: own };
+    }
+    const nextHop = this.nextHopFor(prefix);
+    return nextHop ? { nextHop } : undefined;
+  }
+
   private nextHopFor(prefix: CIDR): IP | undefined {
     const override = prefix.family === 4 ? this.config.nextHop4 : this.config.nextHop6;
     if (override) return parseIP(override);
@@ -743,8 +777,8 @@ export class BgpSession {
     const ebgp = this.isEbgp();
     const out: Route[] = [];
     for (const r of this.desired) {
-      const nextHop = this.nextHopFor(r.prefix);
-      if (!nextHop) continue;
+      const hops = this.nextHopsFor(r.prefix);
+      if (!hops) continue;
       const attributes: RouteAttributes = {
         asPath: ebgp ? [{ type: "sequence", asns: [this.config.localAS] }] : [],
         ...(ebgp ? {} : { localPref: r.localPref ?? 100 }),
@@ -757,22 +791,27 @@ export class BgpSession {
       };
       out.push({
         prefix: r.prefix,
-        nextHop,
+        ...hops,
         attributes: r.gracefulShutdown ? shutdownAttributes(attributes, !ebgp) : attributes,
       });
     }
     return out;
   }
 
-  private planOptions(): { families: readonly AfiSafi[]; fourOctetAS: boolean } {
+  private planOptions(): { families: readonly AfiSafi[]; extendedNextHop: readonly AfiSafi[]; fourOctetAS: boolean } {
     const n = this.fsm.negotiated!;
-    return { families: n.families, fourOctetAS: n.fourOctetAS };
+    return { families: n.families, extendedNextHop: n.extendedNextHop, fourOctetAS: n.fourOctetAS };
   }
 
   /** Sends what changed since the last plan. */
   private advertise(): void {
     const plan = planUpdates(this.sent, this.wireRoutes(), this.planOptions());
     this.sent = plan.sent;
+    // Say once why routes stay unsent (for example a peer that refused RFC 8950 next hops).
+    const reasons = [...new Set(plan.rejected.map((r) => r.reason))].sort().join("; ");
+    if (reasons && reasons !== this.unsentReasons)
+      this.log("warn", `${plan.rejected.length} route(s) not sent to ${this.peer}: ${reasons}`);
+    this.unsentReasons = reasons;
     this.pending = Math.max(0, this.desired.length - this.sent.size);
     this.queueUpdates(plan.updates);
   }
