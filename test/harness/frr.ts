@@ -15,8 +15,11 @@ export const BGPD = "/usr/lib/frr/bgpd";
 export const ROOT = process.env.METALLB_PEPR_ROOT ?? resolve(__dirname, "../..");
 
 export interface FrrNeighbor {
+  /** An IP address, or with `unnumbered` the name of FRR's interface. */
   readonly address: string;
   readonly asn: number;
+  /** BGP unnumbered (`neighbor <interface> interface`): both families over IPv6 link-local (needs zebra). */
+  readonly unnumbered?: boolean;
   readonly password?: string;
   /** Keepalive/hold seconds (default 1/3, so a dead speaker is noticed in 3 s). */
   readonly keepalive?: number;
@@ -36,8 +39,8 @@ export interface FrrOptions {
 }
 
 export function frrConfig(dir: string, o: FrrOptions): string {
-  const v4 = o.neighbors.filter((n) => !n.address.includes(":"));
-  const v6 = o.neighbors.filter((n) => n.address.includes(":"));
+  const v4 = o.neighbors.filter((n) => n.unnumbered || !n.address.includes(":"));
+  const v6 = o.neighbors.filter((n) => n.unnumbered || n.address.includes(":"));
   const lines = [
     "frr defaults datacenter",
     "hostname frr-peer",
@@ -52,7 +55,7 @@ export function frrConfig(dir: string, o: FrrOptions): string {
     " bgp bestpath as-path multipath-relax",
     ...(o.gracefulRestart ? [" bgp graceful-restart"] : []),
     ...o.neighbors.flatMap((n) => [
-      ` neighbor ${n.address} remote-as ${n.asn}`,
+      ` neighbor ${n.address}${n.unnumbered ? " interface" : ""} remote-as ${n.asn}`,
       ...(n.password ? [` neighbor ${n.address} password ${n.password}`] : []),
       ` neighbor ${n.address} timers ${n.keepalive ?? 1} ${n.hold ?? 3}`,
       ` neighbor ${n.address} timers connect 1`,
