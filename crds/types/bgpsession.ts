@@ -89,8 +89,8 @@ export interface BGPMessageCounters {
 
 /** Written by the node agent. */
 export interface BGPSessionStatus {
-  /** BGP unnumbered: the peer's link-local address as learned from its router advertisements. */
-  peerAddress?: string;
+  /** BGP unnumbered: the peer's link-local address as learned from its router advertisements (null: remove). */
+  peerAddress?: string | null;
   state?: BGPSessionState;
   /** Entered the current state at (RFC 3339). */
   since?: Timestamp;

@@ -53,6 +53,7 @@ import { BgpBfdCoupling, withBfdStatus } from "../bfd/coupling";
 import { bfdMetricsObserver } from "../bfd/metrics";
 import { BfdSessions } from "../bfd/sessions";
 import { LinkLocalPeerFinder } from "./link-local-peer";
+import { inOrderByKey } from "../../../shared/in-order";
 
 /** Where the routes for each BGPPeer come from (the plan by default; tests may give their own). */
 export interface RouteSource {
@@ -297,7 +298,8 @@ export function statusOf(s: SessionSnapshot): BGPSessionStatus {
     advertisedPrefixes: s.advertisedPrefixes,
     receivedPrefixes: s.receivedPrefixes,
     ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
-    ...(s.linkLocalPeer !== undefined ? { peerAddress: s.linkLocalPeer } : {}),
+    // null removes (merge patch) an address a former unnumbered session of this name left.
+    peerAddress: s.linkLocalPeer ?? null,
     messages: { sent: counters(s.sent), received: counters(s.received) },
     lastUpdateTime: new Date().toISOString(),
   } as BGPSessionStatus;
@@ -330,12 +332,18 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
   let stopTagged = false;
   const routesOf = (peer: string): readonly AdvertisedRoute[] =>
     stopTagged ? drainRoutes(routes.routesFor(peer), true) : routes.routesFor(peer);
-  const writeStatus =
+  const sendStatus =
     ctx.writeStatus ??
     (async (name: string, status: BGPSessionStatus): Promise<void> => {
       const path = `${API}/namespaces/${ctx.namespace}/bgpsessions/${encodeURIComponent(name)}/status`;
       await ctx.kube.send("PATCH", path, { status }, "application/merge-patch+json");
     });
+  /**
+   * One session's status writes go out one after another: on a pooled client two PATCHes in
+   * flight at once may land in either order, and a periodic "Established" write overtaken by
+   * the "Idle" of a reconfiguration would leave the status saying Established for good.
+   */
+  const writeStatus = inOrderByKey(sendStatus);
   let stopping = false;
   let reconciling = Promise.resolve();
   /** BGP unnumbered: one finder per interface some session of this node runs over. */
@@ -371,7 +379,8 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
   const flush = (e: Entry): void => {
     if (e.timer) clearTimeout(e.timer);
     e.timer = undefined;
-    if (!e.last || !e.dirty || !entries.has(e.key)) return;
+    // Only the running entry writes: a stopped session's late snapshot must not overwrite its successor's.
+    if (!e.last || !e.dirty || entries.get(e.key) !== e) return;
     e.dirty = false;
     e.lastWrite = Date.now();
     writeStatus(e.key, withBfdStatus(statusOf(e.last), bfd.status(e.key))).catch((err: Error) => {
@@ -518,9 +527,12 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       const cfg = configOf(obj, pw);
       fingerprints.set(key, fp);
       if (typeof cfg === "string") {
-        writeStatus(key, { state: "Idle", lastError: cfg, lastUpdateTime: new Date().toISOString() }).catch(
-          () => undefined,
-        );
+        writeStatus(key, {
+          state: "Idle",
+          lastError: cfg,
+          peerAddress: null,
+          lastUpdateTime: new Date().toISOString(),
+        }).catch(() => undefined);
         continue;
       }
       if (stopping) return;
