@@ -223,14 +223,6 @@ function checkUnnumbered(spec: BGPPeerSpec, iface: string, d: ObjectDiagnostics)
       "ebgpMultiHop",
       `an unnumbered session (interface ${q(iface)}) reaches only the router at the other end of the link; remove spec.ebgpMultiHop`,
     );
-  if (spec.password || spec.passwordSecret)
-    refuse(
-      spec.password ? "password" : "passwordSecret",
-      notSupported(
-        `a TCP MD5 password on an unnumbered session (interface ${q(iface)})`,
-        "the agent's MD5 sockets take no interface-scoped link-local address yet; remove the password, or peer by spec.peerAddress",
-      ),
-    );
   if (spec.bfdProfile)
     refuse(
       "bfdProfile",
