@@ -6,7 +6,8 @@
  * `neighbor <if> interface`. Only Kubernetes objects go in; what is checked is what a network
  * engineer sees: the session in `kubectl get bgpsessions` and in FRR, FRR's routes to an IPv4
  * and an IPv6 Service via the node's link-local address on that link (RFC 8950 for IPv4), a
- * TCP MD5 password over it, and what a mistake looks like.
+ * TCP MD5 password and BFD over it (the router's packets lost: BFD takes the session down),
+ * and what a mistake looks like.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -34,7 +35,13 @@ const ROUTER_IF = "p2p-n0";
 interface SessionObject {
   metadata: { name: string };
   spec?: { interface?: string; peerAddress?: string };
-  status?: { state?: string; peerAddress?: string; capabilities?: string[]; lastError?: string };
+  status?: {
+    state?: string;
+    peerAddress?: string;
+    capabilities?: string[];
+    lastError?: string;
+    bfd?: { state?: string } | null;
+  };
 }
 interface FrrNeighbor {
   bgpState?: string;
@@ -139,6 +146,8 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
   afterAll(async () => {
     await frr?.stop();
     await lab?.destroy();
+    // After the BGPPeer (a profile in use cannot be deleted).
+    if (lab) await kubectl(["delete", "bfdprofiles", "-n", NS, "-l", lab.label.join("="), "--ignore-not-found"]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -271,6 +280,68 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
     const md5 = await frr.frr.vty(`show bgp neighbors ${ROUTER_IF}`);
     expect(md5).toMatch(/Peer Authentication Enabled/);
   });
+
+  it("BFD over the link: Up on both ends; the router's packets lost, BFD takes the session down before the hold timer, and it comes back", async () => {
+    const [k, v] = lab.label;
+    await frr.frr.vty("configure terminal", `router bgp ${FRR_AS}`, `neighbor ${ROUTER_IF} bfd profile unused`);
+    await kubectlOk(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "metallb.io/v1beta1",
+        kind: "BFDProfile",
+        metadata: { name: `${lab.pool}-bfd`, namespace: NS, labels: { [k]: v } },
+        spec: { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 },
+      }),
+    );
+    await kubectlOk([
+      "patch",
+      "bgppeer",
+      peerName(),
+      "-n",
+      NS,
+      "--type=merge",
+      "-p",
+      `{"spec":{"bfdProfile":"${lab.pool}-bfd"}}`,
+    ]);
+    const bfdUp = () =>
+      until(
+        "BFD Up in the BGPSession and in FRR, BGP Established",
+        async () => {
+          const [one] = await sessions();
+          const peers =
+            await frr.frr.json<{ peer?: string; interface?: string; status?: string }[]>("show bfd peers json");
+          const theirs = peers.find((p) => p.interface === ROUTER_IF);
+          return one?.status?.bfd?.state === "Up" && one.status.state === "Established" && theirs?.status === "up"
+            ? theirs
+            : undefined;
+        },
+        90_000,
+        250,
+      );
+    const theirs = await bfdUp();
+    expect(theirs.peer).toBe(linkLocal(node, NODE_IF));
+    // Everything the router sends the node is dropped, BFD and BGP alike (this kernel has no
+    // netem, and a blackhole policy rule does not catch link-local traffic: ip6tables in the
+    // node's namespace). BFD goes Down after 3 x 300 ms and tears BGP down at once (Cease /
+    // BFD Down) instead of after the 9 s hold time.
+    const rule = ["INPUT", "-i", NODE_IF, "-s", linkLocal(routerNs, ROUTER_IF)!, "-j", "DROP"];
+    execFileSync("ip", ["netns", "exec", node, "ip6tables", "-A", ...rule]);
+    try {
+      const down = await until(
+        "the agent's BFD to go Down and take BGP down with it",
+        async () => {
+          const [one] = await sessions();
+          return one?.status?.bfd?.state === "Down" && one.status.state !== "Established" ? one : undefined;
+        },
+        30_000,
+        100,
+      );
+      expect(down.status?.lastError).toMatch(/BFD Down/);
+    } finally {
+      execFileSync("ip", ["netns", "exec", node, "ip6tables", "-D", ...rule]);
+    }
+    await bfdUp();
+  }, 180_000);
 
   it("faults: an interface the node lacks leaves the session Idle and says why", async () => {
     await kubectlOk(["patch", "bgppeer", peerName(), "-n", NS, "--type=merge", "-p", '{"spec":{"interface":"p2p9"}}']);

@@ -88,12 +88,13 @@ describe("BGPPeer rules", () => {
       expect(unnumbered({ ebgpMultiHop: true })).toEqual([
         'BGPPeer "p": spec.ebgpMultiHop: an unnumbered session (interface "eth1") reaches only the router at the other end of the link; remove spec.ebgpMultiHop',
       ]);
-      expect(unnumbered({ bfdProfile: "fast" })).toContainEqual(
-        expect.stringMatching(
-          /^BGPPeer "p": spec.bfdProfile: BFD on an unnumbered session \(interface "eth1"\) is not supported/,
-        ),
-      );
-      // A TCP MD5 password works there: the agent's MD5 sockets take the link-local address with its zone.
+      // A TCP MD5 password and BFD work there: both take the link-local address with its zone.
+      expect(
+        errorsOf({
+          bgpPeers: [peer("p", { peerAddress: undefined, interface: "eth1", bfdProfile: "fast" })],
+          bfdProfiles: [bfd("fast")],
+        }),
+      ).toEqual([]);
       expect(unnumbered({ password: "x" })).toEqual([]);
     });
 

@@ -223,14 +223,6 @@ function checkUnnumbered(spec: BGPPeerSpec, iface: string, d: ObjectDiagnostics)
       "ebgpMultiHop",
       `an unnumbered session (interface ${q(iface)}) reaches only the router at the other end of the link; remove spec.ebgpMultiHop`,
     );
-  if (spec.bfdProfile)
-    refuse(
-      "bfdProfile",
-      notSupported(
-        `BFD on an unnumbered session (interface ${q(iface)})`,
-        "BFD runs to a configured peer address; remove spec.bfdProfile, or peer by spec.peerAddress",
-      ),
-    );
 }
 
 function parsePassword(

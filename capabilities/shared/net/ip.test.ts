@@ -7,6 +7,7 @@ import {
   ipToBytes,
   parseCIDR,
   parseIP,
+  parseZonedIP,
   rangeToCIDRs,
 } from "./ip";
 
@@ -33,6 +34,14 @@ describe("parseIP / formatIP", () => {
     "rejects %p",
     (bad) => expect(parseIP(bad)).toBeUndefined(),
   );
+
+  it("parseZonedIP drops a link-local address's zone, as sockets report it (RFC 4007 §11)", () => {
+    expect(formatIP(parseZonedIP("fe80::1%eth0")!)).toBe("fe80::1");
+    expect(formatIP(parseZonedIP("192.0.2.1")!)).toBe("192.0.2.1");
+    expect(parseZonedIP("fe80::1%")).toEqual(ip("fe80::1"));
+    expect(parseZonedIP("%eth0")).toBeUndefined();
+    expect(parseZonedIP("nonsense%eth0")).toBeUndefined();
+  });
 
   it("converts to and from network-order bytes", () => {
     expect([...ipToBytes(ip("192.0.2.10"))]).toEqual([192, 0, 2, 10]);

@@ -32,6 +32,12 @@ export function parseIP(text: string): IP | undefined {
   return undefined;
 }
 
+/**
+ * parseIP for addresses as sockets report them: an IPv6 link-local address may carry its
+ * zone ("fe80::1%eth1", RFC 4007 §11), which is dropped.
+ */
+export const parseZonedIP = (text: string): IP | undefined => parseIP(text.replace(/%[^%]*$/, ""));
+
 function parseIPv6(s: string): bigint {
   let text = s;
   // An embedded dotted quad (::ffff:1.2.3.4) becomes two hex groups.

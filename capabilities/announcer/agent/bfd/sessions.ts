@@ -14,7 +14,7 @@
  * - Every received packet and every timer runs through `guard`: an exception is logged and
  *   never reaches the process.
  */
-import { parseIP, type Family } from "../../../shared/net/ip";
+import { parseZonedIP, type Family } from "../../../shared/net/ip";
 import {
   detectionTimeUs,
   initialState,
@@ -168,7 +168,7 @@ export class BfdSessions {
   // ------------------------------------------------------------------ sessions
 
   private async create(id: string, peer: BfdPeer): Promise<Session> {
-    const ip = parseIP(peer.peerAddress);
+    const ip = parseZonedIP(peer.peerAddress);
     if (!ip) throw new Error(`BFD peer address ${peer.peerAddress} is not an IP address`);
     let discr = 0;
     while (discr === 0 || this.byDiscr.has(discr)) discr = (Math.random() * 0x100000000) >>> 0;
@@ -243,7 +243,7 @@ export class BfdSessions {
     if (!multihop) return singleHopFilter(family);
     const rules = [...this.sessions.values()]
       .filter((s) => s.peer.multihop && s.family === family)
-      .map((s) => ({ source: parseIP(s.peer.peerAddress)!, minTtl: s.peer.minimumTtl ?? 254 }));
+      .map((s) => ({ source: parseZonedIP(s.peer.peerAddress)!, minTtl: s.peer.minimumTtl ?? 254 }));
     return multihopFilter(family, rules);
   }
 
@@ -274,9 +274,9 @@ export class BfdSessions {
     let s: Session | undefined;
     if (p.yourDiscriminator !== 0) s = this.byDiscr.get(p.yourDiscriminator);
     else {
-      const from = parseIP(d.address);
+      const from = parseZonedIP(d.address);
       for (const c of this.sessions.values()) {
-        const peer = parseIP(c.peer.peerAddress);
+        const peer = parseZonedIP(c.peer.peerAddress);
         if (c.peer.multihop === multihop && from && peer && peer.family === from.family && peer.value === from.value) {
           s = c;
           break;

@@ -400,7 +400,14 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
 
   /** Starts or re-configures the session's BFD; a BFD state change is written at once. */
   const attachBfd = (e: Entry, obj: SessionObject): void =>
-    void bfd.attach(e.key, obj.spec, e.session, () => e.last && report(e, e.session.snapshot(), true));
+    void bfd.attach(e.key, bfdSpecOf(obj), e.session, () => e.last && report(e, e.session.snapshot(), true));
+  /** BFD of an unnumbered session runs to the router's link-local address, in the interface's zone. */
+  const bfdSpecOf = (obj: SessionObject): SessionObject["spec"] => {
+    const iface = obj.spec?.interface;
+    if (!iface) return obj.spec;
+    const linkLocal = linkLocalPeerOf(obj);
+    return linkLocal ? { ...obj.spec!, peerAddress: `${linkLocal}%${iface}` } : undefined;
+  };
 
   async function password(obj: SessionObject): Promise<string | undefined> {
     const ref = obj.spec?.passwordSecretRef;

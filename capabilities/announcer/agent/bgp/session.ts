@@ -33,7 +33,7 @@
  */
 import type * as net from "node:net";
 import { performance } from "node:perf_hooks";
-import { formatIP, parseIP, type CIDR, type IP } from "../../../shared/net/ip";
+import { formatIP, parseIP, parseZonedIP, type CIDR, type IP } from "../../../shared/net/ip";
 import { planUpdates, type Route, type RouteAttributes } from "./adj-rib-out";
 import { encodeMessage } from "./encode";
 import {
@@ -525,7 +525,7 @@ export class BgpSession {
       up = true;
       const local = this.conn?.dialled.socket.localAddress;
       // An IPv4-mapped address is IPv4; a link-local one carries its zone ("fe80::1%eth1").
-      this.localAddress = local ? parseIP(local.replace(/^::ffff:(?=\d+\.)/, "").replace(/%.*$/, "")) : undefined;
+      this.localAddress = local ? parseZonedIP(local.replace(/^::ffff:(?=\d+\.)/, "")) : undefined;
       this.otherFamilyAddress = this.findOtherFamilyAddress();
       this.interfaceGlobalAddress =
         this.config.interface && this.localAddress ? this.hostAddresses(this.localAddress, 6) : undefined;
