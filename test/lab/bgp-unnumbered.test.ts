@@ -79,6 +79,18 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
         await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peerName()}`, "-o", "json"]),
       ) as { items: SessionObject[] }
     ).items;
+  /** FRR's first valid path to `prefix`, once it has one. */
+  const frrPath = (prefix: string): Promise<BgpPath> =>
+    until(
+      `FRR's path to ${prefix}`,
+      async () => {
+        const family = prefix.includes(":") ? "ipv6" : "ipv4";
+        const detail = await frr.frr.json<{ paths?: BgpPath[] }>(`show bgp ${family} unicast ${prefix} json`);
+        return detail.paths?.find((p) => p.valid !== false);
+      },
+      30_000,
+      200,
+    );
   const frrNeighbor = async (): Promise<FrrNeighbor> =>
     (await frr.frr.json<Record<string, FrrNeighbor>>(`show bgp neighbors ${ROUTER_IF} json`))[ROUTER_IF] ?? {};
 
@@ -182,15 +194,7 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
     await lab.createService("un-web4", VIP4);
     await lab.setEndpoints("un-web4", [node]);
     const nodeLL = linkLocal(node, NODE_IF)!;
-    const path = await until(
-      `FRR's path to ${VIP4}/32`,
-      async () => {
-        const detail = await frr.frr.json<{ paths?: BgpPath[] }>(`show bgp ipv4 unicast ${VIP4}/32 json`);
-        return detail.paths?.find((p) => p.valid !== false);
-      },
-      30_000,
-      200,
-    );
+    const path = await frrPath(`${VIP4}/32`);
     expect(path.nexthops?.map((h) => h.ip)).toContain(nodeLL);
     const rib = await until(
       `zebra to install ${VIP4}/32`,
@@ -211,15 +215,7 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
     await lab.createService("un-web6", VIP6);
     await lab.setEndpoints("un-web6", [node]);
     const nodeLL = linkLocal(node, NODE_IF)!;
-    const path = await until(
-      `FRR's path to ${VIP6}/128`,
-      async () => {
-        const detail = await frr.frr.json<{ paths?: BgpPath[] }>(`show bgp ipv6 unicast ${VIP6}/128 json`);
-        return detail.paths?.find((p) => p.valid !== false);
-      },
-      30_000,
-      200,
-    );
+    const path = await frrPath(`${VIP6}/128`);
     expect(path.nexthops?.map((h) => h.ip)).toContain(nodeLL);
   });
 

@@ -13,6 +13,7 @@
 import { existsSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { ACCEPT, JEQ_K, LD_B_ABS, LD_H_ABS, RET_K } from "./bpf";
 
 export const ADDON_ENV = "METALLB_PEPR_RAWNET";
 const ADDON_RELATIVE_PATHS = [join("build", "Release", "rawnet.node"), "rawnet.node"];
@@ -169,11 +170,6 @@ export function interfaceInfo(ifname: string): InterfaceInfo {
 }
 
 // Classic BPF opcodes used by the filters below (linux/filter.h).
-const BPF_LDB_ABS = 0x30; // BPF_LD | BPF_B | BPF_ABS
-const BPF_LDH_ABS = 0x28; // BPF_LD | BPF_H | BPF_ABS
-const BPF_JEQ_K = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-const BPF_RET_K = 0x06; // BPF_RET | BPF_K
-const ACCEPT = 0x40000;
 
 /**
  * Keeps only ICMPv6 Neighbor Solicitations and Advertisements without extension headers
@@ -183,21 +179,21 @@ const ACCEPT = 0x40000;
  * of an address has announced it.
  */
 export const NEIGHBOR_DISCOVERY_FILTER: readonly BpfInstruction[] = [
-  [BPF_LDB_ABS, 0, 0, 20],
-  [BPF_JEQ_K, 0, 4, 58],
-  [BPF_LDB_ABS, 0, 0, 54],
-  [BPF_JEQ_K, 1, 0, 135],
-  [BPF_JEQ_K, 0, 1, 136],
-  [BPF_RET_K, 0, 0, ACCEPT],
-  [BPF_RET_K, 0, 0, 0],
+  [LD_B_ABS, 0, 0, 20],
+  [JEQ_K, 0, 4, 58],
+  [LD_B_ABS, 0, 0, 54],
+  [JEQ_K, 1, 0, 135],
+  [JEQ_K, 0, 1, 136],
+  [RET_K, 0, 0, ACCEPT],
+  [RET_K, 0, 0, 0],
 ];
 
 /** Keeps only ARP requests (opcode 1 at frame offset 20) on an ETHERTYPE_ARP socket. */
 export const ARP_REQUEST_FILTER: readonly BpfInstruction[] = [
-  [BPF_LDH_ABS, 0, 0, 20],
-  [BPF_JEQ_K, 0, 1, 1],
-  [BPF_RET_K, 0, 0, ACCEPT],
-  [BPF_RET_K, 0, 0, 0],
+  [LD_H_ABS, 0, 0, 20],
+  [JEQ_K, 0, 1, 1],
+  [RET_K, 0, 0, ACCEPT],
+  [RET_K, 0, 0, 0],
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
  */
 import * as dgram from "node:dgram";
 import { ipToBytes, type Family, type IP } from "../../../shared/net/ip";
+import { ACCEPT, JEQ_K, JGE_K, LD_B_ABS, LD_W_ABS, RET_K } from "../bpf";
 import { attachFilter, udpSocket, type BpfInstruction } from "../native";
 
 export const SINGLE_HOP_PORT = 3784;
@@ -26,13 +27,6 @@ export const SOURCE_PORT_MIN = 49152;
 export const SOURCE_PORT_MAX = 65535;
 export const SEND_TTL = 255;
 
-// Classic BPF (linux/filter.h).
-const LD_W_ABS = 0x20;
-const LD_B_ABS = 0x30;
-const JEQ_K = 0x15;
-const JGE_K = 0x35;
-const RET_K = 0x06;
-const ACCEPT = 0x40000;
 /** SKF_NET_OFF (-0x100000) as an unsigned 32-bit offset: loads relative to the IP header. */
 const NET = 0xfff00000;
 /** Offsets in the IP header: TTL / Hop Limit, and the source address. */

@@ -23,6 +23,7 @@
  */
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import { formatIP, ipEquals, parseIP, type IP } from "../../../shared/net/ip";
+import { ACCEPT, JEQ_K, LD_B_ABS, LD_H_ABS, RET_K } from "../bpf";
 import { ETHERTYPE_IPV6 } from "../l2/ethernet";
 import { formatMAC, macEquals } from "../l2/mac";
 import {
@@ -41,13 +42,6 @@ export const DEFAULT_INTERVAL_MS = 10_000;
 export const MIN_DELAY_BETWEEN_RAS_MS = 3_000;
 const JITTER = 0.1;
 
-// Classic BPF (linux/filter.h).
-const LDH_ABS = 0x28;
-const LDB_ABS = 0x30;
-const JEQ_K = 0x15;
-const RET_K = 0x06;
-const ACCEPT = 0x40000;
-
 /**
  * Keeps only untagged IPv6 (EtherType at 12) ICMPv6 (next header at 20) with hop limit 255
  * (at 21, RFC 4861 §6.1.2) of type 134 (at 54, right after the fixed IPv6 header). It is
@@ -55,13 +49,13 @@ const ACCEPT = 0x40000;
  * compiles to.
  */
 export const ROUTER_ADVERTISEMENT_FILTER: readonly BpfInstruction[] = [
-  [LDH_ABS, 0, 0, 12],
+  [LD_H_ABS, 0, 0, 12],
   [JEQ_K, 0, 7, ETHERTYPE_IPV6],
-  [LDB_ABS, 0, 0, 20],
+  [LD_B_ABS, 0, 0, 20],
   [JEQ_K, 0, 5, 58],
-  [LDB_ABS, 0, 0, 21],
+  [LD_B_ABS, 0, 0, 21],
   [JEQ_K, 0, 3, 255],
-  [LDB_ABS, 0, 0, 54],
+  [LD_B_ABS, 0, 0, 54],
   [JEQ_K, 0, 1, 134],
   [RET_K, 0, 0, ACCEPT],
   [RET_K, 0, 0, 0],
