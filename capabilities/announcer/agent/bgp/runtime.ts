@@ -363,10 +363,8 @@ export function startBGP(ctx: BgpContext): BgpRuntime {
       if (finders.has(ifname)) continue;
       const f = newFinder(ifname);
       finders.set(ifname, f);
-      f.onPeer((peer) => {
-        if (peer) ctx.log("BGP unnumbered: router found", { interface: ifname, router: formatIP(peer.address) });
-        schedule();
-      });
+      // The finder logs the router it finds; a new one re-dials (the fingerprint holds its address).
+      f.onPeer(() => schedule());
       f.start();
     }
   }
