@@ -227,6 +227,19 @@ describe("LinkLocalPeerFinder: the router", () => {
     finder.stop();
   });
 
+  it("on a shared link, a sender without a router lifetime (another node's agent) does not displace a router", () => {
+    const { finder, state, deliver } = harness();
+    finder.start();
+    deliver(routerAdvertisementFrame(ROUTER_MAC, ROUTER_LL, 1800));
+    deliver(raFrom(OTHER_MAC, OTHER_LL)); // lifetime 0, as every agent sends
+    expect(formatIP(finder.peer!.address)).toBe("fe80::1");
+    expect(state.peers).toEqual(["fe80::1 02:00:00:00:00:01"]);
+    // Another sender with a lifetime is a router: the latest still wins among routers.
+    deliver(routerAdvertisementFrame(OTHER_MAC, OTHER_LL, 30));
+    expect(formatIP(finder.peer!.address)).toBe("fe80::2");
+    finder.stop();
+  });
+
   it("keeps the router however long it is silent", () => {
     const { finder, deliver } = harness();
     finder.start();

@@ -10,10 +10,12 @@
  *   a new router appears, so that it learns us without waiting for the next interval.
  *   RFC 4861 §6.2.4 says a host MUST NOT send RAs; FRR's unnumbered peering needs one,
  *   and ours has Router Lifetime 0 and no options, so hosts take nothing from it (§6.3.4).
- * - Any valid RA not from our own address names the router, whatever its lifetime: FRR
- *   can advertise lifetime 0 too. An unnumbered link is point to point, so the latest
- *   sender wins. The peer is kept until another router appears or stop(): a router's
- *   link-local address is stable, and the BGP hold timer is what detects a dead router.
+ * - Any valid RA not from our own address can name the router, whatever its lifetime: FRR
+ *   can be told to advertise lifetime 0 too. An unnumbered link is point to point, so the
+ *   latest sender wins, with one exception (preferredRouter): a sender with a router
+ *   lifetime is not replaced by one without, which is what other nodes' agents send when
+ *   a link is shared after all. The peer is kept until another router appears or stop():
+ *   a router's link-local address is stable, and the BGP hold timer detects a dead router.
  * - A kernel filter (ROUTER_ADVERTISEMENT_FILTER) passes only hop-limit-255 ICMPv6 type
  *   134, so other IPv6 traffic on the link never wakes the agent. All-nodes ff02::1 needs
  *   no multicast join: the kernel joins it on every IPv6-enabled interface.
@@ -65,6 +67,17 @@ export interface LinkLocalPeer {
   /** The router's link-local address (no zone: the interface is the finder's). */
   readonly address: IP;
   readonly mac: Buffer;
+  /** Seconds, as its last RA said; 0 for a sender that does not offer to be a default router. */
+  readonly routerLifetime: number;
+}
+
+/**
+ * Which sender names the router: the latest, unless it advertises no router lifetime and
+ * the current one does (an agent on a shared link does not displace the router).
+ */
+export function preferredRouter(current: LinkLocalPeer | undefined, heard: LinkLocalPeer): LinkLocalPeer {
+  if (!current || ipEquals(current.address, heard.address)) return heard;
+  return heard.routerLifetime === 0 && current.routerLifetime > 0 ? current : heard;
 }
 
 export type PeerListener = (peer: LinkLocalPeer | undefined) => void;
@@ -240,13 +253,15 @@ export class LinkLocalPeerFinder {
       return;
     }
     if (this.ownAddress && ipEquals(ra.source, this.ownAddress)) return;
-    this.setPeer({ address: ra.source, mac: ra.sourceMac });
+    this.setPeer(
+      preferredRouter(this.current, { address: ra.source, mac: ra.sourceMac, routerLifetime: ra.routerLifetime }),
+    );
   }
 
   private setPeer(peer: LinkLocalPeer): void {
     const previous = this.current;
+    this.current = peer; // the same router may change its lifetime: keep the latest
     if (previous && samePeer(previous, peer)) return;
-    this.current = peer;
     this.options.log(
       "info",
       previous

@@ -103,6 +103,11 @@ describe("routerAdvertisementFrame (RFC 4861 §4.2)", () => {
     expect(() => routerAdvertisementFrame(MAC, ip("2001:db8::1"))).toThrow(RangeError);
     expect(() => routerAdvertisementFrame(MAC, ip("192.0.2.1"))).toThrow(RangeError);
     expect(() => routerAdvertisementFrame(Buffer.alloc(5), LL)).toThrow(RangeError);
+    expect(() => routerAdvertisementFrame(MAC, LL, 65536)).toThrow(RangeError);
+  });
+
+  it("can carry a router's lifetime (tests that play the router)", () => {
+    expect(parseRouterAdvertisement(routerAdvertisementFrame(MAC, LL, 1800))!.routerLifetime).toBe(1800);
   });
 });
 

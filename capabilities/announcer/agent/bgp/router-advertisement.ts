@@ -52,11 +52,12 @@ export interface RouterAdvertisement {
   readonly routerLifetime: number;
 }
 
-/** The ICMPv6 RA message: all fields 0 except the type, the checksum and the SLLA option. */
-function encodeRouterAdvertisement(src: IP, srcMac: Uint8Array): Buffer {
+/** The ICMPv6 RA message: all fields 0 except the type, the lifetime, the checksum and the SLLA option. */
+function encodeRouterAdvertisement(src: IP, srcMac: Uint8Array, routerLifetime: number): Buffer {
   const slla = linkLayerOption(ND_OPT_SOURCE_LINK_LAYER, srcMac);
   const icmp = Buffer.alloc(RA_MIN_LENGTH + slla.length);
   icmp[0] = ICMPV6_ROUTER_ADVERTISEMENT;
+  icmp.writeUInt16BE(routerLifetime, ROUTER_LIFETIME_OFFSET);
   icmp.set(slla, RA_MIN_LENGTH);
   icmp.writeUInt16BE(icmpv6Checksum(src, ALL_NODES, icmp), 2);
   return icmp;
@@ -64,12 +65,15 @@ function encodeRouterAdvertisement(src: IP, srcMac: Uint8Array): Buffer {
 
 /**
  * An unsolicited RA from `srcIP` (our link-local address) at `srcMac` to all-nodes
- * ff02::1, as a complete Ethernet frame, with Router Lifetime 0.
+ * ff02::1, as a complete Ethernet frame, with Router Lifetime 0 (what the agent sends; a
+ * router's lifetime in seconds is for tests that play the router).
  */
-export function routerAdvertisementFrame(srcMac: Uint8Array, srcIP: IP): Buffer {
+export function routerAdvertisementFrame(srcMac: Uint8Array, srcIP: IP, routerLifetime = 0): Buffer {
   if (!isLinkLocalIPv6(srcIP)) throw new RangeError("a router advertisement is sent from a link-local address");
   if (srcMac.length !== MAC_LENGTH) throw new RangeError("an Ethernet MAC address has 6 bytes");
-  const icmp = encodeRouterAdvertisement(srcIP, srcMac);
+  if (!Number.isInteger(routerLifetime) || routerLifetime < 0 || routerLifetime > 0xffff)
+    throw new RangeError("a router lifetime is 0 to 65535 seconds");
+  const icmp = encodeRouterAdvertisement(srcIP, srcMac, routerLifetime);
   return ndFrame(ipv6MulticastMAC(ALL_NODES), srcMac, srcIP, ALL_NODES, icmp);
 }
 
