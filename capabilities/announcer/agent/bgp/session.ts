@@ -28,6 +28,9 @@
  *   `restarting` sets its R bit until our End-of-RIB is out (§3, §4.1).
  * - BFD (RFC 5882, agent/bfd/coupling.ts): `bfdDown()` ends the session with Cease / BFD
  *   Down and holds re-dialling until `bfdReleased()`.
+ * - BGP unnumbered (config.interface): dialled to a link-local address in the interface's
+ *   zone; the OPEN offers the extended next hop capability (RFC 8950) and every route goes
+ *   with the node's IPv6 addresses on that interface as next hop.
  * - Every path into the FSM is wrapped: an exception in an action drops the
  *   connection and lets the FSM's backoff retry; it never reaches the process.
  */
