@@ -79,6 +79,8 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
         await kubectlOk(["get", "bgpsessions", "-n", NS, "-l", `metallb.io/peer=${peerName()}`, "-o", "json"]),
       ) as { items: SessionObject[] }
     ).items;
+  const patchPeer = (spec: Record<string, unknown>): Promise<string> =>
+    kubectlOk(["patch", "bgppeer", peerName(), "-n", NS, "--type=merge", "-p", JSON.stringify({ spec })]);
   /** FRR's first valid path to `prefix`, once it has one. */
   const frrPath = (prefix: string): Promise<BgpPath> =>
     until(
@@ -252,16 +254,7 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
 
   it("a TCP MD5 password on both ends: the session comes back over the link, signed", async () => {
     await frr.frr.vty("configure terminal", `router bgp ${FRR_AS}`, `neighbor ${ROUTER_IF} password un-s3cret`);
-    await kubectlOk([
-      "patch",
-      "bgppeer",
-      peerName(),
-      "-n",
-      NS,
-      "--type=merge",
-      "-p",
-      '{"spec":{"password":"un-s3cret"}}',
-    ]);
+    await patchPeer({ password: "un-s3cret" });
     await until(
       "the session Established again with the password, on both sides",
       async () => {
@@ -289,16 +282,7 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
         spec: { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 },
       }),
     );
-    await kubectlOk([
-      "patch",
-      "bgppeer",
-      peerName(),
-      "-n",
-      NS,
-      "--type=merge",
-      "-p",
-      `{"spec":{"bfdProfile":"${lab.pool}-bfd"}}`,
-    ]);
+    await patchPeer({ bfdProfile: `${lab.pool}-bfd` });
     const bfdUp = () =>
       until(
         "BFD Up in the BGPSession and in FRR, BGP Established",
@@ -340,7 +324,7 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
   }, 180_000);
 
   it("faults: an interface the node lacks leaves the session Idle and says why", async () => {
-    await kubectlOk(["patch", "bgppeer", peerName(), "-n", NS, "--type=merge", "-p", '{"spec":{"interface":"p2p9"}}']);
+    await patchPeer({ interface: "p2p9" });
     const s = await until(
       "the BGPSession to say it waits for a router advertisement",
       async () => {
@@ -356,16 +340,7 @@ d("BGP unnumbered: a session over IPv6 link-local, IPv4 and IPv6 routes via the 
     if (s.status?.state === "Established")
       console.log(JSON.stringify(s.status), lab.agents.get(node)?.output().split("\n").slice(-40).join("\n"));
     expect(s.status?.state).not.toBe("Established");
-    await kubectlOk([
-      "patch",
-      "bgppeer",
-      peerName(),
-      "-n",
-      NS,
-      "--type=merge",
-      "-p",
-      `{"spec":{"interface":"${NODE_IF}"}}`,
-    ]);
+    await patchPeer({ interface: NODE_IF });
     await until(
       "the session back over the link",
       async () => {
